@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("vellum " VELLUM_VERSION);
+  return 0;
+}

@@ -1,0 +1,49 @@
+// The only source of time. Production uses SystemClock; tests inject FakeClock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace vellum::core {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds since the Unix epoch (UTC), from the wall clock.
+  virtual int64_t NowMicros() = 0;
+  // What the clock is and whether it is synchronised, recorded at start (AT-6),
+  // e.g. {"source":"CLOCK_REALTIME","synchronized":true,"max_error_us":1200}.
+  virtual std::string DescribeJson() = 0;
+};
+
+// CLOCK_REALTIME; synchronisation state from adjtimex(2).
+// Honours libfaketime when the process runs under it (it intercepts clock_gettime).
+class SystemClock final : public Clock {
+ public:
+  int64_t NowMicros() override;
+  std::string DescribeJson() override;
+};
+
+// A settable clock for tests. Thread-safe.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t start_micros) : now_(start_micros) {}
+  int64_t NowMicros() override { return now_.load(); }
+  std::string DescribeJson() override { return R"({"source":"fake","synchronized":true})"; }
+  void Set(int64_t micros) { now_.store(micros); }
+  void Advance(int64_t micros) { now_.fetch_add(micros); }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// "2026-11-25T13:01:02.123456Z" (RFC 3339, UTC, always six fractional digits).
+std::string FormatTimestamp(int64_t micros_since_epoch);
+// Accepts the form above, and also a date ("2026-11-25", midnight UTC) or a
+// timestamp with fewer fractional digits or none; always UTC ('Z').
+StatusOr<int64_t> ParseTimestamp(std::string_view text);
+
+}  // namespace vellum::core

@@ -1,0 +1,85 @@
+// Env: every file-system call Vellum makes goes through this interface, so
+// tests can substitute a fault-injecting implementation (LevelDB's Env,
+// RocksDB's FileSystem). SQLite keeps its own VFS and is the one exception.
+//
+// Paths are plain strings; relative paths are relative to the process's cwd.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vellum::core {
+
+// Append-only file. Not thread-safe. Data is durable only after Sync().
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // fdatasync: everything appended so far is on stable storage when this returns OK.
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+  // Bytes in the file (existing length at open + appended).
+  virtual uint64_t Size() const = 0;
+};
+
+// Positional reads; safe to call from several threads at once.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to n bytes at offset into *out (resized to what was read; short at EOF).
+  virtual Status Read(uint64_t offset, size_t n, std::string* out) const = 0;
+  // Reads exactly n bytes into buf, else kDataLoss (file shorter than expected).
+  virtual Status ReadExact(uint64_t offset, size_t n, char* buf) const = 0;
+  virtual StatusOr<uint64_t> Size() const = 0;
+};
+
+// Holds an advisory lock until destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX implementation. Never destroyed.
+  static Env* Default();
+
+  // Opens for appending, creating the file if needed (mode 0644 unless given).
+  virtual StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path,
+                                                                 int mode = 0644) = 0;
+  virtual StatusOr<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
+
+  virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
+  // Durable replace: write temp file, fsync it, rename over `path`, fsync the directory.
+  virtual Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644) = 0;
+
+  virtual bool Exists(const std::string& path) = 0;
+  // Names (not paths) of the entries of a directory, sorted.
+  virtual StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  // Creates the directory and missing parents (mode 0755 unless given).
+  virtual Status CreateDirs(const std::string& dir, int mode = 0755) = 0;
+  virtual StatusOr<uint64_t> FileSize(const std::string& path) = 0;
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual Status Chmod(const std::string& path, int mode) = 0;
+  virtual StatusOr<int> GetMode(const std::string& path) = 0;
+
+  // Exclusive (or shared) advisory lock on `path`, created if needed.
+  // Fails with kUnavailable if another process holds a conflicting lock after `wait_ms`.
+  virtual StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& path, bool exclusive,
+                                                   int wait_ms) = 0;
+};
+
+// Joins path components with '/'.
+std::string JoinPath(std::string_view a, std::string_view b);
+
+}  // namespace vellum::core

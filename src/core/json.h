@@ -1,0 +1,58 @@
+// Strict JSON input and RFC 8785 (JCS) canonical output.
+//
+// Canonical JSON is the byte form of everything Vellum hashes or signs: an
+// event's stored line, a record version's content hash. Untrusted text is
+// parsed with ParseJson, which refuses anything whose canonical form would be
+// ambiguous (duplicate keys, invalid UTF-8, lone surrogates, numbers that are
+// not finite doubles) instead of silently picking one reading.
+//
+// The in-memory value type is boost::json::value. Numbers are kept as parsed;
+// canonical output formats every number as an IEEE-754 double in ECMAScript
+// form (RFC 8785 §3.2.2.3), so 1, 1.0 and 1e0 all serialise as "1".
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "core/status.h"
+
+namespace vellum::core {
+
+struct JsonLimits {
+  size_t max_bytes = 1 << 20;  // larger input → kResourceExhausted
+  size_t max_depth = 64;       // deeper nesting → kInvalidArgument
+  size_t max_string_bytes = 256 * 1024;
+};
+
+// Parses one JSON text (RFC 8259) strictly. Errors are kInvalidArgument with a
+// message naming the problem and its byte offset, e.g.
+// "duplicate key \"label\" at byte 31", "invalid UTF-8 at byte 7",
+// "lone surrogate \\ud800 at byte 12", "number 1e400 is not a finite double at byte 3",
+// "nesting deeper than 64 at byte 130"; kResourceExhausted when over max_bytes.
+// Leading and trailing whitespace is allowed; anything else after the value is not.
+StatusOr<boost::json::value> ParseJson(std::string_view text, const JsonLimits& limits = {});
+
+// Appends the RFC 8785 form of `v` to *out. Object members are ordered by
+// UTF-16 code units of their keys. Fails (kInvalidArgument) only on a
+// non-finite double or a string/key that is not valid UTF-8.
+Status AppendCanonicalJson(const boost::json::value& v, std::string* out);
+StatusOr<std::string> CanonicalJson(const boost::json::value& v);
+
+// ParseJson followed by CanonicalJson.
+StatusOr<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimits& limits = {});
+
+// ECMAScript Number.prototype.toString of a finite double ("1e+21", "5e-7", "-0" → "0").
+// REQUIRES: std::isfinite(d).
+std::string FormatJsonNumber(double d);
+
+// Appends the JCS escaped form of a UTF-8 string, quotes included.
+// REQUIRES: s is valid UTF-8.
+void AppendJsonString(std::string_view s, std::string* out);
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace vellum::core

@@ -1,0 +1,49 @@
+// Shared fixtures: temporary directories, the path of the built binary, the
+// public test vectors, and running a child process.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vellum::testing {
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// The `vellum` binary under test ($VELLUM_BIN overrides the build's own).
+std::string VellumBinary();
+// The source tree (for tools under tests/tools).
+std::string SourceDir();
+// The public test vectors folder ($VELLUM_VECTORS, else the default beside the
+// source tree), or nullopt when absent; tests then GTEST_SKIP() with a message.
+std::optional<std::string> VectorsDir();
+
+std::string ReadFileOrDie(const std::string& path);
+void WriteFileOrDie(const std::string& path, const std::string& data);
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+// Runs argv (argv[0] is looked up in PATH) with `input` on stdin and optional
+// extra environment entries "K=V"; waits and captures both outputs.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
+                         const std::vector<std::string>& env = {});
+// True when a program is on PATH.
+bool HaveProgram(const std::string& name);
+
+}  // namespace vellum::testing
