@@ -21,6 +21,9 @@ class Clock {
 
 // CLOCK_REALTIME; synchronisation state from adjtimex(2).
 // Honours libfaketime when the process runs under it (it intercepts clock_gettime).
+// DescribeJson: {"source","synchronized" (STA_UNSYNC clear),"clock_state","max_error_us",
+// "est_error_us"}, plus "error" if the kernel state cannot be read and "libfaketime":true
+// when preloaded. Thread-safe.
 class SystemClock final : public Clock {
  public:
   int64_t NowMicros() override;
@@ -41,9 +44,13 @@ class FakeClock final : public Clock {
 };
 
 // "2026-11-25T13:01:02.123456Z" (RFC 3339, UTC, always six fractional digits).
+// Proleptic Gregorian calendar; RFC 3339 only covers years 0000-9999, so times outside
+// that range format but do not parse back.
 std::string FormatTimestamp(int64_t micros_since_epoch);
 // Accepts the form above, and also a date ("2026-11-25", midnight UTC) or a
 // timestamp with fewer fractional digits or none; always UTC ('Z').
+// Anything else is kInvalidArgument: other offsets, lowercase 't'/'z', spaces,
+// more than six fractional digits, impossible dates (2025-02-29) and leap second :60.
 StatusOr<int64_t> ParseTimestamp(std::string_view text);
 
 }  // namespace vellum::core

@@ -3,6 +3,16 @@
 // RocksDB's FileSystem). SQLite keeps its own VFS and is the one exception.
 //
 // Paths are plain strings; relative paths are relative to the process's cwd.
+//
+// Errors name the operation, the path and the OS reason, e.g.
+// "open ledger/segments/x.jsonl: No such file or directory". Codes from errno:
+// ENOENT → kNotFound, EEXIST → kAlreadyExists, EACCES/EPERM/EROFS → kPermissionDenied,
+// EAGAIN/EBUSY and lock contention → kUnavailable, ENOSPC/EDQUOT → kResourceExhausted,
+// ENOTDIR/EISDIR/ENOTEMPTY → kFailedPrecondition, anything else → kInternal.
+//
+// Durability: file contents are durable after WritableFile::Sync(); a newly
+// created or renamed name is durable only after SyncDir() of its directory
+// (WriteFileAtomic does both itself).
 #pragma once
 
 #include <cstdint>
@@ -19,9 +29,13 @@ namespace vellum::core {
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
+  // Writes all of `data` (retrying short writes). On error part of it may have been written;
+  // Size() then reports the file's actual length.
   virtual Status Append(std::string_view data) = 0;
   // fdatasync: everything appended so far is on stable storage when this returns OK.
   virtual Status Sync() = 0;
+  // Closes the file (also done by the destructor, which ignores errors). Idempotent;
+  // Append and Sync after Close fail with kFailedPrecondition.
   virtual Status Close() = 0;
   // Bytes in the file (existing length at open + appended).
   virtual uint64_t Size() const = 0;
@@ -51,35 +65,45 @@ class Env {
   // The process-wide POSIX implementation. Never destroyed.
   static Env* Default();
 
-  // Opens for appending, creating the file if needed (mode 0644 unless given).
+  // Opens for appending, creating the file if needed (mode 0644 unless given, less the umask).
   virtual StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path,
                                                                  int mode = 0644) = 0;
   virtual StatusOr<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
 
   virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
   // Durable replace: write temp file, fsync it, rename over `path`, fsync the directory.
+  // `mode` is applied exactly (not masked by the umask). Readers see the old or the new
+  // contents, never a mix. A crash can leave a "<path>.tmp.XXXXXX" file behind.
   virtual Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644) = 0;
 
   virtual bool Exists(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, sorted.
   virtual StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
-  // Creates the directory and missing parents (mode 0755 unless given).
+  // Creates the directory and missing parents (mode 0755 unless given, less the umask).
+  // OK if it already exists as a directory. The new entries are not synced.
   virtual Status CreateDirs(const std::string& dir, int mode = 0755) = 0;
   virtual StatusOr<uint64_t> FileSize(const std::string& path) = 0;
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Removes a file, or an empty directory.
   virtual Status Remove(const std::string& path) = 0;
+  // fsync of the directory: makes creations, renames and removals in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   virtual Status Chmod(const std::string& path, int mode) = 0;
+  // Permission bits (st_mode & 07777).
   virtual StatusOr<int> GetMode(const std::string& path) = 0;
 
   // Exclusive (or shared) advisory lock on `path`, created if needed.
-  // Fails with kUnavailable if another process holds a conflicting lock after `wait_ms`.
+  // Fails with kUnavailable if another process holds a conflicting lock after `wait_ms`
+  // (wait_ms <= 0: try once). A flock(2) lock belongs to one open file description, so a
+  // second Lock of the same path in the same process conflicts too. Not inherited by
+  // child processes (O_CLOEXEC); released when the FileLock is destroyed.
   virtual StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& path, bool exclusive,
                                                    int wait_ms) = 0;
 };
 
-// Joins path components with '/'.
+// Joins path components with exactly one '/' between them ("a/" + "/b" → "a/b");
+// an empty side yields the other. Unlike std::filesystem, an absolute `b` does not replace `a`.
 std::string JoinPath(std::string_view a, std::string_view b);
 
 }  // namespace vellum::core
