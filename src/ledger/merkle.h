@@ -39,28 +39,39 @@ class SubtreeSource {
   virtual StatusOr<Hash> Subtree(int level, uint64_t index) const = 0;
 };
 
-// MTH(D[begin:end)) for an RFC 9162 subtree of a tree of any size ≥ end.
-// REQUIRES: begin < end, and begin is a multiple of the largest power of two < (end - begin)
-// rounded up (true for every subtree the RFC proof algorithms visit).
+// MTH(D[begin:end)) for an RFC 9162 subtree of a tree of any size ≥ end, from
+// at most log2(end - begin) + 1 lookups.
+// REQUIRES: begin < end, and begin is 0 or a multiple of the smallest power of
+// two ≥ end - begin (true for every subtree the RFC proof algorithms visit);
+// otherwise kInvalidArgument. Lookup errors are passed on (kOutOfRange when
+// the source holds fewer than `end` leaves).
 StatusOr<Hash> SubtreeRoot(const SubtreeSource& src, uint64_t begin, uint64_t end);
 // Root of the tree of the first `size` leaves (EmptyRoot() for 0).
 StatusOr<Hash> RootAt(const SubtreeSource& src, uint64_t size);
 
-// RFC 9162 §2.1.3.1 PATH(index, D[0:size]).
-// Errors: kInvalidArgument when index >= size.
-StatusOr<std::vector<Hash>> InclusionProof(const SubtreeSource& src, uint64_t index,
-                                           uint64_t size);
-// RFC 9162 §2.1.4.1 PROOF(size1, D[0:size2]).
-// Errors: kInvalidArgument unless 0 < size1 <= size2.
+// RFC 9162 §2.1.3.1 PATH(index, D[0:size]), leaf-first, from at most
+// 2·⌈log2(size)⌉ + 2 lookups (the proof functions never rebuild the tree).
+// Errors: kInvalidArgument when index >= size; lookup errors are passed on.
+StatusOr<std::vector<Hash>> InclusionProof(const SubtreeSource& src, uint64_t index, uint64_t size);
+// RFC 9162 §2.1.4.1 PROOF(size1, D[0:size2]) (empty when size1 == size2), with
+// the same lookup bound.
+// Errors: kInvalidArgument unless 0 < size1 <= size2; lookup errors are passed on.
 StatusOr<std::vector<Hash>> ConsistencyProof(const SubtreeSource& src, uint64_t size1,
                                              uint64_t size2);
 
 // RFC 9162 §2.1.3.2. OK only if `proof` proves `leaf_hash` is leaf `index` of
-// the tree of `size` leaves with root `root`; otherwise kDataLoss naming why.
+// the tree of `size` leaves with root `root`; otherwise kDataLoss naming why
+// ("index 9 >= size 8", "proof has 3 hashes, expected 4", "computed root differs").
+// Like every RFC 9162 verifier, this binds the index but only partly the size:
+// a proof for (index, size) also passes for another size whose tree has the
+// same path shape (e.g. leaf 0 of 5 and of 7). The size must come from the
+// same signed checkpoint as `root`.
 Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
                        std::span<const Hash> proof, const Hash& root);
 // RFC 9162 §2.1.4.2. Requires 0 < size1 <= size2; for size1 == size2 the proof
-// must be empty and the roots equal.
+// must be empty and the roots equal. Errors are kDataLoss naming why. As with
+// inclusion, size2 is only partly bound by the proof and must come from the
+// checkpoint that carries root2; size1 is fully bound.
 Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> proof,
                          const Hash& root1, const Hash& root2);
 
@@ -73,18 +84,21 @@ class TreeBuilder {
   using NodeSink = std::function<void(int level, uint64_t index, const Hash& hash)>;
 
   TreeBuilder() = default;
-  // Resumes at `size` leaves, loading the right-edge subtrees from `src`.
+  // Resumes at `size` leaves, loading the right-edge subtrees (popcount(size)
+  // lookups) from `src`; lookup errors are passed on.
   static StatusOr<TreeBuilder> Resume(const SubtreeSource& src, uint64_t size);
 
   uint64_t size() const { return size_; }
-  // Adds a leaf hash; calls sink for the leaf (level 0) and for every subtree it completes.
+  // Adds a leaf hash; calls sink for the leaf (level 0) and for every subtree it
+  // completes, lowest level first. An empty sink is allowed (only the root is wanted).
   void Append(const Hash& leaf_hash, const NodeSink& sink);
   // Root of the current tree (EmptyRoot() when empty).
   Hash Root() const;
 
  private:
   uint64_t size_ = 0;
-  // frontier_[k] is the complete subtree of 2^k leaves on the right edge, valid when bit k of size_ is set.
+  // frontier_[k] is the complete subtree of 2^k leaves on the right edge,
+  // valid when bit k of size_ is set.
   std::vector<Hash> frontier_;
 };
 
