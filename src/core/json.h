@@ -22,9 +22,9 @@
 namespace vellum::core {
 
 struct JsonLimits {
-  size_t max_bytes = 1 << 20;  // larger input → kResourceExhausted
-  size_t max_depth = 64;       // deeper nesting → kInvalidArgument
-  size_t max_string_bytes = 256 * 1024;
+  size_t max_bytes = 1 << 20;            // larger input → kResourceExhausted
+  size_t max_depth = 64;                 // deeper nesting → kInvalidArgument
+  size_t max_string_bytes = 256 * 1024;  // per string or key, after unescaping
 };
 
 // Parses one JSON text (RFC 8259) strictly. Errors are kInvalidArgument with a
@@ -33,11 +33,17 @@ struct JsonLimits {
 // "lone surrogate \\ud800 at byte 12", "number 1e400 is not a finite double at byte 3",
 // "nesting deeper than 64 at byte 130"; kResourceExhausted when over max_bytes.
 // Leading and trailing whitespace is allowed; anything else after the value is not.
+// Offsets are 0-based; a duplicate key's points at its opening quote.
+// Integers that fit int64 (else uint64) are kept as such; other numbers are
+// read with correct rounding (std::from_chars, not Boost's faster approximate
+// conversion). A number too small for a double becomes 0, as in JSON.parse.
 StatusOr<boost::json::value> ParseJson(std::string_view text, const JsonLimits& limits = {});
 
 // Appends the RFC 8785 form of `v` to *out. Object members are ordered by
-// UTF-16 code units of their keys. Fails (kInvalidArgument) only on a
-// non-finite double or a string/key that is not valid UTF-8.
+// UTF-16 code units of their keys. Fails (kInvalidArgument, message naming the
+// JSON Pointer of the value) only on a non-finite double or a string/key that
+// is not valid UTF-8; *out is then left as it was. Integers beyond ±2^53 are
+// written as the double they round to, as JavaScript would. Thread-safe.
 Status AppendCanonicalJson(const boost::json::value& v, std::string* out);
 StatusOr<std::string> CanonicalJson(const boost::json::value& v);
 
@@ -45,11 +51,11 @@ StatusOr<std::string> CanonicalJson(const boost::json::value& v);
 StatusOr<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimits& limits = {});
 
 // ECMAScript Number.prototype.toString of a finite double ("1e+21", "5e-7", "-0" → "0").
-// REQUIRES: std::isfinite(d).
+// REQUIRES: std::isfinite(d) (NaN and ±Infinity give "NaN", "Infinity", "-Infinity").
 std::string FormatJsonNumber(double d);
 
 // Appends the JCS escaped form of a UTF-8 string, quotes included.
-// REQUIRES: s is valid UTF-8.
+// REQUIRES: s is valid UTF-8 (other bytes would be copied through unchecked).
 void AppendJsonString(std::string_view s, std::string* out);
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
