@@ -1,6 +1,63 @@
-#include <cstdio>
+// vellum: the command-line interface. See docs/cli.md.
+#include <fmt/format.h>
 
-int main() {
-  std::puts("vellum " VELLUM_VERSION);
-  return 0;
+#include <cstdlib>
+
+#include "cli/cli_common.h"
+
+namespace {
+
+using vellum::cli::Format;
+
+int Main(int argc, char** argv) {
+  vellum::cli::Globals g;
+  const char* env_dir = std::getenv("VELLUM_DATA");
+  g.data_dir = env_dir && *env_dir ? env_dir : "./vellum-data";
+
+  CLI::App app{"Vellum: tamper-evident electronic records and audit trail (21 CFR Part 11, Annex 11)", "vellum"};
+  app.set_version_flag("--version", "vellum " VELLUM_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.option_defaults()->always_capture_default();
+  app.add_option("--data", g.data_dir, "Data directory (default: $VELLUM_DATA, else ./vellum-data)");
+  app.add_option("--format", g.format_text, "Output format where output is data")
+      ->check(CLI::IsMember({"json", "jsonl", "table"}));
+  app.add_flag("-q,--quiet", g.quiet, "Print no notices on stderr");
+
+  vellum::cli::Runner run;
+  vellum::cli::RegisterInit(app, g, run);
+  vellum::cli::RegisterRecord(app, g, run);
+  vellum::cli::RegisterLog(app, g, run);
+  vellum::cli::RegisterProof(app, g, run);
+  vellum::cli::RegisterVerify(app, g, run);
+  vellum::cli::RegisterCheckpoint(app, g, run);
+  vellum::cli::RegisterCanon(app, g, run);
+  vellum::cli::RegisterDemo(app, g, run);
+  vellum::cli::RegisterBench(app, g, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return vellum::cli::kExitBadInput;
+  }
+  if (g.format_text == "json") g.format = Format::kJson;
+  if (g.format_text == "jsonl") g.format = Format::kJsonl;
+  if (g.format_text == "table") g.format = Format::kTable;
+  if (!run) return vellum::cli::kExitBadInput;
+  return run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Third-party code (CLI11, Boost) may throw; never let it escape as a crash.
+    fmt::print(stderr, "vellum: internal: {}\n", e.what());
+    return vellum::cli::kExitFailure;
+  }
 }

@@ -1,0 +1,215 @@
+#include "app/bench.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "app/vellum.h"
+#include "core/sha256.h"
+#include "ledger/merkle.h"
+#include "ledger/store_tree.h"
+#include "storage/embedded/file_log_store.h"
+
+namespace vellum::app {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+long MaxRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+// A realistic annotation record: a box label with DICOM references (~300 bytes).
+json::object SampleContent(uint64_t n) {
+  return json::object{{"case", fmt::format("case-{:06}", n / 4)},
+                      {"label", n % 3 == 0 ? "solid" : (n % 3 == 1 ? "part-solid" : "ground-glass")},
+                      {"box", json::array{12.5 + static_cast<double>(n % 400), 40.25, 58.0, 81.75}},
+                      {"diameter_mm", 4.5 + static_cast<double>(n % 70) / 10.0},
+                      {"sop_instance_uid", fmt::format("1.2.826.0.1.3680043.8.498.{}.{}", 100000 + n, n % 977)},
+                      {"status", "submitted"}};
+}
+
+struct AppendResult {
+  uint64_t events = 0;
+  double seconds = 0;
+  std::vector<double> latencies_us;
+};
+
+StatusOr<AppendResult> RunAppends(Vellum& v, int producers, double seconds, std::atomic<uint64_t>& next_id) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  std::vector<std::vector<double>> lat(static_cast<size_t>(producers));
+  std::vector<Status> errors(static_cast<size_t>(producers));
+  ledger::Actor actor;
+  actor.id = "u-bench";
+  actor.name = "Benchmark producer";
+  actor.client = "127.0.0.1";
+  auto t0 = Clock::now();
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        uint64_t n = next_id.fetch_add(1);
+        auto s = Clock::now();
+        auto r = v.CreateRecord(actor, {"annotation", fmt::format("a-{}", n), SampleContent(n), std::nullopt,
+                                        "g-chest-ct@4"});
+        if (!r.ok()) {
+          errors[static_cast<size_t>(p)] = r.status();
+          return;
+        }
+        lat[static_cast<size_t>(p)].push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  AppendResult r;
+  r.seconds = Seconds(Clock::now() - t0);
+  for (auto& e : errors) RETURN_IF_ERROR(e);
+  for (auto& l : lat) {
+    r.events += l.size();
+    r.latencies_us.insert(r.latencies_us.end(), l.begin(), l.end());
+  }
+  return r;
+}
+
+double RawSha256MBps(size_t bytes) {
+  std::string buf(1 << 20, 'x');
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<char>(i * 131);
+  size_t done = 0;
+  auto t0 = Clock::now();
+  core::Hash h{};
+  while (done < bytes) {
+    h = core::Sha256(buf);
+    buf[0] = static_cast<char>(h[0]);
+    done += buf.size();
+  }
+  return static_cast<double>(done) / 1e6 / Seconds(Clock::now() - t0);
+}
+
+// Leaf and node hashing of the stored events on one core: the ceiling for appends and verify.
+StatusOr<std::pair<double, double>> HashingLimit(Vellum& v) {
+  std::vector<std::string> lines;
+  auto cursor = v.log().Scan(0);
+  uint64_t bytes = 0;
+  while (cursor->Next() && lines.size() < 2'000'000) {
+    lines.emplace_back(cursor->line());
+    bytes += lines.back().size();
+  }
+  RETURN_IF_ERROR(cursor->status());
+  ledger::TreeBuilder tree;
+  uint64_t nodes = 0;
+  auto t0 = Clock::now();
+  for (const auto& l : lines) {
+    tree.Append(ledger::LeafHash(l), [&](int, uint64_t, const core::Hash&) { ++nodes; });
+  }
+  double s = Seconds(Clock::now() - t0);
+  return std::make_pair(static_cast<double>(lines.size()) / s, static_cast<double>(bytes) / 1e6 / s);
+}
+
+Status ProofBench(const std::string& dir, const BenchOptions& o) {
+  for (uint64_t size : o.proof_sizes) {
+    std::string tdir = fmt::format("{}/tree-{}", dir, size);
+    ASSIGN_OR_RETURN(auto store, storage::FileLogStore::Create(core::Env::Default(), tdir));
+    ledger::TreeBuilder tree;
+    std::vector<storage::TreeNode> nodes;
+    auto t0 = Clock::now();
+    for (uint64_t i = 0; i < size; ++i) {
+      core::Hash leaf = core::Sha256(std::string_view(reinterpret_cast<const char*>(&i), sizeof i));
+      tree.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) { nodes.push_back({level, index, h}); });
+      if (nodes.size() >= 1 << 16) {
+        RETURN_IF_ERROR(store->AppendNodes(nodes));
+        nodes.clear();
+      }
+    }
+    RETURN_IF_ERROR(store->AppendNodes(nodes));
+    double build_s = Seconds(Clock::now() - t0);
+    ledger::StoreTree src(store.get());
+    ASSIGN_OR_RETURN(core::Hash root, ledger::RootAt(src, size));
+    std::mt19937_64 rng(size);
+    std::vector<double> us;
+    for (int k = 0; k < o.proof_samples; ++k) {
+      uint64_t idx = rng() % size;
+      auto s = Clock::now();
+      ASSIGN_OR_RETURN(auto proof, ledger::InclusionProof(src, idx, size));
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+      ASSIGN_OR_RETURN(core::Hash leaf, store->Node(0, idx));
+      RETURN_IF_ERROR(ledger::VerifyInclusion(leaf, idx, size, proof, root));
+    }
+    double p50 = Percentile(us, 0.5), p99 = Percentile(us, 0.99);
+    fmt::print("inclusion proof at {:>10} events: p50 {:7.1f} us, p99 {:7.1f} us  (goal < 100 us; tree built in "
+               "{:.1f} s; max RSS {} MiB)\n",
+               size, p50, p99, build_s, MaxRssMiB());
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(tdir, ec);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status RunBench(const BenchOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::exists(o.dir, ec) && !std::filesystem::is_empty(o.dir, ec)) {
+    return AlreadyExistsError(fmt::format("bench directory {} is not empty", o.dir));
+  }
+  fmt::print("vellum bench — {} hardware threads, {}\n", std::thread::hardware_concurrency(), o.dir);
+  std::string data = o.dir + "/ledger";
+  InitOptions init;
+  init.origin = "vellum.bench/ledger";
+  init.config.checkpoint_every_events = 1'000'000;
+  {
+    ASSIGN_OR_RETURN(auto v, Vellum::Init(data, init));
+    std::atomic<uint64_t> next_id{0};
+    for (int p : o.producers) {
+      ASSIGN_OR_RETURN(auto r, RunAppends(*v, p, o.seconds_per_run, next_id));
+      double rate = static_cast<double>(r.events) / r.seconds;
+      fmt::print("durable appends, {:>2} producer(s): {:>9.0f} events/s  p50 {:8.1f} us  p99 {:8.1f} us  "
+                 "(projection included; goal 300,000/s)\n",
+                 p, rate, Percentile(r.latencies_us, 0.5), Percentile(r.latencies_us, 0.99));
+    }
+    fmt::print("ledger: {} events, max RSS {} MiB\n", v->Size(), MaxRssMiB());
+  }
+  {
+    ASSIGN_OR_RETURN(auto v, Vellum::Open(data));
+    auto t0 = Clock::now();
+    ASSIGN_OR_RETURN(auto report, v->Verify({}, std::nullopt));
+    double s = Seconds(Clock::now() - t0);
+    if (!report.ok()) return DataLossError("the benchmark ledger did not verify: " + report.problems[0].message);
+    double verify_mbps = static_cast<double>(report.bytes) / 1e6 / s;
+    double sha_mbps = RawSha256MBps(std::max<uint64_t>(report.bytes, 256 << 20));
+    fmt::print("full verify: {:.1f} MB/s ({} events, {:.0f} events/s); raw SHA-256 on one core: {:.1f} MB/s; "
+               "ratio {:.1f}% (goal >= 80%)\n",
+               verify_mbps, report.events, static_cast<double>(report.events) / s, sha_mbps,
+               100.0 * verify_mbps / sha_mbps);
+    ASSIGN_OR_RETURN(auto limit, HashingLimit(*v));
+    fmt::print("hashing limit (leaf + node hashes, one core): {:.0f} events/s, {:.1f} MB/s; "
+               "half of it is {:.0f} events/s\n",
+               limit.first, limit.second, limit.first / 2);
+    fmt::print("max RSS after verify: {} MiB\n", MaxRssMiB());
+  }
+  RETURN_IF_ERROR(ProofBench(o.dir, o));
+  if (!o.keep) std::filesystem::remove_all(o.dir, ec);
+  return OkStatus();
+}
+
+}  // namespace vellum::app

@@ -1,0 +1,26 @@
+// `vellum bench`: the product's performance figures, measured side by side in
+// one run so that ratios are meaningful on a shared, noisy machine
+// (docs/performance.md explains each figure and its goal).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vellum::app {
+
+struct BenchOptions {
+  std::string dir;                          // scratch directory (created; removed unless keep)
+  std::vector<int> producers = {1, 8, 64};  // concurrent producers for the append figures
+  double seconds_per_run = 3.0;
+  std::vector<uint64_t> proof_sizes = {1'000'000, 10'000'000};
+  int proof_samples = 2000;
+  bool keep = false;
+};
+
+// Runs every benchmark and prints a report (text) to stdout as it goes.
+Status RunBench(const BenchOptions& options);
+
+}  // namespace vellum::app

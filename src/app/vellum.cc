@@ -1,0 +1,291 @@
+#include "app/vellum.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+
+#include <boost/json/parse.hpp>
+
+#include "core/encoding.h"
+#include "core/json.h"
+#include "storage/embedded/file_log_store.h"
+#include "storage/embedded/sqlite_projection.h"
+
+namespace vellum::app {
+
+namespace json = boost::json;
+
+std::string ConfigPath(const std::string& dir) { return core::JoinPath(dir, "vellum.toml"); }
+std::string PrivateKeyPath(const std::string& dir) { return core::JoinPath(dir, "keys/ledger.key"); }
+std::string PublicKeyPath(const std::string& dir) { return core::JoinPath(dir, "keys/ledger.pub"); }
+std::string LedgerDir(const std::string& dir) { return core::JoinPath(dir, "ledger"); }
+std::string RecordsDbPath(const std::string& dir) { return core::JoinPath(dir, "records.db"); }
+
+namespace {
+
+std::string LockPath(const std::string& dir) { return core::JoinPath(dir, "LOCK"); }
+
+std::string RandomHex(size_t bytes) {
+  std::string b(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(bytes)) != 1) std::abort();
+  return core::HexEncode(b);
+}
+
+ledger::Actor SystemActor() {
+  ledger::Actor a;
+  a.id = "system";
+  a.name = "Vellum";
+  return a;
+}
+
+ledger::LedgerOptions LedgerOptionsFrom(const Config& c) {
+  ledger::LedgerOptions o;
+  o.origin = c.origin;
+  o.checkpoint_every_events = c.checkpoint_every_events;
+  o.checkpoint_every_micros = c.checkpoint_every_seconds * 1'000'000;
+  o.clock_tolerance_micros = c.clock_tolerance_ms * 1000;
+  o.max_event_bytes = c.max_event_bytes;
+  o.witness_files = c.witness_files;
+  return o;
+}
+
+}  // namespace
+
+struct Vellum::Impl {
+  std::string dir;
+  core::Env* env = nullptr;
+  core::Clock* clock = nullptr;
+  core::SystemClock system_clock;
+  std::unique_ptr<core::FileLock> lock;
+  Config config;
+  std::optional<core::NoteSigner> signer;
+  core::NoteVerifier verifier;
+  std::unique_ptr<storage::FileLogStore> log;
+  std::unique_ptr<storage::SqliteProjectionStore> projection;
+  records::RecordsProjector projector;
+  std::unique_ptr<ledger::Ledger> ledger;
+  ledger::OpenReport report;
+
+  Status Prepare(const std::string& d, const OpenOptions& o) {
+    dir = d;
+    env = o.env ? o.env : core::Env::Default();
+    clock = o.clock ? o.clock : &system_clock;
+    return OkStatus();
+  }
+
+  Status LoadKeys() {
+    std::string key_path = PrivateKeyPath(dir);
+    ASSIGN_OR_RETURN(int mode, env->GetMode(key_path));
+    if ((mode & 077) != 0) {
+      return PermissionDeniedError(fmt::format(
+          "keys/ledger.key is accessible to other users (mode {:04o}); it must be 0600", mode & 07777));
+    }
+    ASSIGN_OR_RETURN(std::string skey, env->ReadFile(key_path));
+    while (!skey.empty() && (skey.back() == '\n' || skey.back() == '\r')) skey.pop_back();
+    auto s = core::ParseSignerKey(skey);
+    if (!s.ok()) return DataLossError("keys/ledger.key is not a valid signing key");  // never echo key material
+    signer = std::move(*s);
+    ASSIGN_OR_RETURN(std::string vkey, env->ReadFile(PublicKeyPath(dir)));
+    while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
+    auto v = core::ParseVerifierKey(vkey);
+    if (!v.ok()) return DataLossError("keys/ledger.pub is not a valid verifier key: " + v.status().message());
+    verifier = *v;
+    if (verifier.public_key != signer->key.public_key() || verifier.name != signer->name) {
+      return DataLossError("keys/ledger.pub does not belong to keys/ledger.key");
+    }
+    return OkStatus();
+  }
+
+  ledger::LedgerDeps Deps() {
+    ledger::LedgerDeps d;
+    d.env = env;
+    d.clock = clock;
+    d.log = log.get();
+    d.projection = projection.get();
+    d.projector = &projector;
+    d.signer = &*signer;
+    return d;
+  }
+
+  StatusOr<ledger::Event> SubmitOne(const ledger::Actor& actor, StatusOr<ledger::Decider> decider) {
+    RETURN_IF_ERROR(decider.status());
+    ASSIGN_OR_RETURN(auto events, ledger->Submit(actor, std::move(*decider)));
+    if (events.size() != 1) return InternalError("a record command must append exactly one event");
+    return std::move(events.front());
+  }
+};
+
+Vellum::Vellum(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Vellum::~Vellum() {
+  // Close the ledger (final checkpoint) before the stores and the lock go.
+  if (impl_) impl_->ledger.reset();
+}
+
+StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const InitOptions& init,
+                                               const OpenOptions& options) {
+  auto m = std::make_unique<Impl>();
+  RETURN_IF_ERROR(m->Prepare(dir, options));
+  core::Env* env = m->env;
+  if (env->Exists(ConfigPath(dir)) || env->Exists(LedgerDir(dir))) {
+    return AlreadyExistsError(fmt::format("{} already holds a Vellum ledger", dir));
+  }
+  RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(dir, "keys"), 0700));
+  ASSIGN_OR_RETURN(m->lock, env->Lock(LockPath(dir), /*exclusive=*/true, options.lock_wait_ms));
+
+  Config config = init.config;
+  config.origin = init.origin.empty() ? "vellum/" + RandomHex(8) : init.origin;
+  // The origin is also the signing key's name: the C2SP rules for names apply.
+  if (config.origin.find_first_of("+ \t\r\n") != std::string::npos) {
+    return InvalidArgumentError("the origin must not contain '+' or whitespace");
+  }
+  m->config = config;
+
+  ASSIGN_OR_RETURN(core::Ed25519PrivateKey key, core::Ed25519PrivateKey::Generate());
+  std::string skey = core::FormatSignerKey(config.origin, key);
+  RETURN_IF_ERROR(env->WriteFileAtomic(PrivateKeyPath(dir), skey + "\n", 0600));
+  core::NoteVerifier verifier = core::MakeNoteVerifier(config.origin, key.public_key());
+  RETURN_IF_ERROR(env->WriteFileAtomic(PublicKeyPath(dir), core::FormatVerifierKey(verifier) + "\n", 0644));
+  RETURN_IF_ERROR(env->WriteFileAtomic(ConfigPath(dir), FormatConfig(config), 0644));
+  RETURN_IF_ERROR(m->LoadKeys());
+
+  storage::FileLogStoreOptions lo;
+  lo.max_segment_bytes = config.max_segment_bytes;
+  ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Create(env, LedgerDir(dir), lo));
+  ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/true));
+
+  json::object genesis;
+  genesis["format"] = 1;
+  genesis["origin"] = config.origin;
+  genesis["public_key"] = core::FormatVerifierKey(verifier);
+  genesis["software"] = json::object{{"name", "vellum"}, {"version", VELLUM_VERSION}};
+  auto clock_info = core::ParseJson(m->clock->DescribeJson());
+  genesis["clock"] = clock_info.ok() ? *clock_info : json::value(m->clock->DescribeJson());
+  genesis["settings"] = json::object{
+      {"checkpoint_every_events", config.checkpoint_every_events},
+      {"checkpoint_every_seconds", config.checkpoint_every_seconds},
+      {"clock_tolerance_ms", config.clock_tolerance_ms},
+      {"max_event_bytes", config.max_event_bytes},
+  };
+  ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Create(m->Deps(), LedgerOptionsFrom(config), SystemActor(),
+                                                     std::move(genesis)));
+  return std::unique_ptr<Vellum>(new Vellum(std::move(m)));
+}
+
+StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const OpenOptions& options) {
+  auto m = std::make_unique<Impl>();
+  RETURN_IF_ERROR(m->Prepare(dir, options));
+  core::Env* env = m->env;
+  if (!env->Exists(ConfigPath(dir))) {
+    return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
+  }
+  ASSIGN_OR_RETURN(m->lock, env->Lock(LockPath(dir), /*exclusive=*/true, options.lock_wait_ms));
+  ASSIGN_OR_RETURN(m->config, LoadConfig(env, ConfigPath(dir)));
+  RETURN_IF_ERROR(m->LoadKeys());
+  if (m->signer->name != m->config.origin) {
+    return FailedPreconditionError("the origin in vellum.toml differs from the ledger key's name; it cannot change");
+  }
+  storage::FileLogStoreOptions lo;
+  lo.max_segment_bytes = m->config.max_segment_bytes;
+  ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Open(env, LedgerDir(dir), lo));
+  ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false));
+  ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), LedgerOptionsFrom(m->config)));
+  m->report = m->ledger->open_report();
+  const auto& rec = m->log->recovery();
+  m->report.torn_tail_bytes = rec.torn_tail_bytes;
+  if (rec.torn_tail_bytes > 0) m->report.torn_tail_location = fmt::format("{}:{}", rec.torn_tail_file, rec.torn_tail_offset);
+  return std::unique_ptr<Vellum>(new Vellum(std::move(m)));
+}
+
+const std::string& Vellum::dir() const { return impl_->dir; }
+const Config& Vellum::config() const { return impl_->config; }
+const core::NoteVerifier& Vellum::ledger_key() const { return impl_->verifier; }
+ledger::Ledger& Vellum::ledger() { return *impl_->ledger; }
+storage::LogStore& Vellum::log() { return *impl_->log; }
+uint64_t Vellum::Size() const { return impl_->ledger->Size(); }
+
+const ledger::OpenReport& Vellum::open_report() const { return impl_->report; }
+
+StatusOr<ledger::Event> Vellum::CreateRecord(const ledger::Actor& actor, records::CreateRecord cmd) {
+  return impl_->SubmitOne(actor, records::DecideCreate(std::move(cmd)));
+}
+StatusOr<ledger::Event> Vellum::ModifyRecord(const ledger::Actor& actor, records::ModifyRecord cmd) {
+  return impl_->SubmitOne(actor, records::DecideModify(std::move(cmd)));
+}
+StatusOr<ledger::Event> Vellum::DeleteRecord(const ledger::Actor& actor, records::DeleteRecord cmd) {
+  return impl_->SubmitOne(actor, records::DecideDelete(std::move(cmd)));
+}
+
+std::vector<StatusOr<ledger::Event>> Vellum::SubmitAll(const ledger::Actor& actor,
+                                                       std::vector<ledger::Decider> deciders) {
+  std::vector<StatusOr<ledger::Event>> out;
+  for (auto& r : impl_->ledger->SubmitAll(actor, std::move(deciders))) {
+    if (!r.ok()) out.push_back(r.status());
+    else if (r->size() != 1) out.push_back(InternalError("a record command must append exactly one event"));
+    else out.push_back(std::move(r->front()));
+  }
+  return out;
+}
+
+StatusOr<RecordVersionView> Vellum::GetRecord(const std::string& type, const std::string& id,
+                                              std::optional<uint64_t> version) {
+  RETURN_IF_ERROR(ledger::ValidateId("record type", type));
+  RETURN_IF_ERROR(ledger::ValidateId("record id", id));
+  ASSIGN_OR_RETURN(auto reader, impl_->projection->BeginRead(true));
+  std::optional<storage::RecordVersionRow> row;
+  if (version) {
+    ASSIGN_OR_RETURN(row, reader->Version(type, id, *version));
+  } else {
+    ASSIGN_OR_RETURN(row, reader->LatestVersion(type, id));
+  }
+  if (!row) {
+    return NotFoundError(version ? fmt::format("record {}/{} has no version {}", type, id, *version)
+                                 : fmt::format("record {}/{} does not exist", type, id));
+  }
+  ASSIGN_OR_RETURN(std::string line, impl_->ledger->ReadEvent(row->seq));
+  ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
+  return RecordVersionView{std::move(*row), std::move(e)};
+}
+
+StatusOr<std::vector<RecordVersionView>> Vellum::History(const std::string& type, const std::string& id) {
+  RETURN_IF_ERROR(ledger::ValidateId("record type", type));
+  RETURN_IF_ERROR(ledger::ValidateId("record id", id));
+  ASSIGN_OR_RETURN(auto rows, impl_->projection->History(type, id));
+  if (rows.empty()) return NotFoundError(fmt::format("record {}/{} does not exist", type, id));
+  std::vector<RecordVersionView> out;
+  for (auto& r : rows) {
+    ASSIGN_OR_RETURN(std::string line, impl_->ledger->ReadEvent(r.seq));
+    ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
+    out.push_back({std::move(r), std::move(e)});
+  }
+  return out;
+}
+
+Status Vellum::QueryEvents(const storage::EventQuery& q,
+                           const std::function<Status(uint64_t, const std::string&)>& fn) {
+  Status inner;
+  RETURN_IF_ERROR(impl_->projection->QueryEvents(q, [&](uint64_t seq) {
+    auto line = impl_->ledger->ReadEvent(seq);
+    inner = line.ok() ? fn(seq, *line) : line.status();
+    return inner.ok();
+  }));
+  return inner;
+}
+
+StatusOr<std::string> Vellum::ReadEvent(uint64_t seq) { return impl_->ledger->ReadEvent(seq); }
+
+StatusOr<ledger::VerifyReport> Vellum::Verify(const std::vector<std::string>& witness_files,
+                                              std::optional<core::NoteVerifier> witness_key) {
+  ledger::VerifyInputs in;
+  in.log = impl_->log.get();
+  in.projection = impl_->projection.get();
+  in.projector = &impl_->projector;
+  in.ledger_key = impl_->verifier;
+  in.origin = impl_->config.origin;
+  in.witness_notes_files = witness_files;
+  in.witness_key = std::move(witness_key);
+  in.env = impl_->env;
+  return ledger::Verify(in);
+}
+
+}  // namespace vellum::app

@@ -1,0 +1,37 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "app/bench.h"
+#include "cli/cli_common.h"
+
+namespace vellum::cli {
+
+void RegisterBench(CLI::App& app, Globals&, Runner& run) {
+  auto o = std::make_shared<app::BenchOptions>();
+  auto quick = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("bench", "Measure append throughput and latency, verify speed, proof time");
+  cmd->add_option("--dir", o->dir, "Scratch directory (default: a new directory under $TMPDIR)");
+  cmd->add_option("--seconds", o->seconds_per_run, "Seconds per append run")->check(CLI::PositiveNumber);
+  cmd->add_option("--producers", o->producers, "Concurrent producer counts")->check(CLI::Range(1, 1024));
+  cmd->add_option("--proof-sizes", o->proof_sizes, "Tree sizes for the inclusion-proof figures");
+  cmd->add_flag("--quick", *quick, "A short smoke run (small sizes) for tests");
+  cmd->add_flag("--keep", o->keep, "Keep the scratch directory");
+  cmd->callback([&run, o, quick] {
+    run = [o, quick]() -> int {
+      if (*quick) {
+        o->seconds_per_run = 0.3;
+        o->proof_sizes = {10000};
+        o->proof_samples = 200;
+      }
+      if (o->dir.empty()) {
+        const char* tmp = std::getenv("TMPDIR");
+        o->dir = fmt::format("{}/vellum-bench-{}", tmp && *tmp ? tmp : "/tmp", getpid());
+      }
+      Status s = app::RunBench(*o);
+      if (!s.ok()) return Fail(s);
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace vellum::cli

@@ -1,0 +1,142 @@
+#include "cli/cli_common.h"
+
+#include <fmt/format.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "core/json.h"
+
+namespace vellum::cli {
+
+int ExitCodeFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kResourceExhausted:
+      return kExitBadInput;
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAborted:
+    case StatusCode::kUnauthenticated:
+      return kExitRefused;
+    case StatusCode::kInternal:
+    case StatusCode::kUnavailable:
+    case StatusCode::kDataLoss:
+      return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+int Fail(const Status& s) {
+  fmt::print(stderr, "vellum: {}: {}\n", StatusCodeName(s.code()), s.message());
+  return ExitCodeFor(s);
+}
+
+StatusOr<std::string> ReadInput(const std::string& path, size_t limit) {
+  std::string out;
+  int fd = 0;
+  if (path != "-" && !path.empty()) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return errno == ENOENT ? NotFoundError(fmt::format("{}: no such file", path))
+                             : InvalidArgumentError(fmt::format("{}: {}", path, std::strerror(errno)));
+    }
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = InvalidArgumentError(fmt::format("reading {}: {}", path == "-" || path.empty() ? "stdin" : path,
+                                                  std::strerror(errno)));
+      if (fd != 0) ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > limit) {
+      if (fd != 0) ::close(fd);
+      return ResourceExhaustedError(fmt::format("input is larger than the limit of {} bytes", limit));
+    }
+  }
+  if (fd != 0) ::close(fd);
+  return out;
+}
+
+Format OutputFormat(const Globals& g, Format fallback) { return g.format.value_or(fallback); }
+
+namespace {
+
+void Pretty(const boost::json::value& v, std::string* out, int indent) {
+  std::string pad(static_cast<size_t>(indent) * 2, ' ');
+  if (v.is_object() && !v.get_object().empty()) {
+    out->append("{\n");
+    bool first = true;
+    for (const auto& kv : v.get_object()) {
+      if (!first) out->append(",\n");
+      first = false;
+      out->append(pad + "  ");
+      core::AppendJsonString(kv.key(), out);
+      out->append(": ");
+      Pretty(kv.value(), out, indent + 1);
+    }
+    out->append("\n" + pad + "}");
+  } else if (v.is_array() && !v.get_array().empty()) {
+    out->append("[\n");
+    bool first = true;
+    for (const auto& e : v.get_array()) {
+      if (!first) out->append(",\n");
+      first = false;
+      out->append(pad + "  ");
+      Pretty(e, out, indent + 1);
+    }
+    out->append("\n" + pad + "]");
+  } else {
+    auto c = core::CanonicalJson(v);
+    out->append(c.ok() ? *c : "null");
+  }
+}
+
+}  // namespace
+
+std::string JsonText(const boost::json::value& v, bool pretty) {
+  if (pretty) {
+    std::string out;
+    Pretty(v, &out, 0);
+    return out;
+  }
+  auto c = core::CanonicalJson(v);
+  return c.ok() ? *c : "null";
+}
+
+void PrintJson(const boost::json::value& v, bool pretty) { fmt::print("{}\n", JsonText(v, pretty)); }
+
+StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
+  ASSIGN_OR_RETURN(auto v, app::Vellum::Open(g.data_dir));
+  const auto& r = v->open_report();
+  if (!g.quiet) {
+    if (r.torn_tail_bytes > 0) {
+      fmt::print(stderr, "vellum: recovered: removed an incomplete last line ({} bytes at {})\n", r.torn_tail_bytes,
+                 r.torn_tail_location);
+    }
+    if (r.invalid_tail_events_removed > 0) {
+      fmt::print(stderr, "vellum: recovered: removed {} unacknowledged damaged event(s) at the end\n",
+                 r.invalid_tail_events_removed);
+    }
+    if (r.events_reapplied > 0) {
+      fmt::print(stderr, "vellum: recovered: applied {} event(s) to records.db\n", r.events_reapplied);
+    }
+  }
+  return v;
+}
+
+}  // namespace vellum::cli

@@ -1,0 +1,69 @@
+// Shared pieces of the `vellum` command line: global options, exit codes,
+// input limits and output formats. Commands are thin: parse, call one app
+// service, render.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/value.hpp>
+
+#include "app/vellum.h"
+#include "core/status.h"
+
+namespace vellum::cli {
+
+// Exit codes (docs/cli.md). Kept stable for scripts.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitVerifyFailed = 1,  // verify / verify-proof found a problem
+  kExitBadInput = 2,      // bad usage or input; nothing was written
+  kExitRefused = 3,       // not allowed now (state, permission, conflict)
+  kExitFailure = 4,       // the system failed (I/O, corruption, internal)
+};
+
+// The one mapping from Status codes to exit codes.
+int ExitCodeFor(const Status& s);
+
+enum class Format { kJson, kJsonl, kTable };
+
+struct Globals {
+  std::string data_dir;      // --data, $VELLUM_DATA, ./vellum-data
+  std::string format_text;   // --format
+  std::optional<Format> format;
+  bool quiet = false;
+};
+
+// Prints "vellum: <code>: <message>" to stderr and returns the exit code.
+int Fail(const Status& s);
+
+// Reads all of stdin (or a file, "-" meaning stdin), at most `limit` bytes:
+// kResourceExhausted beyond it.
+StatusOr<std::string> ReadInput(const std::string& path, size_t limit);
+
+// The output format for data: --format if given, else `fallback`.
+Format OutputFormat(const Globals& g, Format fallback);
+
+void PrintJson(const boost::json::value& v, bool pretty);
+// Pretty JSON for people (2-space indent); canonical single-line otherwise.
+std::string JsonText(const boost::json::value& v, bool pretty);
+
+StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g);
+
+// Every command registers itself with one of these; `run` is set when it is chosen.
+using Runner = std::function<int()>;
+void RegisterInit(CLI::App& app, Globals& g, Runner& run);
+void RegisterRecord(CLI::App& app, Globals& g, Runner& run);
+void RegisterLog(CLI::App& app, Globals& g, Runner& run);
+void RegisterProof(CLI::App& app, Globals& g, Runner& run);
+void RegisterVerify(CLI::App& app, Globals& g, Runner& run);
+void RegisterCheckpoint(CLI::App& app, Globals& g, Runner& run);
+void RegisterCanon(CLI::App& app, Globals& g, Runner& run);
+void RegisterDemo(CLI::App& app, Globals& g, Runner& run);
+void RegisterBench(CLI::App& app, Globals& g, Runner& run);
+
+}  // namespace vellum::cli

@@ -1,0 +1,108 @@
+#include "cli/render.h"
+
+#include <fmt/format.h>
+
+#include "cli/cli_common.h"
+#include "core/clock.h"
+#include "core/json.h"
+
+namespace vellum::cli {
+namespace {
+
+namespace json = boost::json;
+
+json::value OptString(const std::optional<std::string>& s) {
+  if (s) return json::string(*s);
+  return nullptr;
+}
+
+json::value RecordRefJson(const std::optional<ledger::RecordRef>& r) {
+  if (!r) return nullptr;
+  json::object o;
+  o["type"] = r->type;
+  o["id"] = r->id;
+  o["version"] = r->version;
+  o["hash"] = r->content_hash ? json::value(core::HashToTagged(*r->content_hash)) : json::value(nullptr);
+  return o;
+}
+
+std::string Shorten(std::string s, size_t n) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (s.size() > n) s = s.substr(0, n - 3) + "...";
+  return s;
+}
+
+}  // namespace
+
+json::object EventSummaryJson(const ledger::Event& e) {
+  json::object o;
+  o["seq"] = e.seq;
+  o["ts"] = core::FormatTimestamp(e.ts);
+  o["type"] = e.type;
+  o["record"] = RecordRefJson(e.record);
+  return o;
+}
+
+json::object VersionJson(const app::RecordVersionView& v, bool current) {
+  json::object o;
+  o["type"] = v.row.record_type;
+  o["id"] = v.row.record_id;
+  o["version"] = v.row.version;
+  o["current"] = current;
+  o["deleted"] = v.row.deleted;
+  if (v.row.deleted) {
+    o["content"] = nullptr;
+    o["content_hash"] = nullptr;
+  } else {
+    auto parsed = core::ParseJson(v.row.content, {v.row.content.size() + 1, 1024, v.row.content.size() + 1});
+    o["content"] = parsed.ok() ? *parsed : json::value(v.row.content);
+    o["content_hash"] = core::HashToTagged(v.row.content_hash);
+  }
+  o["seq"] = v.event.seq;
+  o["ts"] = core::FormatTimestamp(v.event.ts);
+  o["event_type"] = v.event.type;
+  o["actor"] = v.event.actor.id;
+  o["actor_name"] = v.event.actor.name;
+  o["session"] = OptString(v.event.actor.session);
+  o["client"] = OptString(v.event.actor.client);
+  o["reason"] = OptString(v.event.reason);
+  o["guideline"] = OptString(v.event.guideline);
+  o["changes"] = v.event.changes;
+  return o;
+}
+
+void PrintVersionTable(const app::RecordVersionView& v, bool current) {
+  const auto& r = v.row;
+  fmt::print("record        {}/{}\n", r.record_type, r.record_id);
+  fmt::print("version       {}{}{}\n", r.version, current ? " (current)" : "", r.deleted ? " (deleted)" : "");
+  fmt::print("content hash  {}\n", r.deleted ? "-" : core::HashToTagged(r.content_hash));
+  fmt::print("by            {} ({})\n", v.event.actor.name, v.event.actor.id);
+  fmt::print("at            {} (seq {})\n", core::FormatTimestamp(v.event.ts), v.event.seq);
+  fmt::print("reason        {}\n", v.event.reason.value_or("-"));
+  fmt::print("guideline     {}\n", v.event.guideline.value_or("-"));
+  if (!r.deleted) fmt::print("content       {}\n", r.content);
+  for (const auto& c : v.event.changes) fmt::print("change        {}\n", JsonText(c, false));
+}
+
+void PrintHistoryTable(const std::vector<app::RecordVersionView>& versions) {
+  fmt::print("{:>4}  {:<27}  {:<16}  {:<24}  {:<10}  {}\n", "ver", "time (UTC)", "event", "by", "hash", "reason");
+  for (const auto& v : versions) {
+    std::string hash = v.row.deleted ? "(deleted)" : core::HashToHex(v.row.content_hash).substr(0, 10);
+    fmt::print("{:>4}  {:<27}  {:<16}  {:<24}  {:<10}  {}\n", v.row.version, core::FormatTimestamp(v.event.ts),
+               v.event.type, Shorten(v.event.actor.name, 24), hash, Shorten(v.event.reason.value_or("-"), 60));
+  }
+}
+
+void PrintEventTableHeader() {
+  fmt::print("{:>8}  {:<27}  {:<22}  {:<16}  {:<28}  {}\n", "seq", "time (UTC)", "action", "actor", "record", "reason");
+}
+
+void PrintEventTableRow(const ledger::Event& e) {
+  std::string rec = e.record ? fmt::format("{}/{} v{}", e.record->type, e.record->id, e.record->version) : "-";
+  fmt::print("{:>8}  {:<27}  {:<22}  {:<16}  {:<28}  {}\n", e.seq, core::FormatTimestamp(e.ts), e.type,
+             Shorten(e.actor.id, 16), Shorten(rec, 28), Shorten(e.reason.value_or("-"), 60));
+}
+
+}  // namespace vellum::cli

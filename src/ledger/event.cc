@@ -1,0 +1,227 @@
+#include "ledger/event.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include <boost/json/value.hpp>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "ledger/merkle.h"
+
+namespace vellum::ledger {
+namespace {
+
+namespace json = boost::json;
+
+// Envelope keys in canonical (sorted) order; EncodeEvent writes them in this order.
+constexpr std::array<std::string_view, 15> kEventKeys = {
+    "actor", "actor_name", "changes", "client", "data", "guideline", "id", "prev",
+    "reason", "record", "seq", "session", "source", "ts", "type"};
+
+void AppendKey(std::string_view key, std::string* out, bool first = false) {
+  if (!first) out->push_back(',');
+  out->push_back('"');
+  out->append(key);  // all envelope keys are plain ASCII
+  out->append("\":");
+}
+
+void AppendOptString(const std::optional<std::string>& s, std::string* out) {
+  if (s) core::AppendJsonString(*s, out);
+  else out->append("null");
+}
+
+Status CheckUtf8(std::string_view field, std::string_view s) {
+  if (!core::IsValidUtf8(s)) return InvalidArgumentError(fmt::format("{} is not valid UTF-8", field));
+  return OkStatus();
+}
+
+Status FieldError(std::string_view field, std::string_view problem) {
+  return DataLossError(fmt::format("field \"{}\" {}", field, problem));
+}
+
+StatusOr<std::optional<std::string>> OptString(const json::object& o, std::string_view key) {
+  const json::value& v = o.at(key);
+  if (v.is_null()) return std::optional<std::string>();
+  if (!v.is_string()) return FieldError(key, "must be a string or null");
+  return std::optional<std::string>(std::string(v.get_string()));
+}
+
+StatusOr<std::string> ReqString(const json::object& o, std::string_view key) {
+  const json::value& v = o.at(key);
+  if (!v.is_string()) return FieldError(key, "must be a string");
+  return std::string(v.get_string());
+}
+
+StatusOr<uint64_t> ReqUint(const json::value& v, std::string_view key) {
+  if (v.is_uint64()) return v.get_uint64();
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<uint64_t>(v.get_int64());
+  if (v.is_double()) {
+    double d = v.get_double();
+    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))) {
+      return static_cast<uint64_t>(d);
+    }
+  }
+  return FieldError(key, "must be a non-negative integer");
+}
+
+}  // namespace
+
+core::Hash EventLeafHash(std::string_view line) { return LeafHash(line); }
+
+StatusOr<std::string> EncodeEvent(const Event& e) {
+  std::string out;
+  out.reserve(512);
+  out.push_back('{');
+  AppendKey("actor", &out, true);
+  RETURN_IF_ERROR(CheckUtf8("actor", e.actor.id));
+  core::AppendJsonString(e.actor.id, &out);
+  AppendKey("actor_name", &out);
+  RETURN_IF_ERROR(CheckUtf8("actor_name", e.actor.name));
+  core::AppendJsonString(e.actor.name, &out);
+  AppendKey("changes", &out);
+  RETURN_IF_ERROR(core::AppendCanonicalJson(e.changes, &out));
+  AppendKey("client", &out);
+  if (e.actor.client) RETURN_IF_ERROR(CheckUtf8("client", *e.actor.client));
+  AppendOptString(e.actor.client, &out);
+  AppendKey("data", &out);
+  RETURN_IF_ERROR(core::AppendCanonicalJson(e.data, &out));
+  AppendKey("guideline", &out);
+  if (e.guideline) RETURN_IF_ERROR(CheckUtf8("guideline", *e.guideline));
+  AppendOptString(e.guideline, &out);
+  AppendKey("id", &out);
+  core::AppendJsonString(e.id, &out);
+  AppendKey("prev", &out);
+  if (e.prev) core::AppendJsonString(core::HashToTagged(*e.prev), &out);
+  else out.append("null");
+  AppendKey("reason", &out);
+  if (e.reason) RETURN_IF_ERROR(CheckUtf8("reason", *e.reason));
+  AppendOptString(e.reason, &out);
+  AppendKey("record", &out);
+  if (e.record) {
+    const RecordRef& r = *e.record;
+    RETURN_IF_ERROR(CheckUtf8("record.type", r.type));
+    RETURN_IF_ERROR(CheckUtf8("record.id", r.id));
+    out.append("{\"hash\":");
+    if (r.content_hash) core::AppendJsonString(core::HashToTagged(*r.content_hash), &out);
+    else out.append("null");
+    out.append(",\"id\":");
+    core::AppendJsonString(r.id, &out);
+    out.append(",\"type\":");
+    core::AppendJsonString(r.type, &out);
+    out.append(",\"version\":");
+    out.append(core::FormatJsonNumber(static_cast<double>(r.version)));
+    out.push_back('}');
+  } else {
+    out.append("null");
+  }
+  AppendKey("seq", &out);
+  out.append(core::FormatJsonNumber(static_cast<double>(e.seq)));
+  AppendKey("session", &out);
+  if (e.actor.session) RETURN_IF_ERROR(CheckUtf8("session", *e.actor.session));
+  AppendOptString(e.actor.session, &out);
+  AppendKey("source", &out);
+  if (e.actor.source) RETURN_IF_ERROR(core::AppendCanonicalJson(*e.actor.source, &out));
+  else out.append("null");
+  AppendKey("ts", &out);
+  core::AppendJsonString(core::FormatTimestamp(e.ts), &out);
+  AppendKey("type", &out);
+  RETURN_IF_ERROR(CheckUtf8("type", e.type));
+  core::AppendJsonString(e.type, &out);
+  out.push_back('}');
+  return out;
+}
+
+StatusOr<Event> DecodeEvent(std::string_view line) {
+  core::JsonLimits limits;
+  limits.max_bytes = line.size() + 1;
+  limits.max_string_bytes = line.size() + 1;
+  auto parsed = core::ParseJson(line, limits);
+  if (!parsed.ok()) return DataLossError("not valid JSON: " + parsed.status().message());
+  if (!parsed->is_object()) return DataLossError("an event must be a JSON object");
+  const json::object& o = parsed->get_object();
+  for (std::string_view k : kEventKeys) {
+    if (!o.contains(k)) return FieldError(k, "is missing");
+  }
+  if (o.size() != kEventKeys.size()) {
+    for (const auto& kv : o) {
+      bool known = false;
+      for (std::string_view k : kEventKeys) known = known || kv.key() == k;
+      if (!known) return DataLossError(fmt::format("unknown field \"{}\"", std::string_view(kv.key())));
+    }
+  }
+  Event e;
+  ASSIGN_OR_RETURN(e.seq, ReqUint(o.at("seq"), "seq"));
+  ASSIGN_OR_RETURN(e.id, ReqString(o, "id"));
+  ASSIGN_OR_RETURN(std::string ts, ReqString(o, "ts"));
+  auto t = core::ParseTimestamp(ts);
+  if (!t.ok()) return FieldError("ts", "is not a timestamp: " + t.status().message());
+  e.ts = *t;
+  ASSIGN_OR_RETURN(e.type, ReqString(o, "type"));
+  ASSIGN_OR_RETURN(e.actor.id, ReqString(o, "actor"));
+  ASSIGN_OR_RETURN(e.actor.name, ReqString(o, "actor_name"));
+  ASSIGN_OR_RETURN(e.actor.session, OptString(o, "session"));
+  ASSIGN_OR_RETURN(e.actor.client, OptString(o, "client"));
+  const json::value& source = o.at("source");
+  if (source.is_object()) e.actor.source = source.get_object();
+  else if (!source.is_null()) return FieldError("source", "must be an object or null");
+  const json::value& record = o.at("record");
+  if (record.is_object()) {
+    const json::object& r = record.get_object();
+    if (r.size() != 4 || !r.contains("type") || !r.contains("id") || !r.contains("version") ||
+        !r.contains("hash")) {
+      return FieldError("record", "must have exactly type, id, version and hash");
+    }
+    RecordRef ref;
+    ASSIGN_OR_RETURN(ref.type, ReqString(r, "type"));
+    ASSIGN_OR_RETURN(ref.id, ReqString(r, "id"));
+    ASSIGN_OR_RETURN(ref.version, ReqUint(r.at("version"), "record.version"));
+    ASSIGN_OR_RETURN(auto hash, OptString(r, "hash"));
+    if (hash) {
+      auto h = core::HashFromTagged(*hash);
+      if (!h.ok()) return FieldError("record.hash", h.status().message());
+      ref.content_hash = *h;
+    }
+    e.record = std::move(ref);
+  } else if (!record.is_null()) {
+    return FieldError("record", "must be an object or null");
+  }
+  if (!o.at("changes").is_array()) return FieldError("changes", "must be an array");
+  e.changes = o.at("changes").get_array();
+  ASSIGN_OR_RETURN(e.reason, OptString(o, "reason"));
+  ASSIGN_OR_RETURN(e.guideline, OptString(o, "guideline"));
+  if (!o.at("data").is_object()) return FieldError("data", "must be an object");
+  e.data = o.at("data").get_object();
+  ASSIGN_OR_RETURN(auto prev, OptString(o, "prev"));
+  if (prev) {
+    auto h = core::HashFromTagged(*prev);
+    if (!h.ok()) return FieldError("prev", h.status().message());
+    e.prev = *h;
+  }
+  // The stored bytes must be exactly the canonical encoding: anything else
+  // (re-ordered keys, whitespace, other number or escape forms) is an edit.
+  auto again = EncodeEvent(e);
+  if (!again.ok() || *again != line) {
+    return DataLossError("the line is not in canonical form (RFC 8785): it was not written by Vellum");
+  }
+  return e;
+}
+
+Status ValidateId(std::string_view what, std::string_view id) {
+  if (id.empty()) return InvalidArgumentError(fmt::format("{} must not be empty", what));
+  if (id.size() > 128) return InvalidArgumentError(fmt::format("{} is longer than 128 characters", what));
+  for (size_t i = 0; i < id.size(); ++i) {
+    char c = id[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    bool punct = c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
+    if (!alnum && !(punct && i > 0)) {
+      return InvalidArgumentError(fmt::format(
+          "{} may contain only letters, digits and . _ : @ - (not first); found {} at position {}",
+          what, (c >= 0x20 && c < 0x7f) ? fmt::format("'{}'", c) : fmt::format("byte 0x{:02x}", static_cast<unsigned char>(c)), i));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace vellum::ledger

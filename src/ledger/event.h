@@ -1,0 +1,82 @@
+// The event: one canonical JSON object (RFC 8785) per line of the ledger.
+// Those exact bytes are stored and hashed; docs/formats/event.md is the spec.
+//
+// Every event carries every envelope field (AT-2). Fields that do not apply
+// are null, never absent, so the schema is the same for every line:
+//   seq, id, ts, type, actor, actor_name, session, client, source,
+//   record {type, id, version, hash}, changes [{path, old?, new?}],
+//   reason, guideline, data, prev
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "core/sha256.h"
+#include "core/status.h"
+
+namespace vellum::ledger {
+
+// Who caused an event. Filled by the server, never by a client.
+struct Actor {
+  std::string id;                            // user id, or "system"
+  std::string name;                          // printed name at the time
+  std::optional<std::string> session;        // session id (identity module)
+  std::optional<std::string> client;         // workstation / client address
+  std::optional<boost::json::object> source; // machine input: system, version, … (DC-1)
+};
+
+// The record an event changes, at the version the event creates.
+struct RecordRef {
+  std::string type;
+  std::string id;
+  uint64_t version = 0;
+  // SHA-256 of the new version's canonical content; nullopt for a tombstone.
+  std::optional<core::Hash> content_hash;
+};
+
+// What a domain decides to append; the ledger adds the envelope.
+struct EventDraft {
+  std::string type;  // "record.created", "security.clock_anomaly", …
+  std::optional<RecordRef> record;
+  boost::json::array changes;  // [{path, old?, new?}], RFC 6901 paths
+  std::optional<std::string> reason;
+  std::optional<std::string> guideline;
+  boost::json::object data;  // type-specific details
+};
+
+struct Event {
+  uint64_t seq = 0;
+  std::string id;   // 32 lower-case hex digits, random
+  int64_t ts = 0;   // µs since the epoch, UTC; formatted with 6 fractional digits
+  std::string type;
+  Actor actor;
+  std::optional<RecordRef> record;
+  boost::json::array changes;
+  std::optional<std::string> reason;
+  std::optional<std::string> guideline;
+  boost::json::object data;
+  std::optional<core::Hash> prev;  // leaf hash of event seq-1; nullopt only for seq 0
+};
+
+// The canonical line (no trailing newline).
+// Fails (kInvalidArgument) only when a string is not valid UTF-8 or a number is not finite.
+StatusOr<std::string> EncodeEvent(const Event& e);
+
+// Strict inverse of EncodeEvent: the line must be exactly the canonical
+// encoding of a well-formed event (no missing, extra or mistyped fields).
+// Errors are kDataLoss naming the problem ("field \"prev\" is missing").
+StatusOr<Event> DecodeEvent(std::string_view line);
+
+// An event's leaf hash as stored in the Merkle tree and chained by `prev`.
+core::Hash EventLeafHash(std::string_view line);
+
+// Checks a record/actor id: 1..128 bytes of [A-Za-z0-9._:@-], not starting with a
+// punctuation character. Keeps ids safe in file names, URLs, SQL and logs.
+Status ValidateId(std::string_view what, std::string_view id);
+
+}  // namespace vellum::ledger

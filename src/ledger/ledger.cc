@@ -1,0 +1,691 @@
+#include "ledger/ledger.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "core/encoding.h"
+#include "ledger/merkle.h"
+#include "ledger/pending_rows.h"
+#include "ledger/store_tree.h"
+
+namespace vellum::ledger {
+namespace {
+
+constexpr char kSystemActor[] = "system";
+constexpr size_t kRecoveryChunk = 4096;
+
+std::string NewEventId() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) std::abort();  // no randomness: nothing safe to do
+  return core::HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+storage::EventIndexRow IndexRowFor(const Event& e, const core::Hash& leaf) {
+  storage::EventIndexRow row;
+  row.seq = e.seq;
+  row.ts = e.ts;
+  row.type = e.type;
+  row.actor = e.actor.id;
+  if (e.record) {
+    row.record_type = e.record->type;
+    row.record_id = e.record->id;
+    row.record_version = e.record->version;
+  }
+  row.leaf_hash = leaf;
+  return row;
+}
+
+// One queued request for the sequencer.
+struct Request {
+  enum class Kind { kCommand, kCheckpoint } kind = Kind::kCommand;
+  Actor actor;
+  Decider decide;
+  std::promise<StatusOr<std::vector<Event>>> done;
+  std::promise<StatusOr<storage::StoredCheckpoint>> checkpoint_done;
+  // Filled by the sequencer.
+  Status status;
+  std::vector<Event> events;
+};
+
+// A group commit on its way to the projection.
+struct Batch {
+  RowSet rows;
+  uint64_t end_seq = 0;  // events [.., end_seq) are durable
+  std::vector<std::shared_ptr<Request>> requests;
+};
+
+}  // namespace
+
+struct Ledger::Impl {
+  LedgerDeps deps;
+  LedgerOptions options;
+  OpenReport report;
+  StoreTree store_tree{nullptr};
+
+  // Request queue.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::shared_ptr<Request>> queue;
+  bool stopping = false;
+
+  // Batches waiting for the projection thread.
+  std::mutex batch_mu;
+  std::condition_variable batch_cv;
+  std::deque<Batch> batches;
+  bool batches_closed = false;
+
+  std::thread sequencer;
+  std::thread applier;
+
+  // Why writes are refused (OK while they are not). Guarded by mu.
+  Status halted;
+
+  // Sequencer-thread state.
+  uint64_t next_seq = 0;
+  int64_t last_ts = 0;
+  core::Hash last_leaf{};
+  TreeBuilder tree;
+  std::atomic<uint64_t> tree_size{0};
+  uint64_t last_checkpoint_size = 0;
+  int64_t last_checkpoint_time = 0;
+  std::optional<core::Hash> last_checkpoint_hash;
+
+  std::unique_ptr<storage::ProjectionReader> live_reader;
+  std::unique_ptr<PendingRows> pending;
+
+  void Warn(const std::string& msg) {
+    std::fprintf(stderr, "vellum: warning: %s\n", msg.c_str());
+  }
+
+  void Halt(Status s) {
+    std::lock_guard lock(mu);
+    if (halted.ok()) halted = std::move(s);
+  }
+  Status HaltStatus() {
+    std::lock_guard lock(mu);
+    return halted;
+  }
+
+  // ---- clock (AT-6) ----
+
+  // Time for the next event, or the anomaly that stops writes.
+  StatusOr<int64_t> NextTimestamp() {
+    int64_t now = deps.clock->NowMicros();
+    if (now + options.clock_tolerance_micros < last_ts) {
+      return FailedPreconditionError(fmt::format(
+          "the clock moved back by {:.6f} s (now {}, last event {}; tolerance {:.6f} s)",
+          static_cast<double>(last_ts - now) / 1e6, core::FormatTimestamp(now),
+          core::FormatTimestamp(last_ts), static_cast<double>(options.clock_tolerance_micros) / 1e6));
+    }
+    return std::max(now, last_ts);
+  }
+
+  Event ClockAnomalyEvent(const Status& why) {
+    int64_t now = deps.clock->NowMicros();
+    Event e;
+    e.type = "security.clock_anomaly";
+    e.actor.id = kSystemActor;
+    e.actor.name = "Vellum";
+    e.ts = last_ts;  // never earlier than the last event: order stays intact
+    e.data["observed"] = core::FormatTimestamp(now);
+    e.data["last_event"] = core::FormatTimestamp(last_ts);
+    e.data["backward_us"] = last_ts - now;
+    e.data["tolerance_us"] = options.clock_tolerance_micros;
+    e.data["action"] = "writes stopped";
+    e.data["detail"] = why.message();
+    return e;
+  }
+
+  // ---- sequencing ----
+
+  // Fills the envelope of `e` (seq, id, prev) and encodes it.
+  StatusOr<std::string> Seal(Event& e) {
+    e.seq = next_seq;
+    e.id = NewEventId();
+    if (next_seq > 0) e.prev = last_leaf;
+    ASSIGN_OR_RETURN(std::string line, EncodeEvent(e));
+    if (line.size() > options.max_event_bytes) {
+      return ResourceExhaustedError(fmt::format("event of {} bytes exceeds the limit of {} bytes",
+                                                line.size(), options.max_event_bytes));
+    }
+    return line;
+  }
+
+  // Runs one command. On success its lines and rows are added to the batch and
+  // the sequencer state advances; on failure nothing changes.
+  void RunCommand(Request& req, std::vector<std::string>& lines, RowSet& batch_rows, bool& anomaly) {
+    CapturingTxn capture(pending.get());
+    auto drafts = req.decide(capture);
+    if (!drafts.ok()) {
+      req.status = drafts.status();
+      return;
+    }
+    const uint64_t start_seq = next_seq;
+    const int64_t start_ts = last_ts;
+    const core::Hash start_leaf = last_leaf;
+    std::vector<std::string> cmd_lines;
+    std::vector<Event> events;
+    auto fail = [&](Status s) {
+      next_seq = start_seq;
+      last_ts = start_ts;
+      last_leaf = start_leaf;
+      req.status = std::move(s);
+    };
+    for (auto& d : *drafts) {
+      auto ts = NextTimestamp();
+      if (!ts.ok()) {
+        fail(ts.status());
+        anomaly = true;
+        return;
+      }
+      Event e;
+      e.type = std::move(d.type);
+      e.actor = req.actor;
+      e.record = std::move(d.record);
+      e.changes = std::move(d.changes);
+      e.reason = std::move(d.reason);
+      e.guideline = std::move(d.guideline);
+      e.data = std::move(d.data);
+      e.ts = *ts;
+      auto line = Seal(e);
+      if (!line.ok()) return fail(line.status());
+      core::Hash leaf = LeafHash(*line);
+      Status s = capture.PutEvent(IndexRowFor(e, leaf));
+      if (s.ok()) s = deps.projector->Apply(e, capture);
+      if (!s.ok()) return fail(s);
+      last_ts = e.ts;
+      last_leaf = leaf;
+      ++next_seq;
+      cmd_lines.push_back(std::move(*line));
+      events.push_back(std::move(e));
+    }
+    pending->Add(capture.rows());
+    batch_rows.Append(capture.rows());
+    for (auto& l : cmd_lines) lines.push_back(std::move(l));
+    req.events = std::move(events);
+  }
+
+  // Appends the clock-anomaly security event to the batch and stops writes.
+  void RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, RowSet& batch_rows) {
+    Event e = ClockAnomalyEvent(why);
+    auto line = Seal(e);
+    if (!line.ok()) {
+      Halt(line.status());
+      return;
+    }
+    core::Hash leaf = LeafHash(*line);
+    CapturingTxn capture(pending.get());
+    Status s = capture.PutEvent(IndexRowFor(e, leaf));
+    if (s.ok()) s = deps.projector->Apply(e, capture);
+    if (!s.ok()) {
+      Halt(s);
+      return;
+    }
+    last_leaf = leaf;
+    ++next_seq;
+    pending->Add(capture.rows());
+    batch_rows.Append(capture.rows());
+    lines.push_back(std::move(*line));
+    Halt(FailedPreconditionError(fmt::format(
+        "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and "
+        "restart Vellum", why.message(), e.seq)));
+  }
+
+  void SequencerLoop() {
+    for (;;) {
+      std::vector<std::shared_ptr<Request>> reqs;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping) break;
+        while (!queue.empty() && reqs.size() < options.max_batch_events) {
+          reqs.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      ProcessBatch(std::move(reqs));
+    }
+    std::lock_guard lock(batch_mu);
+    batches_closed = true;
+    batch_cv.notify_all();
+  }
+
+  void ProcessBatch(std::vector<std::shared_ptr<Request>> reqs) {
+    std::vector<std::string> lines;
+    RowSet rows;
+    const uint64_t start_seq = next_seq;
+    const int64_t start_ts = last_ts;
+    const core::Hash start_leaf = last_leaf;
+    std::vector<std::shared_ptr<Request>> checkpoints;
+    for (auto& r : reqs) {
+      if (r->kind == Request::Kind::kCheckpoint) {
+        checkpoints.push_back(r);
+        continue;
+      }
+      Status h = HaltStatus();
+      if (!h.ok()) {
+        r->status = h;
+        continue;
+      }
+      bool anomaly = false;
+      RunCommand(*r, lines, rows, anomaly);
+      if (anomaly) RecordClockAnomaly(r->status, lines, rows);
+    }
+    Batch batch;
+    if (!lines.empty()) {
+      Status s = deps.log->AppendEvents(lines);
+      if (!s.ok()) {
+        // Nothing of this batch is stored: undo the sequencer state and fail every command in it.
+        next_seq = start_seq;
+        last_ts = start_ts;
+        last_leaf = start_leaf;
+        pending->EraseFrom(start_seq);
+        for (auto& r : reqs) {
+          if (r->status.ok() && r->kind == Request::Kind::kCommand) {
+            r->status = s;
+            r->events.clear();
+          }
+        }
+        if (s.code() == StatusCode::kDataLoss) Halt(s);
+        rows.Clear();
+      } else {
+        s = AppendTreeNodes(lines);
+        if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
+      }
+    }
+    batch.rows = std::move(rows);
+    batch.end_seq = next_seq;
+    for (auto& r : reqs) {
+      if (r->kind == Request::Kind::kCommand) batch.requests.push_back(r);
+    }
+    {
+      std::lock_guard lock(batch_mu);
+      batches.push_back(std::move(batch));
+    }
+    batch_cv.notify_one();
+    if (CheckpointDue()) {
+      auto cp = Checkpoint();
+      if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
+    }
+    for (auto& r : checkpoints) r->checkpoint_done.set_value(Checkpoint());
+  }
+
+  Status AppendTreeNodes(const std::vector<std::string>& lines) {
+    std::vector<storage::TreeNode> nodes;
+    nodes.reserve(lines.size() * 2 + 64);
+    for (const auto& l : lines) {
+      tree.Append(LeafHash(l), [&](int level, uint64_t index, const core::Hash& h) {
+        nodes.push_back({level, index, h});
+      });
+    }
+    RETURN_IF_ERROR(deps.log->AppendNodes(nodes));
+    tree_size = tree.size();
+    return OkStatus();
+  }
+
+  void ApplierLoop() {
+    for (;;) {
+      Batch batch;
+      {
+        std::unique_lock lock(batch_mu);
+        batch_cv.wait(lock, [&] { return batches_closed || !batches.empty(); });
+        if (batches.empty()) return;
+        batch = std::move(batches.front());
+        batches.pop_front();
+      }
+      if (!batch.rows.empty()) {
+        Status s = CommitRows(batch.rows, batch.end_seq);
+        if (!s.ok()) {
+          // The events are durable; the projection catches up when the ledger is reopened.
+          Halt(UnavailableError("updating records.db failed (" + s.message() +
+                                "); writes are stopped until Vellum is restarted"));
+        } else {
+          pending->EraseBelow(batch.end_seq);
+        }
+      }
+      for (auto& r : batch.requests) {
+        if (r->status.ok()) r->done.set_value(std::move(r->events));
+        else r->done.set_value(r->status);
+      }
+    }
+  }
+
+  Status CommitRows(const RowSet& rows, uint64_t applied) {
+    ASSIGN_OR_RETURN(auto txn, deps.projection->BeginWrite());
+    RETURN_IF_ERROR(WriteRows(rows, *txn));
+    return txn->Commit(applied);
+  }
+
+  // ---- checkpoints (AT-5) ----
+
+  bool CheckpointDue() {
+    uint64_t size = tree.size();
+    if (size == last_checkpoint_size) return false;
+    if (size - last_checkpoint_size >= options.checkpoint_every_events) return true;
+    return deps.clock->NowMicros() - last_checkpoint_time >= options.checkpoint_every_micros;
+  }
+
+  StatusOr<storage::StoredCheckpoint> Checkpoint() {
+    // Never sign a tree that failed its checks or was built under a bad clock.
+    RETURN_IF_ERROR(HaltStatus());
+    uint64_t size = tree.size();
+    if (size == last_checkpoint_size && last_checkpoint_hash) {
+      ASSIGN_OR_RETURN(auto latest, deps.log->LatestCheckpoint());
+      if (latest) return *latest;
+    }
+    RETURN_IF_ERROR(deps.log->SyncTree(size));
+    ledger::Checkpoint cp;
+    cp.origin = options.origin;
+    cp.size = size;
+    cp.root = tree.Root();
+    cp.time_micros = std::max({deps.clock->NowMicros(), last_ts, last_checkpoint_time});
+    cp.prev = last_checkpoint_hash;
+    ASSIGN_OR_RETURN(std::string note, SignCheckpoint(cp, *deps.signer));
+    RETURN_IF_ERROR(deps.log->PutCheckpoint(size, note));
+    last_checkpoint_size = size;
+    last_checkpoint_time = *cp.time_micros;
+    last_checkpoint_hash = CheckpointNoteHash(note);
+    Status witness_status;
+    for (const auto& w : options.witness_files) {
+      Status s = AppendToWitness(w, note);
+      if (!s.ok()) {
+        Warn("could not append the checkpoint to witness file " + w + ": " + s.message());
+        witness_status = s;
+      }
+    }
+    RETURN_IF_ERROR(witness_status);
+    ASSIGN_OR_RETURN(auto latest, deps.log->LatestCheckpoint());
+    if (!latest) return InternalError("checkpoint vanished after being stored");
+    return *latest;
+  }
+
+  Status AppendToWitness(const std::string& path, const std::string& note) {
+    ASSIGN_OR_RETURN(auto f, deps.env->OpenAppendable(path));
+    // Notes are appended back to back; SplitNotes separates them again.
+    RETURN_IF_ERROR(f->Append(note));
+    RETURN_IF_ERROR(f->Sync());
+    return f->Close();
+  }
+
+  Status LoadLastCheckpoint() {
+    ASSIGN_OR_RETURN(auto latest, deps.log->LatestCheckpoint());
+    if (!latest) return OkStatus();
+    core::NoteVerifier verifier = core::MakeNoteVerifier(deps.signer->name, deps.signer->key.public_key());
+    auto cp = OpenCheckpoint(latest->note, verifier, options.origin);
+    if (!cp.ok()) {
+      report.damage.push_back(fmt::format("{}: {}", latest->name, cp.status().message()));
+      return OkStatus();
+    }
+    last_checkpoint_size = cp->size;
+    last_checkpoint_time = cp->time_micros.value_or(0);
+    last_checkpoint_hash = CheckpointNoteHash(latest->note);
+    return OkStatus();
+  }
+
+  // ---- recovery ----
+
+  Status Recover() {
+    storage::LogStore& log = *deps.log;
+    ASSIGN_OR_RETURN(uint64_t applied, deps.projection->AppliedCount());
+    uint64_t count = log.EventCount();
+    if (applied > count) {
+      report.damage.push_back(fmt::format(
+          "records.db reflects {} events but the ledger holds only {}: events were removed from the "
+          "end of the ledger", applied, count));
+    }
+    // The previous event for chain checks of the unapplied tail.
+    std::optional<Event> prev_event;
+    core::Hash prev_leaf{};
+    uint64_t check_from = std::min(applied, count);
+    if (check_from > 0) {
+      ASSIGN_OR_RETURN(std::string line, log.ReadEvent(check_from - 1));
+      auto ev = DecodeEvent(line);
+      if (!ev.ok()) {
+        report.damage.push_back(fmt::format("event {}: {}", check_from - 1, ev.status().message()));
+      } else {
+        prev_event = std::move(*ev);
+      }
+      prev_leaf = LeafHash(line);
+      ASSIGN_OR_RETURN(auto reader, deps.projection->BeginRead(true));
+      ASSIGN_OR_RETURN(auto row, reader->IndexedEvent(check_from - 1));
+      if (!row || row->leaf_hash != prev_leaf) {
+        report.damage.push_back(fmt::format(
+            "event {} differs from the event applied to records.db: the ledger was edited",
+            check_from - 1));
+      }
+    }
+    // Events after the projection were never acknowledged unless their commit
+    // was lost in a power cut; they are kept if they are valid continuations
+    // and dropped from the first invalid one (a torn write) on.
+    std::vector<Event> tail;
+    std::vector<core::Hash> tail_leaves;
+    if (count > check_from) {
+      auto cursor = log.Scan(check_from);
+      uint64_t valid_end = check_from;
+      while (cursor->Next()) {
+        auto ev = DecodeEvent(cursor->line());
+        core::Hash leaf = LeafHash(cursor->line());
+        bool ok = ev.ok() && ev->seq == cursor->seq() &&
+                  (cursor->seq() == 0 ? !ev->prev : (ev->prev && *ev->prev == prev_leaf)) &&
+                  (!prev_event || ev->ts >= prev_event->ts);
+        if (!ok) break;
+        prev_leaf = leaf;
+        prev_event = *ev;
+        tail.push_back(std::move(*ev));
+        tail_leaves.push_back(leaf);
+        valid_end = cursor->seq() + 1;
+      }
+      RETURN_IF_ERROR(cursor->status());
+      if (valid_end < count) {
+        report.invalid_tail_events_removed = count - valid_end;
+        RETURN_IF_ERROR(log.TruncateEvents(valid_end));
+        count = valid_end;
+      }
+    }
+    // Rebuild the tree past its durable size.
+    uint64_t synced = log.TreeSyncedSize();
+    auto resumed = TreeBuilder::Resume(store_tree, synced);
+    if (!resumed.ok()) {
+      report.damage.push_back("the Merkle tree files are damaged: " + resumed.status().message());
+      return OkStatus();
+    }
+    tree = std::move(*resumed);
+    if (count > synced) {
+      auto cursor = log.Scan(synced);
+      std::vector<std::string> chunk;
+      while (cursor->Next()) {
+        chunk.emplace_back(cursor->line());
+        if (chunk.size() == kRecoveryChunk) {
+          RETURN_IF_ERROR(AppendTreeNodes(chunk));
+          chunk.clear();
+        }
+      }
+      RETURN_IF_ERROR(cursor->status());
+      RETURN_IF_ERROR(AppendTreeNodes(chunk));
+      report.tree_leaves_rebuilt = count - synced;
+    }
+    tree_size = tree.size();
+    // Re-apply what the projection lacks.
+    if (count > applied && report.damage.empty()) {
+      CapturingTxn capture(live_reader.get());
+      for (size_t i = 0; i < tail.size(); ++i) {
+        RETURN_IF_ERROR(capture.PutEvent(IndexRowFor(tail[i], tail_leaves[i])));
+        Status s = deps.projector->Apply(tail[i], capture);
+        if (!s.ok()) {
+          report.damage.push_back(fmt::format("event {} cannot be applied: {}", tail[i].seq, s.message()));
+          return OkStatus();
+        }
+      }
+      RETURN_IF_ERROR(CommitRows(capture.rows(), count));
+      report.events_reapplied = count - applied;
+    }
+    next_seq = count;
+    if (count > 0) {
+      ASSIGN_OR_RETURN(std::string line, log.ReadEvent(count - 1));
+      last_leaf = LeafHash(line);
+      auto ev = DecodeEvent(line);
+      if (ev.ok()) last_ts = ev->ts;
+    }
+    return LoadLastCheckpoint();
+  }
+
+  void Start() {
+    sequencer = std::thread([this] { SequencerLoop(); });
+    applier = std::thread([this] { ApplierLoop(); });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return;
+      stopping = true;
+    }
+    cv.notify_all();
+    if (sequencer.joinable()) sequencer.join();
+    if (applier.joinable()) applier.join();
+  }
+};
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Ledger::~Ledger() {
+  if (!impl_) return;
+  impl_->Stop();
+  if (impl_->HaltStatus().ok() && impl_->CheckpointDue()) {
+    auto cp = impl_->Checkpoint();
+    if (!cp.ok()) impl_->Warn("checkpoint at close failed: " + cp.status().ToString());
+  }
+}
+
+namespace {
+
+Status CheckDeps(const LedgerDeps& d) {
+  if (!d.env || !d.clock || !d.log || !d.projection || !d.projector || !d.signer) {
+    return InvalidArgumentError("ledger dependencies are incomplete");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const LedgerOptions& options) {
+  RETURN_IF_ERROR(CheckDeps(deps));
+  auto impl = std::make_unique<Impl>();
+  impl->deps = deps;
+  impl->options = options;
+  impl->store_tree = StoreTree(deps.log);
+  ASSIGN_OR_RETURN(impl->live_reader, deps.projection->BeginRead(/*snapshot=*/false));
+  impl->pending = std::make_unique<PendingRows>(impl->live_reader.get());
+  RETURN_IF_ERROR(impl->Recover());
+  if (!impl->report.damage.empty()) {
+    impl->halted = FailedPreconditionError(
+        "the ledger is damaged or has been tampered with (" + impl->report.damage.front() +
+        "); writes are refused. Run `vellum verify` for a full report");
+  }
+  impl->Start();
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+StatusOr<std::unique_ptr<Ledger>> Ledger::Create(const LedgerDeps& deps, const LedgerOptions& options,
+                                                 const Actor& actor, boost::json::object genesis_data) {
+  RETURN_IF_ERROR(CheckDeps(deps));
+  if (deps.log->EventCount() != 0) return AlreadyExistsError("the ledger already holds events");
+  ASSIGN_OR_RETURN(uint64_t applied, deps.projection->AppliedCount());
+  if (applied != 0) return AlreadyExistsError("records.db already reflects events");
+  ASSIGN_OR_RETURN(auto ledger, Open(deps, options));
+  auto genesis = ledger->Submit(actor, [&](storage::ProjectionReader&) -> StatusOr<std::vector<EventDraft>> {
+    EventDraft d;
+    d.type = "ledger.genesis";
+    d.data = std::move(genesis_data);
+    return std::vector<EventDraft>{std::move(d)};
+  });
+  RETURN_IF_ERROR(genesis.status());
+  RETURN_IF_ERROR(ledger->MakeCheckpoint().status());
+  return ledger;
+}
+
+const OpenReport& Ledger::open_report() const { return impl_->report; }
+
+StatusOr<std::vector<Event>> Ledger::Submit(const Actor& actor, Decider decide) {
+  auto req = std::make_shared<Request>();
+  req->actor = actor;
+  req->decide = std::move(decide);
+  auto fut = req->done.get_future();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->halted.ok()) return impl_->halted;
+    if (impl_->stopping) return UnavailableError("the ledger is closing");
+    impl_->queue.push_back(std::move(req));
+  }
+  impl_->cv.notify_one();
+  return fut.get();
+}
+
+std::vector<StatusOr<std::vector<Event>>> Ledger::SubmitAll(const Actor& actor, std::vector<Decider> decide) {
+  std::vector<std::future<StatusOr<std::vector<Event>>>> futures;
+  std::vector<StatusOr<std::vector<Event>>> out;
+  futures.reserve(decide.size());
+  {
+    std::lock_guard lock(impl_->mu);
+    Status refuse = !impl_->halted.ok() ? impl_->halted
+                    : impl_->stopping   ? UnavailableError("the ledger is closing")
+                                        : OkStatus();
+    if (!refuse.ok()) {
+      for (size_t i = 0; i < decide.size(); ++i) out.push_back(refuse);
+      return out;
+    }
+    for (auto& d : decide) {
+      auto req = std::make_shared<Request>();
+      req->actor = actor;
+      req->decide = std::move(d);
+      futures.push_back(req->done.get_future());
+      impl_->queue.push_back(std::move(req));
+    }
+  }
+  impl_->cv.notify_one();
+  for (auto& f : futures) out.push_back(f.get());
+  return out;
+}
+
+uint64_t Ledger::Size() const { return impl_->tree_size.load(); }
+
+StatusOr<std::string> Ledger::ReadEvent(uint64_t seq) const {
+  if (seq >= Size()) return NotFoundError(fmt::format("no event with seq {} (the ledger holds {})", seq, Size()));
+  return impl_->deps.log->ReadEvent(seq);
+}
+
+StatusOr<core::Hash> Ledger::RootAt(uint64_t size) const {
+  if (size > Size()) return OutOfRangeError(fmt::format("tree size {} exceeds the ledger's {}", size, Size()));
+  return ledger::RootAt(impl_->store_tree, size);
+}
+
+StatusOr<std::vector<core::Hash>> Ledger::InclusionProof(uint64_t seq, uint64_t size) const {
+  if (size > Size()) return OutOfRangeError(fmt::format("tree size {} exceeds the ledger's {}", size, Size()));
+  return ledger::InclusionProof(impl_->store_tree, seq, size);
+}
+
+StatusOr<std::vector<core::Hash>> Ledger::ConsistencyProof(uint64_t size1, uint64_t size2) const {
+  if (size2 > Size()) return OutOfRangeError(fmt::format("tree size {} exceeds the ledger's {}", size2, Size()));
+  return ledger::ConsistencyProof(impl_->store_tree, size1, size2);
+}
+
+StatusOr<storage::StoredCheckpoint> Ledger::MakeCheckpoint() {
+  auto req = std::make_shared<Request>();
+  req->kind = Request::Kind::kCheckpoint;
+  auto fut = req->checkpoint_done.get_future();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return UnavailableError("the ledger is closing");
+    impl_->queue.push_back(std::move(req));
+  }
+  impl_->cv.notify_one();
+  return fut.get();
+}
+
+}  // namespace vellum::ledger

@@ -1,0 +1,185 @@
+#include "ledger/pending_rows.h"
+
+namespace vellum::ledger {
+
+using storage::EventIndexRow;
+using storage::RecordVersionRow;
+
+std::string RowSet::Key(const std::string& type, const std::string& id) {
+  std::string k = type;
+  k.push_back('\0');
+  k += id;
+  return k;
+}
+
+void RowSet::PutEvent(const EventIndexRow& row) {
+  event_by_seq_[row.seq] = events_.size();
+  events_.push_back(row);
+}
+
+void RowSet::PutVersion(const RecordVersionRow& row) {
+  by_record_[Key(row.record_type, row.record_id)][row.version] = versions_.size();
+  version_by_seq_[row.seq] = versions_.size();
+  versions_.push_back(row);
+}
+
+void RowSet::Append(const RowSet& other) {
+  for (const auto& e : other.events_) PutEvent(e);
+  for (const auto& v : other.versions_) PutVersion(v);
+}
+
+void RowSet::Clear() { *this = RowSet(); }
+
+std::optional<RecordVersionRow> RowSet::Latest(const std::string& type, const std::string& id) const {
+  auto it = by_record_.find(Key(type, id));
+  if (it == by_record_.end() || it->second.empty()) return std::nullopt;
+  return versions_[it->second.rbegin()->second];
+}
+
+std::optional<RecordVersionRow> RowSet::Version(const std::string& type, const std::string& id,
+                                                uint64_t version) const {
+  auto it = by_record_.find(Key(type, id));
+  if (it == by_record_.end()) return std::nullopt;
+  auto v = it->second.find(version);
+  if (v == it->second.end()) return std::nullopt;
+  return versions_[v->second];
+}
+
+std::optional<RecordVersionRow> RowSet::BySeq(uint64_t seq) const {
+  auto it = version_by_seq_.find(seq);
+  if (it == version_by_seq_.end()) return std::nullopt;
+  return versions_[it->second];
+}
+
+std::optional<EventIndexRow> RowSet::Event(uint64_t seq) const {
+  auto it = event_by_seq_.find(seq);
+  if (it == event_by_seq_.end()) return std::nullopt;
+  return events_[it->second];
+}
+
+void RowSet::KeepIf(const std::function<bool(uint64_t)>& keep) {
+  RowSet kept;
+  for (const auto& e : events_) if (keep(e.seq)) kept.PutEvent(e);
+  for (const auto& v : versions_) if (keep(v.seq)) kept.PutVersion(v);
+  *this = std::move(kept);
+}
+
+void RowSet::EraseBelow(uint64_t count) {
+  KeepIf([count](uint64_t seq) { return seq >= count; });
+}
+
+void RowSet::EraseFrom(uint64_t first) {
+  KeepIf([first](uint64_t seq) { return seq < first; });
+}
+
+void PendingRows::Add(const RowSet& rows) {
+  std::lock_guard lock(mu_);
+  rows_.Append(rows);
+}
+
+void PendingRows::EraseBelow(uint64_t count) {
+  std::lock_guard lock(mu_);
+  rows_.EraseBelow(count);
+}
+
+void PendingRows::EraseFrom(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  rows_.EraseFrom(seq);
+}
+
+StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
+                                                                    const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto r = rows_.Latest(type, id)) return r;
+  }
+  return base_->LatestVersion(type, id);
+}
+
+StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersionBefore(const std::string&,
+                                                                          const std::string&, uint64_t) {
+  return FailedPreconditionError("historical reads are not available while writes are in flight");
+}
+
+StatusOr<std::optional<RecordVersionRow>> PendingRows::Version(const std::string& type, const std::string& id,
+                                                              uint64_t version) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto r = rows_.Version(type, id, version)) return r;
+  }
+  return base_->Version(type, id, version);
+}
+
+StatusOr<std::optional<RecordVersionRow>> PendingRows::VersionBySeq(uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto r = rows_.BySeq(seq)) return r;
+  }
+  return base_->VersionBySeq(seq);
+}
+
+StatusOr<std::optional<EventIndexRow>> PendingRows::IndexedEvent(uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto r = rows_.Event(seq)) return r;
+  }
+  return base_->IndexedEvent(seq);
+}
+
+StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
+  return FailedPreconditionError("row counts are not available while writes are in flight");
+}
+
+StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
+                                                                     const std::string& id) {
+  if (auto r = rows_.Latest(type, id)) return r;
+  return base_->LatestVersion(type, id);
+}
+
+StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(const std::string& type,
+                                                                           const std::string& id, uint64_t seq) {
+  return base_->LatestVersionBefore(type, id, seq);
+}
+
+StatusOr<std::optional<RecordVersionRow>> CapturingTxn::Version(const std::string& type, const std::string& id,
+                                                               uint64_t version) {
+  if (auto r = rows_.Version(type, id, version)) return r;
+  return base_->Version(type, id, version);
+}
+
+StatusOr<std::optional<RecordVersionRow>> CapturingTxn::VersionBySeq(uint64_t seq) {
+  if (auto r = rows_.BySeq(seq)) return r;
+  return base_->VersionBySeq(seq);
+}
+
+StatusOr<std::optional<EventIndexRow>> CapturingTxn::IndexedEvent(uint64_t seq) {
+  if (auto r = rows_.Event(seq)) return r;
+  return base_->IndexedEvent(seq);
+}
+
+StatusOr<storage::ProjectionReader::Counts> CapturingTxn::CountRows() {
+  return FailedPreconditionError("row counts are not available in a capturing transaction");
+}
+
+Status CapturingTxn::PutEvent(const EventIndexRow& row) {
+  rows_.PutEvent(row);
+  return OkStatus();
+}
+
+Status CapturingTxn::PutRecordVersion(const RecordVersionRow& row) {
+  if (rows_.Version(row.record_type, row.record_id, row.version)) {
+    return AlreadyExistsError("record version written twice");
+  }
+  rows_.PutVersion(row);
+  return OkStatus();
+}
+
+Status CapturingTxn::Commit(uint64_t) { return InternalError("a capturing transaction cannot commit"); }
+
+Status WriteRows(const RowSet& rows, storage::ProjectionTxn& txn) {
+  for (const auto& e : rows.events()) RETURN_IF_ERROR(txn.PutEvent(e));
+  for (const auto& v : rows.versions()) RETURN_IF_ERROR(txn.PutRecordVersion(v));
+  return OkStatus();
+}
+
+}  // namespace vellum::ledger

@@ -1,0 +1,411 @@
+#include "ledger/verifier.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/clock.h"
+#include "core/encoding.h"
+#include "ledger/checkpoint.h"
+#include "ledger/event.h"
+#include "ledger/merkle.h"
+#include "ledger/pending_rows.h"
+
+namespace vellum::ledger {
+namespace {
+
+using storage::EventIndexRow;
+using storage::ProjectionReader;
+using storage::RecordVersionRow;
+
+constexpr size_t kNodeChunk = 4096;
+
+// The projection as it stood just before event `seq`: a replay of event `seq`
+// must see exactly this. Rows of earlier events have already been compared
+// with their own replay, so they can be trusted as inputs.
+class ReaderAsOf final : public ProjectionReader {
+ public:
+  ReaderAsOf(ProjectionReader* base, uint64_t seq) : base_(base), seq_(seq) {}
+  StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& t, const std::string& id) override {
+    return base_->LatestVersionBefore(t, id, seq_);
+  }
+  StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t, const std::string& id,
+                                                                uint64_t seq) override {
+    return base_->LatestVersionBefore(t, id, std::min(seq, seq_));
+  }
+  StatusOr<std::optional<RecordVersionRow>> Version(const std::string& t, const std::string& id, uint64_t v) override {
+    ASSIGN_OR_RETURN(auto r, base_->Version(t, id, v));
+    if (r && r->seq >= seq_) return std::optional<RecordVersionRow>();
+    return r;
+  }
+  StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override {
+    if (seq >= seq_) return std::optional<RecordVersionRow>();
+    return base_->VersionBySeq(seq);
+  }
+  StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override {
+    if (seq >= seq_) return std::optional<EventIndexRow>();
+    return base_->IndexedEvent(seq);
+  }
+  StatusOr<Counts> CountRows() override { return FailedPreconditionError("not available"); }
+
+ private:
+  ProjectionReader* base_;
+  uint64_t seq_;
+};
+
+// Compares the tree nodes recomputed from events with the stored tree files,
+// reading each level file sequentially in chunks.
+class TreeComparer {
+ public:
+  explicit TreeComparer(const storage::LogStore* log) : log_(log) {}
+
+  // Returns a problem message or empty.
+  std::string Compare(int level, uint64_t index, const core::Hash& h) {
+    Chunk& c = chunks_[level];
+    if (index < c.first || index >= c.first + c.hashes.size()) {
+      auto nodes = log_->ReadNodes(level, index, kNodeChunk);
+      if (!nodes.ok()) return fmt::format("cannot read the tree file for level {}: {}", level, nodes.status().message());
+      c.first = index;
+      c.hashes = std::move(*nodes);
+    }
+    if (index >= c.first + c.hashes.size()) {
+      return fmt::format("ledger/tree/level-{:02}.hash lacks entry {} (the tree files are shorter than the ledger)",
+                         level, index);
+    }
+    if (c.hashes[index - c.first] != h) {
+      return fmt::format("ledger/tree/level-{:02}.hash entry {} differs from the hash recomputed from the events",
+                         level, index);
+    }
+    return {};
+  }
+
+ private:
+  struct Chunk {
+    uint64_t first = 0;
+    std::vector<core::Hash> hashes;
+  };
+  const storage::LogStore* log_;
+  std::map<int, Chunk> chunks_;
+};
+
+struct CheckpointInfo {
+  std::string name;
+  uint64_t size = 0;
+  core::Hash root{};
+  bool witness = false;
+};
+
+class VerifyRun {
+ public:
+  explicit VerifyRun(const VerifyInputs& in) : in_(in), tree_cmp_(in.log) {}
+
+  StatusOr<VerifyReport> Run() {
+    CheckCheckpoints();
+    CheckWitnesses();
+    std::sort(targets_.begin(), targets_.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
+    auto reader_or = in_.projection->BeginRead(/*snapshot=*/true);
+    if (!reader_or.ok()) {
+      Problem("projection", std::nullopt, "records.db", "cannot be read: " + reader_or.status().message());
+    } else {
+      reader_ = std::move(*reader_or);
+    }
+    StreamEvents();
+    CheckTargetsBeyondEnd();
+    CheckTreeTail();
+    CheckProjectionTotals();
+    report_.root = tree_.Root();
+    return std::move(report_);
+  }
+
+ private:
+  void Problem(std::string area, std::optional<uint64_t> seq, std::string location, std::string message) {
+    if (report_.problems.size() >= in_.max_problems) {
+      ++report_.problems_not_listed;
+      return;
+    }
+    report_.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
+  }
+
+  // ---- checkpoints ----
+
+  void AddTarget(const std::string& name, uint64_t size, const core::Hash& root, bool witness) {
+    CheckpointInfo t;
+    t.name = name;
+    t.size = size;
+    t.root = root;
+    t.witness = witness;
+    targets_.push_back(std::move(t));
+  }
+
+  void CheckCheckpoints() {
+    auto list = in_.log->ListCheckpoints();
+    if (!list.ok()) {
+      Problem("checkpoint", std::nullopt, "ledger/checkpoints", list.status().message());
+      return;
+    }
+    std::optional<core::Hash> prev_hash;
+    int64_t prev_time = 0;
+    bool first = true;
+    for (const auto& sc : *list) {
+      ++report_.checkpoints;
+      auto cp = OpenCheckpoint(sc.note, in_.ledger_key, in_.origin);
+      if (!cp.ok()) {
+        Problem("checkpoint", std::nullopt, sc.name, "signature or format check failed: " + cp.status().message());
+        prev_hash = CheckpointNoteHash(sc.note);
+        first = false;
+        continue;
+      }
+      if (cp->size != sc.size) {
+        Problem("checkpoint", std::nullopt, sc.name,
+                fmt::format("the file is named for tree size {} but the signed note says {}", sc.size, cp->size));
+      }
+      if (first ? cp->prev.has_value() : (!cp->prev || !prev_hash || *cp->prev != *prev_hash)) {
+        Problem("checkpoint", std::nullopt, sc.name,
+                "does not link to the previous checkpoint (a checkpoint was removed, replaced or inserted)");
+      }
+      if (!cp->time_micros) {
+        Problem("checkpoint", std::nullopt, sc.name, "has no vellum-time line");
+      } else if (*cp->time_micros < prev_time) {
+        Problem("checkpoint", std::nullopt, sc.name, "its time is earlier than the previous checkpoint's");
+      } else {
+        prev_time = *cp->time_micros;
+      }
+      prev_hash = CheckpointNoteHash(sc.note);
+      first = false;
+      AddTarget(sc.name, cp->size, cp->root, false);
+    }
+  }
+
+  void CheckWitnesses() {
+    const core::NoteVerifier& key = in_.witness_key ? *in_.witness_key : in_.ledger_key;
+    for (const auto& path : in_.witness_notes_files) {
+      auto text = in_.env->ReadFile(path);
+      if (!text.ok()) {
+        Problem("witness", std::nullopt, path, "cannot be read: " + text.status().message());
+        continue;
+      }
+      auto notes = SplitNotes(*text);
+      if (!notes.ok()) {
+        Problem("witness", std::nullopt, path, notes.status().message());
+        continue;
+      }
+      size_t i = 0;
+      for (const auto& note : *notes) {
+        ++i;
+        ++report_.witness_checkpoints;
+        std::string where = fmt::format("{} (checkpoint {})", path, i);
+        auto cp = OpenCheckpoint(note, key, in_.origin);
+        if (!cp.ok()) {
+          Problem("witness", std::nullopt, where,
+                  "the witnessed checkpoint does not verify with the ledger key: " + cp.status().message());
+          continue;
+        }
+        AddTarget(where, cp->size, cp->root, true);
+      }
+    }
+  }
+
+  void CheckTargetsBeyondEnd() {
+    for (; next_target_ < targets_.size(); ++next_target_) {
+      const auto& t = targets_[next_target_];
+      if (t.size == 0 && report_.events == 0) continue;
+      Problem(t.witness ? "witness" : "checkpoint", std::nullopt, t.name,
+              fmt::format("commits to {} events but the ledger holds only {}: events were removed", t.size,
+                          report_.events));
+    }
+  }
+
+  void MatchTargets() {
+    uint64_t size = tree_.size();
+    while (next_target_ < targets_.size() && targets_[next_target_].size <= size) {
+      const auto& t = targets_[next_target_++];
+      if (t.size < size) continue;  // only possible for size 0
+      if (t.root != tree_.Root()) {
+        Problem(t.witness ? "witness" : "checkpoint", std::nullopt, t.name,
+                fmt::format("its root for {} events differs from the root recomputed from the ledger: {}", t.size,
+                            t.witness ? "the ledger was rewritten since this checkpoint was witnessed"
+                                      : "events up to this size were changed"));
+      }
+    }
+  }
+
+  // ---- events ----
+
+  void StreamEvents() {
+    auto cursor = in_.log->Scan(0);
+    std::optional<core::Hash> prev_leaf;
+    int64_t prev_ts = 0;
+    uint64_t record_versions = 0;
+    MatchTargets();  // a checkpoint of the empty tree
+    while (cursor->Next()) {
+      const uint64_t seq = cursor->seq();
+      const std::string_view line = cursor->line();
+      const auto loc = cursor->location();
+      const std::string where = fmt::format("{}:{}", loc.file, loc.offset);
+      report_.bytes += line.size() + 1;
+      ++report_.events;
+      const core::Hash leaf = LeafHash(line);
+      auto ev = DecodeEvent(line);
+      if (!ev.ok()) {
+        Problem("event", seq, where, ev.status().message());
+      } else {
+        if (ev->seq != seq) {
+          Problem("chain", seq, where,
+                  fmt::format("the event says seq {} but is at position {} (events were deleted, inserted or "
+                              "reordered)", ev->seq, seq));
+        }
+        if (seq == 0) {
+          if (ev->prev) Problem("chain", seq, where, "the first event must have prev null");
+          CheckGenesis(*ev, where);
+        } else if (!ev->prev || !prev_leaf || *ev->prev != *prev_leaf) {
+          Problem("chain", seq, where, "prev does not match the hash of the preceding event");
+        }
+        if (seq > 0 && ev->ts < prev_ts) {
+          Problem("chain", seq, where, fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
+                                                   core::FormatTimestamp(prev_ts)));
+        }
+        prev_ts = ev->ts;
+        if (reader_) record_versions += CheckProjection(*ev, leaf, where);
+      }
+      prev_leaf = leaf;
+      tree_.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) {
+        std::string p = tree_cmp_.Compare(level, index, h);
+        if (!p.empty()) {
+          // One report per level is enough to locate a damaged tree file.
+          if (tree_levels_reported_.insert(level).second) Problem("tree", seq, "ledger/tree", p);
+        }
+      });
+      MatchTargets();
+    }
+    if (!cursor->status().ok()) {
+      Problem("event", report_.events, "ledger/segments", "reading stopped: " + cursor->status().message());
+    }
+    expected_versions_ = record_versions;
+  }
+
+  void CheckGenesis(const Event& e, const std::string& where) {
+    if (e.type != "ledger.genesis") {
+      Problem("chain", 0, where, "the first event is not the genesis event");
+      return;
+    }
+    const auto* pk = e.data.if_contains("public_key");
+    std::string expect = core::FormatVerifierKey(in_.ledger_key);
+    if (pk == nullptr || !pk->is_string() || pk->get_string() != expect) {
+      Problem("keys", 0, where, "keys/ledger.pub is not the key recorded in the genesis event");
+    }
+  }
+
+  // Replays one event against the projection as it stood before it and
+  // compares the rows. Returns the number of record-version rows it implies.
+  uint64_t CheckProjection(const Event& e, const core::Hash& leaf, const std::string& where) {
+    ReaderAsOf before(reader_.get(), e.seq);
+    CapturingTxn capture(&before);
+    EventIndexRow expect_index;
+    expect_index.seq = e.seq;
+    expect_index.ts = e.ts;
+    expect_index.type = e.type;
+    expect_index.actor = e.actor.id;
+    if (e.record) {
+      expect_index.record_type = e.record->type;
+      expect_index.record_id = e.record->id;
+      expect_index.record_version = e.record->version;
+    }
+    expect_index.leaf_hash = leaf;
+    Status s = in_.projector->Apply(e, capture);
+    if (!s.ok()) {
+      Problem("projection", e.seq, where, "replaying the event failed: " + s.message());
+      return 0;
+    }
+    auto stored = reader_->IndexedEvent(e.seq);
+    if (!stored.ok()) {
+      Problem("projection", e.seq, "records.db", stored.status().message());
+    } else if (!*stored) {
+      Problem("projection", e.seq, "records.db", "the event index lacks this event");
+    } else if (!(**stored == expect_index)) {
+      Problem("projection", e.seq, "records.db",
+              (**stored).leaf_hash != leaf ? "the indexed event's hash differs from the ledger's event"
+                                            : "the indexed event's fields differ from the ledger's event");
+    }
+    uint64_t n = 0;
+    for (const auto& want : capture.rows().versions()) {
+      ++n;
+      auto got = reader_->VersionBySeq(want.seq);
+      std::string what = fmt::format("record {}/{} version {}", want.record_type, want.record_id, want.version);
+      if (!got.ok()) {
+        Problem("projection", e.seq, "records.db", what + ": " + got.status().message());
+      } else if (!*got) {
+        Problem("projection", e.seq, "records.db", what + " is missing");
+      } else if (!(**got == want)) {
+        const auto& g = **got;
+        std::string field = g.content != want.content ? "content"
+                            : g.content_hash != want.content_hash ? "content hash"
+                            : g.deleted != want.deleted ? "deleted flag"
+                            : (g.record_type != want.record_type || g.record_id != want.record_id ||
+                               g.version != want.version) ? "identity"
+                            : "time";
+        Problem("projection", e.seq, "records.db", what + " differs from the replay of the ledger: " + field);
+      }
+    }
+    return n;
+  }
+
+  // ---- totals ----
+
+  void CheckTreeTail() {
+    // Stored hashes beyond what the events imply mean events were removed.
+    for (int level = 0; level < 64; ++level) {
+      uint64_t expect = tree_.size() >> level;
+      uint64_t have = in_.log->NodeCount(level);
+      if (have > expect) {
+        Problem("tree", std::nullopt, fmt::format("ledger/tree/level-{:02}.hash", level),
+                fmt::format("holds {} hashes but the ledger's {} events make {}", have, tree_.size(), expect));
+      }
+    }
+  }
+
+  void CheckProjectionTotals() {
+    if (!reader_) return;
+    auto counts = reader_->CountRows();
+    if (!counts.ok()) {
+      Problem("projection", std::nullopt, "records.db", counts.status().message());
+      return;
+    }
+    if (counts->events != report_.events || counts->max_event_seq + 1 != static_cast<int64_t>(report_.events)) {
+      Problem("projection", std::nullopt, "records.db",
+              fmt::format("indexes {} events (highest seq {}) but the ledger holds {}", counts->events,
+                          counts->max_event_seq, report_.events));
+    }
+    if (counts->record_versions != expected_versions_) {
+      Problem("projection", std::nullopt, "records.db",
+              fmt::format("holds {} record versions but the ledger's events make {}", counts->record_versions,
+                          expected_versions_));
+    }
+    auto applied = in_.projection->AppliedCount();
+    if (applied.ok() && *applied != report_.events) {
+      Problem("projection", std::nullopt, "records.db",
+              fmt::format("says it applied {} events but the ledger holds {}", *applied, report_.events));
+    }
+  }
+
+  const VerifyInputs& in_;
+  VerifyReport report_;
+  TreeBuilder tree_;
+  TreeComparer tree_cmp_;
+  std::set<int> tree_levels_reported_;
+  std::vector<CheckpointInfo> targets_;
+  size_t next_target_ = 0;
+  std::unique_ptr<ProjectionReader> reader_;
+  uint64_t expected_versions_ = 0;
+};
+
+}  // namespace
+
+StatusOr<VerifyReport> Verify(const VerifyInputs& in) {
+  if (!in.log || !in.projection || !in.projector || !in.env) return InvalidArgumentError("verify inputs are incomplete");
+  VerifyRun run(in);
+  return run.Run();
+}
+
+}  // namespace vellum::ledger

@@ -1,0 +1,66 @@
+// `vellum verify`: recomputes everything from the events and compares it with
+// everything stored (AT-4, AT-5). Streaming: memory does not grow with the
+// ledger. Every problem names what is wrong and where (sequence number, file,
+// byte offset).
+//
+// Checks, in one pass over the segments:
+//   - each line is a well-formed event in canonical form (RFC 8785)
+//   - seq is continuous from 0, `prev` chains to the previous event's leaf hash,
+//     timestamps never go backwards, event 0 is the genesis holding the ledger key
+//   - the Merkle tree recomputed from the events equals the stored tree files
+//     and the root of every stored checkpoint and every witnessed checkpoint
+//   - every checkpoint's signature, origin and link to the previous checkpoint
+//   - the projection (records.db) equals a replay of the events
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/signed_note.h"
+#include "core/status.h"
+#include "ledger/projector.h"
+#include "storage/log_store.h"
+#include "storage/projection_store.h"
+
+namespace vellum::ledger {
+
+struct VerifyInputs {
+  const storage::LogStore* log = nullptr;
+  storage::ProjectionStore* projection = nullptr;
+  Projector* projector = nullptr;
+  core::NoteVerifier ledger_key;  // from keys/ledger.pub
+  std::string origin;
+  // Witness files: signed checkpoints kept elsewhere (AT-5).
+  std::vector<std::string> witness_notes_files;
+  // Trusted key for witness checkpoints (default: ledger_key).
+  std::optional<core::NoteVerifier> witness_key;
+  core::Env* env = nullptr;
+  size_t max_problems = 200;
+};
+
+struct VerifyProblem {
+  std::string area;  // "event", "chain", "tree", "checkpoint", "witness", "projection", "keys"
+  std::optional<uint64_t> seq;
+  std::string location;  // file[:offset] where known
+  std::string message;
+};
+
+struct VerifyReport {
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+  uint64_t checkpoints = 0;
+  uint64_t witness_checkpoints = 0;
+  core::Hash root{};
+  std::vector<VerifyProblem> problems;
+  uint64_t problems_not_listed = 0;
+  bool ok() const { return problems.empty() && problems_not_listed == 0; }
+};
+
+// Errors only when verification itself cannot run (unreadable files are
+// problems, not errors).
+StatusOr<VerifyReport> Verify(const VerifyInputs& in);
+
+}  // namespace vellum::ledger

@@ -1,0 +1,145 @@
+#include "records/changes.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/json.h"
+
+namespace vellum::records {
+namespace {
+
+namespace json = boost::json;
+
+StatusOr<bool> SameValue(const json::value& a, const json::value& b) {
+  if (a.kind() == b.kind() && !a.is_number() && !a.is_object() && !a.is_array()) return a == b;
+  ASSIGN_OR_RETURN(std::string ca, core::CanonicalJson(a));
+  ASSIGN_OR_RETURN(std::string cb, core::CanonicalJson(b));
+  return ca == cb;
+}
+
+std::vector<std::string_view> SortedKeys(const json::object& o) {
+  std::vector<std::string_view> keys;
+  keys.reserve(o.size());
+  for (const auto& kv : o) keys.push_back(kv.key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+Status Diff(const json::object& from, const json::object& to, const std::string& prefix, json::array* out) {
+  std::vector<std::string_view> a = SortedKeys(from), b = SortedKeys(to);
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i] < b[j])) {
+      out->push_back(json::object{{"path", prefix + "/" + EscapePointerToken(a[i])}, {"old", from.at(a[i])}});
+      ++i;
+    } else if (i == a.size() || b[j] < a[i]) {
+      out->push_back(json::object{{"path", prefix + "/" + EscapePointerToken(b[j])}, {"new", to.at(b[j])}});
+      ++j;
+    } else {
+      const json::value& x = from.at(a[i]);
+      const json::value& y = to.at(b[j]);
+      std::string path = prefix + "/" + EscapePointerToken(a[i]);
+      if (x.is_object() && y.is_object()) {
+        RETURN_IF_ERROR(Diff(x.get_object(), y.get_object(), path, out));
+      } else {
+        ASSIGN_OR_RETURN(bool same, SameValue(x, y));
+        if (!same) out->push_back(json::object{{"path", path}, {"old", x}, {"new", y}});
+      }
+      ++i;
+      ++j;
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::vector<std::string>> SplitPointer(std::string_view path) {
+  if (path.empty() || path[0] != '/') return DataLossError(fmt::format("change path \"{}\" is not a JSON pointer", path));
+  std::vector<std::string> tokens;
+  size_t pos = 1;
+  for (;;) {
+    size_t slash = path.find('/', pos);
+    std::string_view raw = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+    std::string token;
+    for (size_t k = 0; k < raw.size(); ++k) {
+      if (raw[k] != '~') {
+        token.push_back(raw[k]);
+        continue;
+      }
+      if (k + 1 < raw.size() && raw[k + 1] == '0') token.push_back('~');
+      else if (k + 1 < raw.size() && raw[k + 1] == '1') token.push_back('/');
+      else return DataLossError(fmt::format("change path \"{}\" has a bad escape", path));
+      ++k;
+    }
+    tokens.push_back(std::move(token));
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  return tokens;
+}
+
+}  // namespace
+
+std::string EscapePointerToken(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+StatusOr<json::array> DiffContent(const json::object& from, const json::object& to) {
+  json::array out;
+  RETURN_IF_ERROR(Diff(from, to, "", &out));
+  return out;
+}
+
+Status ApplyChanges(const json::array& changes, json::object* doc) {
+  for (const auto& c : changes) {
+    if (!c.is_object()) return DataLossError("a change must be an object");
+    const json::object& ch = c.get_object();
+    const json::value* path = ch.if_contains("path");
+    if (path == nullptr || !path->is_string()) return DataLossError("a change needs a string \"path\"");
+    for (const auto& kv : ch) {
+      if (kv.key() != "path" && kv.key() != "old" && kv.key() != "new") {
+        return DataLossError(fmt::format("unknown field \"{}\" in a change", std::string_view(kv.key())));
+      }
+    }
+    const json::value* old_v = ch.if_contains("old");
+    const json::value* new_v = ch.if_contains("new");
+    if (!old_v && !new_v) return DataLossError(fmt::format("change of {} has neither old nor new", std::string_view(path->get_string())));
+    ASSIGN_OR_RETURN(auto tokens, SplitPointer(path->get_string()));
+    json::object* parent = doc;
+    for (size_t k = 0; k + 1 < tokens.size(); ++k) {
+      json::value* next = parent->if_contains(tokens[k]);
+      if (next == nullptr || !next->is_object()) {
+        return DataLossError(fmt::format("change path {} crosses a value that is not an object",
+                                         std::string_view(path->get_string())));
+      }
+      parent = &next->get_object();
+    }
+    const std::string& leaf = tokens.back();
+    json::value* cur = parent->if_contains(leaf);
+    if ((cur == nullptr) != (old_v == nullptr)) {
+      return DataLossError(fmt::format("change of {} does not match the previous version ({})",
+                                       std::string_view(path->get_string()),
+                                       cur ? "the field exists" : "the field is absent"));
+    }
+    if (cur != nullptr) {
+      ASSIGN_OR_RETURN(bool same, SameValue(*cur, *old_v));
+      if (!same) {
+        return DataLossError(fmt::format("the old value of {} does not match the previous version",
+                                         std::string_view(path->get_string())));
+      }
+    }
+    if (new_v) (*parent)[leaf] = *new_v;
+    else parent->erase(leaf);
+  }
+  return OkStatus();
+}
+
+}  // namespace vellum::records

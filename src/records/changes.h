@@ -1,0 +1,30 @@
+// Field-level changes between two versions of a record's content (AT-2, RV-1).
+//
+// A change is {"path": RFC 6901 pointer, "old": value, "new": value}; "old" is
+// absent for an added field and "new" for a removed one. Objects are compared
+// member by member, recursively; arrays and scalars are compared whole, by
+// their canonical form (so 1 and 1.0 are the same value).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "core/status.h"
+
+namespace vellum::records {
+
+// The changes that turn `from` into `to`, ordered by path.
+StatusOr<boost::json::array> DiffContent(const boost::json::object& from, const boost::json::object& to);
+
+// Applies `changes` to *doc. Every "old" must equal the current value (and be
+// absent exactly when the field is), so a replay proves the chain of versions.
+// Errors are kDataLoss naming the path.
+Status ApplyChanges(const boost::json::array& changes, boost::json::object* doc);
+
+// RFC 6901 escaping of one reference token ("a/b" → "a~1b").
+std::string EscapePointerToken(std::string_view token);
+
+}  // namespace vellum::records

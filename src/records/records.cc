@@ -1,0 +1,175 @@
+#include "records/records.h"
+
+#include <fmt/format.h>
+
+#include "core/json.h"
+#include "records/changes.h"
+
+namespace vellum::records {
+namespace {
+
+namespace json = boost::json;
+using ledger::EventDraft;
+using storage::ProjectionReader;
+using storage::RecordVersionRow;
+
+Status ValidateReason(const std::optional<std::string>& reason, bool required, std::string_view action) {
+  if (!reason || reason->find_first_not_of(" \t\r\n") == std::string::npos) {
+    if (required) return InvalidArgumentError(fmt::format("a reason is required to {} a record", action));
+    return OkStatus();
+  }
+  if (reason->size() > kMaxReasonBytes) {
+    return InvalidArgumentError(fmt::format("the reason is longer than {} bytes", kMaxReasonBytes));
+  }
+  if (!core::IsValidUtf8(*reason)) return InvalidArgumentError("the reason is not valid UTF-8");
+  return OkStatus();
+}
+
+Status ValidateGuideline(const std::optional<std::string>& g) {
+  if (!g) return OkStatus();
+  return ledger::ValidateId("guideline", *g);
+}
+
+Status ValidateRef(const std::string& type, const std::string& id) {
+  RETURN_IF_ERROR(ledger::ValidateId("record type", type));
+  return ledger::ValidateId("record id", id);
+}
+
+std::optional<std::string> NonEmpty(std::optional<std::string> s) {
+  if (s && s->find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;
+  return s;
+}
+
+StatusOr<RecordVersionRow> CurrentVersion(ProjectionReader& state, const std::string& type, const std::string& id,
+                                          std::optional<uint64_t> expected) {
+  ASSIGN_OR_RETURN(auto latest, state.LatestVersion(type, id));
+  if (!latest) return NotFoundError(fmt::format("record {}/{} does not exist", type, id));
+  if (latest->deleted) {
+    return FailedPreconditionError(fmt::format("record {}/{} was deleted at version {}", type, id, latest->version));
+  }
+  if (expected && *expected != latest->version) {
+    return AbortedError(fmt::format("record {}/{} is at version {}, not {}: it changed meanwhile",
+                                    type, id, latest->version, *expected));
+  }
+  return *latest;
+}
+
+StatusOr<json::object> ParseContent(const std::string& canonical) {
+  ASSIGN_OR_RETURN(json::value v, core::ParseJson(canonical, {canonical.size() + 1, 1024, canonical.size() + 1}));
+  if (!v.is_object()) return DataLossError("stored record content is not an object");
+  return std::move(v.get_object());
+}
+
+}  // namespace
+
+StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
+  RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
+  RETURN_IF_ERROR(ValidateReason(cmd.reason, false, "create"));
+  RETURN_IF_ERROR(ValidateGuideline(cmd.guideline));
+  ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
+  core::Hash hash = core::Sha256(canonical);
+  ASSIGN_OR_RETURN(json::array changes, DiffContent(json::object(), cmd.content));
+  return ledger::Decider([cmd = std::move(cmd), hash, changes = std::move(changes)](
+                             ProjectionReader& state) mutable -> StatusOr<std::vector<EventDraft>> {
+    ASSIGN_OR_RETURN(auto latest, state.LatestVersion(cmd.type, cmd.id));
+    if (latest) {
+      return AlreadyExistsError(fmt::format(
+          "record {}/{} already exists{}; record ids are never reused", cmd.type, cmd.id,
+          latest->deleted ? fmt::format(" (deleted at version {})", latest->version) : ""));
+    }
+    EventDraft d;
+    d.type = kCreated;
+    d.record = ledger::RecordRef{cmd.type, cmd.id, 1, hash};
+    d.changes = std::move(changes);
+    d.reason = NonEmpty(std::move(cmd.reason));
+    d.guideline = std::move(cmd.guideline);
+    return std::vector<EventDraft>{std::move(d)};
+  });
+}
+
+StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
+  RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
+  RETURN_IF_ERROR(ValidateReason(cmd.reason, true, "modify"));
+  RETURN_IF_ERROR(ValidateGuideline(cmd.guideline));
+  ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
+  core::Hash hash = core::Sha256(canonical);
+  return ledger::Decider([cmd = std::move(cmd), hash](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
+    ASSIGN_OR_RETURN(RecordVersionRow cur, CurrentVersion(state, cmd.type, cmd.id, cmd.expected_version));
+    if (cur.content_hash == hash) {
+      return InvalidArgumentError(fmt::format("the new content of {}/{} is identical to version {}: nothing to change",
+                                              cmd.type, cmd.id, cur.version));
+    }
+    ASSIGN_OR_RETURN(json::object old_content, ParseContent(cur.content));
+    ASSIGN_OR_RETURN(json::array changes, DiffContent(old_content, cmd.content));
+    EventDraft d;
+    d.type = kModified;
+    d.record = ledger::RecordRef{cmd.type, cmd.id, cur.version + 1, hash};
+    d.changes = std::move(changes);
+    d.reason = cmd.reason;
+    d.guideline = cmd.guideline;
+    return std::vector<EventDraft>{std::move(d)};
+  });
+}
+
+StatusOr<ledger::Decider> DecideDelete(DeleteRecord cmd) {
+  RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
+  RETURN_IF_ERROR(ValidateReason(cmd.reason, true, "delete"));
+  return ledger::Decider([cmd = std::move(cmd)](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
+    ASSIGN_OR_RETURN(RecordVersionRow cur, CurrentVersion(state, cmd.type, cmd.id, cmd.expected_version));
+    EventDraft d;
+    d.type = kDeleted;
+    d.record = ledger::RecordRef{cmd.type, cmd.id, cur.version + 1, std::nullopt};
+    d.reason = cmd.reason;
+    return std::vector<EventDraft>{std::move(d)};
+  });
+}
+
+Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& txn) {
+  const bool created = e.type == kCreated, modified = e.type == kModified, deleted = e.type == kDeleted;
+  if (!created && !modified && !deleted) return OkStatus();
+  if (!e.record) return DataLossError(fmt::format("event {} ({}) names no record", e.seq, e.type));
+  const ledger::RecordRef& ref = *e.record;
+  auto where = [&](std::string_view problem) {
+    return DataLossError(fmt::format("event {} ({} {}/{} v{}): {}", e.seq, e.type, ref.type, ref.id, ref.version, problem));
+  };
+  ASSIGN_OR_RETURN(auto latest, txn.LatestVersion(ref.type, ref.id));
+  RecordVersionRow row;
+  row.record_type = ref.type;
+  row.record_id = ref.id;
+  row.version = ref.version;
+  row.seq = e.seq;
+  row.ts = e.ts;
+  json::object content;
+  if (created) {
+    if (latest) return where("the record already exists");
+    if (ref.version != 1) return where("a new record must be version 1");
+  } else {
+    if (!latest) return where("the record does not exist");
+    if (latest->deleted) return where("the record was deleted");
+    if (ref.version != latest->version + 1) {
+      return where(fmt::format("version does not follow version {}", latest->version));
+    }
+    if (modified) {
+      auto parsed = ParseContent(latest->content);
+      if (!parsed.ok()) return where(parsed.status().message());
+      content = std::move(*parsed);
+    }
+  }
+  if (deleted) {
+    if (ref.content_hash) return where("a tombstone has no content hash");
+    if (!e.changes.empty()) return where("a delete carries no changes");
+    row.deleted = true;
+  } else {
+    Status s = ApplyChanges(e.changes, &content);
+    if (!s.ok()) return where(s.message());
+    ASSIGN_OR_RETURN(row.content, core::CanonicalJson(content));
+    row.content_hash = core::Sha256(row.content);
+    if (!ref.content_hash || *ref.content_hash != row.content_hash) {
+      return where("the content hash does not match the changes");
+    }
+  }
+  if ((modified || deleted) && (!e.reason || e.reason->empty())) return where("a reason is required");
+  return txn.PutRecordVersion(row);
+}
+
+}  // namespace vellum::records

@@ -1,0 +1,643 @@
+#include "storage/embedded/file_log_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+
+namespace vellum::storage {
+namespace {
+
+using core::Env;
+using core::JoinPath;
+using core::RandomAccessFile;
+using core::WritableFile;
+
+constexpr int kMaxLevels = 64;
+constexpr size_t kHashSize = 32;
+constexpr size_t kOffsetSize = 8;
+constexpr char kSegmentsDir[] = "segments";
+constexpr char kOffsetsDir[] = "offsets";
+constexpr char kTreeDir[] = "tree";
+constexpr char kCheckpointsDir[] = "checkpoints";
+constexpr char kTreeSyncedFile[] = "tree/synced";
+constexpr size_t kScanChunk = 1 << 20;
+
+std::string Pad20(uint64_t v) { return fmt::format("{:020}", v); }
+
+void PutFixed64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(buf, 8);
+}
+
+uint64_t GetFixed64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// Parses "<20 digits><suffix>" into the number, or nullopt.
+std::optional<uint64_t> ParseNumberedName(const std::string& name, std::string_view suffix) {
+  if (name.size() != 20 + suffix.size() || name.compare(20, suffix.size(), suffix) != 0) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return v;
+}
+
+struct Segment {
+  uint64_t first_seq = 0;
+  uint64_t count = 0;
+  uint64_t bytes = 0;  // length covered by complete lines
+  std::string rel_path;
+  std::unique_ptr<RandomAccessFile> data;
+  std::unique_ptr<RandomAccessFile> offsets;
+};
+
+// Reads a whole file in chunks and calls fn(offset_of_line_start) for each
+// complete line; returns the length covered by complete lines.
+StatusOr<uint64_t> ScanLineStarts(const RandomAccessFile& file, const std::function<void(uint64_t)>& fn) {
+  ASSIGN_OR_RETURN(uint64_t size, file.Size());
+  std::string buf;
+  uint64_t pos = 0, line_start = 0;
+  while (pos < size) {
+    RETURN_IF_ERROR(file.Read(pos, kScanChunk, &buf));
+    if (buf.empty()) break;
+    const char* p = buf.data();
+    const char* end = p + buf.size();
+    while (p < end) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      if (nl == nullptr) break;
+      fn(line_start);
+      line_start = pos + static_cast<uint64_t>(nl - buf.data()) + 1;
+      p = nl + 1;
+    }
+    pos += buf.size();
+  }
+  return line_start;
+}
+
+}  // namespace
+
+struct FileLogStore::Impl {
+  Env* env;
+  std::string dir;
+  FileLogStoreOptions options;
+
+  // Guards `segments` (the vector; entries' files are thread-safe for reads).
+  mutable std::shared_mutex mu;
+  std::vector<Segment> segments;
+  std::atomic<uint64_t> event_count{0};
+
+  // Writer state (sequencer thread only).
+  std::unique_ptr<WritableFile> seg_writer;
+  std::unique_ptr<WritableFile> idx_writer;
+
+  // Tree.
+  std::array<std::atomic<uint64_t>, kMaxLevels> node_count{};
+  std::array<std::unique_ptr<WritableFile>, kMaxLevels> level_writers;
+  mutable std::mutex level_readers_mu;
+  mutable std::array<std::shared_ptr<RandomAccessFile>, kMaxLevels> level_readers;
+  uint64_t tree_synced = 0;
+
+  std::string Path(std::string_view rel) const { return JoinPath(dir, rel); }
+  std::string SegmentRel(uint64_t first) const {
+    return std::string(kSegmentsDir) + "/" + FileLogStore::SegmentName(first);
+  }
+  std::string OffsetsRel(uint64_t first) const {
+    return std::string(kOffsetsDir) + "/" + Pad20(first) + ".idx";
+  }
+  std::string LevelRel(int level) const {
+    return std::string(kTreeDir) + "/" + FileLogStore::LevelName(level);
+  }
+
+  Status OpenWriters() {
+    const Segment& last = segments.back();
+    ASSIGN_OR_RETURN(seg_writer, env->OpenAppendable(Path(last.rel_path)));
+    ASSIGN_OR_RETURN(idx_writer, env->OpenAppendable(Path(OffsetsRel(last.first_seq))));
+    return OkStatus();
+  }
+
+  Status AddSegment(uint64_t first_seq, bool create) {
+    Segment s;
+    s.first_seq = first_seq;
+    s.rel_path = SegmentRel(first_seq);
+    if (create) {
+      { ASSIGN_OR_RETURN(auto f, env->OpenAppendable(Path(s.rel_path))); RETURN_IF_ERROR(f->Sync()); }
+      { ASSIGN_OR_RETURN(auto f, env->OpenAppendable(Path(OffsetsRel(first_seq)))); }
+      RETURN_IF_ERROR(env->SyncDir(Path(kSegmentsDir)));
+      RETURN_IF_ERROR(env->SyncDir(Path(kOffsetsDir)));
+    }
+    ASSIGN_OR_RETURN(s.data, env->OpenRandomAccess(Path(s.rel_path)));
+    ASSIGN_OR_RETURN(s.offsets, env->OpenRandomAccess(Path(OffsetsRel(first_seq))));
+    std::unique_lock lock(mu);
+    segments.push_back(std::move(s));
+    return OkStatus();
+  }
+
+  // Rebuilds the offset index of `seg` from its lines and cuts a torn tail.
+  Status RecoverOpenSegment(Segment& seg, FileLogRecovery* rec) {
+    std::string offsets;
+    uint64_t count = 0;
+    ASSIGN_OR_RETURN(uint64_t complete, ScanLineStarts(*seg.data, [&](uint64_t off) {
+      PutFixed64(&offsets, off);
+      ++count;
+    }));
+    ASSIGN_OR_RETURN(uint64_t size, seg.data->Size());
+    // A crash between sealing (chmod 0444) and creating the next segment leaves
+    // the open segment read-only; it is still the one to append to.
+    ASSIGN_OR_RETURN(int mode, env->GetMode(Path(seg.rel_path)));
+    if ((mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(Path(seg.rel_path), 0644));
+    if (complete < size) {
+      rec->torn_tail_bytes = size - complete;
+      rec->torn_tail_file = "ledger/" + seg.rel_path;
+      rec->torn_tail_offset = complete;
+      RETURN_IF_ERROR(env->Truncate(Path(seg.rel_path), complete));
+    }
+    std::string idx_path = Path(OffsetsRel(seg.first_seq));
+    ASSIGN_OR_RETURN(std::string existing, env->Exists(idx_path) ? env->ReadFile(idx_path)
+                                                                 : StatusOr<std::string>(std::string()));
+    if (existing != offsets) {
+      RETURN_IF_ERROR(env->WriteFileAtomic(idx_path, offsets));
+      ASSIGN_OR_RETURN(seg.offsets, env->OpenRandomAccess(idx_path));
+    }
+    seg.count = count;
+    seg.bytes = complete;
+    return OkStatus();
+  }
+
+  Status LoadSegments(bool recover, FileLogRecovery* rec) {
+    ASSIGN_OR_RETURN(auto names, env->ListDir(Path(kSegmentsDir)));
+    std::vector<uint64_t> firsts;
+    for (const auto& n : names) {
+      auto first = ParseNumberedName(n, ".jsonl");
+      if (!first) {
+        return DataLossError(fmt::format("unexpected file ledger/{}/{} in the ledger", kSegmentsDir, n));
+      }
+      firsts.push_back(*first);
+    }
+    if (firsts.empty()) {
+      if (!recover) return DataLossError("ledger has no segments");
+      RETURN_IF_ERROR(AddSegment(0, /*create=*/true));
+      return OkStatus();
+    }
+    uint64_t expected_first = 0;
+    for (size_t i = 0; i < firsts.size(); ++i) {
+      RETURN_IF_ERROR(AddSegment(firsts[i], /*create=*/false));
+      Segment& seg = segments.back();
+      if (seg.first_seq != expected_first) {
+        return DataLossError(fmt::format(
+            "segment ledger/{} starts at seq {}, but the previous segments end at seq {}",
+            seg.rel_path, seg.first_seq, expected_first));
+      }
+      if (i + 1 == firsts.size()) {
+        RETURN_IF_ERROR(RecoverOpenSegment(seg, rec));
+      } else {
+        ASSIGN_OR_RETURN(uint64_t idx_size, seg.offsets->Size());
+        if (idx_size % kOffsetSize != 0) {
+          return DataLossError(fmt::format("offset index ledger/{} has a partial entry",
+                                           OffsetsRel(seg.first_seq)));
+        }
+        seg.count = idx_size / kOffsetSize;
+        ASSIGN_OR_RETURN(seg.bytes, seg.data->Size());
+      }
+      expected_first = seg.first_seq + seg.count;
+    }
+    event_count = expected_first;
+    return OkStatus();
+  }
+
+  Status LoadTree(FileLogRecovery* rec) {
+    std::string synced_path = Path(kTreeSyncedFile);
+    if (env->Exists(synced_path)) {
+      ASSIGN_OR_RETURN(std::string text, env->ReadFile(synced_path));
+      uint64_t v = 0;
+      if (text.empty() || text.back() != '\n') return DataLossError("ledger/tree/synced is malformed");
+      for (size_t i = 0; i + 1 < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return DataLossError("ledger/tree/synced is malformed");
+        v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+      }
+      tree_synced = v;
+    }
+    if (tree_synced > event_count) {
+      return DataLossError(fmt::format(
+          "the tree was made durable for {} events but the ledger holds only {}: "
+          "events have been removed", tree_synced, event_count.load()));
+    }
+    for (int level = 0; level < kMaxLevels; ++level) {
+      std::string path = Path(LevelRel(level));
+      uint64_t expected = tree_synced >> level;
+      if (!env->Exists(path)) {
+        if (expected > 0) {
+          return DataLossError(fmt::format("tree file ledger/{} is missing", LevelRel(level)));
+        }
+        continue;
+      }
+      ASSIGN_OR_RETURN(uint64_t size, env->FileSize(path));
+      uint64_t have = size / kHashSize;
+      if (have < expected) {
+        return DataLossError(fmt::format(
+            "tree file ledger/{} holds {} hashes but {} were made durable", LevelRel(level), have,
+            expected));
+      }
+      if (size != expected * kHashSize) {
+        // Entries past the durable tree size are derived data from before a crash: rebuilt.
+        rec->tree_entries_discarded += have - expected;
+        RETURN_IF_ERROR(env->Truncate(path, expected * kHashSize));
+      }
+      node_count[level] = expected;
+    }
+    return OkStatus();
+  }
+
+  Status Seal() {
+    Segment& last = segments.back();
+    RETURN_IF_ERROR(seg_writer->Sync());
+    RETURN_IF_ERROR(idx_writer->Sync());
+    RETURN_IF_ERROR(seg_writer->Close());
+    RETURN_IF_ERROR(idx_writer->Close());
+    RETURN_IF_ERROR(env->Chmod(Path(last.rel_path), 0444));
+    RETURN_IF_ERROR(env->Chmod(Path(OffsetsRel(last.first_seq)), 0444));
+    RETURN_IF_ERROR(AddSegment(event_count, /*create=*/true));
+    return OpenWriters();
+  }
+
+  const Segment* FindSegment(uint64_t seq) const {
+    // REQUIRES: shared lock held.
+    auto it = std::upper_bound(segments.begin(), segments.end(), seq,
+                               [](uint64_t s, const Segment& seg) { return s < seg.first_seq; });
+    if (it == segments.begin()) return nullptr;
+    return &*(it - 1);
+  }
+
+  // Start and end (exclusive, including '\n') of event `seq`.
+  StatusOr<std::pair<uint64_t, uint64_t>> Bounds(const Segment& seg, uint64_t seq) const {
+    uint64_t i = seq - seg.first_seq;
+    char buf[16];
+    if (i + 1 < seg.count) {
+      RETURN_IF_ERROR(seg.offsets->ReadExact(i * kOffsetSize, 16, buf));
+      return std::make_pair(GetFixed64(buf), GetFixed64(buf + 8));
+    }
+    RETURN_IF_ERROR(seg.offsets->ReadExact(i * kOffsetSize, 8, buf));
+    return std::make_pair(GetFixed64(buf), seg.bytes);
+  }
+
+  std::shared_ptr<RandomAccessFile> LevelReader(int level) const {
+    std::lock_guard lock(level_readers_mu);
+    if (!level_readers[level]) {
+      auto f = env->OpenRandomAccess(Path(LevelRel(level)));
+      if (!f.ok()) return nullptr;
+      level_readers[level] = std::move(f).value();
+    }
+    return level_readers[level];
+  }
+};
+
+namespace {
+
+class FileEventCursor final : public EventCursor {
+ public:
+  FileEventCursor(const FileLogStore::Impl* impl, uint64_t from, uint64_t end)
+      : impl_(impl), seq_(from), end_(end) {}
+
+  bool Next() override {
+    if (!status_.ok()) return false;
+    if (started_) ++seq_;
+    started_ = true;
+    if (seq_ >= end_) return false;
+    if (!line_buf_pos_valid_) {
+      if (!Seek()) return false;
+    }
+    // Find the next '\n' from pos_ in buf_, refilling as needed.
+    for (;;) {
+      size_t nl = buf_.find('\n', cursor_);
+      if (nl != std::string::npos) {
+        line_ = std::string_view(buf_).substr(cursor_, nl - cursor_);
+        line_offset_ = buf_file_offset_ + cursor_;
+        cursor_ = nl + 1;
+        if (seq_ + 1 >= seg_end_seq_) line_buf_pos_valid_ = false;  // next event is in another segment
+        return true;
+      }
+      if (!Refill()) return false;
+    }
+  }
+
+  Status status() const override { return status_; }
+  uint64_t seq() const override { return seq_; }
+  std::string_view line() const override { return line_; }
+  EventLocation location() const override { return {"ledger/" + rel_path_, line_offset_}; }
+
+ private:
+  bool Seek() {
+    std::shared_lock lock(impl_->mu);
+    const Segment* seg = impl_->FindSegment(seq_);
+    if (seg == nullptr || seq_ >= seg->first_seq + seg->count) {
+      status_ = DataLossError(fmt::format("no segment holds seq {}", seq_));
+      return false;
+    }
+    auto bounds = impl_->Bounds(*seg, seq_);
+    if (!bounds.ok()) {
+      status_ = bounds.status();
+      return false;
+    }
+    file_ = seg->data.get();
+    rel_path_ = seg->rel_path;
+    file_end_ = seg->bytes;
+    seg_end_seq_ = seg->first_seq + seg->count;
+    buf_.clear();
+    cursor_ = 0;
+    buf_file_offset_ = bounds->first;
+    next_read_ = bounds->first;
+    line_buf_pos_valid_ = true;
+    return true;
+  }
+
+  bool Refill() {
+    if (next_read_ >= file_end_) {
+      status_ = DataLossError(fmt::format("ledger/{} ends inside event {}", rel_path_, seq_));
+      return false;
+    }
+    buf_.erase(0, cursor_);
+    buf_file_offset_ += cursor_;
+    cursor_ = 0;
+    std::string chunk;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kScanChunk, file_end_ - next_read_));
+    Status s = file_->Read(next_read_, want, &chunk);
+    if (!s.ok() || chunk.empty()) {
+      status_ = s.ok() ? DataLossError("short read in " + rel_path_) : s;
+      return false;
+    }
+    next_read_ += chunk.size();
+    buf_ += chunk;
+    return true;
+  }
+
+  const FileLogStore::Impl* impl_;
+  uint64_t seq_;
+  uint64_t end_;
+  bool started_ = false;
+  Status status_;
+  const RandomAccessFile* file_ = nullptr;
+  std::string rel_path_;
+  uint64_t file_end_ = 0;
+  uint64_t seg_end_seq_ = 0;
+  std::string buf_;
+  size_t cursor_ = 0;
+  uint64_t buf_file_offset_ = 0;
+  uint64_t next_read_ = 0;
+  bool line_buf_pos_valid_ = false;
+  std::string_view line_;
+  uint64_t line_offset_ = 0;
+};
+
+}  // namespace
+
+FileLogStore::FileLogStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FileLogStore::~FileLogStore() = default;
+
+std::string FileLogStore::SegmentName(uint64_t first_seq) { return Pad20(first_seq) + ".jsonl"; }
+std::string FileLogStore::LevelName(int level) { return fmt::format("level-{:02}.hash", level); }
+std::string FileLogStore::CheckpointName(uint64_t size) { return Pad20(size) + ".note"; }
+
+StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Create(core::Env* env,
+                                                             const std::string& ledger_dir,
+                                                             const FileLogStoreOptions& options) {
+  std::string seg_dir = JoinPath(ledger_dir, kSegmentsDir);
+  if (env->Exists(seg_dir)) {
+    ASSIGN_OR_RETURN(auto names, env->ListDir(seg_dir));
+    if (!names.empty()) return AlreadyExistsError("a ledger already exists in " + ledger_dir);
+  }
+  for (const char* sub : {kSegmentsDir, kOffsetsDir, kTreeDir, kCheckpointsDir}) {
+    RETURN_IF_ERROR(env->CreateDirs(JoinPath(ledger_dir, sub)));
+  }
+  RETURN_IF_ERROR(env->SyncDir(ledger_dir));
+  return Open(env, ledger_dir, options);
+}
+
+StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Open(core::Env* env,
+                                                           const std::string& ledger_dir,
+                                                           const FileLogStoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->env = env;
+  impl->dir = ledger_dir;
+  impl->options = options;
+  if (!env->Exists(JoinPath(ledger_dir, kSegmentsDir))) {
+    return NotFoundError("no ledger in " + ledger_dir);
+  }
+  FileLogRecovery rec;
+  RETURN_IF_ERROR(impl->LoadSegments(/*recover=*/true, &rec));
+  RETURN_IF_ERROR(impl->LoadTree(&rec));
+  RETURN_IF_ERROR(impl->OpenWriters());
+  auto store = std::unique_ptr<FileLogStore>(new FileLogStore(std::move(impl)));
+  store->recovery_ = rec;
+  return store;
+}
+
+uint64_t FileLogStore::EventCount() const { return impl_->event_count.load(); }
+
+Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
+  if (lines.empty()) return OkStatus();
+  Impl& m = *impl_;
+  if (m.segments.back().bytes >= m.options.max_segment_bytes) RETURN_IF_ERROR(m.Seal());
+  Segment& seg = m.segments.back();
+  std::string data, offsets;
+  size_t total = 0;
+  for (const auto& l : lines) total += l.size() + 1;
+  data.reserve(total);
+  offsets.reserve(lines.size() * kOffsetSize);
+  uint64_t pos = seg.bytes;
+  for (const auto& l : lines) {
+    PutFixed64(&offsets, pos);
+    data += l;
+    data += '\n';
+    pos += l.size() + 1;
+  }
+  Status s = m.seg_writer->Append(data);
+  if (s.ok()) s = m.seg_writer->Sync();
+  if (!s.ok()) {
+    // Leave no partial batch behind; if even that fails the store must be reopened.
+    Status undo = m.env->Truncate(m.Path(seg.rel_path), seg.bytes);
+    Status reopen = m.OpenWriters();
+    if (!undo.ok() || !reopen.ok()) {
+      return DataLossError("append failed and could not be undone: " + s.message() +
+                           "; reopen the ledger to recover");
+    }
+    return s;
+  }
+  // The offset index of the open segment is rebuilt on recovery, so it need not be synced here.
+  RETURN_IF_ERROR(m.idx_writer->Append(offsets));
+  {
+    std::unique_lock lock(m.mu);
+    seg.bytes = pos;
+    seg.count += lines.size();
+  }
+  m.event_count += lines.size();
+  return OkStatus();
+}
+
+Status FileLogStore::TruncateEvents(uint64_t count) {
+  Impl& m = *impl_;
+  if (count > m.event_count) return InvalidArgumentError("truncate beyond the end");
+  if (count == m.event_count) return OkStatus();
+  Segment& seg = m.segments.back();
+  if (count < seg.first_seq) {
+    return FailedPreconditionError("cannot truncate into a sealed segment");
+  }
+  uint64_t cut = seg.bytes;
+  if (count < seg.first_seq + seg.count) {
+    ASSIGN_OR_RETURN(auto b, m.Bounds(seg, count));
+    cut = b.first;
+  }
+  RETURN_IF_ERROR(m.env->Truncate(m.Path(seg.rel_path), cut));
+  RETURN_IF_ERROR(m.env->Truncate(m.Path(m.OffsetsRel(seg.first_seq)), (count - seg.first_seq) * kOffsetSize));
+  {
+    std::unique_lock lock(m.mu);
+    seg.bytes = cut;
+    seg.count = count - seg.first_seq;
+  }
+  m.event_count = count;
+  return m.OpenWriters();
+}
+
+StatusOr<std::string> FileLogStore::ReadEvent(uint64_t seq) const {
+  std::shared_lock lock(impl_->mu);
+  if (seq >= impl_->event_count) return NotFoundError(fmt::format("no event with seq {}", seq));
+  const Segment* seg = impl_->FindSegment(seq);
+  if (seg == nullptr) return DataLossError(fmt::format("no segment holds seq {}", seq));
+  ASSIGN_OR_RETURN(auto b, impl_->Bounds(*seg, seq));
+  if (b.second <= b.first || b.second > seg->bytes) {
+    return DataLossError(fmt::format("offset index of ledger/{} is inconsistent at seq {}", seg->rel_path, seq));
+  }
+  std::string line(b.second - b.first, '\0');
+  RETURN_IF_ERROR(seg->data->ReadExact(b.first, line.size(), line.data()));
+  if (line.back() != '\n') {
+    return DataLossError(fmt::format("event {} in ledger/{} does not end a line", seq, seg->rel_path));
+  }
+  line.pop_back();
+  return line;
+}
+
+StatusOr<EventLocation> FileLogStore::LocateEvent(uint64_t seq) const {
+  std::shared_lock lock(impl_->mu);
+  if (seq >= impl_->event_count) return NotFoundError(fmt::format("no event with seq {}", seq));
+  const Segment* seg = impl_->FindSegment(seq);
+  if (seg == nullptr) return DataLossError(fmt::format("no segment holds seq {}", seq));
+  ASSIGN_OR_RETURN(auto b, impl_->Bounds(*seg, seq));
+  return EventLocation{"ledger/" + seg->rel_path, b.first};
+}
+
+std::unique_ptr<EventCursor> FileLogStore::Scan(uint64_t from_seq) const {
+  return std::make_unique<FileEventCursor>(impl_.get(), from_seq, impl_->event_count.load());
+}
+
+Status FileLogStore::AppendNodes(std::span<const TreeNode> nodes) {
+  Impl& m = *impl_;
+  // Batch per level so each level file gets one write per call.
+  std::array<std::string, kMaxLevels> bufs;
+  for (const auto& n : nodes) {
+    if (n.level < 0 || n.level >= kMaxLevels) return InvalidArgumentError("tree level out of range");
+    if (n.index != m.node_count[n.level] + bufs[n.level].size() / kHashSize) {
+      return InternalError(fmt::format("tree node {}/{} appended out of order", n.level, n.index));
+    }
+    bufs[n.level].append(reinterpret_cast<const char*>(n.hash.data()), kHashSize);
+  }
+  for (int level = 0; level < kMaxLevels; ++level) {
+    if (bufs[level].empty()) continue;
+    if (!m.level_writers[level]) {
+      ASSIGN_OR_RETURN(m.level_writers[level], m.env->OpenAppendable(m.Path(m.LevelRel(level))));
+    }
+    RETURN_IF_ERROR(m.level_writers[level]->Append(bufs[level]));
+    m.node_count[level] += bufs[level].size() / kHashSize;
+  }
+  return OkStatus();
+}
+
+StatusOr<core::Hash> FileLogStore::Node(int level, uint64_t index) const {
+  if (level < 0 || level >= kMaxLevels || index >= impl_->node_count[level]) {
+    return OutOfRangeError(fmt::format("tree node {}/{} is not stored", level, index));
+  }
+  auto reader = impl_->LevelReader(level);
+  if (!reader) return DataLossError(fmt::format("tree file ledger/{} cannot be read", impl_->LevelRel(level)));
+  core::Hash h;
+  RETURN_IF_ERROR(reader->ReadExact(index * kHashSize, kHashSize, reinterpret_cast<char*>(h.data())));
+  return h;
+}
+
+StatusOr<std::vector<core::Hash>> FileLogStore::ReadNodes(int level, uint64_t first, size_t count) const {
+  std::vector<core::Hash> out;
+  if (level < 0 || level >= kMaxLevels) return out;
+  uint64_t have = impl_->node_count[level];
+  if (first >= have) return out;
+  count = static_cast<size_t>(std::min<uint64_t>(count, have - first));
+  auto reader = impl_->LevelReader(level);
+  if (!reader) return DataLossError(fmt::format("tree file ledger/{} cannot be read", impl_->LevelRel(level)));
+  out.resize(count);
+  RETURN_IF_ERROR(reader->ReadExact(first * kHashSize, count * kHashSize, reinterpret_cast<char*>(out.data())));
+  return out;
+}
+
+uint64_t FileLogStore::NodeCount(int level) const {
+  if (level < 0 || level >= kMaxLevels) return 0;
+  return impl_->node_count[level];
+}
+
+Status FileLogStore::SyncTree(uint64_t size) {
+  Impl& m = *impl_;
+  for (int level = 0; level < kMaxLevels; ++level) {
+    if ((size >> level) > m.node_count[level]) {
+      return InternalError(fmt::format("cannot sync tree to {}: level {} is incomplete", size, level));
+    }
+    if (m.level_writers[level]) RETURN_IF_ERROR(m.level_writers[level]->Sync());
+  }
+  RETURN_IF_ERROR(m.env->SyncDir(m.Path(kTreeDir)));
+  RETURN_IF_ERROR(m.env->WriteFileAtomic(m.Path(kTreeSyncedFile), fmt::format("{}\n", size)));
+  m.tree_synced = size;
+  return OkStatus();
+}
+
+uint64_t FileLogStore::TreeSyncedSize() const { return impl_->tree_synced; }
+
+Status FileLogStore::PutCheckpoint(uint64_t size, std::string_view note) {
+  std::string rel = std::string(kCheckpointsDir) + "/" + CheckpointName(size);
+  std::string path = impl_->Path(rel);
+  if (impl_->env->Exists(path)) return AlreadyExistsError("a checkpoint for tree size " + std::to_string(size) + " exists");
+  RETURN_IF_ERROR(impl_->env->WriteFileAtomic(path, note, 0444));
+  return OkStatus();
+}
+
+StatusOr<std::vector<StoredCheckpoint>> FileLogStore::ListCheckpoints() const {
+  ASSIGN_OR_RETURN(auto names, impl_->env->ListDir(impl_->Path(kCheckpointsDir)));
+  std::vector<StoredCheckpoint> out;
+  for (const auto& n : names) {
+    auto size = ParseNumberedName(n, ".note");
+    std::string rel = std::string("ledger/") + kCheckpointsDir + "/" + n;
+    if (!size) return DataLossError("unexpected file " + rel + " among the checkpoints");
+    ASSIGN_OR_RETURN(std::string note, impl_->env->ReadFile(impl_->Path(std::string(kCheckpointsDir) + "/" + n)));
+    out.push_back({*size, rel, std::move(note)});
+  }
+  return out;
+}
+
+StatusOr<std::optional<StoredCheckpoint>> FileLogStore::LatestCheckpoint() const {
+  ASSIGN_OR_RETURN(auto names, impl_->env->ListDir(impl_->Path(kCheckpointsDir)));
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    auto size = ParseNumberedName(*it, ".note");
+    if (!size) continue;
+    ASSIGN_OR_RETURN(std::string note, impl_->env->ReadFile(impl_->Path(std::string(kCheckpointsDir) + "/" + *it)));
+    return std::optional<StoredCheckpoint>(
+        StoredCheckpoint{*size, std::string("ledger/") + kCheckpointsDir + "/" + *it, std::move(note)});
+  }
+  return std::optional<StoredCheckpoint>();
+}
+
+}  // namespace vellum::storage

@@ -1,0 +1,74 @@
+// The embedded engine's event log: canonical JSON Lines segments, a
+// fixed-width offset index per segment, one hash file per Merkle tree level,
+// and signed checkpoints as files. Format: docs/formats/ledger-files.md.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/env.h"
+#include "storage/log_store.h"
+
+namespace vellum::storage {
+
+struct FileLogStoreOptions {
+  // A segment is sealed (fsync'd, made read-only) once it reaches this size.
+  uint64_t max_segment_bytes = 64ull << 20;
+};
+
+// What opening the store had to repair after an unclean shutdown.
+struct FileLogRecovery {
+  uint64_t torn_tail_bytes = 0;  // incomplete last line removed
+  std::string torn_tail_file;
+  uint64_t torn_tail_offset = 0;
+  uint64_t tree_entries_discarded = 0;  // unsynced tree entries dropped for rebuilding
+};
+
+// REQUIRES: `env` outlives the store. Holds no lock itself: the ledger's
+// owner takes the data directory's lock before opening.
+class FileLogStore final : public LogStore {
+ public:
+  // Creates the directory layout under `ledger_dir` (must not hold segments yet) and opens it.
+  static StatusOr<std::unique_ptr<FileLogStore>> Create(core::Env* env, const std::string& ledger_dir,
+                                                        const FileLogStoreOptions& options = {});
+  // Opens an existing ledger directory, repairing only what a crash can leave
+  // behind: a torn last line, a stale offset index of the open segment, and
+  // tree entries beyond the durable tree size.
+  static StatusOr<std::unique_ptr<FileLogStore>> Open(core::Env* env, const std::string& ledger_dir,
+                                                      const FileLogStoreOptions& options = {});
+  ~FileLogStore() override;
+
+  const FileLogRecovery& recovery() const { return recovery_; }
+
+  uint64_t EventCount() const override;
+  Status AppendEvents(std::span<const std::string> lines) override;
+  Status TruncateEvents(uint64_t count) override;
+  StatusOr<std::string> ReadEvent(uint64_t seq) const override;
+  StatusOr<EventLocation> LocateEvent(uint64_t seq) const override;
+  std::unique_ptr<EventCursor> Scan(uint64_t from_seq) const override;
+
+  Status AppendNodes(std::span<const TreeNode> nodes) override;
+  StatusOr<core::Hash> Node(int level, uint64_t index) const override;
+  StatusOr<std::vector<core::Hash>> ReadNodes(int level, uint64_t first, size_t count) const override;
+  uint64_t NodeCount(int level) const override;
+  Status SyncTree(uint64_t size) override;
+  uint64_t TreeSyncedSize() const override;
+
+  Status PutCheckpoint(uint64_t size, std::string_view note) override;
+  StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const override;
+  StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() const override;
+
+  // Paths, relative names, for messages and for tests that tamper with files.
+  static std::string SegmentName(uint64_t first_seq);
+  static std::string LevelName(int level);
+  static std::string CheckpointName(uint64_t size);
+
+  struct Impl;  // internal
+
+ private:
+  explicit FileLogStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  FileLogRecovery recovery_;
+};
+
+}  // namespace vellum::storage

@@ -1,0 +1,81 @@
+// A thin RAII layer over the SQLite C API: errors become Status values,
+// statements are prepared once and reset after use.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace vellum::storage::sqlite {
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Statement& operator=(Statement&& o) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  // Binds are 1-based as in SQLite. Text and blobs are copied (SQLITE_TRANSIENT).
+  Statement& Bind(int i, int64_t v);
+  Statement& Bind(int i, std::string_view text);
+  Statement& BindBlob(int i, std::string_view bytes);
+  Statement& BindNull(int i);
+
+  // Steps once: true when a row is available, false when done.
+  StatusOr<bool> Step();
+  // Steps to completion, expecting no rows.
+  Status Run();
+  // Clears bindings and resets for reuse.
+  void Reset();
+
+  int64_t ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
+  std::string_view ColumnText(int i) const;
+  std::string_view ColumnBlob(int i) const;
+  bool ColumnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement when leaving scope, so a reused statement never keeps a read open.
+class ScopedReset {
+ public:
+  explicit ScopedReset(Statement& s) : s_(s) {}
+  ~ScopedReset() { s_.Reset(); }
+  ScopedReset(const ScopedReset&) = delete;
+  ScopedReset& operator=(const ScopedReset&) = delete;
+
+ private:
+  Statement& s_;
+};
+
+class Database {
+ public:
+  // Opens (creating if `create`) a database file.
+  static StatusOr<std::unique_ptr<Database>> Open(const std::string& path, bool create, bool read_only = false);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Status Exec(std::string_view sql);
+  StatusOr<Statement> Prepare(std::string_view sql);
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// Maps a SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → kDataLoss, BUSY → kUnavailable).
+Status StatusFromSqlite(sqlite3* db, int rc, std::string_view what);
+
+}  // namespace vellum::storage::sqlite

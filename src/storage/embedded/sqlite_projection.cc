@@ -1,0 +1,384 @@
+#include "storage/embedded/sqlite_projection.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "storage/embedded/sqlite_db.h"
+
+namespace vellum::storage {
+namespace {
+
+using sqlite::Database;
+using sqlite::ScopedReset;
+using sqlite::Statement;
+
+constexpr int kSchemaVersion = 1;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS events (
+  seq            INTEGER PRIMARY KEY,
+  ts             INTEGER NOT NULL,
+  type           TEXT NOT NULL,
+  actor          TEXT NOT NULL,
+  record_type    TEXT,
+  record_id      TEXT,
+  record_version INTEGER,
+  leaf_hash      BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS events_by_record ON events(record_type, record_id) WHERE record_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_by_actor ON events(actor);
+CREATE INDEX IF NOT EXISTS events_by_type ON events(type);
+CREATE INDEX IF NOT EXISTS events_by_ts ON events(ts);
+CREATE TABLE IF NOT EXISTS record_versions (
+  record_type  TEXT NOT NULL,
+  record_id    TEXT NOT NULL,
+  version      INTEGER NOT NULL,
+  seq          INTEGER NOT NULL UNIQUE,
+  ts           INTEGER NOT NULL,
+  deleted      INTEGER NOT NULL,
+  content      TEXT,
+  content_hash BLOB,
+  PRIMARY KEY (record_type, record_id, version)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr char kVersionColumns[] =
+    "record_type, record_id, version, seq, ts, deleted, content, content_hash";
+constexpr char kEventColumns[] =
+    "seq, ts, type, actor, record_type, record_id, record_version, leaf_hash";
+
+core::Hash BlobToHash(std::string_view blob) {
+  core::Hash h{};
+  if (blob.size() == h.size()) std::memcpy(h.data(), blob.data(), h.size());
+  return h;
+}
+
+std::string_view HashBlob(const core::Hash& h) {
+  return std::string_view(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+RecordVersionRow ReadVersionRow(const Statement& s) {
+  RecordVersionRow r;
+  r.record_type = s.ColumnText(0);
+  r.record_id = s.ColumnText(1);
+  r.version = static_cast<uint64_t>(s.ColumnInt(2));
+  r.seq = static_cast<uint64_t>(s.ColumnInt(3));
+  r.ts = s.ColumnInt(4);
+  r.deleted = s.ColumnInt(5) != 0;
+  r.content = s.ColumnText(6);
+  r.content_hash = BlobToHash(s.ColumnBlob(7));
+  return r;
+}
+
+EventIndexRow ReadEventRow(const Statement& s) {
+  EventIndexRow r;
+  r.seq = static_cast<uint64_t>(s.ColumnInt(0));
+  r.ts = s.ColumnInt(1);
+  r.type = s.ColumnText(2);
+  r.actor = s.ColumnText(3);
+  r.record_type = s.ColumnText(4);
+  r.record_id = s.ColumnText(5);
+  r.record_version = static_cast<uint64_t>(s.ColumnInt(6));
+  r.leaf_hash = BlobToHash(s.ColumnBlob(7));
+  return r;
+}
+
+// Prepared reads shared by the write transaction and read snapshots.
+struct Readers {
+  Statement latest, latest_before, version, by_seq, event;
+
+  Status Prepare(Database& db) {
+    ASSIGN_OR_RETURN(latest, db.Prepare(fmt::format(
+        "SELECT {} FROM record_versions WHERE record_type=?1 AND record_id=?2 "
+        "ORDER BY version DESC LIMIT 1", kVersionColumns)));
+    ASSIGN_OR_RETURN(latest_before, db.Prepare(fmt::format(
+        "SELECT {} FROM record_versions WHERE record_type=?1 AND record_id=?2 AND seq < ?3 "
+        "ORDER BY version DESC LIMIT 1", kVersionColumns)));
+    ASSIGN_OR_RETURN(version, db.Prepare(fmt::format(
+        "SELECT {} FROM record_versions WHERE record_type=?1 AND record_id=?2 AND version=?3",
+        kVersionColumns)));
+    ASSIGN_OR_RETURN(by_seq, db.Prepare(fmt::format(
+        "SELECT {} FROM record_versions WHERE seq=?1", kVersionColumns)));
+    ASSIGN_OR_RETURN(event, db.Prepare(fmt::format(
+        "SELECT {} FROM events WHERE seq=?1", kEventColumns)));
+    return OkStatus();
+  }
+
+  static StatusOr<std::optional<RecordVersionRow>> OneVersion(Statement& s) {
+    ScopedReset reset(s);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<RecordVersionRow>();
+    return std::optional<RecordVersionRow>(ReadVersionRow(s));
+  }
+
+  StatusOr<std::optional<RecordVersionRow>> Latest(const std::string& type, const std::string& id) {
+    latest.Bind(1, type).Bind(2, id);
+    return OneVersion(latest);
+  }
+  StatusOr<std::optional<RecordVersionRow>> LatestBefore(const std::string& type, const std::string& id,
+                                                         uint64_t seq) {
+    latest_before.Bind(1, type).Bind(2, id).Bind(3, static_cast<int64_t>(seq));
+    return OneVersion(latest_before);
+  }
+  StatusOr<std::optional<RecordVersionRow>> Version(const std::string& type, const std::string& id,
+                                                    uint64_t v) {
+    version.Bind(1, type).Bind(2, id).Bind(3, static_cast<int64_t>(v));
+    return OneVersion(version);
+  }
+  StatusOr<std::optional<RecordVersionRow>> BySeq(uint64_t seq) {
+    by_seq.Bind(1, static_cast<int64_t>(seq));
+    return OneVersion(by_seq);
+  }
+  StatusOr<ProjectionReader::Counts> CountRows(Database& db) {
+    ProjectionReader::Counts c;
+    ASSIGN_OR_RETURN(Statement e, db.Prepare("SELECT count(*), coalesce(max(seq), -1) FROM events"));
+    ASSIGN_OR_RETURN(bool row, e.Step());
+    if (row) {
+      c.events = static_cast<uint64_t>(e.ColumnInt(0));
+      c.max_event_seq = e.ColumnInt(1);
+    }
+    ASSIGN_OR_RETURN(Statement v, db.Prepare("SELECT count(*), coalesce(max(seq), -1) FROM record_versions"));
+    ASSIGN_OR_RETURN(row, v.Step());
+    if (row) {
+      c.record_versions = static_cast<uint64_t>(v.ColumnInt(0));
+      c.max_version_seq = v.ColumnInt(1);
+    }
+    return c;
+  }
+
+  StatusOr<std::optional<EventIndexRow>> Event(uint64_t seq) {
+    event.Bind(1, static_cast<int64_t>(seq));
+    ScopedReset reset(event);
+    ASSIGN_OR_RETURN(bool row, event.Step());
+    if (!row) return std::optional<EventIndexRow>();
+    return std::optional<EventIndexRow>(ReadEventRow(event));
+  }
+};
+
+StatusOr<uint64_t> ReadAppliedCount(Database& db) {
+  ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT value FROM meta WHERE key='applied_count'"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? static_cast<uint64_t>(s.ColumnInt(0)) : 0;
+}
+
+}  // namespace
+
+struct SqliteProjectionStore::Impl {
+  std::string path;
+  std::unique_ptr<Database> db;  // the writer's connection
+  Readers readers;
+  Statement put_event, put_version, set_applied;
+  bool in_txn = false;
+  std::mutex query_mu;  // serialises ad-hoc queries on the query connection
+  std::unique_ptr<Database> query_db;
+};
+
+namespace {
+
+class SqliteTxn final : public ProjectionTxn {
+ public:
+  explicit SqliteTxn(SqliteProjectionStore::Impl* m) : m_(m) {}
+  ~SqliteTxn() override {
+    if (!done_) m_->db->Exec("ROLLBACK").IgnoreError();  // nothing to report from a destructor
+    m_->in_txn = false;
+  }
+
+  StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& t, const std::string& id) override {
+    return m_->readers.Latest(t, id);
+  }
+  StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t, const std::string& id,
+                                                                uint64_t seq) override {
+    return m_->readers.LatestBefore(t, id, seq);
+  }
+  StatusOr<std::optional<RecordVersionRow>> Version(const std::string& t, const std::string& id, uint64_t v) override {
+    return m_->readers.Version(t, id, v);
+  }
+  StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override { return m_->readers.BySeq(seq); }
+  StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override { return m_->readers.Event(seq); }
+  StatusOr<Counts> CountRows() override { return m_->readers.CountRows(*m_->db); }
+
+  Status PutEvent(const EventIndexRow& r) override {
+    Statement& s = m_->put_event;
+    s.Bind(1, static_cast<int64_t>(r.seq)).Bind(2, r.ts).Bind(3, r.type).Bind(4, r.actor);
+    if (r.record_id.empty()) {
+      s.BindNull(5).BindNull(6).BindNull(7);
+    } else {
+      s.Bind(5, r.record_type).Bind(6, r.record_id).Bind(7, static_cast<int64_t>(r.record_version));
+    }
+    s.BindBlob(8, HashBlob(r.leaf_hash));
+    return s.Run();
+  }
+
+  Status PutRecordVersion(const RecordVersionRow& r) override {
+    Statement& s = m_->put_version;
+    s.Bind(1, r.record_type).Bind(2, r.record_id).Bind(3, static_cast<int64_t>(r.version))
+        .Bind(4, static_cast<int64_t>(r.seq)).Bind(5, r.ts).Bind(6, int64_t{r.deleted ? 1 : 0});
+    if (r.deleted) {
+      s.BindNull(7).BindNull(8);
+    } else {
+      s.Bind(7, r.content).BindBlob(8, HashBlob(r.content_hash));
+    }
+    return s.Run();
+  }
+
+
+  Status Commit(uint64_t applied_count) override {
+    m_->set_applied.Bind(1, static_cast<int64_t>(applied_count));
+    RETURN_IF_ERROR(m_->set_applied.Run());
+    RETURN_IF_ERROR(m_->db->Exec("COMMIT"));
+    done_ = true;
+    return OkStatus();
+  }
+
+ private:
+  SqliteProjectionStore::Impl* m_;
+  bool done_ = false;
+};
+
+class SqliteReader final : public ProjectionReader {
+ public:
+  static StatusOr<std::unique_ptr<SqliteReader>> Open(const std::string& path, bool snapshot) {
+    auto r = std::unique_ptr<SqliteReader>(new SqliteReader);
+    ASSIGN_OR_RETURN(r->db_, Database::Open(path, false, /*read_only=*/true));
+    RETURN_IF_ERROR(r->readers_.Prepare(*r->db_));
+    if (snapshot) {
+      RETURN_IF_ERROR(r->db_->Exec("BEGIN"));
+      // A deferred transaction takes its snapshot at the first read.
+      RETURN_IF_ERROR(r->db_->Exec("SELECT 1 FROM meta LIMIT 1"));
+      r->in_txn_ = true;
+    }
+    return r;
+  }
+  ~SqliteReader() override {
+    readers_ = Readers();
+    // Read-only: ending the snapshot cannot lose anything.
+    if (in_txn_) db_->Exec("COMMIT").IgnoreError();
+  }
+  StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& t, const std::string& id) override {
+    return readers_.Latest(t, id);
+  }
+  StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t, const std::string& id,
+                                                                uint64_t seq) override {
+    return readers_.LatestBefore(t, id, seq);
+  }
+  StatusOr<std::optional<RecordVersionRow>> Version(const std::string& t, const std::string& id, uint64_t v) override {
+    return readers_.Version(t, id, v);
+  }
+  StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override { return readers_.BySeq(seq); }
+  StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override { return readers_.Event(seq); }
+  StatusOr<Counts> CountRows() override { return readers_.CountRows(*db_); }
+
+ private:
+  SqliteReader() = default;
+  std::unique_ptr<Database> db_;
+  bool in_txn_ = false;
+  Readers readers_;
+};
+
+}  // namespace
+
+SqliteProjectionStore::SqliteProjectionStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteProjectionStore::~SqliteProjectionStore() {
+  if (impl_) {
+    impl_->readers = Readers();
+    impl_->put_event = Statement();
+    impl_->put_version = Statement();
+    impl_->set_applied = Statement();
+  }
+}
+
+StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(const std::string& path,
+                                                                            bool create) {
+  auto m = std::make_unique<Impl>();
+  m->path = path;
+  ASSIGN_OR_RETURN(m->db, Database::Open(path, create));
+  RETURN_IF_ERROR(m->db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                              "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"));
+  RETURN_IF_ERROR(m->db->Exec(kSchema));
+  {
+    ASSIGN_OR_RETURN(Statement s, m->db->Prepare("SELECT value FROM meta WHERE key='schema_version'"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) {
+      RETURN_IF_ERROR(m->db->Exec(fmt::format(
+          "INSERT INTO meta(key, value) VALUES ('schema_version', {}), ('applied_count', 0)", kSchemaVersion)));
+    } else if (s.ColumnInt(0) != kSchemaVersion) {
+      return FailedPreconditionError(fmt::format("records.db has schema version {}, this Vellum reads {}",
+                                                 s.ColumnInt(0), kSchemaVersion));
+    }
+  }
+  RETURN_IF_ERROR(m->readers.Prepare(*m->db));
+  ASSIGN_OR_RETURN(m->put_event, m->db->Prepare(fmt::format(
+      "INSERT INTO events ({}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", kEventColumns)));
+  ASSIGN_OR_RETURN(m->put_version, m->db->Prepare(fmt::format(
+      "INSERT INTO record_versions ({}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", kVersionColumns)));
+  ASSIGN_OR_RETURN(m->set_applied, m->db->Prepare("UPDATE meta SET value=?1 WHERE key='applied_count'"));
+  ASSIGN_OR_RETURN(m->query_db, Database::Open(path, false, /*read_only=*/true));
+  return std::unique_ptr<SqliteProjectionStore>(new SqliteProjectionStore(std::move(m)));
+}
+
+StatusOr<uint64_t> SqliteProjectionStore::AppliedCount() { return ReadAppliedCount(*impl_->db); }
+
+StatusOr<std::unique_ptr<ProjectionTxn>> SqliteProjectionStore::BeginWrite() {
+  if (impl_->in_txn) return FailedPreconditionError("a projection write transaction is already open");
+  RETURN_IF_ERROR(impl_->db->Exec("BEGIN IMMEDIATE"));
+  impl_->in_txn = true;
+  return std::unique_ptr<ProjectionTxn>(new SqliteTxn(impl_.get()));
+}
+
+StatusOr<std::unique_ptr<ProjectionReader>> SqliteProjectionStore::BeginRead(bool snapshot) {
+  ASSIGN_OR_RETURN(auto r, SqliteReader::Open(impl_->path, snapshot));
+  return std::unique_ptr<ProjectionReader>(std::move(r));
+}
+
+Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) {
+  std::string sql = "SELECT seq FROM events WHERE seq >= ?1";
+  int n = 1;
+  std::vector<std::pair<int, std::variant<int64_t, std::string>>> binds;
+  binds.push_back({n, static_cast<int64_t>(q.after_seq)});
+  auto add = [&](const char* clause, std::variant<int64_t, std::string> v) {
+    ++n;
+    sql += fmt::format(" AND {}?{}", clause, n);
+    binds.push_back({n, std::move(v)});
+  };
+  if (q.record_type) add("record_type = ", *q.record_type);
+  if (q.record_id) add("record_id = ", *q.record_id);
+  if (q.actor) add("actor = ", *q.actor);
+  if (q.type) add("type = ", *q.type);
+  if (q.since) add("ts >= ", *q.since);
+  if (q.until) add("ts < ", *q.until);
+  sql += " ORDER BY seq";
+  if (q.limit > 0) sql += fmt::format(" LIMIT {}", q.limit);
+  std::lock_guard lock(impl_->query_mu);
+  ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare(sql));
+  for (auto& [i, v] : binds) {
+    if (std::holds_alternative<int64_t>(v)) s.Bind(i, std::get<int64_t>(v));
+    else s.Bind(i, std::get<std::string>(v));
+  }
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return OkStatus();
+    if (!fn(static_cast<uint64_t>(s.ColumnInt(0)))) return OkStatus();
+  }
+}
+
+StatusOr<std::vector<RecordVersionRow>> SqliteProjectionStore::History(const std::string& type,
+                                                                       const std::string& id) {
+  std::lock_guard lock(impl_->query_mu);
+  ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare(fmt::format(
+      "SELECT {} FROM record_versions WHERE record_type=?1 AND record_id=?2 ORDER BY version", kVersionColumns)));
+  s.Bind(1, type).Bind(2, id);
+  std::vector<RecordVersionRow> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadVersionRow(s));
+  }
+}
+
+}  // namespace vellum::storage

@@ -1,0 +1,33 @@
+// The embedded engine's projection: records.db, SQLite in WAL mode.
+// Commits are not fsync'd (synchronous=NORMAL): after a power cut the
+// database is consistent but may lag behind the ledger, and the ledger
+// re-applies the missing events on open. Schema: docs/formats/records-db.md.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/projection_store.h"
+
+namespace vellum::storage {
+
+class SqliteProjectionStore final : public ProjectionStore {
+ public:
+  // Opens (creating if `create`) records.db at `path` and ensures the schema.
+  static StatusOr<std::unique_ptr<SqliteProjectionStore>> Open(const std::string& path, bool create);
+  ~SqliteProjectionStore() override;
+
+  StatusOr<uint64_t> AppliedCount() override;
+  StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() override;
+  StatusOr<std::unique_ptr<ProjectionReader>> BeginRead(bool snapshot) override;
+  Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) override;
+  StatusOr<std::vector<RecordVersionRow>> History(const std::string& type, const std::string& id) override;
+
+  struct Impl;
+
+ private:
+  explicit SqliteProjectionStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vellum::storage

@@ -1,0 +1,113 @@
+// ProjectionStore: the queryable state derived from the ledger's events
+// (record versions and the event index). It is never the truth: every row can
+// be rebuilt from the events, and `vellum verify` checks that it equals a replay.
+//
+// Writes happen only inside a ProjectionTxn opened by the ledger's sequencer;
+// the txn also records how many events have been applied, so recovery knows
+// where to resume. Reads through the txn see its own uncommitted writes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/sha256.h"
+#include "core/status.h"
+
+namespace vellum::storage {
+
+// One row of the event index: what `vellum log` filters on.
+struct EventIndexRow {
+  uint64_t seq = 0;
+  int64_t ts = 0;  // microseconds since the epoch, UTC
+  std::string type;
+  std::string actor;
+  std::string record_type;  // empty when the event concerns no record
+  std::string record_id;
+  uint64_t record_version = 0;
+  core::Hash leaf_hash{};  // RFC 9162 leaf hash of the stored event line
+  friend bool operator==(const EventIndexRow&, const EventIndexRow&) = default;
+};
+
+// One version of a record.
+struct RecordVersionRow {
+  std::string record_type;
+  std::string record_id;
+  uint64_t version = 0;
+  uint64_t seq = 0;  // event that made this version
+  int64_t ts = 0;
+  bool deleted = false;       // a tombstone
+  std::string content;        // canonical JSON object; empty for a tombstone
+  core::Hash content_hash{};  // SHA-256 of content; zero for a tombstone
+  friend bool operator==(const RecordVersionRow&, const RecordVersionRow&) = default;
+};
+
+struct EventQuery {
+  std::optional<std::string> record_type;
+  std::optional<std::string> record_id;
+  std::optional<std::string> actor;
+  std::optional<std::string> type;
+  std::optional<int64_t> since;  // inclusive, µs
+  std::optional<int64_t> until;  // exclusive, µs
+  uint64_t after_seq = 0;        // only seq >= after_seq
+  uint64_t limit = 0;            // 0 = no limit
+};
+
+// Read access, shared by the write transaction and read-only views.
+class ProjectionReader {
+ public:
+  virtual ~ProjectionReader() = default;
+  // Latest version (including a tombstone), or nullopt if the record never existed.
+  virtual StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& type,
+                                                                  const std::string& id) = 0;
+  // Latest version made by an event before `seq` (the state a replay of event `seq` sees).
+  virtual StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& type,
+                                                                        const std::string& id,
+                                                                        uint64_t seq) = 0;
+  virtual StatusOr<std::optional<RecordVersionRow>> Version(const std::string& type,
+                                                            const std::string& id,
+                                                            uint64_t version) = 0;
+  virtual StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) = 0;
+  virtual StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) = 0;
+  // Row counts and the highest sequence referenced, to find rows no event explains.
+  struct Counts {
+    uint64_t events = 0;
+    uint64_t record_versions = 0;
+    int64_t max_event_seq = -1;
+    int64_t max_version_seq = -1;
+  };
+  virtual StatusOr<Counts> CountRows() = 0;
+};
+
+class ProjectionTxn : public ProjectionReader {
+ public:
+  // Rolls back unless committed.
+  ~ProjectionTxn() override = default;
+  virtual Status PutEvent(const EventIndexRow& row) = 0;
+  virtual Status PutRecordVersion(const RecordVersionRow& row) = 0;
+  // Commits with `applied_count` = number of events now reflected.
+  virtual Status Commit(uint64_t applied_count) = 0;
+};
+
+class ProjectionStore {
+ public:
+  virtual ~ProjectionStore() = default;
+  // Number of events reflected in the projection.
+  virtual StatusOr<uint64_t> AppliedCount() = 0;
+  // One write transaction at a time (the sequencer's).
+  virtual StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() = 0;
+  // A read-only view. With `snapshot`, a consistent snapshot as of this call;
+  // without, every read sees the latest committed state (the sequencer's view).
+  virtual StatusOr<std::unique_ptr<ProjectionReader>> BeginRead(bool snapshot = true) = 0;
+
+  // Sequence numbers of matching events, ascending; stops early if fn returns false.
+  virtual Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t seq)>& fn) = 0;
+  // Every version of one record, oldest first.
+  virtual StatusOr<std::vector<RecordVersionRow>> History(const std::string& type,
+                                                          const std::string& id) = 0;
+};
+
+}  // namespace vellum::storage
