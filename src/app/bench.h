@@ -15,6 +15,9 @@ struct BenchOptions {
   std::string dir;                          // scratch directory (created; removed unless keep)
   std::vector<int> producers = {1, 8, 64};  // concurrent producers for the append figures
   double seconds_per_run = 3.0;
+  // Commands per call: 1 = one event per call (interactive use); larger = an
+  // importer submitting a batch of records in one call (SubmitAll).
+  std::vector<int> batch_sizes = {1, 256};
   std::vector<uint64_t> proof_sizes = {1'000'000, 10'000'000};
   int proof_samples = 2000;
   bool keep = false;
