@@ -174,7 +174,8 @@ struct Ledger::Impl {
 
   // Runs one command. On success its lines and rows are added to the batch and
   // the sequencer state advances; on failure nothing changes.
-  void RunCommand(Request& req, std::vector<std::string>& lines, RowSet& batch_rows, bool& anomaly) {
+  void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
+                  RowSet& batch_rows, bool& anomaly) {
     CapturingTxn capture(pending.get());
     auto drafts = req.decide(capture);
     if (!drafts.ok()) {
@@ -185,6 +186,7 @@ struct Ledger::Impl {
     const int64_t start_ts = last_ts;
     const core::Hash start_leaf = last_leaf;
     std::vector<std::string> cmd_lines;
+    std::vector<core::Hash> cmd_leaves;
     std::vector<Event> events;
     auto fail = [&](Status s) {
       next_seq = start_seq;
@@ -218,16 +220,19 @@ struct Ledger::Impl {
       last_leaf = leaf;
       ++next_seq;
       cmd_lines.push_back(std::move(*line));
+      cmd_leaves.push_back(leaf);
       events.push_back(std::move(e));
     }
     pending->Add(capture.rows());
     batch_rows.Append(capture.rows());
     for (auto& l : cmd_lines) lines.push_back(std::move(l));
+    leaves.insert(leaves.end(), cmd_leaves.begin(), cmd_leaves.end());
     req.events = std::move(events);
   }
 
   // Appends the clock-anomaly security event to the batch and stops writes.
-  void RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, RowSet& batch_rows) {
+  void RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
+                          RowSet& batch_rows) {
     Event e = ClockAnomalyEvent(why);
     auto line = Seal(e);
     if (!line.ok()) {
@@ -247,6 +252,7 @@ struct Ledger::Impl {
     pending->Add(capture.rows());
     batch_rows.Append(capture.rows());
     lines.push_back(std::move(*line));
+    leaves.push_back(leaf);
     Halt(FailedPreconditionError(fmt::format(
         "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and "
         "restart Vellum", why.message(), e.seq)));
@@ -275,6 +281,7 @@ struct Ledger::Impl {
 
   void ProcessBatch(std::vector<std::shared_ptr<Request>> reqs) {
     std::vector<std::string> lines;
+    std::vector<core::Hash> leaves;
     RowSet rows;
     const uint64_t start_seq = next_seq;
     const int64_t start_ts = last_ts;
@@ -291,8 +298,8 @@ struct Ledger::Impl {
         continue;
       }
       bool anomaly = false;
-      RunCommand(*r, lines, rows, anomaly);
-      if (anomaly) RecordClockAnomaly(r->status, lines, rows);
+      RunCommand(*r, lines, leaves, rows, anomaly);
+      if (anomaly) RecordClockAnomaly(r->status, lines, leaves, rows);
     }
     Batch batch;
     if (!lines.empty()) {
@@ -312,7 +319,7 @@ struct Ledger::Impl {
         if (s.code() == StatusCode::kDataLoss) Halt(s);
         rows.Clear();
       } else {
-        s = AppendTreeNodes(lines);
+        s = AppendTreeNodes(leaves);
         if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
       }
     }
@@ -334,11 +341,11 @@ struct Ledger::Impl {
     for (auto& r : checkpoints) r->checkpoint_done.set_value(Checkpoint());
   }
 
-  Status AppendTreeNodes(const std::vector<std::string>& lines) {
+  Status AppendTreeNodes(const std::vector<core::Hash>& leaves) {
     std::vector<storage::TreeNode> nodes;
-    nodes.reserve(lines.size() * 2 + 64);
-    for (const auto& l : lines) {
-      tree.Append(LeafHash(l), [&](int level, uint64_t index, const core::Hash& h) {
+    nodes.reserve(leaves.size() * 2 + 64);
+    for (const auto& leaf : leaves) {
+      tree.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) {
         nodes.push_back({level, index, h});
       });
     }
@@ -518,9 +525,9 @@ struct Ledger::Impl {
     tree = std::move(*resumed);
     if (count > synced) {
       auto cursor = log.Scan(synced);
-      std::vector<std::string> chunk;
+      std::vector<core::Hash> chunk;
       while (cursor->Next()) {
-        chunk.emplace_back(cursor->line());
+        chunk.push_back(LeafHash(cursor->line()));
         if (chunk.size() == kRecoveryChunk) {
           RETURN_IF_ERROR(AppendTreeNodes(chunk));
           chunk.clear();

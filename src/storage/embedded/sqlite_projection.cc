@@ -31,10 +31,8 @@ CREATE TABLE IF NOT EXISTS events (
   record_version INTEGER,
   leaf_hash      BLOB NOT NULL
 ) STRICT;
-CREATE INDEX IF NOT EXISTS events_by_record ON events(record_type, record_id) WHERE record_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_by_actor ON events(actor);
 CREATE INDEX IF NOT EXISTS events_by_type ON events(type);
-CREATE INDEX IF NOT EXISTS events_by_ts ON events(ts);
 CREATE TABLE IF NOT EXISTS record_versions (
   record_type  TEXT NOT NULL,
   record_id    TEXT NOT NULL,
@@ -336,26 +334,62 @@ StatusOr<std::unique_ptr<ProjectionReader>> SqliteProjectionStore::BeginRead(boo
   return std::unique_ptr<ProjectionReader>(std::move(r));
 }
 
+// Every index costs time on the write path, so there are only two on events
+// (actor, type). A record's events are found through record_versions' primary
+// key, and a time range through the sequence numbers: time never decreases
+// along the ledger, so the first event at or after a time is a binary search.
+namespace {
+
+StatusOr<uint64_t> FirstSeqAtOrAfter(Database& db, int64_t ts) {
+  ASSIGN_OR_RETURN(Statement max, db.Prepare("SELECT coalesce(max(seq) + 1, 0) FROM events"));
+  ASSIGN_OR_RETURN(bool row, max.Step());
+  uint64_t lo = 0, hi = row ? static_cast<uint64_t>(max.ColumnInt(0)) : 0;
+  ASSIGN_OR_RETURN(Statement at, db.Prepare("SELECT ts FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1"));
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    at.Bind(1, static_cast<int64_t>(mid));
+    ScopedReset reset(at);
+    ASSIGN_OR_RETURN(bool found, at.Step());
+    if (found && at.ColumnInt(0) < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+}  // namespace
+
 Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) {
-  std::string sql = "SELECT seq FROM events WHERE seq >= ?1";
+  std::lock_guard lock(impl_->query_mu);
+  Database& db = *impl_->query_db;
+  uint64_t from = q.after_seq;
+  std::optional<uint64_t> to;
+  if (q.since) {
+    ASSIGN_OR_RETURN(uint64_t s, FirstSeqAtOrAfter(db, *q.since));
+    from = std::max(from, s);
+  }
+  if (q.until) {
+    ASSIGN_OR_RETURN(uint64_t u, FirstSeqAtOrAfter(db, *q.until));
+    to = u;
+  }
+  const bool by_record = q.record_type || q.record_id;
+  std::string sql = by_record ? "SELECT e.seq FROM record_versions v JOIN events e ON e.seq = v.seq WHERE e.seq >= ?1"
+                              : "SELECT e.seq FROM events e WHERE e.seq >= ?1";
   int n = 1;
   std::vector<std::pair<int, std::variant<int64_t, std::string>>> binds;
-  binds.push_back({n, static_cast<int64_t>(q.after_seq)});
+  binds.push_back({n, static_cast<int64_t>(from)});
   auto add = [&](const char* clause, std::variant<int64_t, std::string> v) {
     ++n;
     sql += fmt::format(" AND {}?{}", clause, n);
     binds.push_back({n, std::move(v)});
   };
-  if (q.record_type) add("record_type = ", *q.record_type);
-  if (q.record_id) add("record_id = ", *q.record_id);
-  if (q.actor) add("actor = ", *q.actor);
-  if (q.type) add("type = ", *q.type);
-  if (q.since) add("ts >= ", *q.since);
-  if (q.until) add("ts < ", *q.until);
-  sql += " ORDER BY seq";
+  if (to) add("e.seq < ", static_cast<int64_t>(*to));
+  if (q.record_type) add("v.record_type = ", *q.record_type);
+  if (q.record_id) add("v.record_id = ", *q.record_id);
+  if (q.actor) add("e.actor = ", *q.actor);
+  if (q.type) add("e.type = ", *q.type);
+  sql += " ORDER BY e.seq";
   if (q.limit > 0) sql += fmt::format(" LIMIT {}", q.limit);
-  std::lock_guard lock(impl_->query_mu);
-  ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare(sql));
+  ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   for (auto& [i, v] : binds) {
     if (std::holds_alternative<int64_t>(v)) s.Bind(i, std::get<int64_t>(v));
     else s.Bind(i, std::get<std::string>(v));
