@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
+#include <future>
 #include <map>
+#include <thread>
 #include <set>
 
 #include "core/clock.h"
@@ -233,74 +236,160 @@ class VerifyRun {
 
   // ---- events ----
 
+  // A run of consecutive lines checked by one worker. The main thread reads
+  // lines, hashes them and builds the tree (sequential work); workers decode
+  // and replay (the expensive, independent work) in parallel.
+  struct Chunk {
+    uint64_t first_seq = 0;
+    std::optional<core::Hash> prev_leaf;  // leaf of the line before first_seq
+    std::vector<std::string> lines;
+    std::vector<core::Hash> leaves;
+    std::vector<storage::EventLocation> locations;
+    // Results.
+    std::vector<VerifyProblem> problems;
+    uint64_t record_versions = 0;
+    std::optional<int64_t> first_ts, last_ts;
+  };
+
+  static constexpr size_t kChunkLines = 2048;
+
   void StreamEvents() {
+    const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+    std::vector<std::unique_ptr<ProjectionReader>> readers;
+    if (reader_) {
+      readers.push_back(nullptr);  // worker 0 uses reader_
+      for (size_t i = 1; i < workers; ++i) {
+        auto r = in_.projection->BeginRead(/*snapshot=*/true);
+        if (!r.ok()) break;
+        readers.push_back(std::move(*r));
+      }
+    }
+    const size_t lanes = reader_ ? readers.size() : workers;
+    std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> in_flight;
+    std::optional<int64_t> last_ts;
+    uint64_t record_versions = 0;
+    size_t lane = 0;
+
+    auto finish_front = [&] {
+      auto& [chunk, done] = in_flight.front();
+      done.get();
+      if (last_ts && chunk->first_ts && *chunk->first_ts < *last_ts) {
+        Problem("chain", chunk->first_seq, "", fmt::format("time goes backwards ({} after {})",
+                                                           core::FormatTimestamp(*chunk->first_ts),
+                                                           core::FormatTimestamp(*last_ts)));
+      }
+      if (chunk->last_ts) last_ts = chunk->last_ts;
+      for (auto& p : chunk->problems) Problem(std::move(p.area), p.seq, std::move(p.location), std::move(p.message));
+      record_versions += chunk->record_versions;
+      in_flight.pop_front();
+    };
+
     auto cursor = in_.log->Scan(0);
     std::optional<core::Hash> prev_leaf;
-    int64_t prev_ts = 0;
-    uint64_t record_versions = 0;
     MatchTargets();  // a checkpoint of the empty tree
+    auto chunk = std::make_unique<Chunk>();
+    auto dispatch = [&] {
+      if (chunk->lines.empty()) return;
+      if (in_flight.size() >= lanes) finish_front();
+      ProjectionReader* reader = reader_ ? (lane == 0 ? reader_.get() : readers[lane].get()) : nullptr;
+      lane = (lane + 1) % lanes;
+      Chunk* c = chunk.get();
+      auto fut = std::async(std::launch::async, [this, c, reader] { CheckChunk(*c, reader); });
+      in_flight.emplace_back(std::move(chunk), std::move(fut));
+      chunk = std::make_unique<Chunk>();
+    };
     while (cursor->Next()) {
       const uint64_t seq = cursor->seq();
       const std::string_view line = cursor->line();
-      const auto loc = cursor->location();
-      const std::string where = fmt::format("{}:{}", loc.file, loc.offset);
       report_.bytes += line.size() + 1;
       ++report_.events;
       const core::Hash leaf = LeafHash(line);
-      auto ev = DecodeEvent(line);
-      if (!ev.ok()) {
-        Problem("event", seq, where, ev.status().message());
-      } else {
-        if (ev->seq != seq) {
-          Problem("chain", seq, where,
-                  fmt::format("the event says seq {} but is at position {} (events were deleted, inserted or "
-                              "reordered)", ev->seq, seq));
-        }
-        if (seq == 0) {
-          if (ev->prev) Problem("chain", seq, where, "the first event must have prev null");
-          CheckGenesis(*ev, where);
-        } else if (!ev->prev || !prev_leaf || *ev->prev != *prev_leaf) {
-          Problem("chain", seq, where, "prev does not match the hash of the preceding event");
-        }
-        if (seq > 0 && ev->ts < prev_ts) {
-          Problem("chain", seq, where, fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
-                                                   core::FormatTimestamp(prev_ts)));
-        }
-        prev_ts = ev->ts;
-        if (reader_) record_versions += CheckProjection(*ev, leaf, where);
+      if (chunk->lines.empty()) {
+        chunk->first_seq = seq;
+        chunk->prev_leaf = prev_leaf;
       }
+      chunk->lines.emplace_back(line);
+      chunk->leaves.push_back(leaf);
+      chunk->locations.push_back(cursor->location());
       prev_leaf = leaf;
       tree_.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) {
         std::string p = tree_cmp_.Compare(level, index, h);
-        if (!p.empty()) {
-          // One report per level is enough to locate a damaged tree file.
-          if (tree_levels_reported_.insert(level).second) Problem("tree", seq, "ledger/tree", p);
+        // The first mismatch locates the damage; every node above it differs too.
+        if (!p.empty() && !tree_reported_) {
+          tree_reported_ = true;
+          Problem("tree", seq, "ledger/tree", p + " (and every tree node above it)");
         }
       });
       MatchTargets();
+      if (chunk->lines.size() == kChunkLines) dispatch();
     }
+    dispatch();
+    while (!in_flight.empty()) finish_front();
     if (!cursor->status().ok()) {
       Problem("event", report_.events, "ledger/segments", "reading stopped: " + cursor->status().message());
     }
     expected_versions_ = record_versions;
+    // Workers and the main thread report in different orders: present them by position.
+    std::stable_sort(report_.problems.begin(), report_.problems.end(), [](const auto& a, const auto& b) {
+      return a.seq.value_or(UINT64_MAX) < b.seq.value_or(UINT64_MAX);
+    });
   }
 
-  void CheckGenesis(const Event& e, const std::string& where) {
+  // Runs on a worker thread; touches only `c` and `reader`.
+  void CheckChunk(Chunk& c, ProjectionReader* reader) const {
+    auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
+      c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
+    };
+    for (size_t i = 0; i < c.lines.size(); ++i) {
+      const uint64_t seq = c.first_seq + i;
+      const std::string where = fmt::format("{}:{}", c.locations[i].file, c.locations[i].offset);
+      auto ev = DecodeEvent(c.lines[i]);
+      if (!ev.ok()) {
+        problem("event", seq, where, ev.status().message());
+        continue;
+      }
+      if (ev->seq != seq) {
+        problem("chain", seq, where,
+                fmt::format("the event says seq {} but is at position {} (events were deleted, inserted or "
+                            "reordered)", ev->seq, seq));
+      }
+      const std::optional<core::Hash> prev_leaf = i == 0 ? c.prev_leaf : std::optional<core::Hash>(c.leaves[i - 1]);
+      if (seq == 0) {
+        if (ev->prev) problem("chain", seq, where, "the first event must have prev null");
+        CheckGenesis(*ev, where, c.problems);
+      } else if (!ev->prev || !prev_leaf || *ev->prev != *prev_leaf) {
+        problem("chain", seq, where, "prev does not match the hash of the preceding event");
+      }
+      if (c.last_ts && ev->ts < *c.last_ts) {
+        problem("chain", seq, where, fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
+                                                 core::FormatTimestamp(*c.last_ts)));
+      }
+      if (!c.first_ts) c.first_ts = ev->ts;
+      c.last_ts = ev->ts;
+      if (reader) c.record_versions += CheckProjection(*ev, c.leaves[i], where, *reader, c.problems);
+    }
+  }
+
+  void CheckGenesis(const Event& e, const std::string& where, std::vector<VerifyProblem>& out) const {
     if (e.type != "ledger.genesis") {
-      Problem("chain", 0, where, "the first event is not the genesis event");
+      out.push_back({"chain", 0, where, "the first event is not the genesis event"});
       return;
     }
     const auto* pk = e.data.if_contains("public_key");
     std::string expect = core::FormatVerifierKey(in_.ledger_key);
     if (pk == nullptr || !pk->is_string() || pk->get_string() != expect) {
-      Problem("keys", 0, where, "keys/ledger.pub is not the key recorded in the genesis event");
+      out.push_back({"keys", 0, where, "keys/ledger.pub is not the key recorded in the genesis event"});
     }
   }
 
   // Replays one event against the projection as it stood before it and
   // compares the rows. Returns the number of record-version rows it implies.
-  uint64_t CheckProjection(const Event& e, const core::Hash& leaf, const std::string& where) {
-    ReaderAsOf before(reader_.get(), e.seq);
+  uint64_t CheckProjection(const Event& e, const core::Hash& leaf, const std::string& where,
+                           ProjectionReader& reader, std::vector<VerifyProblem>& out) const {
+    auto problem = [&](std::string location, std::string message) {
+      out.push_back({"projection", e.seq, std::move(location), std::move(message)});
+    };
+    ReaderAsOf before(&reader, e.seq);
     CapturingTxn capture(&before);
     EventIndexRow expect_index;
     expect_index.seq = e.seq;
@@ -315,28 +404,27 @@ class VerifyRun {
     expect_index.leaf_hash = leaf;
     Status s = in_.projector->Apply(e, capture);
     if (!s.ok()) {
-      Problem("projection", e.seq, where, "replaying the event failed: " + s.message());
+      problem(where, "replaying the event failed: " + s.message());
       return 0;
     }
-    auto stored = reader_->IndexedEvent(e.seq);
+    auto stored = reader.IndexedEvent(e.seq);
     if (!stored.ok()) {
-      Problem("projection", e.seq, "records.db", stored.status().message());
+      problem("records.db", stored.status().message());
     } else if (!*stored) {
-      Problem("projection", e.seq, "records.db", "the event index lacks this event");
+      problem("records.db", "the event index lacks this event");
     } else if (!(**stored == expect_index)) {
-      Problem("projection", e.seq, "records.db",
-              (**stored).leaf_hash != leaf ? "the indexed event's hash differs from the ledger's event"
-                                            : "the indexed event's fields differ from the ledger's event");
+      problem("records.db", (**stored).leaf_hash != leaf ? "the indexed event's hash differs from the ledger's event"
+                                                          : "the indexed event's fields differ from the ledger's event");
     }
     uint64_t n = 0;
     for (const auto& want : capture.rows().versions()) {
       ++n;
-      auto got = reader_->VersionBySeq(want.seq);
+      auto got = reader.VersionBySeq(want.seq);
       std::string what = fmt::format("record {}/{} version {}", want.record_type, want.record_id, want.version);
       if (!got.ok()) {
-        Problem("projection", e.seq, "records.db", what + ": " + got.status().message());
+        problem("records.db", what + ": " + got.status().message());
       } else if (!*got) {
-        Problem("projection", e.seq, "records.db", what + " is missing");
+        problem("records.db", what + " is missing");
       } else if (!(**got == want)) {
         const auto& g = **got;
         std::string field = g.content != want.content ? "content"
@@ -345,7 +433,7 @@ class VerifyRun {
                             : (g.record_type != want.record_type || g.record_id != want.record_id ||
                                g.version != want.version) ? "identity"
                             : "time";
-        Problem("projection", e.seq, "records.db", what + " differs from the replay of the ledger: " + field);
+        problem("records.db", what + " differs from the replay of the ledger: " + field);
       }
     }
     return n;
@@ -393,7 +481,7 @@ class VerifyRun {
   VerifyReport report_;
   TreeBuilder tree_;
   TreeComparer tree_cmp_;
-  std::set<int> tree_levels_reported_;
+  bool tree_reported_ = false;
   std::vector<CheckpointInfo> targets_;
   size_t next_target_ = 0;
   std::unique_ptr<ProjectionReader> reader_;
