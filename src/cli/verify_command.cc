@@ -28,6 +28,11 @@ void RegisterVerify(CLI::App& app, Globals& g, Runner& run) {
       }
       auto start = std::chrono::steady_clock::now();
       auto v = OpenData(g);
+      if (!v.ok() && v.status().code() == StatusCode::kDataLoss) {
+        // Damage that stops the ledger from opening at all is a finding, not a usage error.
+        fmt::print("PROBLEM [open] at {}: {}\nFAILED: the ledger cannot be opened\n", g.data_dir, v.status().message());
+        return kExitVerifyFailed;
+      }
       if (!v.ok()) return Fail(v.status());
       auto r = (*v)->Verify(o->witness, wkey);
       if (!r.ok()) return Fail(r.status());

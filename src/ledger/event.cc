@@ -140,7 +140,7 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
   auto parsed = core::ParseJson(line, limits);
   if (!parsed.ok()) return DataLossError("not valid JSON: " + parsed.status().message());
   if (!parsed->is_object()) return DataLossError("an event must be a JSON object");
-  const json::object& o = parsed->get_object();
+  json::object& o = parsed->get_object();
   for (std::string_view k : kEventKeys) {
     if (!o.contains(k)) return FieldError(k, "is missing");
   }
@@ -164,7 +164,7 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
   ASSIGN_OR_RETURN(e.actor.session, OptString(o, "session"));
   ASSIGN_OR_RETURN(e.actor.client, OptString(o, "client"));
   const json::value& source = o.at("source");
-  if (source.is_object()) e.actor.source = source.get_object();
+  if (source.is_object()) e.actor.source = std::move(o.at("source").get_object());
   else if (!source.is_null()) return FieldError("source", "must be an object or null");
   const json::value& record = o.at("record");
   if (record.is_object()) {
@@ -188,11 +188,11 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
     return FieldError("record", "must be an object or null");
   }
   if (!o.at("changes").is_array()) return FieldError("changes", "must be an array");
-  e.changes = o.at("changes").get_array();
+  e.changes = std::move(o.at("changes").get_array());
   ASSIGN_OR_RETURN(e.reason, OptString(o, "reason"));
   ASSIGN_OR_RETURN(e.guideline, OptString(o, "guideline"));
   if (!o.at("data").is_object()) return FieldError("data", "must be an object");
-  e.data = o.at("data").get_object();
+  e.data = std::move(o.at("data").get_object());
   ASSIGN_OR_RETURN(auto prev, OptString(o, "prev"));
   if (prev) {
     auto h = core::HashFromTagged(*prev);
