@@ -316,7 +316,11 @@ class QueryEventsTest : public SqliteProjectionTest {
             Ev(5, 600, "record.deleted", "bob", "note", "n-1", 3),
             Ev(6, 700, "checkpoint.made", "system"),
             Ev(7, 800, "record.modified", "bob", "task", "t-1", 2)},
-           {}, 8);
+           // Every record event makes a version: the store finds a record's
+           // events through its versions.
+           {Ver("note", "n-1", 1, 1), Ver("task", "t-1", 1, 2), Ver("note", "n-1", 2, 3),
+            Ver("note", "n-2", 1, 4), Ver("note", "n-1", 3, 5, true), Ver("task", "t-1", 2, 7)},
+           8);
   }
 };
 
