@@ -508,6 +508,9 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
       undo = m.env->Truncate(m.Path(m.OffsetsRel(seg.first_seq)), seg.count * kOffsetSize);
     }
     Status reopen = m.OpenWriters();
+    // The cut must itself be durable: otherwise a crash could bring back a
+    // batch its callers were told had failed.
+    if (undo.ok() && reopen.ok()) reopen = m.seg_writer->Sync();
     if (!undo.ok() || !reopen.ok()) {
       return DataLossError("append failed and could not be undone: " + s.message() +
                            "; reopen the ledger to recover");
