@@ -2,17 +2,27 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <set>
 #include <toml++/toml.h>
 
 namespace vellum::app {
 namespace {
 
+// A TOML basic string. Control characters other than tab may not appear
+// literally (TOML 1.0 §String), so they are written as \uXXXX.
 std::string TomlString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      out += fmt::format("\\u{:04X}", u);
+    } else {
+      out.push_back(c);
+    }
   }
   return out + "\"";
 }
@@ -27,15 +37,24 @@ Status CheckKeys(const toml::table& t, std::string_view where, const std::set<st
 }
 
 template <typename T>
-Status ReadInt(const toml::table& t, std::string_view key, std::string_view where, int64_t min, T* out) {
+Status ReadInt(const toml::table& t, std::string_view key, std::string_view where, int64_t min,
+               T* out, int64_t max = std::numeric_limits<int64_t>::max()) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return OkStatus();
   auto v = n->value<int64_t>();
   if (!n->is_integer() || !v) return InvalidArgumentError(fmt::format("vellum.toml: {}{} must be an integer", where, key));
   if (*v < min) return InvalidArgumentError(fmt::format("vellum.toml: {}{} must be at least {}", where, key, min));
+  if (*v > max) {
+    return InvalidArgumentError(
+        fmt::format("vellum.toml: {}{} must be at most {}", where, key, max));
+  }
   *out = static_cast<T>(*v);
   return OkStatus();
 }
+
+// Seconds and milliseconds are converted to microseconds (int64) when the ledger opens.
+constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1'000'000;
+constexpr int64_t kMaxMillis = std::numeric_limits<int64_t>::max() / 1'000;
 
 }  // namespace
 
@@ -56,7 +75,8 @@ StatusOr<Config> ParseConfig(std::string_view text) {
   if (const auto* cp = root.get_as<toml::table>("checkpoint")) {
     RETURN_IF_ERROR(CheckKeys(*cp, "checkpoint.", {"every_events", "every_seconds", "witness_files"}));
     RETURN_IF_ERROR(ReadInt(*cp, "every_events", "checkpoint.", 1, &c.checkpoint_every_events));
-    RETURN_IF_ERROR(ReadInt(*cp, "every_seconds", "checkpoint.", 1, &c.checkpoint_every_seconds));
+    RETURN_IF_ERROR(
+        ReadInt(*cp, "every_seconds", "checkpoint.", 1, &c.checkpoint_every_seconds, kMaxSeconds));
     if (const auto* w = cp->get("witness_files")) {
       const toml::array* arr = w->as_array();
       if (arr == nullptr) return InvalidArgumentError("vellum.toml: checkpoint.witness_files must be an array of paths");
@@ -73,7 +93,7 @@ StatusOr<Config> ParseConfig(std::string_view text) {
   }
   if (const auto* cl = root.get_as<toml::table>("clock")) {
     RETURN_IF_ERROR(CheckKeys(*cl, "clock.", {"tolerance_ms"}));
-    RETURN_IF_ERROR(ReadInt(*cl, "tolerance_ms", "clock.", 0, &c.clock_tolerance_ms));
+    RETURN_IF_ERROR(ReadInt(*cl, "tolerance_ms", "clock.", 0, &c.clock_tolerance_ms, kMaxMillis));
   } else if (root.get("clock")) {
     return InvalidArgumentError("vellum.toml: clock must be a table");
   }

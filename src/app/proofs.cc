@@ -75,6 +75,23 @@ StatusOr<std::string> StringField(const json::object& o, std::string_view k) {
   return std::string(v.get_string());
 }
 
+// A JSON number that is a non-negative integer. Boost's to_number throws on
+// anything else, and a bundle is untrusted input.
+StatusOr<uint64_t> UintField(const json::object& o, std::string_view k) {
+  const json::value& v = o.at(k);
+  if (v.is_uint64()) return v.get_uint64();
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<uint64_t>(v.get_int64());
+  return InvalidArgumentError(fmt::format("\"{}\" must be a non-negative integer", k));
+}
+
+Status CheckVersion(const json::object& o) {
+  auto version = UintField(o, "version");
+  if (!version.ok() || *version != 1) {
+    return InvalidArgumentError("unsupported proof bundle version (expected 1)");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<json::object> MakeInclusionBundle(Vellum& v, uint64_t seq, std::optional<uint64_t> size) {
@@ -123,15 +140,13 @@ StatusOr<ProofCheck> VerifyProofBundle(std::string_view text, const core::NoteVe
   const std::string_view origin = key.name;
   if (type->get_string() == kInclusionBundleType) {
     RETURN_IF_ERROR(CheckKeys(o, {"type", "version", "seq", "event", "leaf_hash", "tree_size", "proof", "checkpoint"}));
+    RETURN_IF_ERROR(CheckVersion(o));
     ASSIGN_OR_RETURN(std::string note, StringField(o, "checkpoint"));
     ASSIGN_OR_RETURN(ledger::Checkpoint cp, AsProofFailure(ledger::OpenCheckpoint(note, key, origin), "checkpoint"));
     ASSIGN_OR_RETURN(std::string line, StringField(o, "event"));
     ASSIGN_OR_RETURN(ledger::Event ev, AsProofFailure(ledger::DecodeEvent(line), "event"));
-    if (!o.at("seq").is_number() || !o.at("tree_size").is_number()) {
-      return InvalidArgumentError("\"seq\" and \"tree_size\" must be numbers");
-    }
-    auto seq = o.at("seq").to_number<uint64_t>();
-    auto tree_size = o.at("tree_size").to_number<uint64_t>();
+    ASSIGN_OR_RETURN(uint64_t seq, UintField(o, "seq"));
+    ASSIGN_OR_RETURN(uint64_t tree_size, UintField(o, "tree_size"));
     if (seq != ev.seq) return DataLossError(fmt::format("the bundle says seq {} but the event says {}", seq, ev.seq));
     if (tree_size != cp.size) {
       return DataLossError(fmt::format("the bundle says tree size {} but the checkpoint says {}", tree_size, cp.size));
@@ -148,6 +163,7 @@ StatusOr<ProofCheck> VerifyProofBundle(std::string_view text, const core::NoteVe
   }
   if (type->get_string() == kConsistencyBundleType) {
     RETURN_IF_ERROR(CheckKeys(o, {"type", "version", "old_checkpoint", "new_checkpoint", "proof"}));
+    RETURN_IF_ERROR(CheckVersion(o));
     ASSIGN_OR_RETURN(std::string old_note, StringField(o, "old_checkpoint"));
     ASSIGN_OR_RETURN(std::string new_note, StringField(o, "new_checkpoint"));
     ASSIGN_OR_RETURN(ledger::Checkpoint a, AsProofFailure(ledger::OpenCheckpoint(old_note, key, origin), "old checkpoint"));

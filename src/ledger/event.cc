@@ -137,6 +137,12 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
   core::JsonLimits limits;
   limits.max_bytes = line.size() + 1;
   limits.max_string_bytes = line.size() + 1;
+  // The envelope nests values a few levels below where the input limit put
+  // them (a record field's value sits at changes[i].new), so a line holding
+  // content at the input limit is deeper than that limit. Whatever EncodeEvent
+  // wrote must decode again, or history and verify cannot read the ledger;
+  // the bound only keeps recursion over the parsed value in check.
+  limits.max_depth = 1024;
   auto parsed = core::ParseJson(line, limits);
   if (!parsed.ok()) return DataLossError("not valid JSON: " + parsed.status().message());
   if (!parsed->is_object()) return DataLossError("an event must be a JSON object");

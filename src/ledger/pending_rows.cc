@@ -133,7 +133,14 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
   if (auto r = rows_.Latest(type, id)) return r;
-  return base_->LatestVersion(type, id);
+  std::string key = type;
+  key.push_back('\0');
+  key += id;
+  auto it = latest_from_base_.find(key);
+  if (it != latest_from_base_.end()) return it->second;
+  ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));
+  latest_from_base_.emplace(std::move(key), r);
+  return r;
 }
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(const std::string& type,

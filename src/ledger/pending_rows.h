@@ -99,6 +99,10 @@ class CapturingTxn final : public storage::ProjectionTxn {
  private:
   storage::ProjectionReader* base_;
   RowSet rows_;
+  // Latest-version reads answered by `base`, remembered for the life of the
+  // capture: a command's decide and its apply ask for the same record, and the
+  // base does not change while one command runs.
+  std::map<std::string, std::optional<storage::RecordVersionRow>> latest_from_base_;
 };
 
 // Writes captured rows into a real transaction.

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <type_traits>
+
 #include "core/json.h"
 #include "records/changes.h"
 
@@ -35,6 +38,42 @@ Status ValidateRef(const std::string& type, const std::string& id) {
   return ledger::ValidateId("record id", id);
 }
 
+// Nesting depth of containers (a scalar is 0), exact up to `limit` + 1: the
+// recursion stops there, whatever the caller built.
+size_t Depth(const json::value& v, size_t limit);
+
+template <typename Container>
+size_t ContainerDepth(const Container& c, size_t limit) {
+  size_t deepest = 0;
+  if (limit > 0) {
+    for (const auto& e : c) {
+      if constexpr (std::is_same_v<Container, json::object>) {
+        deepest = std::max(deepest, Depth(e.value(), limit - 1));
+      } else {
+        deepest = std::max(deepest, Depth(e, limit - 1));
+      }
+    }
+  }
+  return deepest + 1;
+}
+
+size_t Depth(const json::value& v, size_t limit) {
+  if (v.is_object()) return ContainerDepth(v.get_object(), limit);
+  if (v.is_array()) return ContainerDepth(v.get_array(), limit);
+  return 0;
+}
+
+// Content must stay within what JSON input may nest (core::JsonLimits), so that
+// every event carrying it can be decoded again.
+Status ValidateContent(const json::object& content) {
+  const size_t limit = core::JsonLimits{}.max_depth;
+  if (ContainerDepth(content, limit) > limit) {
+    return InvalidArgumentError(
+        fmt::format("the record content is nested deeper than {} levels", limit));
+  }
+  return OkStatus();
+}
+
 std::optional<std::string> NonEmpty(std::optional<std::string> s) {
   if (s && s->find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;
   return s;
@@ -66,6 +105,7 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
   RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
   RETURN_IF_ERROR(ValidateReason(cmd.reason, false, "create"));
   RETURN_IF_ERROR(ValidateGuideline(cmd.guideline));
+  RETURN_IF_ERROR(ValidateContent(cmd.content));
   ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
   core::Hash hash = core::Sha256(canonical);
   ASSIGN_OR_RETURN(json::array changes, DiffContent(json::object(), cmd.content));
@@ -91,6 +131,7 @@ StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
   RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
   RETURN_IF_ERROR(ValidateReason(cmd.reason, true, "modify"));
   RETURN_IF_ERROR(ValidateGuideline(cmd.guideline));
+  RETURN_IF_ERROR(ValidateContent(cmd.content));
   ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
   core::Hash hash = core::Sha256(canonical);
   return ledger::Decider([cmd = std::move(cmd), hash](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {

@@ -24,6 +24,7 @@
 #include "ledger/memory_tree.h"
 #include "ledger/merkle.h"
 #include "ledger/merkle_test_util.h"
+#include "testing/forgeries.h"
 #include "testing/status_matchers.h"
 
 namespace vellum::ledger {
@@ -33,6 +34,7 @@ using testing::BuildTree;
 using testing::ConsistencyShape;
 using testing::FlipBit;
 using testing::PathShape;
+using vellum::testing::Forgeries;
 
 // Trees up to 256 leaves are attacked; flipped sizes up to 511 are compared
 // with honest roots.
@@ -42,32 +44,6 @@ const MemoryTree& Tree() {
   static const MemoryTree tree = BuildTree(kTreeSize);
   return tree;
 }
-
-// Collects unexpected acceptances without flooding the log.
-class Forgeries {
- public:
-  // `s` is the verifier's answer to a forged input described by `what()`.
-  template <typename Describe>
-  void MustReject(const Status& s, Describe what) {
-    ++tried_;
-    if (s.ok() || s.code() != StatusCode::kDataLoss) {
-      ++missed_;
-      if (missed_ <= 10) log_ << what() << " -> " << (s.ok() ? "accepted" : s.ToString()) << "\n";
-    }
-  }
-  void Missed(const std::string& what) {
-    ++missed_;
-    if (missed_ <= 10) log_ << what << "\n";
-  }
-  ~Forgeries() {
-    EXPECT_EQ(missed_, 0u) << log_.str();
-    EXPECT_GT(tried_, 0u);
-  }
-
- private:
-  uint64_t tried_ = 0, missed_ = 0;
-  std::ostringstream log_;
-};
 
 std::string Where(uint64_t a, uint64_t b) {
   return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";

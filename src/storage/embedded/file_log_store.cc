@@ -139,7 +139,11 @@ struct FileLogStore::Impl {
       RETURN_IF_ERROR(env->SyncDir(Path(kOffsetsDir)));
     }
     ASSIGN_OR_RETURN(s.data, env->OpenRandomAccess(Path(s.rel_path)));
-    ASSIGN_OR_RETURN(s.offsets, env->OpenRandomAccess(Path(OffsetsRel(first_seq))));
+    // A crash inside AddSegment can leave the new segment without its index;
+    // recovery rebuilds the open segment's index, and a sealed one must have it.
+    if (create || env->Exists(Path(OffsetsRel(first_seq)))) {
+      ASSIGN_OR_RETURN(s.offsets, env->OpenRandomAccess(Path(OffsetsRel(first_seq))));
+    }
     std::unique_lock lock(mu);
     segments.push_back(std::move(s));
     return OkStatus();
@@ -158,16 +162,21 @@ struct FileLogStore::Impl {
     // the open segment read-only; it is still the one to append to.
     ASSIGN_OR_RETURN(int mode, env->GetMode(Path(seg.rel_path)));
     if ((mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(Path(seg.rel_path), 0644));
+    std::string idx_path = Path(OffsetsRel(seg.first_seq));
+    if (env->Exists(idx_path)) {
+      // Sealing makes the index read-only too; it is appended to again.
+      ASSIGN_OR_RETURN(int idx_mode, env->GetMode(idx_path));
+      if ((idx_mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(idx_path, 0644));
+    }
     if (complete < size) {
       rec->torn_tail_bytes = size - complete;
       rec->torn_tail_file = "ledger/" + seg.rel_path;
       rec->torn_tail_offset = complete;
       RETURN_IF_ERROR(env->Truncate(Path(seg.rel_path), complete));
     }
-    std::string idx_path = Path(OffsetsRel(seg.first_seq));
     ASSIGN_OR_RETURN(std::string existing, env->Exists(idx_path) ? env->ReadFile(idx_path)
                                                                  : StatusOr<std::string>(std::string()));
-    if (existing != offsets) {
+    if (existing != offsets || !seg.offsets) {
       RETURN_IF_ERROR(env->WriteFileAtomic(idx_path, offsets));
       ASSIGN_OR_RETURN(seg.offsets, env->OpenRandomAccess(idx_path));
     }
@@ -203,6 +212,10 @@ struct FileLogStore::Impl {
       if (i + 1 == firsts.size()) {
         RETURN_IF_ERROR(RecoverOpenSegment(seg, rec));
       } else {
+        if (!seg.offsets) {
+          return DataLossError(fmt::format("offset index ledger/{} of a sealed segment is missing",
+                                           OffsetsRel(seg.first_seq)));
+        }
         ASSIGN_OR_RETURN(uint64_t idx_size, seg.offsets->Size());
         if (idx_size % kOffsetSize != 0) {
           return DataLossError(fmt::format("offset index ledger/{} has a partial entry",
@@ -214,6 +227,25 @@ struct FileLogStore::Impl {
       expected_first = seg.first_seq + seg.count;
     }
     event_count = expected_first;
+    return OkStatus();
+  }
+
+  // A crash inside PutCheckpoint's WriteFileAtomic leaves "<name>.note.tmp.XXXXXX"
+  // behind; the rename never happened, so the file is no checkpoint and would
+  // otherwise make ListCheckpoints report damage forever.
+  Status RemoveCheckpointTempFiles(FileLogRecovery* rec) {
+    std::string dir_path = Path(kCheckpointsDir);
+    if (!env->Exists(dir_path)) return OkStatus();
+    ASSIGN_OR_RETURN(auto names, env->ListDir(dir_path));
+    bool removed = false;
+    for (const auto& n : names) {
+      if (n.size() <= 25 + 5 || n.compare(25, 5, ".tmp.") != 0) continue;
+      if (!ParseNumberedName(n.substr(0, 25), ".note")) continue;
+      RETURN_IF_ERROR(env->Remove(JoinPath(dir_path, n)));
+      ++rec->temp_files_removed;
+      removed = true;
+    }
+    if (removed) RETURN_IF_ERROR(env->SyncDir(dir_path));
     return OkStatus();
   }
 
@@ -435,6 +467,7 @@ StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Open(core::Env* env,
     return NotFoundError("no ledger in " + ledger_dir);
   }
   FileLogRecovery rec;
+  RETURN_IF_ERROR(impl->RemoveCheckpointTempFiles(&rec));
   RETURN_IF_ERROR(impl->LoadSegments(/*recover=*/true, &rec));
   RETURN_IF_ERROR(impl->LoadTree(&rec));
   RETURN_IF_ERROR(impl->OpenWriters());
@@ -464,9 +497,16 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
   }
   Status s = m.seg_writer->Append(data);
   if (s.ok()) s = m.seg_writer->Sync();
+  // The offset index of the open segment is rebuilt on recovery, so it need not be synced here.
+  if (s.ok()) s = m.idx_writer->Append(offsets);
   if (!s.ok()) {
-    // Leave no partial batch behind; if even that fails the store must be reopened.
+    // Leave no partial batch behind, in the segment or its index (the next
+    // batch's offsets are computed from seg.bytes); if even that fails the
+    // store must be reopened.
     Status undo = m.env->Truncate(m.Path(seg.rel_path), seg.bytes);
+    if (undo.ok()) {
+      undo = m.env->Truncate(m.Path(m.OffsetsRel(seg.first_seq)), seg.count * kOffsetSize);
+    }
     Status reopen = m.OpenWriters();
     if (!undo.ok() || !reopen.ok()) {
       return DataLossError("append failed and could not be undone: " + s.message() +
@@ -474,8 +514,6 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
     }
     return s;
   }
-  // The offset index of the open segment is rebuilt on recovery, so it need not be synced here.
-  RETURN_IF_ERROR(m.idx_writer->Append(offsets));
   {
     std::unique_lock lock(m.mu);
     seg.bytes = pos;

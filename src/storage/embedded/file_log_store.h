@@ -22,6 +22,7 @@ struct FileLogRecovery {
   std::string torn_tail_file;
   uint64_t torn_tail_offset = 0;
   uint64_t tree_entries_discarded = 0;  // unsynced tree entries dropped for rebuilding
+  uint64_t temp_files_removed = 0;      // checkpoint files a crash left half-written
 };
 
 // REQUIRES: `env` outlives the store. Holds no lock itself: the ledger's
@@ -32,8 +33,9 @@ class FileLogStore final : public LogStore {
   static StatusOr<std::unique_ptr<FileLogStore>> Create(core::Env* env, const std::string& ledger_dir,
                                                         const FileLogStoreOptions& options = {});
   // Opens an existing ledger directory, repairing only what a crash can leave
-  // behind: a torn last line, a stale offset index of the open segment, and
-  // tree entries beyond the durable tree size.
+  // behind: a torn last line, a stale or missing offset index of the open
+  // segment, tree entries beyond the durable tree size, and temporary files of
+  // an interrupted checkpoint write.
   static StatusOr<std::unique_ptr<FileLogStore>> Open(core::Env* env, const std::string& ledger_dir,
                                                       const FileLogStoreOptions& options = {});
   ~FileLogStore() override;

@@ -1,0 +1,428 @@
+// Vellum, the application service: data-directory lifecycle, key protection,
+// and the record commands end to end through the ledger (RV-1, AT-2, AT-3).
+#include "app/vellum.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/env.h"
+#include "core/json.h"
+#include "core/sha256.h"
+#include "ledger/event.h"
+#include "ledger/merkle.h"
+#include "testing/json_testing.h"
+#include "testing/status_matchers.h"
+#include "testing/test_env.h"
+
+namespace vellum::app {
+namespace {
+
+namespace json = boost::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using vellum::testing::JsonObject;
+using vellum::testing::ReadFileOrDie;
+using vellum::testing::TempDir;
+
+ledger::Actor Alice() {
+  ledger::Actor a;
+  a.id = "u-alice";
+  a.name = "Dr. Alice Example";
+  a.client = "10.0.0.4";
+  return a;
+}
+
+records::CreateRecord Create(std::string id, std::string_view content) {
+  return {"annotation", std::move(id), JsonObject(content), std::nullopt, std::nullopt};
+}
+records::ModifyRecord Modify(std::string id, std::string_view content,
+                             std::string reason = "re-read",
+                             std::optional<uint64_t> expected = std::nullopt) {
+  return {"annotation",      std::move(id), JsonObject(content),
+          std::move(reason), expected,      std::nullopt};
+}
+records::DeleteRecord Delete(std::string id, std::string reason = "entered in error") {
+  return {"annotation", std::move(id), std::move(reason), std::nullopt};
+}
+
+class VellumTest : public ::testing::Test {
+ protected:
+  std::string Dir() const { return tmp_.Sub("data"); }
+  StatusOr<std::unique_ptr<Vellum>> Init() {
+    InitOptions init;
+    init.origin = "test.example/ledger";
+    return Vellum::Init(Dir(), init, Fast());
+  }
+  StatusOr<std::unique_ptr<Vellum>> Open() { return Vellum::Open(Dir(), Fast()); }
+  static OpenOptions Fast() {
+    OpenOptions o;
+    o.lock_wait_ms = 0;  // a held lock fails at once instead of waiting
+    return o;
+  }
+
+  TempDir tmp_;
+};
+
+TEST_F(VellumTest, InitCreatesTheDataDirectory) {
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  EXPECT_EQ(v->dir(), Dir());
+  EXPECT_EQ(v->config().origin, "test.example/ledger");
+  EXPECT_EQ(v->ledger_key().name, "test.example/ledger");
+  EXPECT_EQ(v->Size(), 1u);  // the genesis event
+  core::Env* env = core::Env::Default();
+  for (const std::string& p : {ConfigPath(Dir()), PrivateKeyPath(Dir()), PublicKeyPath(Dir()),
+                               LedgerDir(Dir()), RecordsDbPath(Dir())}) {
+    EXPECT_TRUE(env->Exists(p)) << p;
+  }
+  ASSERT_OK_AND_ASSIGN(int key_mode, env->GetMode(PrivateKeyPath(Dir())));
+  EXPECT_EQ(key_mode, 0600);
+  ASSERT_OK_AND_ASSIGN(std::string genesis, v->ReadEvent(0));
+  ASSERT_OK_AND_ASSIGN(ledger::Event g, ledger::DecodeEvent(genesis));
+  EXPECT_EQ(g.type, "ledger.genesis");
+  EXPECT_FALSE(g.prev.has_value());
+  // The genesis event records the public key and the clock (AT-6).
+  EXPECT_EQ(g.data.at("public_key").as_string(), core::FormatVerifierKey(v->ledger_key()));
+  EXPECT_TRUE(g.data.contains("clock"));
+  // A first checkpoint exists.
+  ASSERT_OK_AND_ASSIGN(auto cp, v->log().LatestCheckpoint());
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->size, 1u);
+}
+
+TEST_F(VellumTest, InitWithoutOriginPicksARandomOne) {
+  ASSERT_OK_AND_ASSIGN(auto v, Vellum::Init(Dir(), InitOptions{}, Fast()));
+  EXPECT_THAT(v->config().origin, ::testing::StartsWith("vellum/"));
+  EXPECT_GT(v->config().origin.size(), std::string("vellum/").size());
+}
+
+TEST_F(VellumTest, InitRejectsOriginsThatCannotNameAKey) {
+  int n = 0;
+  for (const char* origin : {"a+b", "a b", "a\nb", "a\tb"}) {
+    InitOptions init;
+    init.origin = origin;
+    EXPECT_THAT(Vellum::Init(tmp_.Sub("d" + std::to_string(++n)), init, Fast()),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("origin")));
+  }
+}
+
+TEST_F(VellumTest, InitTwiceIsAlreadyExists) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Init());
+    // While open, too.
+    EXPECT_THAT(Init(), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  }
+  EXPECT_THAT(Init(), StatusIs(StatusCode::kAlreadyExists, HasSubstr("already holds")));
+  // The existing ledger is untouched.
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  EXPECT_EQ(v->Size(), 1u);
+}
+
+TEST_F(VellumTest, OpenMissingIsNotFound) {
+  EXPECT_THAT(Open(), StatusIs(StatusCode::kNotFound, HasSubstr("vellum init")));
+  EXPECT_FALSE(core::Env::Default()->Exists(Dir())) << "opening must not create anything";
+}
+
+TEST_F(VellumTest, SecondOpenOfTheSameDirectoryIsRefused) {
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  EXPECT_THAT(Open(), StatusIs(StatusCode::kUnavailable, ::testing::_));
+  v.reset();
+  ASSERT_OK(Open());
+}
+
+TEST_F(VellumTest, ReadableKeyFileIsRefusedWithoutShowingTheKey) {
+  { ASSERT_OK(Init()); }
+  const std::string key_text = ReadFileOrDie(PrivateKeyPath(Dir()));
+  // The secret part of "PRIVATE+KEY+<name>+<id>+<base64>" is the last field.
+  const std::string secret = key_text.substr(key_text.rfind('+') + 1, 20);
+  ASSERT_GE(secret.size(), 20u);
+  for (int mode : {0644, 0640, 0604, 0660}) {
+    ASSERT_OK(core::Env::Default()->Chmod(PrivateKeyPath(Dir()), mode));
+    auto v = Open();
+    EXPECT_THAT(v, StatusIs(StatusCode::kPermissionDenied, HasSubstr("0600")));
+    EXPECT_THAT(v.status().message(), Not(HasSubstr(secret)));
+    EXPECT_THAT(v.status().message(), Not(HasSubstr("PRIVATE+KEY")));
+  }
+  ASSERT_OK(core::Env::Default()->Chmod(PrivateKeyPath(Dir()), 0600));
+  ASSERT_OK(Open());
+}
+
+TEST_F(VellumTest, DamagedKeyFileIsRefusedWithoutShowingTheKey) {
+  { ASSERT_OK(Init()); }
+  std::string key_text = ReadFileOrDie(PrivateKeyPath(Dir()));
+  std::string damaged = key_text;
+  damaged[damaged.size() / 2] = damaged[damaged.size() / 2] == 'A' ? 'B' : 'A';
+  ASSERT_OK(core::Env::Default()->WriteFileAtomic(PrivateKeyPath(Dir()), damaged, 0600));
+  auto v = Open();
+  EXPECT_FALSE(v.ok());
+  EXPECT_THAT(v.status().message(), Not(HasSubstr(damaged.substr(damaged.rfind('+') + 1, 16))));
+  EXPECT_THAT(v.status().message(), Not(HasSubstr(key_text.substr(key_text.rfind('+') + 1, 16))));
+}
+
+TEST_F(VellumTest, CreateModifyDeleteGetHistory) {
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ASSERT_OK_AND_ASSIGN(ledger::Event c,
+                       v->CreateRecord(Alice(), Create("a-1", R"({"label":"nodule","size":3})")));
+  EXPECT_EQ(c.seq, 1u);
+  EXPECT_EQ(c.type, records::kCreated);
+  EXPECT_EQ(c.record->version, 1u);
+  // The server fills the envelope (AT-2): who, from where, when, chained to the previous event.
+  EXPECT_EQ(c.actor.id, "u-alice");
+  EXPECT_EQ(c.actor.name, "Dr. Alice Example");
+  EXPECT_EQ(c.actor.client, "10.0.0.4");
+  EXPECT_EQ(c.id.size(), 32u);
+  ASSERT_OK_AND_ASSIGN(std::string genesis, v->ReadEvent(0));
+  EXPECT_EQ(c.prev, ledger::LeafHash(genesis));
+
+  ASSERT_OK_AND_ASSIGN(ledger::Event m,
+                       v->ModifyRecord(Alice(), Modify("a-1", R"({"label":"mass","size":3})")));
+  EXPECT_EQ(m.record->version, 2u);
+  EXPECT_EQ(m.reason, "re-read");
+  EXPECT_GE(m.ts, c.ts);
+
+  ASSERT_OK_AND_ASSIGN(auto latest, v->GetRecord("annotation", "a-1"));
+  EXPECT_EQ(latest.row.version, 2u);
+  EXPECT_EQ(latest.row.content, R"({"label":"mass","size":3})");
+  EXPECT_EQ(latest.event.seq, m.seq);
+
+  ASSERT_OK_AND_ASSIGN(ledger::Event d, v->DeleteRecord(Alice(), Delete("a-1")));
+  EXPECT_EQ(d.record->version, 3u);
+  ASSERT_OK_AND_ASSIGN(auto tomb, v->GetRecord("annotation", "a-1"));
+  EXPECT_TRUE(tomb.row.deleted);
+  EXPECT_EQ(tomb.event.reason, "entered in error");
+
+  ASSERT_OK_AND_ASSIGN(auto history, v->History("annotation", "a-1"));
+  ASSERT_EQ(history.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(history[i].row.version, i + 1);
+    EXPECT_EQ(history[i].event.seq, history[i].row.seq);
+    EXPECT_EQ(history[i].event.record->version, i + 1);
+  }
+  EXPECT_EQ(v->Size(), 4u);
+}
+
+TEST_F(VellumTest, ErrorsWriteNothing) {
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", R"({"a":1})")));
+  const uint64_t size = v->Size();
+  EXPECT_THAT(v->CreateRecord(Alice(), Create("a-1", R"({"a":2})")),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(v->CreateRecord(Alice(), Create("../a", R"({"a":2})")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("record id")));
+  EXPECT_THAT(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":2})", "")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("reason")));
+  EXPECT_THAT(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":1.0})")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("nothing to change")));
+  EXPECT_THAT(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":2})", "x", 7)),
+              StatusIs(StatusCode::kAborted, ::testing::_));
+  EXPECT_THAT(v->DeleteRecord(Alice(), Delete("a-2")),
+              StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(v->DeleteRecord(Alice(), Delete("a-1", " ")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("reason")));
+  EXPECT_EQ(v->Size(), size);
+
+  EXPECT_THAT(v->GetRecord("annotation", "a-9"), StatusIs(StatusCode::kNotFound, HasSubstr("a-9")));
+  EXPECT_THAT(v->GetRecord("annotation", "a-1", 2),
+              StatusIs(StatusCode::kNotFound, HasSubstr("no version 2")));
+  EXPECT_THAT(v->GetRecord("annotation", "a;1"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("record id")));
+  EXPECT_THAT(v->GetRecord("../t", "a-1"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("record type")));
+  EXPECT_THAT(v->History("annotation", "a-9"), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(v->History("annotation", ""), StatusIs(StatusCode::kInvalidArgument, ::testing::_));
+}
+
+TEST_F(VellumTest, SubmitAllWithMixedCommands) {
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ASSERT_OK(v->CreateRecord(Alice(), Create("old", R"({"a":1})")));
+  std::vector<ledger::Decider> batch;
+  auto add = [&](StatusOr<ledger::Decider> d) {
+    ASSERT_OK(d.status());
+    batch.push_back(std::move(*d));
+  };
+  add(records::DecideCreate(Create("b-1", R"({"x":1})")));  // ok
+  add(records::DecideCreate(Create("b-1", R"({"x":2})")));  // exists: made earlier in this batch
+  add(records::DecideModify(Modify("b-1", R"({"x":3})")));  // ok: sees the create above
+  add(records::DecideDelete(Delete("missing")));            // not found
+  add(records::DecideModify(Modify("old", R"({"a":1})")));  // nothing to change
+  add(records::DecideModify(Modify("old", R"({"a":2})", "r", 9)));  // stale version
+  add(records::DecideDelete(Delete("old")));                        // ok
+  auto results = v->SubmitAll(Alice(), std::move(batch));
+  ASSERT_EQ(results.size(), 7u);
+  EXPECT_OK(results[0]);
+  EXPECT_THAT(results[1], StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_OK(results[2]);
+  EXPECT_THAT(results[3], StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(results[4], StatusIs(StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(results[5], StatusIs(StatusCode::kAborted, ::testing::_));
+  EXPECT_OK(results[6]);
+  // The successes got consecutive sequence numbers in input order.
+  ASSERT_TRUE(results[0].ok() && results[2].ok() && results[6].ok());
+  EXPECT_EQ(results[2]->seq, results[0]->seq + 1);
+  EXPECT_EQ(results[6]->seq, results[2]->seq + 1);
+  EXPECT_EQ(v->Size(), 5u);
+  ASSERT_OK_AND_ASSIGN(auto b1, v->GetRecord("annotation", "b-1"));
+  EXPECT_EQ(b1.row.version, 2u);
+  EXPECT_EQ(b1.row.content, R"({"x":3})");
+  // An empty batch is fine.
+  EXPECT_TRUE(v->SubmitAll(Alice(), {}).empty());
+}
+
+TEST_F(VellumTest, ContentHashIsSha256OfRfc8785Form) {
+  // RV-1: the content hash is recomputable by anyone from the canonical JSON.
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  const json::object content =
+      JsonObject(R"({"z":[1.0,2e0,"é"],"a":{"d":1e3,"c":null,"b":"\u0041"},"m":-0.0,"n":0.1})");
+  ASSERT_OK_AND_ASSIGN(
+      ledger::Event e,
+      v->CreateRecord(Alice(), Create("h-1", core::CanonicalJson(content).value())));
+  ASSERT_OK_AND_ASSIGN(std::string canonical, core::CanonicalJson(content));
+  // Written out by hand, as an inspector would with RFC 8785 in hand.
+  EXPECT_EQ(canonical, R"({"a":{"b":"A","c":null,"d":1000},"m":0,"n":0.1,"z":[1,2,"é"]})");
+  const core::Hash expected = core::Sha256(canonical);
+  ASSERT_TRUE(e.record->content_hash.has_value());
+  EXPECT_EQ(*e.record->content_hash, expected);
+  ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord("annotation", "h-1"));
+  EXPECT_EQ(got.row.content, canonical);
+  EXPECT_EQ(got.row.content_hash, expected);
+  EXPECT_EQ(*got.event.record->content_hash, expected);
+  // The stored event line carries the same hash in its tagged form.
+  ASSERT_OK_AND_ASSIGN(std::string line, v->ReadEvent(e.seq));
+  EXPECT_THAT(line, HasSubstr("\"hash\":\"" + core::HashToTagged(expected) + "\""));
+
+  // And after a modification, the new version's hash is that of the new content.
+  ASSERT_OK_AND_ASSIGN(ledger::Event m,
+                       v->ModifyRecord(Alice(), Modify("h-1", R"({"only":[true]})")));
+  EXPECT_EQ(*m.record->content_hash, core::Sha256(R"({"only":[true]})"));
+}
+
+TEST_F(VellumTest, EveryEarlierVersionStaysRetrievable) {
+  // AT-3: a change makes a new version and keeps the old; a delete is a tombstone.
+  const std::vector<std::string> contents = {R"({"label":"nodule"})", R"({"label":"mass"})",
+                                             R"({"label":"mass","size":12})", R"({"size":12})"};
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Init());
+    ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", contents[0])));
+    for (size_t i = 1; i < contents.size(); ++i) {
+      ASSERT_OK(v->ModifyRecord(Alice(), Modify("a-1", contents[i], "step " + std::to_string(i))));
+    }
+    ASSERT_OK(v->DeleteRecord(Alice(), Delete("a-1", "withdrawn")));
+  }
+  // Durable across a reopen, too.
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  for (size_t i = 0; i < contents.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord("annotation", "a-1", i + 1));
+    EXPECT_EQ(got.row.content, contents[i]);
+    EXPECT_FALSE(got.row.deleted);
+    EXPECT_EQ(got.row.content_hash, core::Sha256(contents[i]));
+    EXPECT_EQ(got.event.record->version, i + 1);
+    if (i > 0) {
+      EXPECT_EQ(got.event.reason, "step " + std::to_string(i));
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(auto tomb, v->GetRecord("annotation", "a-1", contents.size() + 1));
+  EXPECT_TRUE(tomb.row.deleted);
+  ASSERT_OK_AND_ASSIGN(auto history, v->History("annotation", "a-1"));
+  ASSERT_EQ(history.size(), contents.size() + 1);
+  // The field-level changes replay every version from the first (what verify does).
+  json::object doc;
+  for (size_t i = 0; i < contents.size(); ++i) {
+    const ledger::Event& e = history[i].event;
+    for (const auto& ch : e.changes) {
+      const json::object& c = ch.as_object();
+      const std::string path(c.at("path").as_string());
+      const std::string key = path.substr(1);  // top-level fields only in this test
+      if (c.contains("new"))
+        doc[key] = c.at("new");
+      else
+        doc.erase(key);
+    }
+    EXPECT_EQ(core::CanonicalJson(doc).value(), contents[i]) << "version " << i + 1;
+  }
+  // The events are never rewritten: each still names its own version.
+  for (uint64_t seq = 1; seq < v->Size(); ++seq) {
+    ASSERT_OK_AND_ASSIGN(std::string line, v->ReadEvent(seq));
+    ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
+    EXPECT_EQ(e.record->version, seq);
+  }
+}
+
+TEST_F(VellumTest, QueryEvents) {
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ledger::Actor bob = Alice();
+  bob.id = "u-bob";
+  ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", R"({"a":1})")));
+  ASSERT_OK(v->CreateRecord(bob, Create("a-2", R"({"a":1})")));
+  ASSERT_OK(v->ModifyRecord(bob, Modify("a-1", R"({"a":2})")));
+  storage::EventQuery q;
+  q.record_id = "a-1";
+  std::vector<uint64_t> seqs;
+  ASSERT_OK(v->QueryEvents(q, [&](uint64_t seq, const std::string& line) {
+    auto e = ledger::DecodeEvent(line);
+    if (!e.ok()) return e.status();
+    EXPECT_EQ(e->seq, seq);
+    EXPECT_EQ(e->record->id, "a-1");
+    seqs.push_back(seq);
+    return OkStatus();
+  }));
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 3}));
+  q = {};
+  q.actor = "u-bob";
+  seqs.clear();
+  ASSERT_OK(v->QueryEvents(q, [&](uint64_t seq, const std::string&) {
+    seqs.push_back(seq);
+    return OkStatus();
+  }));
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3}));
+  // The callback's error stops the query and is returned.
+  int calls = 0;
+  EXPECT_THAT(v->QueryEvents({},
+                             [&](uint64_t, const std::string&) {
+                               ++calls;
+                               return AbortedError("enough");
+                             }),
+              StatusIs(StatusCode::kAborted, HasSubstr("enough")));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(VellumTest, ReopenKeepsEverythingAndVerifies) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Init());
+    ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", R"({"a":1})")));
+    ASSERT_OK(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":2})")));
+  }
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  EXPECT_EQ(v->Size(), 3u);
+  EXPECT_TRUE(v->open_report().damage.empty());
+  EXPECT_EQ(v->open_report().torn_tail_bytes, 0u);
+  ASSERT_OK_AND_ASSIGN(auto report, v->Verify({}, std::nullopt));
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front().message);
+  ASSERT_OK(v->CreateRecord(Alice(), Create("a-2", R"({"b":1})")));
+  EXPECT_EQ(v->Size(), 4u);
+}
+
+TEST_F(VellumTest, DeeplyNestedContentIsRefusedNotStoredUnreadable) {
+  // Content nested beyond the input limit would make an event that DecodeEvent
+  // (history, verify) cannot read back: it must be refused up front.
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  json::value deep = 1;
+  for (int i = 0; i < 63; ++i) deep = json::object{{"n", deep}};
+  records::CreateRecord c = Create("deep", "{}");
+  c.content["n"] = deep;  // 64 levels of objects, the most the JSON input limit allows
+  ASSERT_OK_AND_ASSIGN(ledger::Event e, v->CreateRecord(Alice(), c));
+  ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord("annotation", "deep"));
+  EXPECT_EQ(got.event.seq, e.seq);
+  ASSERT_OK_AND_ASSIGN(auto report, v->Verify({}, std::nullopt));
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front().message);
+  c.id = "deeper";
+  c.content["n"] = json::object{{"n", deep}};
+  EXPECT_THAT(v->CreateRecord(Alice(), c),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("content")));
+}
+
+}  // namespace
+}  // namespace vellum::app

@@ -1,0 +1,468 @@
+// SqliteProjectionStore: records.db, the projection of the ledger (schema,
+// write transactions, the applied-count bookmark recovery resumes from, point
+// reads, event queries and snapshot isolation of readers).
+#include "storage/embedded/sqlite_projection.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/sha256.h"
+#include "testing/status_matchers.h"
+#include "testing/test_env.h"
+
+namespace vellum::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using vellum::testing::TempDir;
+
+EventIndexRow Ev(uint64_t seq, int64_t ts, std::string type, std::string actor,
+                 std::string rtype = "", std::string rid = "", uint64_t rversion = 0) {
+  EventIndexRow r;
+  r.seq = seq;
+  r.ts = ts;
+  r.type = std::move(type);
+  r.actor = std::move(actor);
+  r.record_type = std::move(rtype);
+  r.record_id = std::move(rid);
+  r.record_version = rversion;
+  r.leaf_hash = core::Sha256("leaf " + std::to_string(seq));
+  return r;
+}
+
+RecordVersionRow Ver(std::string type, std::string id, uint64_t version, uint64_t seq,
+                     bool deleted = false) {
+  RecordVersionRow r;
+  r.record_type = std::move(type);
+  r.record_id = std::move(id);
+  r.version = version;
+  r.seq = seq;
+  r.ts = 1000 + static_cast<int64_t>(seq);
+  r.deleted = deleted;
+  if (!deleted) {
+    r.content = "{\"v\":" + std::to_string(version) + "}";
+    r.content_hash = core::Sha256(r.content);
+  }
+  return r;
+}
+
+// Column names of a table, read with SQLite directly (independent of the store).
+std::set<std::string> Columns(const std::string& db_path, const std::string& table) {
+  sqlite3* db = nullptr;
+  std::set<std::string> out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    std::string sql = "SELECT name FROM pragma_table_info('" + table + "')";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        out.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+std::string JournalMode(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  std::string mode;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return mode;
+}
+
+class SqliteProjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(store_, SqliteProjectionStore::Open(Path(), /*create=*/true));
+  }
+  std::string Path() const { return tmp_.Sub("records.db"); }
+
+  // Commits `events` and `versions` as one transaction.
+  void Commit(const std::vector<EventIndexRow>& events,
+              const std::vector<RecordVersionRow>& versions, uint64_t applied) {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->BeginWrite());
+    for (const auto& e : events) ASSERT_OK(txn->PutEvent(e));
+    for (const auto& v : versions) ASSERT_OK(txn->PutRecordVersion(v));
+    ASSERT_OK(txn->Commit(applied));
+  }
+
+  std::vector<uint64_t> Query(const EventQuery& q) {
+    std::vector<uint64_t> out;
+    Status s = store_->QueryEvents(q, [&](uint64_t seq) {
+      out.push_back(seq);
+      return true;
+    });
+    EXPECT_OK(s);
+    return out;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<SqliteProjectionStore> store_;
+};
+
+TEST_F(SqliteProjectionTest, SchemaIsCreatedInWalMode) {
+  EXPECT_EQ(Columns(Path(), "events"),
+            (std::set<std::string>{"seq", "ts", "type", "actor", "record_type", "record_id",
+                                   "record_version", "leaf_hash"}));
+  EXPECT_EQ(Columns(Path(), "record_versions"),
+            (std::set<std::string>{"record_type", "record_id", "version", "seq", "ts", "deleted",
+                                   "content", "content_hash"}));
+  EXPECT_EQ(Columns(Path(), "meta"), (std::set<std::string>{"key", "value"}));
+  EXPECT_EQ(JournalMode(Path()), "wal");
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
+  EXPECT_EQ(applied, 0u);
+}
+
+TEST_F(SqliteProjectionTest, OpenWithoutCreateNeedsAnExistingFile) {
+  EXPECT_FALSE(SqliteProjectionStore::Open(tmp_.Sub("missing.db"), /*create=*/false).ok());
+  // Reopening an existing database keeps its rows.
+  Commit({Ev(0, 10, "ledger.genesis", "system")}, {}, 1);
+  store_.reset();
+  ASSERT_OK_AND_ASSIGN(store_, SqliteProjectionStore::Open(Path(), /*create=*/false));
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
+  EXPECT_EQ(applied, 1u);
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+  ASSERT_OK_AND_ASSIGN(auto e, r->IndexedEvent(0));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(*e, Ev(0, 10, "ledger.genesis", "system"));
+}
+
+TEST_F(SqliteProjectionTest, NewerSchemaVersionIsRefused) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value=99 WHERE key='schema_version'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THAT(SqliteProjectionStore::Open(Path(), false),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("schema version 99")));
+}
+
+TEST_F(SqliteProjectionTest, WriteTxnCommitsAndCountsApplied) {
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->BeginWrite());
+  // One writer at a time.
+  EXPECT_THAT(store_->BeginWrite(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already open")));
+  ASSERT_OK(txn->PutEvent(Ev(0, 10, "ledger.genesis", "system")));
+  ASSERT_OK(txn->PutEvent(Ev(1, 11, "record.created", "u-1", "note", "n-1", 1)));
+  ASSERT_OK(txn->PutRecordVersion(Ver("note", "n-1", 1, 1)));
+  // The txn reads its own writes.
+  ASSERT_OK_AND_ASSIGN(auto latest, txn->LatestVersion("note", "n-1"));
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(*latest, Ver("note", "n-1", 1, 1));
+  ASSERT_OK_AND_ASSIGN(auto counts, txn->CountRows());
+  EXPECT_EQ(counts.events, 2u);
+  EXPECT_EQ(counts.record_versions, 1u);
+  // Others do not, until commit.
+  ASSERT_OK_AND_ASSIGN(auto live, store_->BeginRead(/*snapshot=*/false));
+  ASSERT_OK_AND_ASSIGN(auto unseen, live->LatestVersion("note", "n-1"));
+  EXPECT_FALSE(unseen.has_value());
+  ASSERT_OK(txn->Commit(2));
+  txn.reset();
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
+  EXPECT_EQ(applied, 2u);
+  ASSERT_OK_AND_ASSIGN(auto seen, live->LatestVersion("note", "n-1"));
+  EXPECT_TRUE(seen.has_value());
+  // The next transaction can begin.
+  ASSERT_OK_AND_ASSIGN(auto txn2, store_->BeginWrite());
+}
+
+TEST_F(SqliteProjectionTest, UncommittedTxnRollsBackOnDestroy) {
+  Commit({Ev(0, 10, "ledger.genesis", "system")}, {}, 1);
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->BeginWrite());
+    ASSERT_OK(txn->PutEvent(Ev(1, 11, "record.created", "u-1", "note", "n-1", 1)));
+    ASSERT_OK(txn->PutRecordVersion(Ver("note", "n-1", 1, 1)));
+  }  // no Commit
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
+  EXPECT_EQ(applied, 1u);
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+  ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
+  EXPECT_EQ(counts.events, 1u);
+  EXPECT_EQ(counts.record_versions, 0u);
+  ASSERT_OK_AND_ASSIGN(auto e1, r->IndexedEvent(1));
+  EXPECT_FALSE(e1.has_value());
+  // The same rows can be written again afterwards.
+  Commit({Ev(1, 11, "record.created", "u-1", "note", "n-1", 1)}, {Ver("note", "n-1", 1, 1)}, 2);
+}
+
+TEST_F(SqliteProjectionTest, DuplicateRowsAreRejected) {
+  Commit({Ev(0, 10, "a", "u")}, {Ver("note", "n-1", 1, 0)}, 1);
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->BeginWrite());
+  EXPECT_THAT(txn->PutEvent(Ev(0, 10, "a", "u")),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(txn->PutRecordVersion(Ver("note", "n-1", 1, 5)),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  // One version per event.
+  EXPECT_THAT(txn->PutRecordVersion(Ver("note", "n-2", 1, 0)),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+}
+
+TEST_F(SqliteProjectionTest, PointReads) {
+  Commit(
+      {Ev(0, 10, "ledger.genesis", "system"), Ev(1, 11, "record.created", "u-1", "note", "n-1", 1),
+       Ev(2, 12, "record.created", "u-1", "note", "n-2", 1),
+       Ev(3, 13, "record.modified", "u-2", "note", "n-1", 2),
+       Ev(4, 14, "record.deleted", "u-2", "note", "n-1", 3)},
+      {Ver("note", "n-1", 1, 1), Ver("note", "n-2", 1, 2), Ver("note", "n-1", 2, 3),
+       Ver("note", "n-1", 3, 4, /*deleted=*/true)},
+      5);
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+
+  ASSERT_OK_AND_ASSIGN(auto latest, r->LatestVersion("note", "n-1"));
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(*latest, Ver("note", "n-1", 3, 4, true));  // a tombstone is the latest version
+  EXPECT_TRUE(latest->deleted);
+  EXPECT_EQ(latest->content, "");
+  EXPECT_EQ(latest->content_hash, core::Hash{});
+  ASSERT_OK_AND_ASSIGN(auto missing, r->LatestVersion("note", "n-9"));
+  EXPECT_FALSE(missing.has_value());
+  ASSERT_OK_AND_ASSIGN(auto other_type, r->LatestVersion("task", "n-1"));
+  EXPECT_FALSE(other_type.has_value());
+
+  // The state a replay of event `seq` sees.
+  ASSERT_OK_AND_ASSIGN(auto before1, r->LatestVersionBefore("note", "n-1", 1));
+  EXPECT_FALSE(before1.has_value());
+  ASSERT_OK_AND_ASSIGN(auto before3, r->LatestVersionBefore("note", "n-1", 3));
+  ASSERT_TRUE(before3.has_value());
+  EXPECT_EQ(before3->version, 1u);
+  ASSERT_OK_AND_ASSIGN(auto before4, r->LatestVersionBefore("note", "n-1", 4));
+  EXPECT_EQ(before4->version, 2u);
+  ASSERT_OK_AND_ASSIGN(auto before99, r->LatestVersionBefore("note", "n-1", 99));
+  EXPECT_EQ(before99->version, 3u);
+
+  for (uint64_t v = 1; v <= 3; ++v) {
+    ASSERT_OK_AND_ASSIGN(auto row, r->Version("note", "n-1", v));
+    ASSERT_TRUE(row.has_value()) << v;
+    EXPECT_EQ(row->version, v);
+  }
+  ASSERT_OK_AND_ASSIGN(auto v4, r->Version("note", "n-1", 4));
+  EXPECT_FALSE(v4.has_value());
+
+  ASSERT_OK_AND_ASSIGN(auto by3, r->VersionBySeq(3));
+  ASSERT_TRUE(by3.has_value());
+  EXPECT_EQ(*by3, Ver("note", "n-1", 2, 3));
+  ASSERT_OK_AND_ASSIGN(auto by0, r->VersionBySeq(0));
+  EXPECT_FALSE(by0.has_value());
+
+  ASSERT_OK_AND_ASSIGN(auto e0, r->IndexedEvent(0));
+  ASSERT_TRUE(e0.has_value());
+  EXPECT_EQ(*e0, Ev(0, 10, "ledger.genesis", "system"));
+  EXPECT_EQ(e0->record_type, "");  // stored as NULL, read back as empty
+  EXPECT_EQ(e0->record_version, 0u);
+  ASSERT_OK_AND_ASSIGN(auto e3, r->IndexedEvent(3));
+  EXPECT_EQ(*e3, Ev(3, 13, "record.modified", "u-2", "note", "n-1", 2));
+  ASSERT_OK_AND_ASSIGN(auto e5, r->IndexedEvent(5));
+  EXPECT_FALSE(e5.has_value());
+
+  ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
+  EXPECT_EQ(counts.events, 5u);
+  EXPECT_EQ(counts.record_versions, 4u);
+  EXPECT_EQ(counts.max_event_seq, 4);
+  EXPECT_EQ(counts.max_version_seq, 4);
+}
+
+TEST_F(SqliteProjectionTest, CountRowsOfEmptyStore) {
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+  ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
+  EXPECT_EQ(counts.events, 0u);
+  EXPECT_EQ(counts.record_versions, 0u);
+  EXPECT_EQ(counts.max_event_seq, -1);
+  EXPECT_EQ(counts.max_version_seq, -1);
+}
+
+TEST_F(SqliteProjectionTest, HistoryIsOldestFirst) {
+  // Inserted out of version order on purpose.
+  Commit({},
+         {Ver("note", "n-1", 3, 7, true), Ver("note", "n-1", 1, 2), Ver("note", "n-2", 1, 3),
+          Ver("note", "n-1", 2, 5)},
+         8);
+  ASSERT_OK_AND_ASSIGN(auto h, store_->History("note", "n-1"));
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0], Ver("note", "n-1", 1, 2));
+  EXPECT_EQ(h[1], Ver("note", "n-1", 2, 5));
+  EXPECT_EQ(h[2], Ver("note", "n-1", 3, 7, true));
+  ASSERT_OK_AND_ASSIGN(auto none, store_->History("note", "n-3"));
+  EXPECT_TRUE(none.empty());
+}
+
+class QueryEventsTest : public SqliteProjectionTest {
+ protected:
+  void SetUp() override {
+    SqliteProjectionTest::SetUp();
+    // seq: ts, type, actor, record
+    Commit({Ev(0, 100, "ledger.genesis", "system"),
+            Ev(1, 200, "record.created", "alice", "note", "n-1", 1),
+            Ev(2, 300, "record.created", "bob", "task", "t-1", 1),
+            Ev(3, 400, "record.modified", "alice", "note", "n-1", 2),
+            Ev(4, 500, "record.created", "alice", "note", "n-2", 1),
+            Ev(5, 600, "record.deleted", "bob", "note", "n-1", 3),
+            Ev(6, 700, "checkpoint.made", "system"),
+            Ev(7, 800, "record.modified", "bob", "task", "t-1", 2)},
+           {}, 8);
+  }
+};
+
+TEST_F(QueryEventsTest, EachFilter) {
+  EXPECT_THAT(Query({}), ElementsAre(0, 1, 2, 3, 4, 5, 6, 7));
+  EventQuery q;
+  q.record_type = "note";
+  EXPECT_THAT(Query(q), ElementsAre(1, 3, 4, 5));
+  q = {};
+  q.record_id = "n-1";
+  EXPECT_THAT(Query(q), ElementsAre(1, 3, 5));
+  q = {};
+  q.actor = "bob";
+  EXPECT_THAT(Query(q), ElementsAre(2, 5, 7));
+  q = {};
+  q.type = "record.created";
+  EXPECT_THAT(Query(q), ElementsAre(1, 2, 4));
+  q = {};
+  q.since = 400;  // inclusive
+  EXPECT_THAT(Query(q), ElementsAre(3, 4, 5, 6, 7));
+  q = {};
+  q.until = 400;  // exclusive
+  EXPECT_THAT(Query(q), ElementsAre(0, 1, 2));
+  q = {};
+  q.after_seq = 6;  // seq >= after_seq
+  EXPECT_THAT(Query(q), ElementsAre(6, 7));
+  q = {};
+  q.limit = 3;
+  EXPECT_THAT(Query(q), ElementsAre(0, 1, 2));
+}
+
+TEST_F(QueryEventsTest, Combinations) {
+  EventQuery q;
+  q.record_type = "note";
+  q.record_id = "n-1";
+  q.actor = "alice";
+  EXPECT_THAT(Query(q), ElementsAre(1, 3));
+  q.type = "record.modified";
+  EXPECT_THAT(Query(q), ElementsAre(3));
+
+  q = {};
+  q.actor = "alice";
+  q.since = 250;
+  q.until = 500;
+  EXPECT_THAT(Query(q), ElementsAre(3));
+
+  q = {};
+  q.record_type = "task";
+  q.record_id = "n-1";  // an id of another type
+  EXPECT_TRUE(Query(q).empty());
+
+  q = {};
+  q.actor = "bob";
+  q.after_seq = 3;
+  q.limit = 1;
+  EXPECT_THAT(Query(q), ElementsAre(5));
+
+  q = {};
+  q.since = 500;
+  q.until = 500;  // empty range
+  EXPECT_TRUE(Query(q).empty());
+
+  // Paging: after_seq + limit walk the whole log without gaps or repeats.
+  std::vector<uint64_t> paged;
+  uint64_t next = 0;
+  for (;;) {
+    EventQuery page;
+    page.after_seq = next;
+    page.limit = 3;
+    auto got = Query(page);
+    if (got.empty()) break;
+    paged.insert(paged.end(), got.begin(), got.end());
+    next = got.back() + 1;
+  }
+  EXPECT_THAT(paged, ElementsAre(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+TEST_F(QueryEventsTest, FiltersAreBoundNotSpliced) {
+  // A filter value is data, never SQL.
+  EventQuery q;
+  q.actor = "alice' OR '1'='1";
+  EXPECT_TRUE(Query(q).empty());
+  q = {};
+  q.record_id = "x\"; DROP TABLE events; --";
+  EXPECT_TRUE(Query(q).empty());
+  EXPECT_EQ(Query({}).size(), 8u);
+}
+
+TEST_F(QueryEventsTest, CallbackStopsEarly) {
+  std::vector<uint64_t> seen;
+  ASSERT_OK(store_->QueryEvents({}, [&](uint64_t seq) {
+    seen.push_back(seq);
+    return seen.size() < 2;
+  }));
+  EXPECT_THAT(seen, ElementsAre(0, 1));
+}
+
+TEST_F(SqliteProjectionTest, SnapshotReaderIsIsolatedLiveReaderIsNot) {
+  Commit(
+      {Ev(0, 10, "ledger.genesis", "system"), Ev(1, 11, "record.created", "u", "note", "n-1", 1)},
+      {Ver("note", "n-1", 1, 1)}, 2);
+  ASSERT_OK_AND_ASSIGN(auto snapshot, store_->BeginRead(/*snapshot=*/true));
+  ASSERT_OK_AND_ASSIGN(auto live, store_->BeginRead(/*snapshot=*/false));
+
+  Commit({Ev(2, 12, "record.modified", "u", "note", "n-1", 2),
+          Ev(3, 13, "record.created", "u", "note", "n-2", 1)},
+         {Ver("note", "n-1", 2, 2), Ver("note", "n-2", 1, 3)}, 4);
+
+  // The snapshot still sees the state at BeginRead, consistently across reads.
+  ASSERT_OK_AND_ASSIGN(auto s_latest, snapshot->LatestVersion("note", "n-1"));
+  EXPECT_EQ(s_latest->version, 1u);
+  ASSERT_OK_AND_ASSIGN(auto s_new, snapshot->LatestVersion("note", "n-2"));
+  EXPECT_FALSE(s_new.has_value());
+  ASSERT_OK_AND_ASSIGN(auto s_e2, snapshot->IndexedEvent(2));
+  EXPECT_FALSE(s_e2.has_value());
+  ASSERT_OK_AND_ASSIGN(auto s_counts, snapshot->CountRows());
+  EXPECT_EQ(s_counts.events, 2u);
+  EXPECT_EQ(s_counts.record_versions, 1u);
+
+  // The live reader sees every commit.
+  ASSERT_OK_AND_ASSIGN(auto l_latest, live->LatestVersion("note", "n-1"));
+  EXPECT_EQ(l_latest->version, 2u);
+  ASSERT_OK_AND_ASSIGN(auto l_counts, live->CountRows());
+  EXPECT_EQ(l_counts.events, 4u);
+
+  Commit({Ev(4, 14, "record.deleted", "u", "note", "n-2", 2)}, {Ver("note", "n-2", 2, 4, true)}, 5);
+  ASSERT_OK_AND_ASSIGN(auto l_n2, live->LatestVersion("note", "n-2"));
+  EXPECT_TRUE(l_n2->deleted);
+  ASSERT_OK_AND_ASSIGN(auto s_n2, snapshot->LatestVersion("note", "n-2"));
+  EXPECT_FALSE(s_n2.has_value());
+
+  // A new snapshot starts from the latest commit.
+  snapshot.reset();
+  ASSERT_OK_AND_ASSIGN(auto fresh, store_->BeginRead(true));
+  ASSERT_OK_AND_ASSIGN(auto f_counts, fresh->CountRows());
+  EXPECT_EQ(f_counts.events, 5u);
+}
+
+TEST_F(SqliteProjectionTest, OpenSnapshotDoesNotBlockTheWriter) {
+  ASSERT_OK_AND_ASSIGN(auto snapshot, store_->BeginRead(true));
+  // WAL mode: a long-lived reader never stalls the sequencer.
+  Commit({Ev(0, 10, "ledger.genesis", "system")}, {}, 1);
+  Commit({Ev(1, 11, "x", "system")}, {}, 2);
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
+  EXPECT_EQ(applied, 2u);
+}
+
+}  // namespace
+}  // namespace vellum::storage
