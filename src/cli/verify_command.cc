@@ -30,7 +30,26 @@ void RegisterVerify(CLI::App& app, Globals& g, Runner& run) {
       auto v = OpenData(g);
       if (!v.ok() && v.status().code() == StatusCode::kDataLoss) {
         // Damage that stops the ledger from opening at all is a finding, not a usage error.
-        fmt::print("PROBLEM [open] at {}: {}\nFAILED: the ledger cannot be opened\n", g.data_dir, v.status().message());
+        Format f = OutputFormat(g, Format::kTable);
+        if (f == Format::kTable) {
+          fmt::print("PROBLEM [open] at {}: {}\nFAILED: the ledger cannot be opened\n", g.data_dir,
+                     v.status().message());
+        } else {
+          // The same document as below, so scripts parse one shape whatever went wrong.
+          boost::json::object problem{{"area", "open"},
+                                      {"seq", nullptr},
+                                      {"location", g.data_dir},
+                                      {"message", v.status().message()}};
+          boost::json::object out{{"ok", false},
+                                  {"events", 0},
+                                  {"bytes", 0},
+                                  {"checkpoints", 0},
+                                  {"witness_checkpoints", 0},
+                                  {"root", nullptr},
+                                  {"problems", boost::json::array{problem}},
+                                  {"problems_not_listed", 0}};
+          PrintJson(out, f == Format::kJson);
+        }
         return kExitVerifyFailed;
       }
       if (!v.ok()) return Fail(v.status());

@@ -436,6 +436,17 @@ class VerifyRun {
         problem("records.db", what + " differs from the replay of the ledger: " + field);
       }
     }
+    if (n == 0) {
+      // A version row attributed to an event that makes none was added to records.db: name it
+      // (the totals below would only say that a row is too many).
+      auto extra = reader.VersionBySeq(e.seq);
+      if (extra.ok() && *extra) {
+        problem("records.db",
+                fmt::format("record {}/{} version {} is attributed to this event, which makes no "
+                            "record version",
+                            (*extra)->record_type, (*extra)->record_id, (*extra)->version));
+      }
+    }
     return n;
   }
 
@@ -464,6 +475,18 @@ class VerifyRun {
       Problem("projection", std::nullopt, "records.db",
               fmt::format("indexes {} events (highest seq {}) but the ledger holds {}", counts->events,
                           counts->max_event_seq, report_.events));
+    }
+    if (counts->max_version_seq >= static_cast<int64_t>(report_.events)) {
+      // A version row no event of the ledger made (added to records.db, or its event removed).
+      auto extra = reader_->VersionBySeq(static_cast<uint64_t>(counts->max_version_seq));
+      if (extra.ok() && *extra) {
+        Problem(
+            "projection", std::nullopt, "records.db",
+            fmt::format(
+                "record {}/{} version {} is attributed to seq {}, beyond the ledger's {} events",
+                (*extra)->record_type, (*extra)->record_id, (*extra)->version, (*extra)->seq,
+                report_.events));
+      }
     }
     if (counts->record_versions != expected_versions_) {
       Problem("projection", std::nullopt, "records.db",
