@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "core/encoding.h"
+#include "core/json.h"
 #include "ledger/merkle.h"
 #include "ledger/pending_rows.h"
 #include "ledger/store_tree.h"
@@ -457,6 +458,21 @@ struct Ledger::Impl {
 
   // ---- recovery ----
 
+  // What event `seq` must say its predecessor's hash is, as canonical bytes.
+  static std::string PrevField(std::optional<core::Hash> prev_leaf) {
+    return prev_leaf ? "\"prev\":\"" + core::HashToTagged(*prev_leaf) + "\"" : std::string("\"prev\":null");
+  }
+
+  // Opening repairs exactly what a crash can leave behind and refuses to write
+  // on anything else (docs/architecture.md, "Recovery"). Steps:
+  //  1. events after the projection's applied count: a line that is not JSON at
+  //     all is a torn or zero-filled write and is cut with everything after it;
+  //     a well-formed line that does not continue the ledger is damage;
+  //  2. events since the last checkpoint that the projection already holds must
+  //     chain and match the hashes records.db kept, so the ledger never signs a
+  //     checkpoint over edited events;
+  //  3. tree entries past the durable tree size are recomputed;
+  //  4. valid unapplied events are applied.
   Status Recover() {
     storage::LogStore& log = *deps.log;
     ASSIGN_OR_RETURN(uint64_t applied, deps.projection->AppliedCount());
@@ -466,56 +482,71 @@ struct Ledger::Impl {
           "records.db reflects {} events but the ledger holds only {}: events were removed from the "
           "end of the ledger", applied, count));
     }
-    // The previous event for chain checks of the unapplied tail.
-    std::optional<Event> prev_event;
-    core::Hash prev_leaf{};
-    uint64_t check_from = std::min(applied, count);
+    RETURN_IF_ERROR(LoadLastCheckpoint());
+    if (last_checkpoint_size > count) {
+      report.damage.push_back(fmt::format("the latest checkpoint commits to {} events but the ledger holds only {}",
+                                          last_checkpoint_size, count));
+    }
+    const uint64_t from = std::min(applied, count);
+    const uint64_t check_from = std::min(last_checkpoint_size, from);
+    std::optional<core::Hash> prev_leaf;
+    int64_t prev_ts = 0;
     if (check_from > 0) {
       ASSIGN_OR_RETURN(std::string line, log.ReadEvent(check_from - 1));
-      auto ev = DecodeEvent(line);
-      if (!ev.ok()) {
-        report.damage.push_back(fmt::format("event {}: {}", check_from - 1, ev.status().message()));
-      } else {
-        prev_event = std::move(*ev);
-      }
       prev_leaf = LeafHash(line);
-      ASSIGN_OR_RETURN(auto reader, deps.projection->BeginRead(true));
-      ASSIGN_OR_RETURN(auto row, reader->IndexedEvent(check_from - 1));
-      if (!row || row->leaf_hash != prev_leaf) {
-        report.damage.push_back(fmt::format(
-            "event {} differs from the event applied to records.db: the ledger was edited",
-            check_from - 1));
-      }
+      auto ev = DecodeEvent(line);
+      if (ev.ok()) prev_ts = ev->ts;
+      else report.damage.push_back(fmt::format("event {}: {}", check_from - 1, ev.status().message()));
     }
-    // Events after the projection were never acknowledged unless their commit
-    // was lost in a power cut; they are kept if they are valid continuations
-    // and dropped from the first invalid one (a torn write) on.
     std::vector<Event> tail;
     std::vector<core::Hash> tail_leaves;
     if (count > check_from) {
+      ASSIGN_OR_RETURN(auto reader, deps.projection->BeginRead(true));
       auto cursor = log.Scan(check_from);
-      uint64_t valid_end = check_from;
-      while (cursor->Next()) {
-        auto ev = DecodeEvent(cursor->line());
-        core::Hash leaf = LeafHash(cursor->line());
-        bool ok = ev.ok() && ev->seq == cursor->seq() &&
-                  (cursor->seq() == 0 ? !ev->prev : (ev->prev && *ev->prev == prev_leaf)) &&
-                  (!prev_event || ev->ts >= prev_event->ts);
-        if (!ok) break;
+      std::optional<uint64_t> cut_at;
+      while (cursor->Next() && report.damage.empty()) {
+        const uint64_t seq = cursor->seq();
+        const std::string_view line = cursor->line();
+        const core::Hash leaf = LeafHash(line);
+        if (seq < from) {
+          // Step 2: cheap checks, the full ones are `vellum verify`'s.
+          ASSIGN_OR_RETURN(auto row, reader->IndexedEvent(seq));
+          if (line.find(PrevField(prev_leaf)) == std::string_view::npos) {
+            report.damage.push_back(fmt::format("event {} does not chain to event {}: the ledger was edited", seq,
+                                                seq - 1));
+          } else if (!row || row->leaf_hash != leaf) {
+            report.damage.push_back(fmt::format(
+                "event {} differs from the event applied to records.db: the ledger was edited", seq));
+          }
+        } else {
+          // Step 1.
+          auto ev = DecodeEvent(line);
+          if (!ev.ok()) {
+            if (!core::ParseJson(line, {line.size() + 1, 1024, line.size() + 1}).ok()) {
+              cut_at = seq;
+              break;
+            }
+            report.damage.push_back(fmt::format("event {}: {}", seq, ev.status().message()));
+          } else if (ev->seq != seq || ev->prev != prev_leaf || (seq > 0 && ev->ts < prev_ts)) {
+            report.damage.push_back(fmt::format(
+                "event {} does not continue the ledger (its seq, prev or time is wrong): an event was added or "
+                "copied to the end", seq));
+          } else {
+            prev_ts = ev->ts;
+            tail.push_back(std::move(*ev));
+            tail_leaves.push_back(leaf);
+          }
+        }
         prev_leaf = leaf;
-        prev_event = *ev;
-        tail.push_back(std::move(*ev));
-        tail_leaves.push_back(leaf);
-        valid_end = cursor->seq() + 1;
       }
       RETURN_IF_ERROR(cursor->status());
-      if (valid_end < count) {
-        report.invalid_tail_events_removed = count - valid_end;
-        RETURN_IF_ERROR(log.TruncateEvents(valid_end));
-        count = valid_end;
+      if (cut_at && report.damage.empty()) {
+        report.invalid_tail_events_removed = count - *cut_at;
+        RETURN_IF_ERROR(log.TruncateEvents(*cut_at));
+        count = *cut_at;
       }
     }
-    // Rebuild the tree past its durable size.
+    // Step 3: rebuild the tree past its durable size.
     uint64_t synced = log.TreeSyncedSize();
     auto resumed = TreeBuilder::Resume(store_tree, synced);
     if (!resumed.ok()) {
@@ -538,7 +569,7 @@ struct Ledger::Impl {
       report.tree_leaves_rebuilt = count - synced;
     }
     tree_size = tree.size();
-    // Re-apply what the projection lacks.
+    // Step 4: apply what the projection lacks.
     if (count > applied && report.damage.empty()) {
       CapturingTxn capture(live_reader.get());
       for (size_t i = 0; i < tail.size(); ++i) {
@@ -559,7 +590,7 @@ struct Ledger::Impl {
       auto ev = DecodeEvent(line);
       if (ev.ok()) last_ts = ev->ts;
     }
-    return LoadLastCheckpoint();
+    return OkStatus();
   }
 
   void Start() {

@@ -962,7 +962,7 @@ TEST_F(TamperTest, TreeEntryPastTheDurableSizeIsRecomputedFromTheEvents) {
             std::string(core::AsBytes(ledger::LeafHash(lines_[kLastSeq]))));
 }
 
-// ---- known gaps: the product misses these today (the commit adding them explains) ----
+// ---- the unsigned tail ----
 
 // A well-formed event appended after the last one, chained correctly: a new record whose
 // content hash matches its changes. Opening takes it for an acknowledged event whose
@@ -987,11 +987,10 @@ TEST_F(TamperTest, DISABLED_ForgedEventAppendedAtTheEndIsNamed) {
       [](const VerifyOutput& v) { EXPECT_PROBLEM(v, "", kEvents, "", ""); });
 }
 
-// A copy of an old line appended at the end. Opening treats it as a torn write and
-// silently deletes it ("removed 1 unacknowledged damaged event(s)" on stderr only), so
-// verify passes and the evidence of the attempt is gone, although the line was durable
-// (docs/threat-model.md: opening "never repairs anything that was durable").
-TEST_F(TamperTest, DISABLED_ForeignLineAppendedAtTheEndIsNamed) {
+// A copy of an old line appended at the end. It is well-formed JSON, so it cannot be what a
+// torn write leaves: opening must keep it as evidence and refuse to write, and verify must
+// name it (docs/threat-model.md: opening "never repairs anything that was durable").
+TEST_F(TamperTest, ForeignLineAppendedAtTheEndIsNamed) {
   std::vector<std::string> lines = lines_;
   lines.push_back(lines_[20]);
   WriteSegment(lines);
@@ -999,11 +998,10 @@ TEST_F(TamperTest, DISABLED_ForeignLineAppendedAtTheEndIsNamed) {
       [](const VerifyOutput& v) { EXPECT_PROBLEM(v, "", kEvents, "", ""); });
 }
 
-// An event after the latest checkpoint edited (not the last one, which records.db checks
-// at open): opening rebuilds the unsynced tree tail from the edited events without
-// checking their chain, and `vellum checkpoint` signs a root over the forgery. Verify still
-// fails (chain, records.db), but the ledger key has vouched for tampered history.
-TEST_F(TamperTest, DISABLED_NoCheckpointIsSignedOverAnEditedTail) {
+// An event after the latest checkpoint edited (not the last one): opening checks the chain
+// and records.db's hashes of every event since the latest checkpoint, so the ledger never
+// signs a checkpoint over the edited history.
+TEST_F(TamperTest, NoCheckpointIsSignedOverAnEditedTail) {
   ReplaceLine(kAfterCheckpointSeq,
               RecanonicalizedEdit(lines_, kAfterCheckpointSeq, Field::kReason));
   const std::vector<std::string> before = CheckpointNames(dir_);
