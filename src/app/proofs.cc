@@ -42,11 +42,13 @@ StatusOr<storage::StoredCheckpoint> FindCheckpoint(Vellum& v, std::optional<uint
     return *latest;
   }
   ASSIGN_OR_RETURN(auto all, v.log().ListCheckpoints());
+  std::string sizes;
   for (auto& c : all) {
     if (c.size == *size) return c;
+    sizes += fmt::format("{}{}", sizes.empty() ? "" : ", ", c.size);
   }
-  return NotFoundError(fmt::format("there is no checkpoint of tree size {} (see `vellum log --action` or "
-                                   "ledger/checkpoints)", *size));
+  return NotFoundError(fmt::format("there is no checkpoint of tree size {} (stored checkpoints: {})",
+                                   *size, sizes.empty() ? "none" : sizes));
 }
 
 // Anything wrong with the signed or hashed content means the proof fails
@@ -65,6 +67,23 @@ Status CheckKeys(const json::object& o, std::initializer_list<std::string_view> 
   }
   for (auto k : keys) {
     if (!o.contains(k)) return InvalidArgumentError(fmt::format("the proof bundle lacks \"{}\"", k));
+  }
+  return OkStatus();
+}
+
+// A non-negative integer; to_number would throw on -1 or 2.5.
+StatusOr<uint64_t> CountField(const json::object& o, std::string_view k) {
+  boost::system::error_code ec;
+  const uint64_t n = o.at(k).to_number<uint64_t>(ec);
+  if (ec) return InvalidArgumentError(fmt::format("\"{}\" must be a non-negative integer", k));
+  return n;
+}
+
+// Only version 1 exists; a later version may mean something this build cannot check.
+Status CheckVersion(const json::object& o) {
+  auto v = CountField(o, "version");
+  if (!v.ok() || *v != 1) {
+    return InvalidArgumentError("unsupported proof bundle \"version\" (this build reads 1)");
   }
   return OkStatus();
 }
@@ -123,15 +142,13 @@ StatusOr<ProofCheck> VerifyProofBundle(std::string_view text, const core::NoteVe
   const std::string_view origin = key.name;
   if (type->get_string() == kInclusionBundleType) {
     RETURN_IF_ERROR(CheckKeys(o, {"type", "version", "seq", "event", "leaf_hash", "tree_size", "proof", "checkpoint"}));
+    RETURN_IF_ERROR(CheckVersion(o));
     ASSIGN_OR_RETURN(std::string note, StringField(o, "checkpoint"));
     ASSIGN_OR_RETURN(ledger::Checkpoint cp, AsProofFailure(ledger::OpenCheckpoint(note, key, origin), "checkpoint"));
     ASSIGN_OR_RETURN(std::string line, StringField(o, "event"));
     ASSIGN_OR_RETURN(ledger::Event ev, AsProofFailure(ledger::DecodeEvent(line), "event"));
-    if (!o.at("seq").is_number() || !o.at("tree_size").is_number()) {
-      return InvalidArgumentError("\"seq\" and \"tree_size\" must be numbers");
-    }
-    auto seq = o.at("seq").to_number<uint64_t>();
-    auto tree_size = o.at("tree_size").to_number<uint64_t>();
+    ASSIGN_OR_RETURN(uint64_t seq, CountField(o, "seq"));
+    ASSIGN_OR_RETURN(uint64_t tree_size, CountField(o, "tree_size"));
     if (seq != ev.seq) return DataLossError(fmt::format("the bundle says seq {} but the event says {}", seq, ev.seq));
     if (tree_size != cp.size) {
       return DataLossError(fmt::format("the bundle says tree size {} but the checkpoint says {}", tree_size, cp.size));
@@ -148,6 +165,7 @@ StatusOr<ProofCheck> VerifyProofBundle(std::string_view text, const core::NoteVe
   }
   if (type->get_string() == kConsistencyBundleType) {
     RETURN_IF_ERROR(CheckKeys(o, {"type", "version", "old_checkpoint", "new_checkpoint", "proof"}));
+    RETURN_IF_ERROR(CheckVersion(o));
     ASSIGN_OR_RETURN(std::string old_note, StringField(o, "old_checkpoint"));
     ASSIGN_OR_RETURN(std::string new_note, StringField(o, "new_checkpoint"));
     ASSIGN_OR_RETURN(ledger::Checkpoint a, AsProofFailure(ledger::OpenCheckpoint(old_note, key, origin), "old checkpoint"));

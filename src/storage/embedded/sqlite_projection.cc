@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 #include "storage/embedded/sqlite_db.h"
@@ -337,6 +339,10 @@ StatusOr<std::unique_ptr<ProjectionReader>> SqliteProjectionStore::BeginRead(boo
 }
 
 Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) {
+  // SQLite integers are signed 64-bit: no event lies past INT64_MAX, and a larger
+  // limit is no limit (binding either as int64 would wrap or fail).
+  constexpr uint64_t kMaxSqlInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (q.after_seq > kMaxSqlInt) return OkStatus();
   std::string sql = "SELECT seq FROM events WHERE seq >= ?1";
   int n = 1;
   std::vector<std::pair<int, std::variant<int64_t, std::string>>> binds;
@@ -353,7 +359,7 @@ Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::functi
   if (q.since) add("ts >= ", *q.since);
   if (q.until) add("ts < ", *q.until);
   sql += " ORDER BY seq";
-  if (q.limit > 0) sql += fmt::format(" LIMIT {}", q.limit);
+  if (q.limit > 0 && q.limit <= kMaxSqlInt) sql += fmt::format(" LIMIT {}", q.limit);
   std::lock_guard lock(impl_->query_mu);
   ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare(sql));
   for (auto& [i, v] : binds) {
