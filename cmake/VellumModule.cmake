@@ -17,12 +17,16 @@ function(vellum_module)
   endif()
 endfunction()
 
-# vellum_test(NAME <name> DIR <dir> DEPS ...)
+# vellum_test(NAME <name> DIR <dir> [LABEL <label>] [BENCH <gtest filter>] DEPS ...)
 #
 # One GoogleTest binary per tests/<module>/ folder; every TEST becomes its own
 # CTest case so a failure names the test, and labels allow `ctest -L unit`.
+# Tests matching BENCH (e.g. "CliBench*") are labelled "<label>-bench" instead
+# (one label: gtest_discover_tests cannot pass a list before CMake 3.28). As
+# ctest -L/-LE take regular expressions, `ctest -L integration` still runs them
+# and `ctest -LE bench` leaves out the tests that measure rather than check.
 function(vellum_test)
-  cmake_parse_arguments(T "" "NAME;DIR;LABEL" "DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;DIR;LABEL;BENCH" "DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS "${T_DIR}/*.cc")
   if(NOT srcs)
     return()
@@ -32,5 +36,11 @@ function(vellum_test)
   if(NOT T_LABEL)
     set(T_LABEL unit)
   endif()
-  gtest_discover_tests(${T_NAME} PROPERTIES LABELS ${T_LABEL} DISCOVERY_TIMEOUT 60)
+  if(T_BENCH)
+    gtest_discover_tests(${T_NAME} TEST_FILTER "-${T_BENCH}" PROPERTIES LABELS ${T_LABEL} DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(${T_NAME} TEST_FILTER "${T_BENCH}" PROPERTIES LABELS "${T_LABEL}-bench"
+                         DISCOVERY_TIMEOUT 60)
+  else()
+    gtest_discover_tests(${T_NAME} PROPERTIES LABELS ${T_LABEL} DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()

@@ -42,11 +42,13 @@ StatusOr<storage::StoredCheckpoint> FindCheckpoint(Vellum& v, std::optional<uint
     return *latest;
   }
   ASSIGN_OR_RETURN(auto all, v.log().ListCheckpoints());
+  std::string sizes;
   for (auto& c : all) {
     if (c.size == *size) return c;
+    sizes += fmt::format("{}{}", sizes.empty() ? "" : ", ", c.size);
   }
-  return NotFoundError(fmt::format("there is no checkpoint of tree size {} (see `vellum log --action` or "
-                                   "ledger/checkpoints)", *size));
+  return NotFoundError(fmt::format("there is no checkpoint of tree size {} (stored checkpoints: {})",
+                                   *size, sizes.empty() ? "none" : sizes));
 }
 
 // Anything wrong with the signed or hashed content means the proof fails
@@ -87,7 +89,7 @@ StatusOr<uint64_t> UintField(const json::object& o, std::string_view k) {
 Status CheckVersion(const json::object& o) {
   auto version = UintField(o, "version");
   if (!version.ok() || *version != 1) {
-    return InvalidArgumentError("unsupported proof bundle version (expected 1)");
+    return InvalidArgumentError("unsupported proof bundle \"version\" (this build reads 1)");
   }
   return OkStatus();
 }

@@ -15,7 +15,8 @@ void RegisterBench(CLI::App& app, Globals&, Runner& run) {
   cmd->add_option("--producers", o->producers, "Concurrent producer counts")->check(CLI::Range(1, 1024));
   cmd->add_option("--batch", o->batch_sizes, "Events per call (1 = interactive; more = an importer's batch)")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--proof-sizes", o->proof_sizes, "Tree sizes for the inclusion-proof figures");
+  cmd->add_option("--proof-sizes", o->proof_sizes, "Tree sizes for the inclusion-proof figures")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--quick", *quick, "A short smoke run (small sizes) for tests");
   cmd->add_flag("--keep", o->keep, "Keep the scratch directory");
   cmd->callback([&run, o, quick] {

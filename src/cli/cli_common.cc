@@ -13,6 +13,13 @@
 
 namespace vellum::cli {
 
+const CLI::Validator kNonNegative(
+    [](std::string& s) -> std::string {
+      size_t i = s.find_first_not_of(" \t");
+      return i != std::string::npos && s[i] == '-' ? "must not be negative" : "";
+    },
+    "");
+
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk:

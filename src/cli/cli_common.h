@@ -54,6 +54,10 @@ std::string JsonText(const boost::json::value& v, bool pretty);
 
 StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g);
 
+// Every unsigned option carries ->check(kNonNegative): CLI11 would otherwise read
+// "-1" as 2^64-1, and a typo would become a huge sequence number or limit.
+extern const CLI::Validator kNonNegative;
+
 // Every command registers itself with one of these; `run` is set when it is chosen.
 using Runner = std::function<int()>;
 void RegisterInit(CLI::App& app, Globals& g, Runner& run);

@@ -19,8 +19,9 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--action", o->action, "Event type, e.g. record.modified");
   cmd->add_option("--since", o->since, "From this UTC time (inclusive), e.g. 2026-11-25 or 2026-11-25T13:00:00Z");
   cmd->add_option("--until", o->until, "Before this UTC time (exclusive)");
-  cmd->add_option("--after-seq", o->after_seq, "Only events with seq >= this");
-  cmd->add_option("--limit", o->limit, "At most this many events");
+  cmd->add_option("--after-seq", o->after_seq, "Only events with seq >= this")->check(kNonNegative);
+  cmd->add_option("--limit", o->limit, "At most this many events (0: no limit)")
+      ->check(kNonNegative);
   cmd->callback([&g, &run, o] {
     run = [&g, o]() -> int {
       storage::EventQuery q;

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "cli/cli_common.h"
 
@@ -19,6 +21,17 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.option_defaults()->always_capture_default();
+  // A usage error names the problem, then shows the usage of the command that was
+  // typed, all on stderr: stdout carries data only, so scripts never parse help.
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    std::string what = e.what();
+    // CLI11 reports `vellum frobnicate` as a missing subcommand; name the word it did not know.
+    std::vector<std::string> rest = a->remaining(/*recurse=*/true);
+    if (!rest.empty() && what.rfind("A subcommand is required", 0) == 0) {
+      what = fmt::format("unknown command \"{}\"", rest.front());
+    }
+    return fmt::format("vellum: usage: {}\n\n{}", what, a->help());
+  });
   app.add_option("--data", g.data_dir, "Data directory (default: $VELLUM_DATA, else ./vellum-data)");
   app.add_option("--format", g.format_text, "Output format where output is data")
       ->check(CLI::IsMember({"json", "jsonl", "table"}));
@@ -47,6 +60,11 @@ int Main(int argc, char** argv) {
   if (g.format_text == "jsonl") g.format = Format::kJsonl;
   if (g.format_text == "table") g.format = Format::kTable;
   if (!run) return vellum::cli::kExitBadInput;
+  // An empty --data would silently mean the current directory.
+  if (g.data_dir.empty()) {
+    fmt::print(stderr, "vellum: usage: --data must not be empty\n");
+    return vellum::cli::kExitBadInput;
+  }
   return run();
 }
 

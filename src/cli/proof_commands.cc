@@ -10,7 +10,12 @@ StatusOr<core::NoteVerifier> KeyFrom(const Globals& g, const std::string& key, c
   std::string text = key;
   if (text.empty()) {
     std::string path = key_file.empty() ? app::PublicKeyPath(g.data_dir) : key_file;
-    ASSIGN_OR_RETURN(text, ReadInput(path, 4096));
+    auto read = ReadInput(path, 4096);
+    if (!read.ok()) {
+      return read.status().WithContext(
+          key_file.empty() ? "reading the verifier key (or pass --key or --key-file)" : "--key-file");
+    }
+    text = std::move(*read);
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   auto k = core::ParseVerifierKey(text);
@@ -30,8 +35,10 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run) {
     };
     auto o = std::make_shared<Opts>();
     CLI::App* c = proof->add_subcommand("inclusion", "Prove that an event is in a signed checkpoint");
-    c->add_option("--seq", o->seq, "Sequence number of the event")->required();
-    c->add_option("--size", o->size, "Tree size of a stored checkpoint (default: latest, made if needed)");
+    c->add_option("--seq", o->seq, "Sequence number of the event")->required()->check(kNonNegative);
+    c->add_option("--size", o->size,
+                  "Tree size of a stored checkpoint (default: latest, made if needed)")
+        ->check(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto v = OpenData(g);
@@ -50,8 +57,11 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run) {
     };
     auto o = std::make_shared<Opts>();
     CLI::App* c = proof->add_subcommand("consistency", "Prove that a later checkpoint extends an earlier one");
-    c->add_option("--from", o->from, "Tree size of the earlier checkpoint")->required();
-    c->add_option("--to", o->to, "Tree size of the later checkpoint (default: latest)");
+    c->add_option("--from", o->from, "Tree size of the earlier checkpoint")
+        ->required()
+        ->check(kNonNegative);
+    c->add_option("--to", o->to, "Tree size of the later checkpoint (default: latest)")
+        ->check(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto v = OpenData(g);

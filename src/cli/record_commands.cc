@@ -38,8 +38,9 @@ StatusOr<ledger::Actor> MakeActor(const ActorOpts& a) {
 
 StatusOr<json::object> ReadContent(const std::string& path) {
   core::JsonLimits limits;
-  ASSIGN_OR_RETURN(std::string text, ReadInput(path, limits.max_bytes));
-  auto v = core::ParseJson(text, limits);
+  auto text = ReadInput(path, limits.max_bytes);
+  if (!text.ok()) return text.status().WithContext("record content");
+  auto v = core::ParseJson(*text, limits);
   if (!v.ok()) return v.status().WithContext("record content");
   if (!v->is_object()) return InvalidArgumentError("record content must be a JSON object");
   return std::move(v->get_object());
@@ -107,7 +108,8 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--content", o->content, "File with the complete new JSON content ('-' = stdin)");
     c->add_option("--reason", o->reason, "Why the record changes (required)")->required();
     c->add_option("--guideline", o->guideline, "Guideline/protocol version in force");
-    c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version");
+    c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version")
+        ->check(kNonNegative);
     AddActor(c, o->actor);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
@@ -130,7 +132,8 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--type", o->type, "Record type")->required();
     c->add_option("--id", o->id, "Record id")->required();
     c->add_option("--reason", o->reason, "Why the record is deleted (required)")->required();
-    c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version");
+    c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version")
+        ->check(kNonNegative);
     AddActor(c, o->actor);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
@@ -150,7 +153,8 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     CLI::App* c = rec->add_subcommand("show", "Show the current (or a given) version with its content hash");
     c->add_option("--type", o->type, "Record type")->required();
     c->add_option("--id", o->id, "Record id")->required();
-    c->add_option("--version", o->expect, "Version to show (default: current)");
+    c->add_option("--version", o->expect, "Version to show (default: current)")
+        ->check(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto v = OpenData(g);

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 #include "storage/embedded/sqlite_db.h"
@@ -359,6 +361,10 @@ StatusOr<uint64_t> FirstSeqAtOrAfter(Database& db, int64_t ts) {
 }  // namespace
 
 Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) {
+  // SQLite integers are signed 64-bit: no event lies past INT64_MAX, and a larger
+  // limit is no limit (binding either as int64 would wrap or fail).
+  constexpr uint64_t kMaxSqlInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (q.after_seq > kMaxSqlInt) return OkStatus();
   std::lock_guard lock(impl_->query_mu);
   Database& db = *impl_->query_db;
   uint64_t from = q.after_seq;
@@ -388,7 +394,7 @@ Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::functi
   if (q.actor) add("e.actor = ", *q.actor);
   if (q.type) add("e.type = ", *q.type);
   sql += " ORDER BY e.seq";
-  if (q.limit > 0) sql += fmt::format(" LIMIT {}", q.limit);
+  if (q.limit > 0 && q.limit <= kMaxSqlInt) sql += fmt::format(" LIMIT {}", q.limit);
   ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   for (auto& [i, v] : binds) {
     if (std::holds_alternative<int64_t>(v)) s.Bind(i, std::get<int64_t>(v));

@@ -1,0 +1,40 @@
+// Smoke test of `vellum bench`: the command runs and reports its figures.
+// Timing-dependent values are not asserted. CTest labels these "integration-bench"
+// (`ctest -LE bench` leaves them out); GoogleTest: --gtest_filter=-CliBench*.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli/cli_fixture.h"
+#include "testing/test_env.h"
+
+namespace vellum::cli_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CliBenchSmokeTest : public CliTest {};
+
+TEST_F(CliBenchSmokeTest, QuickRunPrintsItsFigures) {
+  const std::string dir = tmp_.Sub("bench");
+  ProcessResult r = ::vellum::testing::RunProcess(
+      {::vellum::testing::VellumBinary(), "bench", "--quick", "--dir", dir});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("events/s"));
+  EXPECT_THAT(r.out, HasSubstr("MB/s"));
+  EXPECT_THAT(r.out, HasSubstr("inclusion proof"));
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "the scratch directory is removed without --keep";
+
+  // A scratch directory that holds something is refused rather than overwritten.
+  std::filesystem::create_directories(dir);
+  ::vellum::testing::WriteFileOrDie(dir + "/keep-me", "x");
+  r = ::vellum::testing::RunProcess(
+      {::vellum::testing::VellumBinary(), "bench", "--quick", "--dir", dir});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("is not empty"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/keep-me"));
+}
+
+}  // namespace
+}  // namespace vellum::cli_test

@@ -1,0 +1,114 @@
+#include "cli/cli_fixture.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/json.h"
+
+namespace vellum::cli_test {
+
+namespace fs = std::filesystem;
+using ::vellum::testing::ReadFileOrDie;
+using ::vellum::testing::RunProcess;
+using ::vellum::testing::VellumBinary;
+
+std::string Describe(const ProcessResult& r) {
+  std::ostringstream s;
+  s << "exit " << r.exit_code << " (signal " << r.signal << ")\n--- stdout\n"
+    << r.out << "--- stderr\n"
+    << r.err;
+  return s.str();
+}
+
+boost::json::value ParseOrFail(const std::string& text) {
+  core::JsonLimits limits;
+  limits.max_bytes = 64 << 20;
+  auto v = core::ParseJson(text, limits);
+  EXPECT_TRUE(v.ok()) << v.status().ToString() << "\n" << text;
+  return v.ok() ? *v : boost::json::value();
+}
+
+std::string Str(const boost::json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : "";
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+ProcessResult CliTest::Run(const std::vector<std::string>& args, const std::string& input,
+                           const std::vector<std::string>& env) const {
+  std::vector<std::string> argv{VellumBinary(), "--data", data_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, input, env);
+}
+
+ProcessResult CliTest::RunIn(const std::string& cwd, const std::vector<std::string>& args,
+                             const std::vector<std::string>& env) const {
+  std::vector<std::string> argv{"sh", "-c", "cd \"$1\" && shift && exec \"$@\"",
+                                "sh", cwd,  VellumBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, "", env);
+}
+
+std::string CliTest::RunOk(const std::vector<std::string>& args, const std::string& input) const {
+  ProcessResult r = Run(args, input);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  return r.out;
+}
+
+void CliTest::Init(const std::string& origin) {
+  ProcessResult r = Run({"init", "--origin", origin, "--checkpoint-seconds", "86400"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+}
+
+ProcessResult CliTest::Create(const std::string& type, const std::string& id,
+                              const std::string& content,
+                              const std::vector<std::string>& extra) const {
+  std::vector<std::string> args{"record", "create",  "--type", type,           "--id",
+                                id,       "--actor", "u-1",    "--actor-name", "Dr. A. Rivera"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Run(args, content);
+}
+
+ProcessResult CliTest::Modify(const std::string& type, const std::string& id,
+                              const std::string& content, const std::string& reason,
+                              const std::vector<std::string>& extra) const {
+  std::vector<std::string> args{"record",  "modify", "--type",       type,
+                                "--id",    id,       "--reason",     reason,
+                                "--actor", "u-1",    "--actor-name", "Dr. A. Rivera"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Run(args, content);
+}
+
+ProcessResult CliTest::Delete(const std::string& type, const std::string& id,
+                              const std::string& reason) const {
+  return Run({"record", "delete", "--type", type, "--id", id, "--reason", reason, "--actor", "u-1",
+              "--actor-name", "Dr. A. Rivera"});
+}
+
+std::map<std::string, std::string> CliTest::Snapshot() const {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(tmp_.path())) {
+    if (!e.is_regular_file() || e.path().filename() == "LOCK") continue;
+    files[fs::relative(e.path(), tmp_.path()).string()] = ReadFileOrDie(e.path().string());
+  }
+  return files;
+}
+
+std::vector<std::string> CliTest::LogLines() const {
+  ProcessResult r = Run({"--format", "jsonl", "log"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  return Lines(r.out);
+}
+
+std::string CliTest::SegmentPath() const {
+  return data_ + "/ledger/segments/00000000000000000000.jsonl";
+}
+
+std::string CliTest::Segment() const { return ReadFileOrDie(SegmentPath()); }
+
+}  // namespace vellum::cli_test
