@@ -156,8 +156,11 @@ struct FileLogStore::Impl {
     ASSIGN_OR_RETURN(uint64_t size, seg.data->Size());
     // A crash between sealing (chmod 0444) and creating the next segment leaves
     // the open segment read-only; it is still the one to append to.
-    ASSIGN_OR_RETURN(int mode, env->GetMode(Path(seg.rel_path)));
-    if ((mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(Path(seg.rel_path), 0644));
+    // Its offset index was sealed with it and is appended to as well.
+    for (const std::string& rel : {seg.rel_path, OffsetsRel(seg.first_seq)}) {
+      ASSIGN_OR_RETURN(int mode, env->GetMode(Path(rel)));
+      if ((mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(Path(rel), 0644));
+    }
     if (complete < size) {
       rec->torn_tail_bytes = size - complete;
       rec->torn_tail_file = "ledger/" + seg.rel_path;
@@ -193,6 +196,12 @@ struct FileLogStore::Impl {
     }
     uint64_t expected_first = 0;
     for (size_t i = 0; i < firsts.size(); ++i) {
+      std::string idx_path = Path(OffsetsRel(firsts[i]));
+      if (i + 1 == firsts.size() && !env->Exists(idx_path)) {
+        // A crash inside AddSegment(create) can leave the new segment without its
+        // offset index; the open segment's index is rebuilt from its lines below.
+        RETURN_IF_ERROR(env->WriteFileAtomic(idx_path, ""));
+      }
       RETURN_IF_ERROR(AddSegment(firsts[i], /*create=*/false));
       Segment& seg = segments.back();
       if (seg.first_seq != expected_first) {
@@ -214,6 +223,20 @@ struct FileLogStore::Impl {
       expected_first = seg.first_seq + seg.count;
     }
     event_count = expected_first;
+    return OkStatus();
+  }
+
+  // Env::WriteFileAtomic leaves "<name>.tmp.XXXXXX" behind when the process dies
+  // before its rename. Such a file never held anything acknowledged, and among the
+  // checkpoints it would read as an unexpected file.
+  Status RemoveAtomicWriteLeftovers() {
+    for (const char* sub : {kOffsetsDir, kTreeDir, kCheckpointsDir}) {
+      ASSIGN_OR_RETURN(auto names, env->ListDir(Path(sub)));
+      for (const auto& n : names) {
+        if (n.find(".tmp.") == std::string::npos) continue;
+        RETURN_IF_ERROR(env->Remove(Path(std::string(sub) + "/" + n)));
+      }
+    }
     return OkStatus();
   }
 
@@ -436,6 +459,7 @@ StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Open(core::Env* env,
   }
   FileLogRecovery rec;
   RETURN_IF_ERROR(impl->LoadSegments(/*recover=*/true, &rec));
+  RETURN_IF_ERROR(impl->RemoveAtomicWriteLeftovers());
   RETURN_IF_ERROR(impl->LoadTree(&rec));
   RETURN_IF_ERROR(impl->OpenWriters());
   auto store = std::unique_ptr<FileLogStore>(new FileLogStore(std::move(impl)));
@@ -464,9 +488,19 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
   }
   Status s = m.seg_writer->Append(data);
   if (s.ok()) s = m.seg_writer->Sync();
+  // The offset index of the open segment is rebuilt on recovery, so it need not be
+  // synced here. But reads and the next append locate events through it, so a
+  // batch whose entries could not be written is failed and undone like one whose
+  // sync failed: otherwise the caller hears "failed" while the events stay in the
+  // segment under sequence numbers the ledger hands out again.
+  if (s.ok()) s = m.idx_writer->Append(offsets);
   if (!s.ok()) {
-    // Leave no partial batch behind; if even that fails the store must be reopened.
+    // Leave no partial batch behind (lines, or index entries of a short write); if
+    // even that fails the store must be reopened.
     Status undo = m.env->Truncate(m.Path(seg.rel_path), seg.bytes);
+    if (undo.ok()) {
+      undo = m.env->Truncate(m.Path(m.OffsetsRel(seg.first_seq)), seg.count * kOffsetSize);
+    }
     Status reopen = m.OpenWriters();
     if (!undo.ok() || !reopen.ok()) {
       return DataLossError("append failed and could not be undone: " + s.message() +
@@ -474,8 +508,6 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
     }
     return s;
   }
-  // The offset index of the open segment is rebuilt on recovery, so it need not be synced here.
-  RETURN_IF_ERROR(m.idx_writer->Append(offsets));
   {
     std::unique_lock lock(m.mu);
     seg.bytes = pos;
