@@ -190,6 +190,15 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Open(env, LedgerDir(dir), lo));
   ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false));
   ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), LedgerOptionsFrom(m->config)));
+  // Init writes the genesis event before it returns, so a ledger without one is an
+  // interrupted init. Opening it would let the next write become seq 0 without a
+  // genesis event: a ledger that could never verify.
+  if (m->ledger->Size() == 0) {
+    return FailedPreconditionError(fmt::format(
+        "{} holds no genesis event: `vellum init` was interrupted before it finished. Nothing was "
+        "recorded in it; remove the directory and run `vellum init` again",
+        dir));
+  }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();
   m->report.torn_tail_bytes = rec.torn_tail_bytes;

@@ -202,6 +202,12 @@ struct FileLogStore::Impl {
     }
     uint64_t expected_first = 0;
     for (size_t i = 0; i < firsts.size(); ++i) {
+      std::string idx_path = Path(OffsetsRel(firsts[i]));
+      if (i + 1 == firsts.size() && !env->Exists(idx_path)) {
+        // A crash inside AddSegment(create) can leave the new segment without its
+        // offset index; the open segment's index is rebuilt from its lines below.
+        RETURN_IF_ERROR(env->WriteFileAtomic(idx_path, ""));
+      }
       RETURN_IF_ERROR(AddSegment(firsts[i], /*create=*/false));
       Segment& seg = segments.back();
       if (seg.first_seq != expected_first) {
@@ -230,22 +236,23 @@ struct FileLogStore::Impl {
     return OkStatus();
   }
 
-  // A crash inside PutCheckpoint's WriteFileAtomic leaves "<name>.note.tmp.XXXXXX"
-  // behind; the rename never happened, so the file is no checkpoint and would
-  // otherwise make ListCheckpoints report damage forever.
-  Status RemoveCheckpointTempFiles(FileLogRecovery* rec) {
-    std::string dir_path = Path(kCheckpointsDir);
-    if (!env->Exists(dir_path)) return OkStatus();
-    ASSIGN_OR_RETURN(auto names, env->ListDir(dir_path));
-    bool removed = false;
-    for (const auto& n : names) {
-      if (n.size() <= 25 + 5 || n.compare(25, 5, ".tmp.") != 0) continue;
-      if (!ParseNumberedName(n.substr(0, 25), ".note")) continue;
-      RETURN_IF_ERROR(env->Remove(JoinPath(dir_path, n)));
-      ++rec->temp_files_removed;
-      removed = true;
+  // Env::WriteFileAtomic leaves "<name>.tmp.XXXXXX" behind when the process dies
+  // before its rename. Such a file never held anything acknowledged; among the
+  // checkpoints it would read as an unexpected file forever.
+  Status RemoveAtomicWriteLeftovers(FileLogRecovery* rec) {
+    for (const char* sub : {kOffsetsDir, kTreeDir, kCheckpointsDir}) {
+      std::string dir_path = Path(sub);
+      if (!env->Exists(dir_path)) continue;
+      ASSIGN_OR_RETURN(auto names, env->ListDir(dir_path));
+      bool removed = false;
+      for (const auto& n : names) {
+        if (n.find(".tmp.") == std::string::npos) continue;
+        RETURN_IF_ERROR(env->Remove(JoinPath(dir_path, n)));
+        ++rec->temp_files_removed;
+        removed = true;
+      }
+      if (removed) RETURN_IF_ERROR(env->SyncDir(dir_path));
     }
-    if (removed) RETURN_IF_ERROR(env->SyncDir(dir_path));
     return OkStatus();
   }
 
@@ -467,7 +474,7 @@ StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Open(core::Env* env,
     return NotFoundError("no ledger in " + ledger_dir);
   }
   FileLogRecovery rec;
-  RETURN_IF_ERROR(impl->RemoveCheckpointTempFiles(&rec));
+  RETURN_IF_ERROR(impl->RemoveAtomicWriteLeftovers(&rec));
   RETURN_IF_ERROR(impl->LoadSegments(/*recover=*/true, &rec));
   RETURN_IF_ERROR(impl->LoadTree(&rec));
   RETURN_IF_ERROR(impl->OpenWriters());
@@ -497,12 +504,15 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
   }
   Status s = m.seg_writer->Append(data);
   if (s.ok()) s = m.seg_writer->Sync();
-  // The offset index of the open segment is rebuilt on recovery, so it need not be synced here.
+  // The offset index of the open segment is rebuilt on recovery, so it need not be
+  // synced here. But reads and the next append locate events through it, so a
+  // batch whose entries could not be written is failed and undone like one whose
+  // sync failed: otherwise the caller hears "failed" while the events stay in the
+  // segment under sequence numbers the ledger hands out again.
   if (s.ok()) s = m.idx_writer->Append(offsets);
   if (!s.ok()) {
-    // Leave no partial batch behind, in the segment or its index (the next
-    // batch's offsets are computed from seg.bytes); if even that fails the
-    // store must be reopened.
+    // Leave no partial batch behind (lines, or index entries of a short write); if
+    // even that fails the store must be reopened.
     Status undo = m.env->Truncate(m.Path(seg.rel_path), seg.bytes);
     if (undo.ok()) {
       undo = m.env->Truncate(m.Path(m.OffsetsRel(seg.first_seq)), seg.count * kOffsetSize);

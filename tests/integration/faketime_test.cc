@@ -1,0 +1,154 @@
+// The controlled clock (AT-6) on the real binary, with the system clock moved by
+// libfaketime: the process sees a different CLOCK_REALTIME, exactly as after an
+// operator or NTP step. Skips when `faketime` is not installed.
+//
+// Notes on libfaketime (Debian's faketime 0.9.10): an offset must be given with -f
+// ("faketime -f -2d"; the plain form "faketime -2d" is rejected by the wrapper as an
+// unrecognised timestamp), and -m picks the thread-safe library, since the
+// sequencer thread reads the clock. A fixed offset needs no FAKETIME_NO_CACHE
+// (the cache only matters when the spec changes while the process runs).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "ledger/event.h"
+#include "testing/status_matchers.h"
+#include "testing/test_env.h"
+
+namespace vellum::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr int kExitRefused = 3;  // docs/cli.md
+constexpr int64_t kDay = 86'400'000'000;
+
+class FaketimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveProgram("faketime"))
+      GTEST_SKIP() << "faketime is not installed (Debian package faketime)";
+  }
+
+  ProcessResult Vellum(std::vector<std::string> args, const std::string& input = "",
+                       const std::string& fake_offset = "") {
+    std::vector<std::string> argv;
+    if (!fake_offset.empty()) argv = {"faketime", "-m", "-f", fake_offset};
+    argv.insert(argv.end(), {VellumBinary(), "--data", dir_});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, input);
+  }
+
+  ProcessResult Create(const std::string& id, const std::string& fake_offset = "") {
+    return Vellum({"--format", "jsonl", "record", "create", "--type", "note", "--id", id, "--actor",
+                   "u-1", "--actor-name", "Dr. A. Rivera"},
+                  R"({"text":"observation"})", fake_offset);
+  }
+
+  std::vector<ledger::Event> Log(std::vector<std::string> filter = {}) {
+    std::vector<std::string> args = {"log", "--format", "jsonl"};
+    args.insert(args.end(), filter.begin(), filter.end());
+    ProcessResult r = Vellum(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<ledger::Event> out;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      auto e = ledger::DecodeEvent(line);
+      EXPECT_OK(e.status());
+      if (e.ok()) out.push_back(*e);
+    }
+    return out;
+  }
+
+  void ExpectVerifiesWithOrderIntact() {
+    ProcessResult v = Vellum({"verify"});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    EXPECT_THAT(v.out, StartsWith("OK: "));
+    int64_t last_ts = 0;
+    uint64_t seq = 0;
+    for (const auto& e : Log()) {
+      EXPECT_EQ(e.seq, seq++);
+      EXPECT_GE(e.ts, last_ts) << "time went backwards at seq " << e.seq;
+      last_ts = e.ts;
+    }
+  }
+
+  TempDir tmp_;
+  std::string dir_ = tmp_.Sub("data");
+};
+
+// AT-6: two days back: the write is refused (exit 3) naming the clock, one
+// security.clock_anomaly event is recorded at the last good time, the ledger
+// verifies, and the next process with the right clock writes again.
+TEST_F(FaketimeTest, ClockTwoDaysBackRefusesTheWriteAndRecordsIt) {
+  ProcessResult init = Vellum({"init", "--origin", "vellum.test/faketime"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  ProcessResult first = Create("n-1");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::vector<ledger::Event> before = Log();
+  ASSERT_EQ(before.size(), 2u);
+
+  ProcessResult faked = Create("n-2", "-2d");
+  EXPECT_EQ(faked.exit_code, kExitRefused) << faked.out << faked.err;
+  EXPECT_THAT(faked.err, HasSubstr("clock"));
+  EXPECT_THAT(faked.err, HasSubstr("moved back"));
+  EXPECT_EQ(faked.out, "") << "nothing was written";
+
+  std::vector<ledger::Event> anomalies = Log({"--action", "security.clock_anomaly"});
+  ASSERT_EQ(anomalies.size(), 1u);
+  const ledger::Event& a = anomalies[0];
+  EXPECT_EQ(a.seq, 2u);
+  EXPECT_EQ(a.actor.id, "system");
+  EXPECT_EQ(a.ts, before.back().ts);
+  const int64_t backward = a.data.at("backward_us").to_number<int64_t>();
+  EXPECT_GT(backward, 2 * kDay - 60'000'000) << "about two days";
+  EXPECT_LT(backward, 2 * kDay + 60'000'000);
+  EXPECT_EQ(a.data.at("action").as_string(), "writes stopped");
+  EXPECT_THAT(Log({"--record", "note/n-2"}), ::testing::IsEmpty());
+  ExpectVerifiesWithOrderIntact();
+
+  ProcessResult again = Create("n-3");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("\"seq\":3"));
+  ExpectVerifiesWithOrderIntact();
+}
+
+// AT-6: a step back within the tolerance is absorbed: the write succeeds and its
+// time is not earlier than the last event's.
+TEST_F(FaketimeTest, SmallStepBackWithinToleranceIsHeld) {
+  ProcessResult init =
+      Vellum({"init", "--origin", "vellum.test/faketime", "--clock-tolerance-ms", "10000"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  ASSERT_EQ(Create("n-1").exit_code, 0);
+  ProcessResult faked = Create("n-2", "-3s");
+  ASSERT_EQ(faked.exit_code, 0) << faked.err;
+  std::vector<ledger::Event> log = Log();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_GE(log[2].ts, log[1].ts);
+  EXPECT_THAT(Log({"--action", "security.clock_anomaly"}), ::testing::IsEmpty());
+  ExpectVerifiesWithOrderIntact();
+  // Beyond this ledger's larger tolerance the write is refused all the same.
+  EXPECT_EQ(Create("n-3", "-1d").exit_code, kExitRefused);
+  EXPECT_EQ(Log({"--action", "security.clock_anomaly"}).size(), 1u);
+}
+
+// AT-6: the clock state recorded at start says when libfaketime was in play, so
+// such a record never passes for real synchronised time.
+TEST_F(FaketimeTest, GenesisSaysTheClockWasFaked) {
+  ProcessResult init = Vellum({"init", "--origin", "vellum.test/faketime"}, "", "+0s");
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  std::vector<ledger::Event> log = Log();
+  ASSERT_FALSE(log.empty());
+  const auto& clock = log[0].data.at("clock").as_object();
+  EXPECT_EQ(clock.at("source").as_string(), "CLOCK_REALTIME");
+  ASSERT_TRUE(clock.contains("libfaketime"));
+  EXPECT_TRUE(clock.at("libfaketime").as_bool());
+}
+
+}  // namespace
+}  // namespace vellum::testing

@@ -1,0 +1,390 @@
+// Power cuts and disk faults through FaultInjectionEnv (SR-1 durable
+// acknowledgement, SR-2 automatic recovery).
+//
+// A power cut is modelled exactly at an fdatasync: from the Nth sync on, every
+// sync fails (and so does the undo-truncate a failed append would do), so nothing
+// becomes durable after that instant; then DropUnsyncedData[Torn] throws away (or
+// tears) what was written but never synced, DeleteFilesCreatedSinceDirSync removes
+// names whose directory was never synced, and the process "dies" (the Vellum
+// object is destroyed with every mutating file operation failing).
+//
+// Limit of the model: records.db is SQLite, which does its own I/O and does not go
+// through Env, so a simulated power cut never takes back a committed SQLite
+// transaction. A real one can (WAL with synchronous=NORMAL loses the last commits,
+// consistently). That is the case where the projection is behind the ledger;
+// ProjectionLosingItsLastCommitsIsRebuilt covers it by putting back an older
+// records.db by hand. The projection being *ahead* of the ledger cannot come from
+// a power cut (it is committed only after the events' fdatasync) and is left to
+// the tamper tests.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "app/vellum.h"
+#include "testing/ack_checks.h"
+#include "testing/fault_env.h"
+#include "testing/status_matchers.h"
+#include "testing/test_env.h"
+
+namespace vellum::testing {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+constexpr FaultOp kMutatingOps[] = {FaultOp::kOpen,     FaultOp::kAppend,      FaultOp::kSync,
+                                    FaultOp::kClose,    FaultOp::kWriteAtomic, FaultOp::kCreateDirs,
+                                    FaultOp::kTruncate, FaultOp::kRename,      FaultOp::kRemove,
+                                    FaultOp::kSyncDir,  FaultOp::kChmod};
+
+Status PowerFailure() { return InternalError("simulated power failure"); }
+
+class PowerCutTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = tmp_.Sub("data"); }
+
+  // A new ledger with small segments and frequent checkpoints, so that cuts also
+  // land in segment sealing and tree syncing.
+  std::unique_ptr<app::Vellum> Init(const std::string& dir,
+                                    std::vector<std::string> witness_files = {}) {
+    app::InitOptions init;
+    init.origin = "vellum.test/power";
+    init.config.max_segment_bytes = 4096;
+    init.config.checkpoint_every_events = 16;
+    init.config.witness_files = std::move(witness_files);
+    auto v = app::Vellum::Init(dir, init, Options());
+    EXPECT_OK(v.status());
+    return v.ok() ? std::move(*v) : nullptr;
+  }
+
+  StatusOr<std::unique_ptr<app::Vellum>> Open() { return app::Vellum::Open(dir_, Options()); }
+
+  // Creates record note/<id>.
+  StatusOr<ledger::Event> Note(app::Vellum& v, const std::string& id) {
+    ledger::Actor actor{"u-1", "Tester", std::nullopt, std::nullopt, std::nullopt};
+    return v.CreateRecord(actor, {"note", id, {{"id", id}}, std::nullopt, std::nullopt});
+  }
+
+  app::OpenOptions Options() {
+    app::OpenOptions o;
+    o.env = &env_;
+    return o;
+  }
+
+  // From the `nth` next fdatasync on, nothing reaches stable storage.
+  void ArmPowerCutAtSync(uint64_t nth) {
+    env_.FailFromNth(FaultOp::kSync, nth, PowerFailure());
+    // A failed append is undone by truncating; after the cut that cannot happen either,
+    // so the unsynced bytes stay for DropUnsyncedData[Torn] to decide on.
+    env_.FailFromNth(FaultOp::kTruncate, 1, PowerFailure());
+  }
+
+  // The machine loses power now: unsynced data is dropped (or torn) and the process
+  // dies without writing anything more.
+  void CutPower(std::unique_ptr<app::Vellum>& v, std::optional<uint64_t> torn_seed) {
+    Quiesce(*v);
+    for (FaultOp op : kMutatingOps) env_.FailFromNth(op, 1, PowerFailure());
+    // (Status variables: the ASSERT_OK macro evaluates its argument again to print it.)
+    Status deleted = env_.DeleteFilesCreatedSinceDirSync();
+    ASSERT_OK(deleted);
+    Status dropped = torn_seed ? env_.DropUnsyncedDataTorn(*torn_seed) : env_.DropUnsyncedData();
+    ASSERT_OK(dropped);
+    v.reset();
+    env_.ClearFaults();
+  }
+
+  // Returns once the sequencer has finished everything before this call, including
+  // a periodic checkpoint it may still be writing after the last acknowledgement,
+  // so the cut does not race with file operations already under way.
+  static void Quiesce(app::Vellum& v) {
+    ledger::Actor system{"system", "Vellum", std::nullopt, std::nullopt, std::nullopt};
+    auto r = v.ledger().Submit(
+        system, [](storage::ProjectionReader&) -> StatusOr<std::vector<ledger::EventDraft>> {
+          return AbortedError("barrier: writes nothing");
+        });
+    EXPECT_FALSE(r.ok());
+  }
+
+  TempDir tmp_;
+  std::string dir_;
+  FaultInjectionEnv env_;
+};
+
+// SR-1, SR-2: the power fails at a different fdatasync in every round (event
+// batches, segment seals, tree syncs of checkpoints), while 3 threads write, on the
+// same ledger; half the cuts tear the unsynced tails. Every acknowledged event of
+// every round survives, recovery leaves a ledger that verifies, and the ledger
+// continues after it.
+TEST_F(PowerCutTest, PowerCutAtAnyFdatasyncKeepsEveryAcknowledgedEvent) {
+  ASSERT_NE(Init(dir_), nullptr);
+  const uint64_t seed = CrashSeed(7);
+  SCOPED_TRACE(fmt::format("VELLUM_CRASH_SEED={}", seed));
+  std::mt19937_64 rng(seed);
+  std::vector<Ack> all;
+  uint64_t recovered_something = 0, rounds_cut_mid_write = 0;
+  constexpr int kRounds = 30;
+  for (int round = 0; round < kRounds; ++round) {
+    const uint64_t cut_at = 1 + rng() % 24;
+    const bool torn = round % 2 == 1;
+    SCOPED_TRACE(
+        fmt::format("round {}: power cut at fdatasync {}{}", round, cut_at, torn ? ", torn" : ""));
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    const ledger::OpenReport& rep = v->open_report();
+    recovered_something +=
+        rep.torn_tail_bytes + rep.invalid_tail_events_removed + rep.events_reapplied;
+    ASSERT_THAT(rep.damage, ::testing::IsEmpty());
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+    const uint64_t size_before = v->Size();
+    ArmPowerCutAtSync(cut_at);
+    WriteOutcome w = RunWriters(*v, 3, 10, fmt::format("r{}", round));
+    if (!w.errors.empty()) ++rounds_cut_mid_write;
+    for (const Ack& a : w.acks) {
+      EXPECT_GE(a.seq, size_before) << "a sequence number was reused";
+      all.push_back(a);
+    }
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, torn ? std::optional<uint64_t>(rng()) : std::nullopt));
+  }
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+  WriteOutcome after = RunWriters(*v, 2, 5, "after");
+  EXPECT_THAT(after.errors, ::testing::IsEmpty());
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+  // The rounds must really have cut writes short and left recovery work, or they prove nothing.
+  EXPECT_GE(rounds_cut_mid_write, kRounds / 2);
+  EXPECT_GT(recovered_something, 0u);
+}
+
+// SR-1: a cut with everything acknowledged and only derived data unsynced (offset
+// index, tree level files): torn in many ways, it is always rebuilt.
+TEST_F(PowerCutTest, TornDerivedFilesAreRebuilt) {
+  ASSERT_NE(Init(dir_), nullptr);
+  std::vector<Ack> all;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    SCOPED_TRACE(fmt::format("seed {}", seed));
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    WriteOutcome w = RunWriters(*v, 2, 6, fmt::format("s{}", seed));
+    ASSERT_THAT(w.errors, ::testing::IsEmpty());
+    all.insert(all.end(), w.acks.begin(), w.acks.end());
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, seed));
+    ASSERT_OK_AND_ASSIGN(v, Open());
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+  }
+}
+
+// SR-1: a failed fdatasync fails the call, and nothing of it is visible then or
+// after a reopen, with or without a power cut; the next call takes its place.
+class FailedSyncTest : public PowerCutTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(FailedSyncTest, FailedFdatasyncIsNotAcknowledgedAndLeavesNoTrace) {
+  const bool cut = GetParam();
+  {
+    auto v = Init(dir_);
+    ASSERT_NE(v, nullptr);
+    ASSERT_OK_AND_ASSIGN(auto first, Note(*v, "kept-1"));
+    env_.FailNth(FaultOp::kSync, 1, InternalError("fdatasync: Input/output error"));
+    auto failed = Note(*v, "lost");
+    EXPECT_THAT(failed.status(), StatusIs(StatusCode::kInternal, HasSubstr("Input/output error")));
+    EXPECT_THAT(v->GetRecord("note", "lost").status(),
+                StatusIs(StatusCode::kNotFound, HasSubstr("lost")));
+    EXPECT_EQ(v->Size(), first.seq + 1);
+    // The ledger is not stopped by one failed sync: the next call gets the free seq.
+    ASSERT_OK_AND_ASSIGN(auto next, Note(*v, "kept-2"));
+    EXPECT_EQ(next.seq, first.seq + 1);
+    if (cut) {
+      ASSERT_NO_FATAL_FAILURE(CutPower(v, /*torn_seed=*/42));
+    } else {
+      v.reset();
+    }
+    ASSERT_OK_AND_ASSIGN(v, Open());
+    EXPECT_THAT(v->GetRecord("note", "lost").status(),
+                StatusIs(StatusCode::kNotFound, HasSubstr("lost")));
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, {AckOf(first), AckOf(next)}));
+    EXPECT_EQ(v->Size(), next.seq + 1);
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(RestartOrPowerCut, FailedSyncTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "PowerCut" : "CleanRestart"; });
+
+// SR-1: the disk is full (every append fails with ENOSPC): calls fail cleanly with
+// kResourceExhausted and write nothing; once space is back, writing continues and
+// the ledger verifies, also after a reopen.
+TEST_F(PowerCutTest, FullDiskFailsWritesCleanly) {
+  auto v = Init(dir_);
+  ASSERT_NE(v, nullptr);
+  WriteOutcome before = RunWriters(*v, 2, 4, "before");
+  ASSERT_THAT(before.errors, ::testing::IsEmpty());
+  const uint64_t size = v->Size();
+  env_.FailFromNth(FaultOp::kAppend, 1, ResourceExhaustedError("write: No space left on device"));
+  WriteOutcome full = RunWriters(*v, 3, 4, "full");
+  EXPECT_THAT(full.acks, ::testing::IsEmpty());
+  ASSERT_EQ(full.errors.size(), 3u);
+  for (const Status& s : full.errors) {
+    EXPECT_THAT(s, StatusIs(StatusCode::kResourceExhausted, HasSubstr("No space left")));
+  }
+  EXPECT_EQ(v->Size(), size);
+  EXPECT_THAT(v->GetRecord("annotation", "full-t0-0").status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("full")));
+  env_.ClearFaults();
+  WriteOutcome after = RunWriters(*v, 2, 4, "after");
+  EXPECT_THAT(after.errors, ::testing::IsEmpty());
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+  v.reset();
+  ASSERT_OK_AND_ASSIGN(v, Open());
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, before.acks));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, after.acks));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+}
+
+// SR-1: the disk fills up after an event batch is durable, while its offset index
+// entry or tree hashes are written. Whatever the call answers, an acknowledged
+// event must stay readable, the failed ones must not appear, and after the fault
+// is gone the reopened ledger verifies.
+class LateFullDiskTest : public PowerCutTest, public ::testing::WithParamInterface<uint64_t> {};
+
+TEST_P(LateFullDiskTest, FullDiskAfterTheEventsAreDurable) {
+  const uint64_t nth = GetParam();
+  {
+    auto v = Init(dir_);
+    ASSERT_NE(v, nullptr);
+    ASSERT_OK_AND_ASSIGN(auto first, Note(*v, "n-0"));
+    std::vector<Ack> acks = {AckOf(first)};
+    env_.FailNth(FaultOp::kAppend, nth, ResourceExhaustedError("write: No space left on device"));
+    std::vector<std::string> failed;
+    // Calls after the fault either work or are refused (until a restart, when the
+    // tree files could not be written); none may corrupt anything.
+    for (int i = 1; i < 5; ++i) {
+      std::string id = fmt::format("n-{}", i);
+      auto e = Note(*v, id);
+      if (e.ok()) {
+        acks.push_back(AckOf(*e));
+        auto view = v->GetRecord("note", id);
+        if (view.ok()) {
+          EXPECT_EQ(view->event.seq, e->seq) << "the acknowledged event reads back as another one";
+        } else {
+          // Known ledger.cc bug when the tree files fail: see
+          // DISABLED_AcknowledgedEventReadable....
+          EXPECT_NE(nth, 2u) << view.status().ToString();
+        }
+      } else {
+        failed.push_back(id);
+        EXPECT_THAT(e.status().code(),
+                    AnyOf(StatusCode::kResourceExhausted, StatusCode::kFailedPrecondition))
+            << e.status().ToString();
+      }
+    }
+    EXPECT_FALSE(failed.empty());
+    v.reset();
+    ASSERT_OK_AND_ASSIGN(v, Open());
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, acks));
+    for (const auto& id : failed) {
+      EXPECT_THAT(v->GetRecord("note", id).status(),
+                  StatusIs(StatusCode::kNotFound, HasSubstr(id)));
+    }
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+    WriteOutcome after = RunWriters(*v, 1, 3, "after");
+    EXPECT_THAT(after.errors, ::testing::IsEmpty());
+  }
+}
+
+// Appends of one single-event batch: 1 = segment line, 2 = offset index entry, 3.. = tree levels.
+INSTANTIATE_TEST_SUITE_P(AppendOfTheBatch, LateFullDiskTest, ::testing::Values(2, 3, 4),
+                         [](const auto& info) {
+                           return info.param == 2 ? std::string("OffsetIndex")
+                                                  : fmt::format("TreeAppend{}", info.param - 2);
+                         });
+
+// SR-2 and the limit of the SQLite model: records.db loses its last commits (as
+// SQLite in WAL mode with synchronous=NORMAL may on a power cut) while the ledger
+// keeps its events. Opening re-applies the missing events; nothing acknowledged
+// is missing from the projection.
+TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
+  namespace fs = std::filesystem;
+  std::vector<Ack> all;
+  {
+    auto v = Init(dir_);
+    ASSERT_NE(v, nullptr);
+    WriteOutcome w = RunWriters(*v, 2, 5, "old");
+    ASSERT_THAT(w.errors, ::testing::IsEmpty());
+    all = w.acks;
+  }
+  // A consistent copy of the closed database (the WAL is checkpointed on close).
+  const std::string db = dir_ + "/records.db";
+  fs::copy_file(db, tmp_.Sub("records.db.old"));
+  ASSERT_FALSE(fs::exists(db + "-wal") && fs::file_size(db + "-wal") > 0)
+      << "records.db was not checkpointed";
+  uint64_t size_with_new = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    WriteOutcome w = RunWriters(*v, 3, 6, "new");
+    ASSERT_THAT(w.errors, ::testing::IsEmpty());
+    all.insert(all.end(), w.acks.begin(), w.acks.end());
+    size_with_new = v->Size();
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+  fs::copy_file(tmp_.Sub("records.db.old"), db);
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  EXPECT_EQ(v->Size(), size_with_new);
+  EXPECT_GT(v->open_report().events_reapplied, 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+}
+
+// SR-2: `vellum init` dies before the genesis event is durable. The directory must
+// not then open as an empty ledger whose next write would become seq 0 without a
+// genesis event (a ledger that can never verify again).
+TEST_F(PowerCutTest, InterruptedInitIsNotMistakenForAnEmptyLedger) {
+  // The first append through the env is the genesis line.
+  env_.FailNth(FaultOp::kAppend, 1, PowerFailure());
+  app::InitOptions init;
+  init.origin = "vellum.test/power";
+  EXPECT_THAT(app::Vellum::Init(dir_, init, Options()).status(),
+              StatusIs(StatusCode::kInternal, HasSubstr("power failure")));
+  auto v = Open();
+  EXPECT_THAT(v.status(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("genesis")));
+}
+
+// SR-1: an event acknowledged in the batch whose Merkle tree hashes could not be
+// written (disk full) must be readable right away, not only after a restart.
+// DISABLED: fails today. In Ledger::Impl::AppendTreeNodes (src/ledger/ledger.cc)
+// the in-memory tree advances but `tree_size`, which Size() and ReadEvent() go by,
+// is only updated when LogStore::AppendNodes succeeds; the ledger then halts, yet
+// the batch's calls are acknowledged, so GetRecord of the acknowledged version
+// fails with "no event with seq N (the ledger holds N)" until Vellum is reopened.
+TEST_F(PowerCutTest, DISABLED_AcknowledgedEventReadableWhenTreeFilesFail) {
+  auto v = Init(dir_);
+  ASSERT_NE(v, nullptr);
+  // Appends of the batch: 1 = segment line, 2 = offset index entry, 3 = tree level 0.
+  env_.FailNth(FaultOp::kAppend, 3, ResourceExhaustedError("write: No space left on device"));
+  ASSERT_OK_AND_ASSIGN(auto e, Note(*v, "n-1"));
+  auto view = v->GetRecord("note", "n-1");
+  ASSERT_OK(view.status());
+  EXPECT_EQ(view->event.seq, e.seq);
+}
+
+// AT-5 with SR-1: a checkpoint appended to a witness file that did not exist yet
+// must survive a power cut: the new file's directory entry must be synced too.
+// DISABLED: fails today. Ledger::Impl::AppendToWitness (src/ledger/ledger.cc)
+// creates the witness file with OpenAppendable and syncs its contents, but never
+// syncs the directory, so the file can vanish in a power cut with the checkpoint
+// that was reported as witnessed.
+TEST_F(PowerCutTest, DISABLED_NewWitnessFileSurvivesAPowerCut) {
+  const std::string witness = tmp_.Sub("witness.notes");
+  auto v = Init(dir_, {witness});
+  ASSERT_NE(v, nullptr);
+  ASSERT_OK(v->ledger().MakeCheckpoint().status());
+  ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+  EXPECT_TRUE(std::filesystem::exists(witness));
+}
+
+}  // namespace
+}  // namespace vellum::testing
