@@ -105,6 +105,8 @@ struct Ledger::Impl {
   // Sequencer-thread state.
   uint64_t next_seq = 0;
   int64_t last_ts = 0;
+  int64_t last_observed = 0;  // the clock's latest reading
+  bool start_recorded = false;
   core::Hash last_leaf{};
   TreeBuilder tree;
   std::atomic<uint64_t> tree_size{0};
@@ -133,6 +135,7 @@ struct Ledger::Impl {
   // Time for the next event, or the anomaly that stops writes.
   StatusOr<int64_t> NextTimestamp() {
     int64_t now = deps.clock->NowMicros();
+    last_observed = now;
     if (now + options.clock_tolerance_micros < last_ts) {
       return FailedPreconditionError(fmt::format(
           "the clock moved back by {:.6f} s (now {}, last event {}; tolerance {:.6f} s)",
@@ -143,7 +146,7 @@ struct Ledger::Impl {
   }
 
   Event ClockAnomalyEvent(const Status& why) {
-    int64_t now = deps.clock->NowMicros();
+    const int64_t now = last_observed;  // the reading that failed, not a new one
     Event e;
     e.type = "security.clock_anomaly";
     e.actor.id = kSystemActor;
@@ -231,32 +234,78 @@ struct Ledger::Impl {
     req.events = std::move(events);
   }
 
-  // Appends the clock-anomaly security event to the batch and stops writes.
-  void RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
-                          RowSet& batch_rows) {
-    Event e = ClockAnomalyEvent(why);
-    auto line = Seal(e);
-    if (!line.ok()) {
-      Halt(line.status());
-      return;
-    }
-    core::Hash leaf = LeafHash(*line);
+  // Appends an event the system itself causes (not a command) to the batch.
+  Status AppendSystemEvent(Event e, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
+                           RowSet& batch_rows) {
+    ASSIGN_OR_RETURN(std::string line, Seal(e));
+    core::Hash leaf = LeafHash(line);
     CapturingTxn capture(pending.get());
-    Status s = capture.PutEvent(IndexRowFor(e, leaf));
-    if (s.ok()) s = deps.projector->Apply(e, capture);
-    if (!s.ok()) {
-      Halt(s);
-      return;
-    }
+    RETURN_IF_ERROR(capture.PutEvent(IndexRowFor(e, leaf)));
+    RETURN_IF_ERROR(deps.projector->Apply(e, capture));
+    last_ts = e.ts;
     last_leaf = leaf;
     ++next_seq;
     pending->Add(capture.rows());
     batch_rows.Append(capture.rows());
-    lines.push_back(std::move(*line));
+    lines.push_back(std::move(line));
     leaves.push_back(leaf);
-    Halt(FailedPreconditionError(fmt::format(
-        "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and "
-        "restart Vellum", why.message(), e.seq)));
+    return OkStatus();
+  }
+
+  // Appends the clock-anomaly security event to the batch and stops writes.
+  // Returns the status every refused caller gets.
+  Status RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
+                            RowSet& batch_rows) {
+    const uint64_t seq = next_seq;
+    Status s = AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves, batch_rows);
+    Halt(s.ok() ? FailedPreconditionError(fmt::format(
+                      "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and "
+                      "restart Vellum", why.message(), seq))
+                : s);
+    return HaltStatus();
+  }
+
+  // AT-6, CC-1: the clock source, its synchronisation and the software version
+  // are recorded at start — in the genesis event, and again in a
+  // `system.started` event by the first write of a process whenever they differ
+  // from what was last recorded (so restarts do not flood the trail).
+  Status RecordStartIfChanged(std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
+                              RowSet& batch_rows) {
+    auto clock_json = core::ParseJson(deps.clock->DescribeJson());
+    if (!clock_json.ok() || !clock_json->is_object()) return OkStatus();
+    boost::json::object clock = clock_json->get_object();
+    boost::json::object software{{"name", "vellum"}, {"version", options.software_version}};
+    std::optional<uint64_t> last;
+    RETURN_IF_ERROR(deps.projection->QueryEvents(
+        [] { storage::EventQuery q; q.type = "system.started"; return q; }(), [&](uint64_t seq) {
+          last = seq;
+          return true;
+        }));
+    ASSIGN_OR_RETURN(std::string line, deps.log->ReadEvent(last.value_or(0)));
+    ASSIGN_OR_RETURN(Event before, DecodeEvent(line));
+    auto same = [&](std::string_view section, std::initializer_list<std::string_view> keys,
+                    const boost::json::object& now) {
+      const auto* old = before.data.if_contains(section);
+      if (old == nullptr || !old->is_object()) return false;
+      for (auto k : keys) {
+        const auto* a = old->get_object().if_contains(k);
+        const auto* b = now.if_contains(k);
+        if ((a == nullptr) != (b == nullptr) || (a && !(*a == *b))) return false;
+      }
+      return true;
+    };
+    if (same("clock", {"source", "synchronized"}, clock) && same("software", {"name", "version"}, software)) {
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(int64_t ts, NextTimestamp());
+    Event e;
+    e.type = "system.started";
+    e.actor.id = kSystemActor;
+    e.actor.name = "Vellum";
+    e.ts = ts;
+    e.data["clock"] = std::move(clock);
+    e.data["software"] = std::move(software);
+    return AppendSystemEvent(std::move(e), lines, leaves, batch_rows);
   }
 
   void SequencerLoop() {
@@ -298,9 +347,15 @@ struct Ledger::Impl {
         r->status = h;
         continue;
       }
+      // The genesis event records the start of the process that creates the ledger.
+      if (!start_recorded && next_seq > 0) {
+        start_recorded = true;
+        Status s = RecordStartIfChanged(lines, leaves, rows);
+        if (!s.ok()) Warn("could not record the start of this process: " + s.ToString());
+      }
       bool anomaly = false;
       RunCommand(*r, lines, leaves, rows, anomaly);
-      if (anomaly) RecordClockAnomaly(r->status, lines, leaves, rows);
+      if (anomaly) r->status = RecordClockAnomaly(r->status, lines, leaves, rows);
     }
     Batch batch;
     if (!lines.empty()) {
@@ -393,6 +448,7 @@ struct Ledger::Impl {
   // ---- checkpoints (AT-5) ----
 
   bool CheckpointDue() {
+    if (!HaltStatus().ok()) return false;  // refused anyway; no warning per batch
     uint64_t size = tree.size();
     if (size == last_checkpoint_size) return false;
     if (size - last_checkpoint_size >= options.checkpoint_every_events) return true;
@@ -438,7 +494,10 @@ struct Ledger::Impl {
     // Notes are appended back to back; SplitNotes separates them again.
     RETURN_IF_ERROR(f->Append(note));
     RETURN_IF_ERROR(f->Sync());
-    return f->Close();
+    RETURN_IF_ERROR(f->Close());
+    // A witness file created just now exists durably only once its directory is synced.
+    size_t slash = path.rfind('/');
+    return deps.env->SyncDir(slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash)));
   }
 
   Status LoadLastCheckpoint() {
@@ -716,7 +775,10 @@ std::vector<StatusOr<std::vector<Event>>> Ledger::SubmitAll(const Actor& actor, 
 uint64_t Ledger::Size() const { return impl_->tree_size.load(); }
 
 StatusOr<std::string> Ledger::ReadEvent(uint64_t seq) const {
-  if (seq >= Size()) return NotFoundError(fmt::format("no event with seq {} (the ledger holds {})", seq, Size()));
+  // Bounded by the stored events, not the tree: an acknowledged event stays
+  // readable even if writing its tree hashes failed.
+  const uint64_t count = impl_->deps.log->EventCount();
+  if (seq >= count) return NotFoundError(fmt::format("no event with seq {} (the ledger holds {})", seq, count));
   return impl_->deps.log->ReadEvent(seq);
 }
 

@@ -45,6 +45,8 @@ struct LedgerOptions {
   size_t max_batch_events = 8192;
   // Files every new checkpoint is appended to (AT-5).
   std::vector<std::string> witness_files;
+  // Recorded with the clock state when a process first writes (CC-1).
+  std::string software_version = VELLUM_VERSION;
 };
 
 // Everything the ledger works with. All pointers must outlive the Ledger.
