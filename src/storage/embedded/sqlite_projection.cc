@@ -299,7 +299,7 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(con
   m->path = path;
   ASSIGN_OR_RETURN(m->db, Database::Open(path, create));
   RETURN_IF_ERROR(m->db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                              "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"));
+                              "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;"));
   RETURN_IF_ERROR(m->db->Exec(kSchema));
   {
     ASSIGN_OR_RETURN(Statement s, m->db->Prepare("SELECT value FROM meta WHERE key='schema_version'"));
