@@ -69,7 +69,7 @@ struct Request {
 
 // A group commit on its way to the projection.
 struct Batch {
-  RowSet rows;
+  std::shared_ptr<const RowSet> rows;
   uint64_t end_seq = 0;  // events [.., end_seq) are durable
   std::vector<std::shared_ptr<Request>> requests;
 };
@@ -178,8 +178,7 @@ struct Ledger::Impl {
 
   // Runs one command. On success its lines and rows are added to the batch and
   // the sequencer state advances; on failure nothing changes.
-  void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
-                  RowSet& batch_rows, bool& anomaly) {
+  void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves, bool& anomaly) {
     CapturingTxn capture(pending.get());
     auto drafts = req.decide(capture);
     if (!drafts.ok()) {
@@ -227,16 +226,14 @@ struct Ledger::Impl {
       cmd_leaves.push_back(leaf);
       events.push_back(std::move(e));
     }
-    pending->Add(capture.rows());
-    batch_rows.Append(capture.rows());
+    pending->Add(std::move(capture.rows()));
     for (auto& l : cmd_lines) lines.push_back(std::move(l));
     leaves.insert(leaves.end(), cmd_leaves.begin(), cmd_leaves.end());
     req.events = std::move(events);
   }
 
   // Appends an event the system itself causes (not a command) to the batch.
-  Status AppendSystemEvent(Event e, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
-                           RowSet& batch_rows) {
+  Status AppendSystemEvent(Event e, std::vector<std::string>& lines, std::vector<core::Hash>& leaves) {
     ASSIGN_OR_RETURN(std::string line, Seal(e));
     core::Hash leaf = LeafHash(line);
     CapturingTxn capture(pending.get());
@@ -245,8 +242,7 @@ struct Ledger::Impl {
     last_ts = e.ts;
     last_leaf = leaf;
     ++next_seq;
-    pending->Add(capture.rows());
-    batch_rows.Append(capture.rows());
+    pending->Add(std::move(capture.rows()));
     lines.push_back(std::move(line));
     leaves.push_back(leaf);
     return OkStatus();
@@ -254,10 +250,9 @@ struct Ledger::Impl {
 
   // Appends the clock-anomaly security event to the batch and stops writes.
   // Returns the status every refused caller gets.
-  Status RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
-                            RowSet& batch_rows) {
+  Status RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, std::vector<core::Hash>& leaves) {
     const uint64_t seq = next_seq;
-    Status s = AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves, batch_rows);
+    Status s = AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves);
     Halt(s.ok() ? FailedPreconditionError(fmt::format(
                       "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and "
                       "restart Vellum", why.message(), seq))
@@ -269,8 +264,7 @@ struct Ledger::Impl {
   // are recorded at start — in the genesis event, and again in a
   // `system.started` event by the first write of a process whenever they differ
   // from what was last recorded (so restarts do not flood the trail).
-  Status RecordStartIfChanged(std::vector<std::string>& lines, std::vector<core::Hash>& leaves,
-                              RowSet& batch_rows) {
+  Status RecordStartIfChanged(std::vector<std::string>& lines, std::vector<core::Hash>& leaves) {
     auto clock_json = core::ParseJson(deps.clock->DescribeJson());
     if (!clock_json.ok() || !clock_json->is_object()) return OkStatus();
     boost::json::object clock = clock_json->get_object();
@@ -305,7 +299,7 @@ struct Ledger::Impl {
     e.ts = ts;
     e.data["clock"] = std::move(clock);
     e.data["software"] = std::move(software);
-    return AppendSystemEvent(std::move(e), lines, leaves, batch_rows);
+    return AppendSystemEvent(std::move(e), lines, leaves);
   }
 
   void SequencerLoop() {
@@ -332,7 +326,6 @@ struct Ledger::Impl {
   void ProcessBatch(std::vector<std::shared_ptr<Request>> reqs) {
     std::vector<std::string> lines;
     std::vector<core::Hash> leaves;
-    RowSet rows;
     const uint64_t start_seq = next_seq;
     const int64_t start_ts = last_ts;
     const core::Hash start_leaf = last_leaf;
@@ -350,12 +343,12 @@ struct Ledger::Impl {
       // The genesis event records the start of the process that creates the ledger.
       if (!start_recorded && next_seq > 0) {
         start_recorded = true;
-        Status s = RecordStartIfChanged(lines, leaves, rows);
+        Status s = RecordStartIfChanged(lines, leaves);
         if (!s.ok()) Warn("could not record the start of this process: " + s.ToString());
       }
       bool anomaly = false;
-      RunCommand(*r, lines, leaves, rows, anomaly);
-      if (anomaly) r->status = RecordClockAnomaly(r->status, lines, leaves, rows);
+      RunCommand(*r, lines, leaves, anomaly);
+      if (anomaly) r->status = RecordClockAnomaly(r->status, lines, leaves);
     }
     Batch batch;
     if (!lines.empty()) {
@@ -365,7 +358,7 @@ struct Ledger::Impl {
         next_seq = start_seq;
         last_ts = start_ts;
         last_leaf = start_leaf;
-        pending->EraseFrom(start_seq);
+        pending->DiscardOpen();
         for (auto& r : reqs) {
           if (r->status.ok() && r->kind == Request::Kind::kCommand) {
             r->status = s;
@@ -373,13 +366,12 @@ struct Ledger::Impl {
           }
         }
         if (s.code() == StatusCode::kDataLoss) Halt(s);
-        rows.Clear();
       } else {
         s = AppendTreeNodes(leaves);
         if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
       }
     }
-    batch.rows = std::move(rows);
+    batch.rows = pending->Seal();
     batch.end_seq = next_seq;
     for (auto& r : reqs) {
       if (r->kind == Request::Kind::kCommand) batch.requests.push_back(r);
@@ -422,8 +414,8 @@ struct Ledger::Impl {
         batches.pop_front();
         batches_queued = batches.size();
       }
-      if (!batch.rows.empty()) {
-        Status s = CommitRows(batch.rows, batch.end_seq);
+      if (!batch.rows->empty()) {
+        Status s = CommitRows(*batch.rows, batch.end_seq);
         if (!s.ok()) {
           // The events are durable; the projection catches up when the ledger is reopened.
           Halt(UnavailableError("updating records.db failed (" + s.message() +

@@ -12,20 +12,21 @@ std::string RowSet::Key(const std::string& type, const std::string& id) {
   return k;
 }
 
-void RowSet::PutEvent(const EventIndexRow& row) {
+void RowSet::PutEvent(EventIndexRow row) {
   event_by_seq_[row.seq] = events_.size();
-  events_.push_back(row);
+  events_.push_back(std::move(row));
 }
 
-void RowSet::PutVersion(const RecordVersionRow& row) {
+void RowSet::PutVersion(RecordVersionRow row) {
   by_record_[Key(row.record_type, row.record_id)][row.version] = versions_.size();
   version_by_seq_[row.seq] = versions_.size();
-  versions_.push_back(row);
+  versions_.push_back(std::move(row));
 }
 
-void RowSet::Append(const RowSet& other) {
-  for (const auto& e : other.events_) PutEvent(e);
-  for (const auto& v : other.versions_) PutVersion(v);
+void RowSet::Append(RowSet&& other) {
+  for (auto& e : other.events_) PutEvent(std::move(e));
+  for (auto& v : other.versions_) PutVersion(std::move(v));
+  other.Clear();
 }
 
 void RowSet::Clear() { *this = RowSet(); }
@@ -57,42 +58,42 @@ std::optional<EventIndexRow> RowSet::Event(uint64_t seq) const {
   return events_[it->second];
 }
 
-void RowSet::KeepIf(const std::function<bool(uint64_t)>& keep) {
-  RowSet kept;
-  for (const auto& e : events_) if (keep(e.seq)) kept.PutEvent(e);
-  for (const auto& v : versions_) if (keep(v.seq)) kept.PutVersion(v);
-  *this = std::move(kept);
-}
-
-void RowSet::EraseBelow(uint64_t count) {
-  KeepIf([count](uint64_t seq) { return seq >= count; });
-}
-
-void RowSet::EraseFrom(uint64_t first) {
-  KeepIf([first](uint64_t seq) { return seq < first; });
-}
-
-void PendingRows::Add(const RowSet& rows) {
+void PendingRows::Add(RowSet&& rows) {
   std::lock_guard lock(mu_);
-  rows_.Append(rows);
+  open_->Append(std::move(rows));
+}
+
+std::shared_ptr<const RowSet> PendingRows::Seal() {
+  std::lock_guard lock(mu_);
+  std::shared_ptr<const RowSet> sealed = std::move(open_);
+  open_ = std::make_shared<RowSet>();
+  if (!sealed->empty()) sealed_.push_back(sealed);
+  return sealed;
+}
+
+void PendingRows::DiscardOpen() {
+  std::lock_guard lock(mu_);
+  open_ = std::make_shared<RowSet>();
 }
 
 void PendingRows::EraseBelow(uint64_t count) {
   std::lock_guard lock(mu_);
-  rows_.EraseBelow(count);
+  while (!sealed_.empty() && sealed_.front()->end_seq() <= count) sealed_.pop_front();
 }
 
-void PendingRows::EraseFrom(uint64_t seq) {
+template <typename Fn>
+auto PendingRows::Find(const Fn& fn) -> decltype(fn(std::declval<const RowSet&>())) {
   std::lock_guard lock(mu_);
-  rows_.EraseFrom(seq);
+  if (auto r = fn(*open_)) return r;
+  for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
+    if (auto r = fn(**it)) return r;
+  }
+  return std::nullopt;
 }
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
                                                                     const std::string& id) {
-  {
-    std::lock_guard lock(mu_);
-    if (auto r = rows_.Latest(type, id)) return r;
-  }
+  if (auto r = Find([&](const RowSet& s) { return s.Latest(type, id); })) return r;
   return base_->LatestVersion(type, id);
 }
 
@@ -103,26 +104,17 @@ StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersionBefore(const
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::Version(const std::string& type, const std::string& id,
                                                               uint64_t version) {
-  {
-    std::lock_guard lock(mu_);
-    if (auto r = rows_.Version(type, id, version)) return r;
-  }
+  if (auto r = Find([&](const RowSet& s) { return s.Version(type, id, version); })) return r;
   return base_->Version(type, id, version);
 }
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::VersionBySeq(uint64_t seq) {
-  {
-    std::lock_guard lock(mu_);
-    if (auto r = rows_.BySeq(seq)) return r;
-  }
+  if (auto r = Find([&](const RowSet& s) { return s.BySeq(seq); })) return r;
   return base_->VersionBySeq(seq);
 }
 
 StatusOr<std::optional<EventIndexRow>> PendingRows::IndexedEvent(uint64_t seq) {
-  {
-    std::lock_guard lock(mu_);
-    if (auto r = rows_.Event(seq)) return r;
-  }
+  if (auto r = Find([&](const RowSet& s) { return s.Event(seq); })) return r;
   return base_->IndexedEvent(seq);
 }
 

@@ -5,7 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <deque>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,9 +20,9 @@ namespace vellum::ledger {
 // Rows in append order, with lookups. Not thread-safe.
 class RowSet {
  public:
-  void PutEvent(const storage::EventIndexRow& row);
-  void PutVersion(const storage::RecordVersionRow& row);
-  void Append(const RowSet& other);
+  void PutEvent(storage::EventIndexRow row);
+  void PutVersion(storage::RecordVersionRow row);
+  void Append(RowSet&& other);
   void Clear();
   bool empty() const { return events_.empty() && versions_.empty(); }
 
@@ -33,13 +34,10 @@ class RowSet {
                                                    uint64_t version) const;
   std::optional<storage::RecordVersionRow> BySeq(uint64_t seq) const;
   std::optional<storage::EventIndexRow> Event(uint64_t seq) const;
-  // Forgets rows of events with seq < `count` (they are committed).
-  void EraseBelow(uint64_t count);
-  // Forgets rows of events with seq >= `seq` (their append failed).
-  void EraseFrom(uint64_t seq);
+  // One past the highest event seq in the set (0 when empty).
+  uint64_t end_seq() const { return events_.empty() ? 0 : events_.back().seq + 1; }
 
  private:
-  void KeepIf(const std::function<bool(uint64_t seq)>& keep);
   static std::string Key(const std::string& type, const std::string& id);
   std::vector<storage::EventIndexRow> events_;
   std::vector<storage::RecordVersionRow> versions_;
@@ -48,15 +46,22 @@ class RowSet {
   std::map<uint64_t, size_t> event_by_seq_;
 };
 
-// Rows in flight between the sequencer and the projection store. Thread-safe.
-// Reads fall through to `base` (the latest committed projection).
+// Rows in flight between the sequencer and the projection store, one RowSet
+// per group commit. Thread-safe. The sequencer adds each command's rows to the
+// open batch, seals it once the batch is durable (or discards it if the append
+// failed), and the projection thread erases sealed batches once committed.
+// Reads look at the open batch, then the sealed ones newest first, then fall
+// through to `base` (the latest committed projection).
 class PendingRows final : public storage::ProjectionReader {
  public:
   // REQUIRES: base outlives this object and is used only through it.
   explicit PendingRows(storage::ProjectionReader* base) : base_(base) {}
-  void Add(const RowSet& rows);
+  void Add(RowSet&& rows);
+  // The open batch, now immutable and shared with the projection thread.
+  std::shared_ptr<const RowSet> Seal();
+  void DiscardOpen();
+  // Forgets sealed batches whose events all have seq < `count` (they are committed).
   void EraseBelow(uint64_t count);
-  void EraseFrom(uint64_t seq);
 
   StatusOr<std::optional<storage::RecordVersionRow>> LatestVersion(const std::string& type,
                                                                    const std::string& id) override;
@@ -70,8 +75,13 @@ class PendingRows final : public storage::ProjectionReader {
   StatusOr<Counts> CountRows() override;
 
  private:
+  // First answer from the open batch or the sealed ones, newest first.
+  template <typename Fn>
+  auto Find(const Fn& fn) -> decltype(fn(std::declval<const RowSet&>()));
+
   std::mutex mu_;
-  RowSet rows_;
+  std::shared_ptr<RowSet> open_ = std::make_shared<RowSet>();
+  std::deque<std::shared_ptr<const RowSet>> sealed_;
   storage::ProjectionReader* base_;
 };
 
