@@ -40,21 +40,6 @@ std::string NewEventId() {
   return core::HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
-storage::EventIndexRow IndexRowFor(const Event& e, const core::Hash& leaf) {
-  storage::EventIndexRow row;
-  row.seq = e.seq;
-  row.ts = e.ts;
-  row.type = e.type;
-  row.actor = e.actor.id;
-  if (e.record) {
-    row.record_type = e.record->type;
-    row.record_id = e.record->id;
-    row.record_version = e.record->version;
-  }
-  row.leaf_hash = leaf;
-  return row;
-}
-
 // One queued request for the sequencer.
 struct Request {
   enum class Kind { kCommand, kCheckpoint } kind = Kind::kCommand;

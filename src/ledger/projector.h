@@ -11,6 +11,23 @@
 
 namespace vellum::ledger {
 
+// The event-index row the ledger writes for every event (what `vellum log`
+// filters on, and the leaf hash that lets recovery and verify spot an edit).
+inline storage::EventIndexRow IndexRowFor(const Event& e, const core::Hash& leaf) {
+  storage::EventIndexRow row;
+  row.seq = e.seq;
+  row.ts = e.ts;
+  row.type = e.type;
+  row.actor = e.actor.id;
+  if (e.record) {
+    row.record_type = e.record->type;
+    row.record_id = e.record->id;
+    row.record_version = e.record->version;
+  }
+  row.leaf_hash = leaf;
+  return row;
+}
+
 class Projector {
  public:
   virtual ~Projector() = default;

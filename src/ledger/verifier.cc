@@ -391,17 +391,7 @@ class VerifyRun {
     };
     ReaderAsOf before(&reader, e.seq);
     CapturingTxn capture(&before);
-    EventIndexRow expect_index;
-    expect_index.seq = e.seq;
-    expect_index.ts = e.ts;
-    expect_index.type = e.type;
-    expect_index.actor = e.actor.id;
-    if (e.record) {
-      expect_index.record_type = e.record->type;
-      expect_index.record_id = e.record->id;
-      expect_index.record_version = e.record->version;
-    }
-    expect_index.leaf_hash = leaf;
+    const EventIndexRow expect_index = IndexRowFor(e, leaf);
     Status s = in_.projector->Apply(e, capture);
     if (!s.ok()) {
       problem(where, "replaying the event failed: " + s.message());
