@@ -99,13 +99,8 @@ struct Ledger::Impl {
   int64_t last_checkpoint_time = 0;
   std::optional<core::Hash> last_checkpoint_hash;
 
-  // The sequencer's view of committed rows: one snapshot per batch, renewed at
-  // the start of each (one SQLite read transaction per batch instead of one
-  // per lookup). Rows the projection thread commits meanwhile stay in
-  // `pending` until the sequencer's next renewal, so nothing falls between.
   std::unique_ptr<storage::ProjectionReader> live_reader;
   std::unique_ptr<PendingRows> pending;
-  std::atomic<uint64_t> committed{0};  // events applied to the projection
 
   void Warn(const std::string& msg) {
     std::fprintf(stderr, "vellum: warning: %s\n", msg.c_str());
@@ -314,15 +309,6 @@ struct Ledger::Impl {
   }
 
   void ProcessBatch(std::vector<std::shared_ptr<Request>> reqs) {
-    // Order matters: read the commit mark, then take the snapshot (which sees at
-    // least those commits), then forget the rows it covers.
-    const uint64_t applied = committed.load();
-    Status renewed = live_reader->Renew();
-    if (!renewed.ok()) {
-      Halt(renewed.WithContext("reading records.db"));
-    } else {
-      pending->EraseBelow(applied);
-    }
     std::vector<std::string> lines;
     std::vector<core::Hash> leaves;
     const uint64_t start_seq = next_seq;
@@ -420,7 +406,7 @@ struct Ledger::Impl {
           Halt(UnavailableError("updating records.db failed (" + s.message() +
                                 "); writes are stopped until Vellum is restarted"));
         } else {
-          committed = batch.end_seq;
+          pending->EraseBelow(batch.end_seq);
         }
       }
       for (auto& r : batch.requests) {
@@ -688,7 +674,7 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
   impl->deps = deps;
   impl->options = options;
   impl->store_tree = StoreTree(deps.log);
-  ASSIGN_OR_RETURN(impl->live_reader, deps.projection->BeginRead(/*snapshot=*/true));
+  ASSIGN_OR_RETURN(impl->live_reader, deps.projection->BeginRead(/*snapshot=*/false));
   impl->pending = std::make_unique<PendingRows>(impl->live_reader.get());
   RETURN_IF_ERROR(impl->Recover());
   if (!impl->report.damage.empty()) {

@@ -80,9 +80,6 @@ class ProjectionReader {
     int64_t max_version_seq = -1;
   };
   virtual StatusOr<Counts> CountRows() = 0;
-  // For a snapshot reader: ends the current snapshot and starts a new one at
-  // the latest committed state. A no-op for other readers.
-  virtual Status Renew() { return OkStatus(); }
 };
 
 class ProjectionTxn : public ProjectionReader {

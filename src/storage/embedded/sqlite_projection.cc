@@ -273,15 +273,6 @@ class SqliteReader final : public ProjectionReader {
   StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override { return readers_.BySeq(seq); }
   StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override { return readers_.Event(seq); }
   StatusOr<Counts> CountRows() override { return readers_.CountRows(*db_); }
-  Status Renew() override {
-    if (!in_txn_) return OkStatus();
-    RETURN_IF_ERROR(db_->Exec("COMMIT"));
-    in_txn_ = false;
-    RETURN_IF_ERROR(db_->Exec("BEGIN"));
-    RETURN_IF_ERROR(db_->Exec("SELECT 1 FROM meta LIMIT 1"));
-    in_txn_ = true;
-    return OkStatus();
-  }
 
  private:
   SqliteReader() = default;
