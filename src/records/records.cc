@@ -166,10 +166,20 @@ StatusOr<ledger::Decider> DecideDelete(DeleteRecord cmd) {
 }
 
 Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& txn) {
-  const bool created = e.type == kCreated, modified = e.type == kModified, deleted = e.type == kDeleted;
-  if (!created && !modified && !deleted) return OkStatus();
-  if (!e.record) return DataLossError(fmt::format("event {} ({}) names no record", e.seq, e.type));
+  // Every event that names a record version makes that version, whatever its
+  // type ("record.modified", "user.locked", …): a tombstone when it carries no
+  // content hash, else version 1 is a create and later versions modify.
+  if (!e.record) {
+    if (e.type == kCreated || e.type == kModified || e.type == kDeleted) {
+      return DataLossError(fmt::format("event {} ({}) names no record", e.seq, e.type));
+    }
+    return OkStatus();
+  }
   const ledger::RecordRef& ref = *e.record;
+  const bool generic = e.type == kCreated || e.type == kModified || e.type == kDeleted;
+  const bool deleted = generic ? e.type == kDeleted : !ref.content_hash;
+  const bool created = generic ? e.type == kCreated : !deleted && ref.version == 1;
+  const bool modified = !deleted && !created;
   auto where = [&](std::string_view problem) {
     return DataLossError(fmt::format("event {} ({} {}/{} v{}): {}", e.seq, e.type, ref.type, ref.id, ref.version, problem));
   };

@@ -4,7 +4,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "core/status.h"
+
+namespace vellum {
+// Lets GoogleTest print a Status (and the status of a StatusOr) readably.
+inline void PrintTo(const Status& s, std::ostream* os) { *os << s.ToString(); }
+template <typename T>
+void PrintTo(const StatusOr<T>& s, std::ostream* os) {
+  *os << (s.ok() ? std::string("ok (a value)") : s.status().ToString());
+}
+inline void PrintTo(StatusCode c, std::ostream* os) { *os << StatusCodeName(c); }
+}  // namespace vellum
 
 #define EXPECT_OK(expr) EXPECT_TRUE(::vellum::internal::AsStatus(expr).ok()) \
     << ::vellum::internal::AsStatus(expr).ToString()
