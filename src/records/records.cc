@@ -101,8 +101,46 @@ StatusOr<json::object> ParseContent(const std::string& canonical) {
 
 }  // namespace
 
+bool IsReservedType(std::string_view type) {
+  return type == "user" || type == "policy" || type == "credential" || type == "training";
+}
+
+namespace {
+
+Status RefuseReserved(const std::string& type) {
+  if (!IsReservedType(type)) return OkStatus();
+  return PermissionDeniedError(fmt::format(
+      "records of type \"{}\" are managed by their own commands (vellum user, vellum policy), not as generic records",
+      type));
+}
+
+}  // namespace
+
+StatusOr<boost::json::object> ParseStoredContent(const storage::RecordVersionRow& row) {
+  if (row.deleted) return FailedPreconditionError("a tombstone has no content");
+  return ParseContent(row.content);
+}
+
+StatusOr<EventDraft> DraftVersion(std::string event_type, const std::string& type, const std::string& id,
+                                  const std::optional<RecordVersionRow>& current, const json::object& content,
+                                  std::optional<std::string> reason) {
+  json::object before;
+  if (current) {
+    if (current->deleted) return FailedPreconditionError(fmt::format("record {}/{} was deleted", type, id));
+    ASSIGN_OR_RETURN(before, ParseContent(current->content));
+  }
+  ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(content));
+  EventDraft d;
+  d.type = std::move(event_type);
+  d.record = ledger::RecordRef{type, id, current ? current->version + 1 : 1, core::Sha256(canonical)};
+  ASSIGN_OR_RETURN(d.changes, DiffContent(before, content));
+  d.reason = std::move(reason);
+  return d;
+}
+
 StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
   RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
+  RETURN_IF_ERROR(RefuseReserved(cmd.type));
   RETURN_IF_ERROR(ValidateReason(cmd.reason, false, "create"));
   RETURN_IF_ERROR(ValidateGuideline(cmd.guideline));
   RETURN_IF_ERROR(ValidateContent(cmd.content));
@@ -129,6 +167,7 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
 
 StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
   RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
+  RETURN_IF_ERROR(RefuseReserved(cmd.type));
   RETURN_IF_ERROR(ValidateReason(cmd.reason, true, "modify"));
   RETURN_IF_ERROR(ValidateGuideline(cmd.guideline));
   RETURN_IF_ERROR(ValidateContent(cmd.content));
@@ -154,6 +193,7 @@ StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
 
 StatusOr<ledger::Decider> DecideDelete(DeleteRecord cmd) {
   RETURN_IF_ERROR(ValidateRef(cmd.type, cmd.id));
+  RETURN_IF_ERROR(RefuseReserved(cmd.type));
   RETURN_IF_ERROR(ValidateReason(cmd.reason, true, "delete"));
   return ledger::Decider([cmd = std::move(cmd)](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(RecordVersionRow cur, CurrentVersion(state, cmd.type, cmd.id, cmd.expected_version));

@@ -57,7 +57,23 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd);
 StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd);
 StatusOr<ledger::Decider> DecideDelete(DeleteRecord cmd);
 
-// Folds record.* events into record-version rows; ignores other events.
+// Record types that other modules manage through their own commands (users,
+// security policy, credentials, training): the generic record commands refuse
+// them, so no one changes an account by editing a record.
+bool IsReservedType(std::string_view type);
+
+// The draft of the next version of a record (version 1 when `current` is
+// empty): field-level changes from the current content and the new content's
+// hash. For modules that keep their own records; `event_type` names the
+// action ("user.locked"). REQUIRES: current, if given, is not a tombstone.
+StatusOr<ledger::EventDraft> DraftVersion(std::string event_type, const std::string& type, const std::string& id,
+                                          const std::optional<storage::RecordVersionRow>& current,
+                                          const boost::json::object& content, std::optional<std::string> reason);
+
+// The parsed content of a stored (non-tombstone) version.
+StatusOr<boost::json::object> ParseStoredContent(const storage::RecordVersionRow& row);
+
+// Folds every event that names a record version into record-version rows.
 class RecordsProjector final : public ledger::Projector {
  public:
   Status Apply(const ledger::Event& e, storage::ProjectionTxn& txn) override;
