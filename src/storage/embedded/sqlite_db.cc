@@ -4,9 +4,23 @@
 
 namespace vellum::storage::sqlite {
 
+namespace {
+
+// The database's file name ("records.db", "auth.db"), so an error says which one.
+std::string_view FileLabel(sqlite3* db) {
+  const char* path = db ? sqlite3_db_filename(db, "main") : nullptr;
+  if (path == nullptr || *path == '\0') return "sqlite";
+  std::string_view p(path);
+  size_t slash = p.rfind('/');
+  return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+}  // namespace
+
 Status StatusFromSqlite(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return OkStatus();
-  std::string msg = fmt::format("records.db: {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  std::string msg = fmt::format("{}: {}: {}", FileLabel(db), what,
+                                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:

@@ -76,6 +76,7 @@ class Database {
 };
 
 // Maps a SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → kDataLoss, BUSY → kUnavailable).
+// The message is "<file name>: <what>: <SQLite's message>"; it never contains bound values.
 Status StatusFromSqlite(sqlite3* db, int rc, std::string_view what);
 
 }  // namespace vellum::storage::sqlite
