@@ -14,6 +14,7 @@ PACKAGES=(
   libboost-json1.81-dev libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   faketime jq
+  libargon2-dev oathtool  # test oracles only: reference Argon2, OATH Toolkit (TOTP)
   golang-go golang-golang-x-mod-dev
 )
 if ! command -v npm >/dev/null 2>&1; then
