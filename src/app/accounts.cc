@@ -189,7 +189,7 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
   else if (user->status == identity::AccountStatus::kDeactivated) failure = "deactivated";
   else if (user->status == identity::AccountStatus::kLocked) failure = "locked";
   else if (!password_ok) failure = "wrong_password";
-  else if (user->second_factor || policy.second_factor_required) failure = "second_factor_unavailable";
+  else if (user->second_factor) failure = "second_factor_unavailable";
   if (!failure.empty()) {
     auto events = impl_->Submit(Unauthenticated(r.client), identity::DecideLoginFailure(r.user_id, failure));
     if (!events.ok()) return events.status();

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "app/vellum.h"
 
@@ -14,7 +16,10 @@ struct DemoSummary {
   uint64_t events = 0;
 };
 
-// Appends the sample records to an open ledger. Deterministic content for a given `cases`.
-StatusOr<DemoSummary> FillDemo(Vellum& v, int cases);
+// Creates the demo team (by `admin`) and appends the sample records, each by
+// the team member who would make it. Record content is deterministic for a
+// given `cases`; the members' passwords are random and returned in `passwords`.
+StatusOr<DemoSummary> FillDemo(Vellum& v, const Principal& admin, int cases,
+                               std::map<std::string, std::string>* passwords);
 
 }  // namespace vellum::app

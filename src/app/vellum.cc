@@ -11,6 +11,7 @@
 #include "core/password_hash.h"
 #include "identity/accounts.h"
 #include "identity/password_policy.h"
+#include "identity/security_policy.h"
 
 namespace vellum::app {
 
@@ -115,6 +116,20 @@ Vellum::~Vellum() {
 
 StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const InitOptions& init,
                                                const OpenOptions& options) {
+  const FirstAdministrator& admin = init.admin;
+  {
+    // Everything about the first administrator is checked before anything is written.
+    identity::User first;
+    first.id = admin.id;
+    first.name = admin.name;
+    first.email = admin.email;
+    first.roles = {identity::Role::kSystemAdministrator};
+    RETURN_IF_ERROR(identity::ValidateNewUser(first).WithContext("the first administrator"));
+    identity::PasswordPolicy rules;
+    rules.min_length = identity::SecurityPolicy{}.password_min_length;
+    RETURN_IF_ERROR(identity::CheckNewPassword(admin.password, rules, admin.id, admin.name)
+                        .WithContext("the first administrator's password"));
+  }
   auto m = std::make_unique<Impl>();
   RETURN_IF_ERROR(m->Prepare(dir, options));
   core::Env* env = m->env;
@@ -158,8 +173,33 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
       {"clock_tolerance_ms", config.clock_tolerance_ms},
       {"max_event_bytes", config.max_event_bytes},
   };
+  ASSIGN_OR_RETURN(m->secrets, storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/true));
   ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Create(m->Deps(), LedgerOptionsFrom(config), SystemActor(),
                                                      std::move(genesis)));
+  // The security policy in force from the start, then the first administrator.
+  RETURN_IF_ERROR(m->Submit(SystemActor(), identity::DecideChangePolicy(
+                                               identity::SecurityPolicy{},
+                                               "initial security policy (defaults), set by vellum init"))
+                      .status());
+  const identity::SecurityPolicy policy;
+  identity::PasswordPolicy rules;
+  rules.min_length = policy.password_min_length;
+  RETURN_IF_ERROR(identity::CheckNewPassword(admin.password, rules, admin.id, admin.name));
+  core::PasswordHashParams params;
+  params.ops_limit = policy.argon2_ops;
+  params.mem_limit = static_cast<size_t>(policy.argon2_memory_kib) * 1024;
+  ASSIGN_OR_RETURN(std::string hash, core::HashPassword(admin.password, params));
+  identity::User first;
+  first.id = admin.id;
+  first.name = admin.name;
+  first.email = admin.email;
+  first.roles = {identity::Role::kSystemAdministrator};
+  first.must_change_password = false;  // chosen by its owner at init
+  first.password_changed_at = m->clock->NowMicros();
+  ASSIGN_OR_RETURN(ledger::Event created,
+                   m->SubmitOne(SystemActor(), identity::DecideCreateUser(
+                                                   first, std::string("first system administrator, created by vellum init"))));
+  RETURN_IF_ERROR(m->secrets->SetPasswordHash(admin.id, hash, created.ts, false));
   return std::unique_ptr<Vellum>(new Vellum(std::move(m)));
 }
 
@@ -180,6 +220,7 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   lo.max_segment_bytes = m->config.max_segment_bytes;
   ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Open(env, LedgerDir(dir), lo));
   ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false));
+  ASSIGN_OR_RETURN(m->secrets, storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/false));
   ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), LedgerOptionsFrom(m->config)));
   // Init writes the genesis event before it returns, so a ledger without one is an
   // interrupted init. Opening it would let the next write become seq 0 without a

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/credentials_input.h"
 #include "core/json.h"
 
 namespace vellum::cli {
@@ -144,6 +145,26 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
     }
   }
   return v;
+}
+
+StatusOr<SignedIn> OpenSignedIn(const Globals& g) {
+  // Read the credential before opening, so a missing one fails fast and locks nothing.
+  std::string api_key, token;
+  if (!g.api_key_file.empty()) {
+    auto key = ReadInput(g.api_key_file, 4096);
+    if (!key.ok()) return InvalidArgumentError("cannot read the API key file " + g.api_key_file);
+    api_key = key->substr(0, key->find_first_of("\r\n"));
+  } else {
+    ASSIGN_OR_RETURN(token, LoadSessionToken(g.data_dir));
+  }
+  ASSIGN_OR_RETURN(auto v, OpenData(g));
+  StatusOr<app::Principal> p = api_key.empty() ? v->Authenticate(token, ClientName())
+                                               : v->AuthenticateApiKey(api_key, ClientName());
+  if (!p.ok()) {
+    if (api_key.empty()) ForgetSessionToken(g.data_dir);
+    return p.status();
+  }
+  return SignedIn{std::move(v), std::move(*p)};
 }
 
 }  // namespace vellum::cli
