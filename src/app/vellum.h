@@ -22,6 +22,7 @@
 #include "core/signed_note.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
+#include "identity/qualifications.h"
 #include "identity/roles.h"
 #include "identity/security_policy.h"
 #include "identity/user.h"
@@ -122,6 +123,15 @@ class Vellum {
   // The security policy (readable by every signed-in user); changing it needs policy.change.
   StatusOr<identity::SecurityPolicy> GetPolicy(const Principal& p);
   StatusOr<ledger::Event> SetPolicy(const Principal& p, identity::SecurityPolicy policy, std::string reason);
+
+  // ---- Qualifications (credential.manage; AC-8) ----
+  StatusOr<ledger::Event> RecordCredential(const Principal& p, identity::Credential credential, std::string reason);
+  StatusOr<ledger::Event> RevokeCredential(const Principal& p, const std::string& user_id, const std::string& type,
+                                           std::string reason);
+  StatusOr<ledger::Event> RecordTraining(const Principal& p, identity::Training training, std::string reason);
+  // Gates for other modules: OK when `user_id` is qualified now; kPermissionDenied naming what is missing.
+  Status CheckCredential(const std::string& user_id, const std::string& type);
+  Status CheckTraining(const std::string& user_id, const std::string& subject);
 
   // The one authority check (AC-5): the actor's account as it is now — active,
   // not locked, no password change pending unless the action is account.own —

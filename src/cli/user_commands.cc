@@ -4,8 +4,12 @@
 #include "cli/cli_common.h"
 #include "cli/credentials_input.h"
 #include "core/clock.h"
+#include "core/sha256.h"
 
 namespace vellum::cli {
+
+void RegisterQualifications(CLI::App* user, Globals& g, Runner& run);
+
 namespace {
 
 namespace json = boost::json;
@@ -224,6 +228,7 @@ void RegisterUser(CLI::App& app, Globals& g, Runner& run) {
       };
     });
   }
+  RegisterQualifications(user, g, run);
   {
     CLI::App* keys = user->add_subcommand("apikey", "API keys of service accounts (shown once, stored hashed)");
     keys->require_subcommand(1);
@@ -251,6 +256,86 @@ void RegisterUser(CLI::App& app, Globals& g, Runner& run) {
         auto s = OpenSignedIn(g);
         if (!s.ok()) return Fail(s.status());
         return PrintEvent(g, s->vellum->RevokeApiKey(s->principal, r->key_id, r->reason));
+      };
+    });
+  }
+}
+
+void RegisterQualifications(CLI::App* user, Globals& g, Runner& run) {
+  struct Opts {
+    std::string id, type, issuer, number, expires, document, subject, completed, trainer, reason;
+  };
+  CLI::App* cred = user->add_subcommand("credential", "Credentials (type, issuer, number, expiry, document hash)");
+  cred->require_subcommand(1);
+  {
+    auto o = std::make_shared<Opts>();
+    CLI::App* c = cred->add_subcommand("add", "Record (or renew) a credential");
+    c->add_option("--id", o->id, "User id")->required();
+    c->add_option("--type", o->type, "Credential type, e.g. board_certification")->required();
+    c->add_option("--issuer", o->issuer, "Issuing body")->required();
+    c->add_option("--number", o->number, "Credential number")->required();
+    c->add_option("--expires", o->expires, "Expiry date (YYYY-MM-DD); valid through that day");
+    c->add_option("--document", o->document, "Scanned document: its SHA-256 is recorded (the file stays outside)");
+    c->add_option("--reason", o->reason, "Why (required)")->required();
+    c->callback([&g, &run, o] {
+      run = [&g, o]() -> int {
+        identity::Credential cr;
+        cr.user_id = o->id;
+        cr.type = o->type;
+        cr.issuer = o->issuer;
+        cr.number = o->number;
+        if (!o->expires.empty()) {
+          auto t = core::ParseTimestamp(o->expires);
+          if (!t.ok()) return Fail(t.status().WithContext("--expires"));
+          cr.expires = *t;
+        }
+        if (!o->document.empty()) {
+          auto bytes = ReadInput(o->document, 256u << 20);
+          if (!bytes.ok()) return Fail(bytes.status().WithContext("--document"));
+          cr.document = core::HashToTagged(core::Sha256(*bytes));
+        }
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintEvent(g, s->vellum->RecordCredential(s->principal, std::move(cr), o->reason));
+      };
+    });
+  }
+  {
+    auto o = std::make_shared<Opts>();
+    CLI::App* c = cred->add_subcommand("revoke", "Revoke a credential");
+    c->add_option("--id", o->id, "User id")->required();
+    c->add_option("--type", o->type, "Credential type")->required();
+    c->add_option("--reason", o->reason, "Why (required)")->required();
+    c->callback([&g, &run, o] {
+      run = [&g, o]() -> int {
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintEvent(g, s->vellum->RevokeCredential(s->principal, o->id, o->type, o->reason));
+      };
+    });
+  }
+  CLI::App* training = user->add_subcommand("training", "Training records (e.g. on a guideline version)");
+  training->require_subcommand(1);
+  {
+    auto o = std::make_shared<Opts>();
+    CLI::App* c = training->add_subcommand("add", "Record completed training");
+    c->add_option("--id", o->id, "User id")->required();
+    c->add_option("--subject", o->subject, "What was trained, e.g. g-chest-ct@4")->required();
+    c->add_option("--completed", o->completed, "Date completed (YYYY-MM-DD)")->required();
+    c->add_option("--trainer", o->trainer, "Who trained or assessed")->required();
+    c->add_option("--reason", o->reason, "Why (required)")->required();
+    c->callback([&g, &run, o] {
+      run = [&g, o]() -> int {
+        identity::Training t;
+        t.user_id = o->id;
+        t.subject = o->subject;
+        t.trainer = o->trainer;
+        auto when = core::ParseTimestamp(o->completed);
+        if (!when.ok()) return Fail(when.status().WithContext("--completed"));
+        t.completed = *when;
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintEvent(g, s->vellum->RecordTraining(s->principal, std::move(t), o->reason));
       };
     });
   }

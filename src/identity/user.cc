@@ -126,6 +126,10 @@ StatusOr<User> FromContent(std::string_view id, const json::object& o) {
 
 Status ValidateNewUser(const User& u) {
   RETURN_IF_ERROR(ledger::ValidateId("user id", u.id));
+  if (u.id.find(':') != std::string::npos) {
+    // ':' separates the user id in credential and training record ids.
+    return InvalidArgumentError("a user id may not contain ':'");
+  }
   if (u.id == "system" || u.id == "unauthenticated") {
     return InvalidArgumentError(fmt::format("user id \"{}\" is reserved", u.id));
   }
