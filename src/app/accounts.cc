@@ -13,6 +13,7 @@
 #include "core/password_hash.h"
 #include "core/random.h"
 #include "core/sha256.h"
+#include "core/totp.h"
 #include "identity/accounts.h"
 #include "identity/password_policy.h"
 
@@ -189,7 +190,16 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
   else if (user->status == identity::AccountStatus::kDeactivated) failure = "deactivated";
   else if (user->status == identity::AccountStatus::kLocked) failure = "locked";
   else if (!password_ok) failure = "wrong_password";
-  else if (user->second_factor) failure = "second_factor_unavailable";
+  else if (user->second_factor) {
+    // Second factor (AC-2): a current TOTP code, never one already used.
+    auto secret = impl_->secrets->GetTotpSecret(user->id);
+    std::optional<uint64_t> step;
+    if (secret.ok() && *secret && r.totp_code) {
+      step = core::VerifyTotp(**secret, *r.totp_code, impl_->clock->NowMicros() / 1'000'000);
+    }
+    if (!step) failure = "wrong_second_factor";
+    else if (!impl_->secrets->UseTotpStep(user->id, static_cast<int64_t>(*step)).ok()) failure = "reused_second_factor";
+  }
   if (!failure.empty()) {
     auto events = impl_->Submit(Unauthenticated(r.client), identity::DecideLoginFailure(r.user_id, failure));
     if (!events.ok()) return events.status();
@@ -213,9 +223,10 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
   }
   std::string session_id = "s-" + core::HexEncode(core::RandomBytes(12));
   std::string token = core::RandomToken(32);
-  RETURN_IF_ERROR(impl_->secrets->CreateSession(session_id, TokenHash(token), user->id, now, r.client, false));
+  RETURN_IF_ERROR(impl_->secrets->CreateSession(session_id, TokenHash(token), user->id, now, r.client,
+                                                user->second_factor));
   Principal p = PrincipalOf(*user, session_id, r.client, policy, now);
-  json::object data{{"client", r.client}, {"second_factor", false}};
+  json::object data{{"client", r.client}, {"second_factor", user->second_factor}};
   auto ok = impl_->Submit(p.Actor(), identity::DecideLoginSuccess(user->id, std::move(data)));
   if (!ok.ok()) {
     impl_->secrets->EndSession(session_id, now, "not_recorded").IgnoreError();  // best effort: it was never usable
@@ -300,6 +311,50 @@ Status Vellum::ChangeOwnPassword(const Principal& p, std::string_view current, s
                                                                       std::string("password changed by its owner")))
                       .status());
   return impl_->secrets->SetPasswordHash(p.user_id, hash, now, false);
+}
+
+StatusOr<std::string> Vellum::BeginTotpEnrollment(const Principal& p) {
+  RETURN_IF_ERROR(Authorize(p, Action::kOwnAccount, "own second factor"));
+  ASSIGN_OR_RETURN(User user, GetUser(p, p.user_id));
+  if (user.kind != identity::AccountKind::kPerson) return FailedPreconditionError("service accounts use API keys");
+  if (user.second_factor) {
+    return FailedPreconditionError("a second factor is already enrolled; an administrator can reset it");
+  }
+  std::string secret = core::GenerateTotpSecret(core::TotpAlgorithm::kSha1);
+  RETURN_IF_ERROR(impl_->secrets->SetTotpSecret(p.user_id, secret));
+  return core::TotpKeyUri(impl_->config.origin.substr(0, impl_->config.origin.find(':')), p.user_id, secret);
+}
+
+StatusOr<ledger::Event> Vellum::ConfirmTotpEnrollment(const Principal& p, std::string_view code) {
+  RETURN_IF_ERROR(Authorize(p, Action::kOwnAccount, "own second factor"));
+  ASSIGN_OR_RETURN(auto secret, impl_->secrets->GetTotpSecret(p.user_id));
+  if (!secret) return FailedPreconditionError("no enrolment in progress (vellum user totp enroll)");
+  auto step = core::VerifyTotp(*secret, code, impl_->clock->NowMicros() / 1'000'000);
+  if (!step) return InvalidArgumentError("the code does not match; check the authenticator's clock and try again");
+  RETURN_IF_ERROR(impl_->secrets->UseTotpStep(p.user_id, static_cast<int64_t>(*step)));
+  return impl_->SubmitOneAs(p, Action::kOwnAccount,
+                            identity::DecideChangeUser(p.user_id, identity::kSecondFactorChanged,
+                                                       [](User& u) {
+                                                         u.second_factor = true;
+                                                         return OkStatus();
+                                                       },
+                                                       std::string("TOTP second factor enrolled by its owner")),
+                            "own second factor");
+}
+
+StatusOr<ledger::Event> Vellum::ResetTotp(const Principal& p, const std::string& user_id, std::string reason) {
+  RETURN_IF_ERROR(RequireReason(reason, "remove a second factor"));
+  ASSIGN_OR_RETURN(ledger::Event e, impl_->SubmitOneAs(p, Action::kUserManage,
+                                                       identity::DecideChangeUser(user_id, identity::kSecondFactorChanged,
+                                                                                  [](User& u) {
+                                                                                    u.second_factor = false;
+                                                                                    return OkStatus();
+                                                                                  },
+                                                                                  reason),
+                                                       "user " + user_id));
+  Status removed = impl_->secrets->RemoveTotp(user_id);
+  if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
+  return e;
 }
 
 // ---- accounts ----

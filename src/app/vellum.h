@@ -102,6 +102,14 @@ class Vellum {
   Status Logout(const Principal& p);
   // The actor's own password: the current one, then a new one under the policy.
   Status ChangeOwnPassword(const Principal& p, std::string_view current, std::string_view next);
+  // Optional TOTP second factor (RFC 6238). Enrolment stores a new secret and
+  // returns its otpauth:// URI (shown once, for an authenticator app); it takes
+  // effect only when confirmed with a current code. Then every sign-in needs a
+  // code, and a code is never accepted twice.
+  StatusOr<std::string> BeginTotpEnrollment(const Principal& p);
+  StatusOr<ledger::Event> ConfirmTotpEnrollment(const Principal& p, std::string_view code);
+  // An administrator removes a user's second factor (a lost device), with a reason.
+  StatusOr<ledger::Event> ResetTotp(const Principal& p, const std::string& user_id, std::string reason);
 
   // ---- Accounts (user.manage unless said otherwise) ----
   // A person's account needs `initial_password` (they must change it at first

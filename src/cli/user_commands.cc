@@ -230,6 +230,47 @@ void RegisterUser(CLI::App& app, Globals& g, Runner& run) {
   }
   RegisterQualifications(user, g, run);
   {
+    CLI::App* totp = user->add_subcommand("totp", "Your optional TOTP second factor (RFC 6238)");
+    totp->require_subcommand(1);
+    CLI::App* enroll = totp->add_subcommand(
+        "enroll", "Create your secret, printed once as an otpauth:// URI; then confirm with a code");
+    enroll->callback([&g, &run] {
+      run = [&g]() -> int {
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        auto uri = s->vellum->BeginTotpEnrollment(s->principal);
+        if (!uri.ok()) return Fail(uri.status());
+        fmt::print("{}\n", *uri);
+        fmt::print(stderr, "Add this to your authenticator app (it holds your secret: show it to nobody), "
+                           "then run: vellum user totp confirm\n");
+        return kExitOk;
+      };
+    });
+    auto code_file = std::make_shared<std::string>();
+    CLI::App* confirm = totp->add_subcommand("confirm", "Confirm enrolment with the code your app shows now");
+    confirm->add_option("--code-file", *code_file, "File holding the code (otherwise asked for)");
+    confirm->callback([&g, &run, code_file] {
+      run = [&g, code_file]() -> int {
+        auto code = ReadSecret("TOTP code: ", *code_file);
+        if (!code.ok()) return Fail(code.status());
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintEvent(g, s->vellum->ConfirmTotpEnrollment(s->principal, *code));
+      };
+    });
+    auto o = std::make_shared<Opts>();
+    CLI::App* reset = totp->add_subcommand("reset", "Administrators: remove a user's second factor (lost device)");
+    reset->add_option("--id", o->id, "User id")->required();
+    reset->add_option("--reason", o->reason, "Why (required)")->required();
+    reset->callback([&g, &run, o] {
+      run = [&g, o]() -> int {
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintEvent(g, s->vellum->ResetTotp(s->principal, o->id, o->reason));
+      };
+    });
+  }
+  {
     CLI::App* keys = user->add_subcommand("apikey", "API keys of service accounts (shown once, stored hashed)");
     keys->require_subcommand(1);
     auto o = std::make_shared<Opts>();
