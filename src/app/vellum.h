@@ -132,6 +132,16 @@ class Vellum {
   StatusOr<identity::SecurityPolicy> GetPolicy(const Principal& p);
   StatusOr<ledger::Event> SetPolicy(const Principal& p, identity::SecurityPolicy policy, std::string reason);
 
+  // ---- The periodic account review (§11.300(b), account.review) ----
+  // Every account with its roles, status, last sign-in, password age, second
+  // factor and API keys, as of now; `report_hash` of the result is what a
+  // review records.
+  StatusOr<boost::json::object> AccountReviewReport(const Principal& p);
+  // Records that the reviewer checked the report with this SHA-256 (from
+  // AccountReviewReport, as canonical JSON) and what they concluded.
+  StatusOr<ledger::Event> RecordAccountReview(const Principal& p, const core::Hash& report_hash,
+                                              std::string conclusion);
+
   // ---- Qualifications (credential.manage; AC-8) ----
   StatusOr<ledger::Event> RecordCredential(const Principal& p, identity::Credential credential, std::string reason);
   StatusOr<ledger::Event> RevokeCredential(const Principal& p, const std::string& user_id, const std::string& type,

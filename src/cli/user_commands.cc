@@ -4,6 +4,7 @@
 #include "cli/cli_common.h"
 #include "cli/credentials_input.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/sha256.h"
 
 namespace vellum::cli {
@@ -229,6 +230,32 @@ void RegisterUser(CLI::App& app, Globals& g, Runner& run) {
     });
   }
   RegisterQualifications(user, g, run);
+  {
+    auto record = std::make_shared<std::string>();
+    auto report_hash = std::make_shared<std::string>();
+    CLI::App* review = user->add_subcommand(
+        "review", "The periodic account review (quality): print the report, or record its review");
+    review->add_option("--record", *record, "Record that you reviewed the report, with your conclusion");
+    review->add_option("--report-hash", *report_hash, "sha256:… of the report you reviewed (printed with it)");
+    review->callback([&g, &run, record, report_hash] {
+      run = [&g, record, report_hash]() -> int {
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        if (record->empty()) {
+          auto report = s->vellum->AccountReviewReport(s->principal);
+          if (!report.ok()) return Fail(report.status());
+          auto canonical = core::CanonicalJson(*report);
+          if (!canonical.ok()) return Fail(canonical.status());
+          PrintJson(*report, OutputFormat(g, Format::kJson) != Format::kJsonl);
+          fmt::print(stderr, "report {}\n", core::HashToTagged(core::Sha256(*canonical)));
+          return kExitOk;
+        }
+        auto h = core::HashFromTagged(*report_hash);
+        if (!h.ok()) return Fail(h.status().WithContext("--report-hash"));
+        return PrintEvent(g, s->vellum->RecordAccountReview(s->principal, *h, *record));
+      };
+    });
+  }
   {
     CLI::App* totp = user->add_subcommand("totp", "Your optional TOTP second factor (RFC 6238)");
     totp->require_subcommand(1);
