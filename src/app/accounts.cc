@@ -219,7 +219,9 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
     auto rehashed = core::HashPassword(r.password, params);
     if (rehashed.ok()) {
       Status s = impl_->secrets->SetPasswordHash(user->id, *rehashed, stored->set_at_us, stored->must_change);
-      if (!s.ok()) spdlog::warn("could not store a rehashed password for {}: {}", user->id, s.code() == StatusCode::kOk ? "" : std::string(StatusCodeName(s.code())));
+      // The old hash still works; only the cost upgrade is lost. The code, never the message:
+      // a store message could in principle quote what it was given.
+      if (!s.ok()) spdlog::warn("could not store a rehashed password for {}: {}", user->id, StatusCodeName(s.code()));
     }
   }
   std::string session_id = "s-" + core::HexEncode(core::RandomBytes(12));
