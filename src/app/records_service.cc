@@ -5,10 +5,22 @@
 #include "app/vellum.h"
 #include "app/vellum_impl.h"
 #include "identity/roles.h"
+#include "identity/user.h"
 
 namespace vellum::app {
 
 using identity::Action;
+
+namespace {
+
+// The action that reads records of `type`. Account records hold people's names,
+// emails, roles and status: reading them is user.read, as through GetUser and
+// ListUsers, whichever command does it (AC-5, AT-8).
+Action ReadActionFor(const std::string& type) {
+  return type == identity::kUserType ? Action::kUserRead : Action::kRecordRead;
+}
+
+}  // namespace
 
 StatusOr<ledger::Event> Vellum::CreateRecord(const Principal& p, records::CreateRecord cmd) {
   std::string object = fmt::format("{}/{}", cmd.type, cmd.id);
@@ -54,7 +66,7 @@ StatusOr<RecordVersionView> Vellum::GetRecord(const Principal& p, const std::str
                                               std::optional<uint64_t> version) {
   RETURN_IF_ERROR(ledger::ValidateId("record type", type));
   RETURN_IF_ERROR(ledger::ValidateId("record id", id));
-  RETURN_IF_ERROR(Authorize(p, Action::kRecordRead, fmt::format("{}/{}", type, id)));
+  RETURN_IF_ERROR(Authorize(p, ReadActionFor(type), fmt::format("{}/{}", type, id)));
   ASSIGN_OR_RETURN(auto reader, impl_->projection->BeginRead(true));
   std::optional<storage::RecordVersionRow> row;
   if (version) {
@@ -75,7 +87,7 @@ StatusOr<std::vector<RecordVersionView>> Vellum::History(const Principal& p, con
                                                          const std::string& id) {
   RETURN_IF_ERROR(ledger::ValidateId("record type", type));
   RETURN_IF_ERROR(ledger::ValidateId("record id", id));
-  RETURN_IF_ERROR(Authorize(p, Action::kRecordRead, fmt::format("{}/{}", type, id)));
+  RETURN_IF_ERROR(Authorize(p, ReadActionFor(type), fmt::format("{}/{}", type, id)));
   ASSIGN_OR_RETURN(auto rows, impl_->projection->History(type, id));
   if (rows.empty()) return NotFoundError(fmt::format("record {}/{} does not exist", type, id));
   std::vector<RecordVersionView> out;

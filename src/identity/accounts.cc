@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/encoding.h"
 #include "core/json.h"
 #include "records/records.h"
 
@@ -26,6 +27,18 @@ StatusOr<RecordVersionRow> RowAfter(const EventDraft& d, const json::object& con
   ASSIGN_OR_RETURN(row.content, core::CanonicalJson(content));
   row.content_hash = *d.record->content_hash;
   return row;
+}
+
+// The user id of a failed sign-in as the event records it. Whatever an
+// unauthenticated caller sends must become one small event (AC-6): bytes that
+// are not UTF-8 would make the event unencodable and a huge id would exceed the
+// event size limit, and either way the attempt would go unrecorded (and answer
+// with a message of its own). Such ids are recorded as "hex:" + their first
+// 64 bytes in hex.
+std::string RecordableUserId(const std::string& tried) {
+  constexpr size_t kMaxBytes = 256;
+  if (tried.size() <= kMaxBytes && core::IsValidUtf8(tried)) return tried;
+  return "hex:" + core::HexEncode(std::string_view(tried).substr(0, 64));
 }
 
 }  // namespace
@@ -83,7 +96,10 @@ ledger::Decider DecideLoginFailure(std::string user_tried, std::string what) {
              ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     EventDraft failed;
     failed.type = kLoginFailed;
-    failed.data["user_tried"] = user_tried;
+    failed.data["user_tried"] = RecordableUserId(user_tried);
+    if (failed.data["user_tried"].as_string() != user_tried) {
+      failed.data["user_tried_bytes"] = user_tried.size();
+    }
     failed.data["failure"] = what;
     std::optional<User> user;
     if (ledger::ValidateId("user id", user_tried).ok()) {

@@ -50,6 +50,9 @@ ledger::Decider DecideChangeUser(std::string user_id, std::string event_type,
 // Outcome of a password check for `user_tried`, recorded whatever it was
 // (AC-6). `what` is a short code: "wrong_password", "unknown_user",
 // "locked", "deactivated", "wrong_second_factor", "password_expired".
+// The id is recorded as tried (data.user_tried) unless it is not UTF-8 or
+// longer than 256 bytes: then as "hex:" + its first 64 bytes in hex, with its
+// length in data.user_tried_bytes, so any attempt makes one small event.
 // For an existing active account a failure increments its count and, at the
 // policy's threshold, locks it (a second event, security.account_locked).
 ledger::Decider DecideLoginFailure(std::string user_tried, std::string what);
