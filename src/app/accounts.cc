@@ -97,6 +97,18 @@ ledger::Actor Unauthenticated(const std::string& client) {
   return a;
 }
 
+// The alert channel (AC-6): a warning an operator's log monitoring picks up
+// whenever a command's events include a lockout.
+void AlertOnLockout(const std::vector<ledger::Event>& events, const std::string& user_id, uint32_t threshold,
+                    const std::string& client) {
+  for (const auto& e : events) {
+    if (e.type == identity::kAccountLocked) {
+      spdlog::warn("security: account {} locked after {} failed attempts (last from {})", user_id, threshold,
+                   client.empty() ? "an unknown client" : client);
+    }
+  }
+}
+
 }  // namespace
 
 // ---- the authority check ----
@@ -204,13 +216,7 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
   if (!failure.empty()) {
     auto events = impl_->Submit(Unauthenticated(r.client), identity::DecideLoginFailure(r.user_id, failure));
     if (!events.ok()) return events.status();
-    for (const auto& e : *events) {
-      if (e.type == identity::kAccountLocked) {
-        // The alert channel (AC-6): a warning an operator's log monitoring picks up.
-        spdlog::warn("security: account {} locked after {} failed sign-in attempts (last from {})", r.user_id,
-                     policy.lockout_threshold, r.client.empty() ? "an unknown client" : r.client);
-      }
-    }
+    AlertOnLockout(*events, r.user_id, policy.lockout_threshold, r.client);
     return UnauthenticatedError(kLoginFailedMessage);
   }
   const int64_t now = impl_->clock->NowMicros();
@@ -248,7 +254,9 @@ StatusOr<Principal> Vellum::Authenticate(std::string_view token, const std::stri
   if (!user) return UnauthenticatedError("the session's account does not exist");
   const int64_t now = impl_->clock->NowMicros();
   std::string expired;
-  if (now - session->last_seen_us > static_cast<int64_t>(policy.session_idle_minutes) * kMicrosPerMinute) {
+  if (user->status != identity::AccountStatus::kActive) {
+    expired = user->status == identity::AccountStatus::kLocked ? "account_locked" : "account_deactivated";
+  } else if (now - session->last_seen_us > static_cast<int64_t>(policy.session_idle_minutes) * kMicrosPerMinute) {
     expired = "idle_timeout";
   } else if (now - session->created_us > static_cast<int64_t>(policy.session_max_hours) * 60 * kMicrosPerMinute) {
     expired = "lifetime";
@@ -259,9 +267,9 @@ StatusOr<Principal> Vellum::Authenticate(std::string_view token, const std::stri
     RETURN_IF_ERROR(impl_->Submit(p.Actor(), identity::DecideNotice(identity::kSessionExpired,
                                                                     json::object{{"why", expired}}))
                         .status());
-    return UnauthenticatedError(expired == "idle_timeout"
-                                    ? "the session timed out after inactivity; sign in again (vellum login)"
-                                    : "the session reached its maximum lifetime; sign in again (vellum login)");
+    return UnauthenticatedError(expired == "idle_timeout" ? "the session timed out after inactivity; sign in again (vellum login)"
+                                : expired == "lifetime"   ? "the session reached its maximum lifetime; sign in again (vellum login)"
+                                                          : "the session ended: the account can no longer sign in");
   }
   RETURN_IF_ERROR(impl_->secrets->TouchSession(session->session_id, now));
   return p;
@@ -278,6 +286,7 @@ StatusOr<Principal> Vellum::AuthenticateApiKey(std::string_view key, const std::
   ASSIGN_OR_RETURN(SecurityPolicy policy, identity::LoadPolicy(*reader));
   ASSIGN_OR_RETURN(auto user, identity::LoadUser(*reader, info->user_id));
   if (!user || user->kind != identity::AccountKind::kService) return UnauthenticatedError("the API key's account is not a service account");
+  if (user->status != identity::AccountStatus::kActive) return UnauthenticatedError("the API key's account cannot act now");
   return PrincipalOf(*user, "k-" + info->key_id, client, policy, now);
 }
 
@@ -296,7 +305,8 @@ Status Vellum::ChangeOwnPassword(const Principal& p, std::string_view current, s
   ASSIGN_OR_RETURN(auto stored, impl_->secrets->GetPassword(p.user_id));
   if (!stored || !core::VerifyPassword(stored->encoded_hash, current)) {
     // A wrong current password counts towards lockout like a failed sign-in.
-    RETURN_IF_ERROR(impl_->Submit(p.Actor(), identity::DecideLoginFailure(p.user_id, "wrong_current_password")).status());
+    ASSIGN_OR_RETURN(auto events, impl_->Submit(p.Actor(), identity::DecideLoginFailure(p.user_id, "wrong_current_password")));
+    AlertOnLockout(events, p.user_id, policy.lockout_threshold, p.client);
     return UnauthenticatedError("the current password is wrong");
   }
   RETURN_IF_ERROR(identity::CheckNewPassword(next, PasswordRules(policy), user->id, user->name));
@@ -309,9 +319,11 @@ Status Vellum::ChangeOwnPassword(const Principal& p, std::string_view current, s
                                                                       [now](User& u) {
                                                                         u.must_change_password = false;
                                                                         u.password_changed_at = now;
+                                                                        u.failed_logins = 0;  // proved they know it
                                                                         return OkStatus();
                                                                       },
-                                                                      std::string("password changed by its owner")))
+                                                                      std::string("password changed by its owner"),
+                                                                      /*record_anyway=*/true))
                       .status());
   return impl_->secrets->SetPasswordHash(p.user_id, hash, now, false);
 }
@@ -392,6 +404,8 @@ StatusOr<ledger::Event> Vellum::SetRoles(const Principal& p, const std::string& 
                                          std::string reason) {
   RETURN_IF_ERROR(RequireReason(reason, "change roles"));
   if (roles.empty()) return InvalidArgumentError("an account needs at least one role");
+  // Nobody grants themselves anything (AC-3): another administrator must.
+  if (user_id == p.user_id) return FailedPreconditionError("an administrator cannot change their own roles");
   return impl_->SubmitOneAs(p, Action::kUserManage,
                             identity::DecideChangeUser(user_id, identity::kUserRolesChanged,
                                                        [roles](User& u) {
@@ -451,7 +465,7 @@ StatusOr<ledger::Event> Vellum::ResetPassword(const Principal& p, const std::str
                                                                                     u.must_change_password = true;
                                                                                     return OkStatus();
                                                                                   },
-                                                                                  reason),
+                                                                                  reason, /*record_anyway=*/true),
                                                        "user " + user_id));
   RETURN_IF_ERROR(impl_->secrets->SetPasswordHash(user_id, hash, e.ts, true));
   return e;

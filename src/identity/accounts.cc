@@ -74,9 +74,9 @@ StatusOr<ledger::Decider> DecideCreateUser(User user, std::optional<std::string>
 }
 
 ledger::Decider DecideChangeUser(std::string user_id, std::string event_type, std::function<Status(User&)> change,
-                                 std::optional<std::string> reason) {
+                                 std::optional<std::string> reason, bool record_anyway) {
   return [user_id = std::move(user_id), event_type = std::move(event_type), change = std::move(change),
-          reason = std::move(reason)](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
+          reason = std::move(reason), record_anyway](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(auto row, LatestUserRow(state, user_id));
     if (!row) return NotFoundError(fmt::format("no user {}", user_id));
     ASSIGN_OR_RETURN(auto user, LoadUser(state, user_id));
@@ -84,7 +84,14 @@ ledger::Decider DecideChangeUser(std::string user_id, std::string event_type, st
     RETURN_IF_ERROR(change(next));
     json::object content = ToContent(next);
     ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(content));
-    if (canonical == row->content) return InvalidArgumentError(fmt::format("user {} is already so: nothing to change", user_id));
+    if (canonical == row->content) {
+      if (!record_anyway) return InvalidArgumentError(fmt::format("user {} is already so: nothing to change", user_id));
+      EventDraft d;
+      d.type = event_type;
+      d.reason = reason;
+      d.data["user"] = user_id;
+      return std::vector<EventDraft>{std::move(d)};
+    }
     ASSIGN_OR_RETURN(EventDraft d, records::DraftVersion(event_type, kUserType, user_id, row, content, reason));
     d.data["user"] = user_id;
     return std::vector<EventDraft>{std::move(d)};

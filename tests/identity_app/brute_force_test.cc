@@ -251,11 +251,9 @@ TEST_F(BruteForceTest, WrongCurrentPasswordCountsTowardsTheLock) {
   EXPECT_EQ(Account("u-target").status, identity::AccountStatus::kLocked);
 }
 
-// BUG (src/app/accounts.cc, ChangeOwnPassword): five wrong current passwords
-// lock the account (security.account_locked is recorded), but only Login
-// writes the lockout warning, so this lockout never reaches the alert channel
-// that AC-6 asks for ("lockouts reported to security"). Enable once fixed.
-TEST_F(BruteForceTest, DISABLED_LockoutThroughPasswordChangeIsAlertedToo) {
+// AC-6: five wrong current passwords in a password change lock the account like
+// failed sign-ins, and the lockout reaches the alert channel too.
+TEST_F(BruteForceTest, LockoutThroughPasswordChangeIsAlertedToo) {
   ASSERT_OK_AND_ASSIGN(app::Session s, w_->Login("u-target", kPassword));
   AlertCapture alerts;
   for (int i = 1; i <= 5; ++i) {

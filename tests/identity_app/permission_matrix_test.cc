@@ -196,9 +196,8 @@ StatusOr<std::vector<Attempt>> AttemptsFor(Shared& s, Role role, Action action) 
       out.push_back({"UnlockUser", [&v, p, locked] {
                        return StatusOf(v.UnlockUser(p, locked, "identity confirmed by phone"));
                      }});
-      // One who already chose a password: a reset of a one-time password that was
-      // never used is refused as "nothing to change" (see
-      // DISABLED_AdministratorCanResetAnUnusedOneTimePassword).
+      // One who already chose a password (an unused one-time password can be reset
+      // too: AdministratorCanResetAnUnusedOneTimePassword).
       ASSIGN_OR_RETURN(std::string forgetful, s.MakeActivePerson());
       out.push_back({"ResetPassword", [&v, p, forgetful] {
                        return StatusOf(v.ResetPassword(p, forgetful,
@@ -455,14 +454,19 @@ TEST_F(AccountStateTest, AdministratorCannotCreateModifyOrDeleteRecords) {
 }
 
 // AC-3: nor can an administrator get there by holding a data role as well:
-// not by changing their own roles, and not on an account created so.
+// not by a change of roles (their own are refused anyway, so another
+// administrator's), and not on an account created so.
 TEST_F(AccountStateTest, AdministratorCannotAlsoHoldADataRole) {
   const app::Principal& admin = w_->admin();
+  ASSERT_OK(w_->AddPerson("admin-2", {Role::kSystemAdministrator}, "second administrator passphrase").status());
   for (Role data_role : {Role::kAnnotator, Role::kAdjudicator, Role::kProjectManager}) {
     SCOPED_TRACE(RoleName(data_role));
     EXPECT_THAT(
-        v().SetRoles(admin, kAdminId, {Role::kSystemAdministrator, data_role}, "also annotates"),
+        v().SetRoles(admin, "admin-2", {Role::kSystemAdministrator, data_role}, "also annotates"),
         StatusIs(StatusCode::kInvalidArgument, HasSubstr("system_administrator")));
+    EXPECT_THAT(
+        v().SetRoles(admin, kAdminId, {Role::kSystemAdministrator, data_role}, "also annotates"),
+        StatusIs(StatusCode::kFailedPrecondition, HasSubstr("own roles")));
     EXPECT_THAT(
         v().CreateUser(admin, PersonNamed("u-both", {Role::kSystemAdministrator, data_role}),
                        "one-time passphrase chosen by the admin", std::string("both")),
@@ -472,13 +476,10 @@ TEST_F(AccountStateTest, AdministratorCannotAlsoHoldADataRole) {
               StatusIs(StatusCode::kPermissionDenied, _));
 }
 
-// BUG (src/app/accounts.cc, SetRoles): an administrator may change their own
-// roles. SetRoles(admin, "admin-1", {annotator}, ...) succeeds, and the former
-// administrator then creates records: separation of duties (AC-3) holds only
-// as long as nobody grants themselves access, so a change of one's own roles
-// should be refused as DeactivateUser refuses one's own account (another
-// administrator makes it, and the trail shows who). Enable once fixed.
-TEST_F(AccountStateTest, DISABLED_AdministratorCannotChangeTheirOwnRoles) {
+// AC-3: separation of duties holds only if nobody grants themselves access: a
+// change of one's own roles is refused, as deactivating one's own account is
+// (another administrator makes it, and the trail shows who).
+TEST_F(AccountStateTest, AdministratorCannotChangeTheirOwnRoles) {
   EXPECT_THAT(v().SetRoles(w_->admin(), kAdminId, {Role::kAnnotator}, "I want data access"),
               StatusIs(StatusCode::kFailedPrecondition, _));
   EXPECT_THAT(v().CreateRecord(w_->admin(), NewRecord("by-the-admin")),
@@ -646,13 +647,9 @@ TEST_F(AccountStateTest, AccountRecordsNeedUserRead) {
   EXPECT_OK(v().GetRecord(ann, "annotation", "rec-1"));
 }
 
-// BUG (src/app/accounts.cc, ResetPassword): the reset is decided as a change of
-// the account record that only sets must_change_password. For an account whose
-// one-time password was never used (must_change_password already true), or one
-// reset a moment ago, that is "no change", so the reset is refused with
-// kInvalidArgument "user u-lost is already so: nothing to change": a new user
-// who lost their one-time password can never be given another. Enable once fixed.
-TEST_F(AccountStateTest, DISABLED_AdministratorCanResetAnUnusedOneTimePassword) {
+// A new user who lost their one-time password is given another, and again: a
+// reset is recorded even when the account record does not change.
+TEST_F(AccountStateTest, AdministratorCanResetAnUnusedOneTimePassword) {
   ASSERT_OK(w_->AddNewPerson("u-lost", {Role::kAnnotator}, "one-time passphrase that got lost"));
   EXPECT_OK(
       v().ResetPassword(w_->admin(), "u-lost", "second one-time passphrase", "lost the first"));
