@@ -37,7 +37,8 @@ StatusOr<Principal> Provision(Vellum& v, const Principal& admin, const Person& p
   u.name = p.name;
   u.email = std::string(p.id) + "@demo.vellum.invalid";
   u.roles = p.roles;
-  std::string password = core::RandomToken(18);
+  auto known = passwords->find(p.id);
+  const std::string password = known != passwords->end() ? known->second : core::RandomToken(18);
   (*passwords)[p.id] = password;
   return ProvisionPerson(v, admin, std::move(u), password, "demo team member");
 }
@@ -47,6 +48,12 @@ std::string DicomUid(std::mt19937_64& rng, const char* root) {
 }
 
 }  // namespace
+
+std::vector<std::string> DemoTeam() {
+  std::vector<std::string> ids{kLead.id, kReviewer.id, kAdjudicator.id, kQuality.id};
+  for (const auto& a : kAnnotators) ids.push_back(a.id);
+  return ids;
+}
 
 StatusOr<DemoSummary> FillDemo(Vellum& v, const Principal& admin, int cases,
                                std::map<std::string, std::string>* passwords) {

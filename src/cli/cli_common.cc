@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli/credentials_input.h"
+#include "core/env.h"
 #include "core/json.h"
 
 namespace vellum::cli {
@@ -148,6 +149,12 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
 }
 
 StatusOr<SignedIn> OpenSignedIn(const Globals& g) {
+  // A directory that holds no ledger is named as such: "not signed in (run
+  // `vellum login`)" would send the user to a login that cannot work either.
+  if (!core::Env::Default()->Exists(app::ConfigPath(g.data_dir))) {
+    return NotFoundError(
+        fmt::format("no Vellum data directory at {} (create one with `vellum init`)", g.data_dir));
+  }
   // Read the credential before opening, so a missing one fails fast and locks nothing.
   std::string api_key, token;
   if (!g.api_key_file.empty()) {
@@ -161,7 +168,11 @@ StatusOr<SignedIn> OpenSignedIn(const Globals& g) {
   StatusOr<app::Principal> p = api_key.empty() ? v->Authenticate(token, ClientName())
                                                : v->AuthenticateApiKey(api_key, ClientName());
   if (!p.ok()) {
-    if (api_key.empty()) ForgetSessionToken(g.data_dir);
+    // Only a token the service no longer accepts is dropped; a failure to read auth.db
+    // (locked, damaged) says nothing about the session.
+    if (api_key.empty() && p.status().code() == StatusCode::kUnauthenticated) {
+      ForgetSessionToken(g.data_dir);
+    }
     return p.status();
   }
   return SignedIn{std::move(v), std::move(*p)};

@@ -6,6 +6,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/credentials_input.h"
+#include "core/env.h"
 #include "core/signed_note.h"
 
 namespace vellum::cli {
@@ -37,6 +38,12 @@ void RegisterInit(CLI::App& app, Globals& g, Runner& run) {
       app::InitOptions init;
       init.origin = o->origin;
       init.config = o->config;
+      // An existing ledger is refused before anyone is asked for an administrator
+      // and a password that could not be used (Vellum::Init checks again).
+      core::Env* env = core::Env::Default();
+      if (env->Exists(app::ConfigPath(g.data_dir)) || env->Exists(app::LedgerDir(g.data_dir))) {
+        return Fail(AlreadyExistsError(fmt::format("{} already holds a Vellum ledger", g.data_dir)));
+      }
       // The first administrator: from options, or asked for on the terminal.
       auto ask = [](const char* prompt, std::string* value) -> Status {
         if (!value->empty()) return OkStatus();
