@@ -500,18 +500,21 @@ StatusOr<ledger::Event> Vellum::RevokeApiKey(const Principal& p, const std::stri
   RETURN_IF_ERROR(RequireReason(reason, "revoke an API key"));
   RETURN_IF_ERROR(ledger::ValidateId("key id", key_id));
   RETURN_IF_ERROR(Authorize(p, Action::kUserManage, "API key " + key_id));
-  const int64_t now = impl_->clock->NowMicros();
-  RETURN_IF_ERROR(impl_->secrets->RevokeApiKey(key_id, now));
   json::object data{{"key_id", key_id}};
-  return impl_->SubmitOneAs(p, Action::kUserManage,
-                            [data, reason](storage::ProjectionReader&) -> StatusOr<std::vector<ledger::EventDraft>> {
-                              ledger::EventDraft d;
-                              d.type = "user.api_key_revoked";
-                              d.data = data;
-                              d.reason = reason;
-                              return std::vector<ledger::EventDraft>{std::move(d)};
-                            },
-                            "API key " + key_id);
+  // Recorded first: a revocation the trail does not show must not happen.
+  ASSIGN_OR_RETURN(ledger::Event e,
+                   impl_->SubmitOneAs(p, Action::kUserManage,
+                                      [data, reason](storage::ProjectionReader&)
+                                          -> StatusOr<std::vector<ledger::EventDraft>> {
+                                        ledger::EventDraft d;
+                                        d.type = "user.api_key_revoked";
+                                        d.data = data;
+                                        d.reason = reason;
+                                        return std::vector<ledger::EventDraft>{std::move(d)};
+                                      },
+                                      "API key " + key_id));
+  RETURN_IF_ERROR(impl_->secrets->RevokeApiKey(key_id, e.ts));
+  return e;
 }
 
 StatusOr<std::vector<User>> Vellum::ListUsers(const Principal& p) {
@@ -529,7 +532,7 @@ StatusOr<std::vector<User>> Vellum::ListUsers(const Principal& p) {
 
 StatusOr<User> Vellum::GetUser(const Principal& p, const std::string& user_id) {
   RETURN_IF_ERROR(ledger::ValidateId("user id", user_id));
-  if (user_id != p.user_id) RETURN_IF_ERROR(Authorize(p, Action::kUserRead, "user " + user_id));
+  RETURN_IF_ERROR(Authorize(p, user_id == p.user_id ? Action::kOwnAccount : Action::kUserRead, "user " + user_id));
   ASSIGN_OR_RETURN(auto reader, impl_->projection->BeginRead(true));
   ASSIGN_OR_RETURN(auto user, identity::LoadUser(*reader, user_id));
   if (!user) return NotFoundError(fmt::format("no user {}", user_id));

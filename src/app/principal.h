@@ -16,6 +16,9 @@
 
 namespace vellum::app {
 
+// A Principal stands for one request: interfaces authenticate every request
+// (the CLI every command, the HTTP server every call) and pass the result on;
+// the authority check re-reads the account at each action.
 struct Principal {
   std::string user_id;
   std::string name;

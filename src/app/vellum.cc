@@ -231,6 +231,17 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
         "recorded in it; remove the directory and run `vellum init` again",
         dir));
   }
+  // Init records the first administrator right after the genesis event; a
+  // ledger without any account is an init interrupted in between, which no one
+  // could ever sign in to.
+  if (m->ledger->open_report().damage.empty()) {
+    ASSIGN_OR_RETURN(auto accounts, m->projection->ListRecords(identity::kUserType));
+    if (accounts.empty()) {
+      return FailedPreconditionError(fmt::format(
+          "{} has no accounts: `vellum init` was interrupted before it created the first administrator. "
+          "Remove the directory and run `vellum init` again", dir));
+    }
+  }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();
   m->report.torn_tail_bytes = rec.torn_tail_bytes;

@@ -47,6 +47,10 @@ void RegisterLogin(CLI::App& app, Globals& g, Runner& run) {
       r.client = ClientName();
       auto session = (*v)->Login(r);
       if (!session.ok()) return Fail(session.status());
+      // A session already kept for this directory ends now: one signed-in session per place.
+      if (auto old = LoadSessionToken(g.data_dir); old.ok()) {
+        if (auto prior = (*v)->Authenticate(*old, ClientName()); prior.ok()) (*v)->Logout(*prior).IgnoreError();
+      }
       Status saved = SaveSessionToken(g.data_dir, session->token);
       if (!saved.ok()) return Fail(saved.WithContext("storing the session"));
       fmt::print(stderr, "Signed in as {} ({}), session {}.\n", session->principal.user_id,

@@ -311,7 +311,9 @@ void RegisterUser(CLI::App& app, Globals& g, Runner& run) {
         auto key = s->vellum->CreateApiKey(s->principal, o->id, o->reason);
         if (!key.ok()) return Fail(key.status());
         fmt::print("{}\n", *key);
-        fmt::print(stderr, "Store this key in a file only the service can read; pass it with --api-key-file.\n");
+        fmt::print(stderr, "Store this key in a file only the service can read; pass it with --api-key-file.\n"
+                           "Its key id (for revoking it) is in the user.api_key_created event: "
+                           "vellum log --action user.api_key_created\n");
         return kExitOk;
       };
     });
