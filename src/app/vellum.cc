@@ -196,10 +196,13 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
   first.roles = {identity::Role::kSystemAdministrator};
   first.must_change_password = false;  // chosen by its owner at init
   first.password_changed_at = m->clock->NowMicros();
-  ASSIGN_OR_RETURN(ledger::Event created,
-                   m->SubmitOne(SystemActor(), identity::DecideCreateUser(
-                                                   first, std::string("first system administrator, created by vellum init"))));
-  RETURN_IF_ERROR(m->secrets->SetPasswordHash(admin.id, hash, created.ts, false));
+  // The password goes to auth.db first: if init stops between the two writes, the
+  // ledger has no account and Open names the interrupted init, instead of an
+  // administrator existing whom no one can sign in as.
+  RETURN_IF_ERROR(m->secrets->SetPasswordHash(admin.id, hash, *first.password_changed_at, false));
+  RETURN_IF_ERROR(m->SubmitOne(SystemActor(), identity::DecideCreateUser(
+                                                  first, std::string("first system administrator, created by vellum init")))
+                      .status());
   return std::unique_ptr<Vellum>(new Vellum(std::move(m)));
 }
 

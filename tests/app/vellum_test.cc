@@ -16,6 +16,7 @@
 #include "identity/accounts.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
+#include "testing/fault_env.h"
 #include "testing/identity_fixture.h"
 #include "testing/json_testing.h"
 #include "testing/status_matchers.h"
@@ -148,6 +149,41 @@ TEST_F(VellumTest, InitTwiceIsAlreadyExists) {
   // The existing ledger is untouched.
   ASSERT_OK_AND_ASSIGN(auto v, Open());
   EXPECT_EQ(v->Size(), kInitEvents);
+}
+
+// AC-1: an init cut short at any write (a full disk, a power cut) never leaves a
+// ledger that opens without an administrator who can sign in. For every append
+// init makes, fail that one and all after it: opening afterwards either refuses,
+// naming the interrupted init, or finds the administrator able to sign in.
+TEST_F(VellumTest, InitCutShortAtAnyWriteNeverOpensWithoutAnAdministrator) {
+  uint64_t appends = 0;
+  {
+    vellum::testing::FaultInjectionEnv counting;
+    OpenOptions o = Fast();
+    o.env = &counting;
+    InitOptions init;
+    ASSERT_OK(vellum::testing::InitWithAdmin(tmp_.Sub("counted"), init, o).status());
+    appends = counting.OpCount(vellum::testing::FaultOp::kAppend);
+  }
+  ASSERT_GT(appends, 2u);
+  for (uint64_t n = 1; n <= appends; ++n) {
+    SCOPED_TRACE(::testing::Message() << "appends fail from the " << n << "th on");
+    const std::string dir = tmp_.Sub("cut-" + std::to_string(n));
+    {
+      vellum::testing::FaultInjectionEnv faulty;
+      faulty.FailFromNth(vellum::testing::FaultOp::kAppend, n, UnavailableError("no space left on device"));
+      OpenOptions o = Fast();
+      o.env = &faulty;
+      auto v = vellum::testing::InitWithAdmin(dir, InitOptions{}, o);
+      EXPECT_FALSE(v.ok() && n < appends) << "init reported success although a write failed";
+    }
+    auto reopened = Vellum::Open(dir, Fast());
+    if (reopened.ok()) {
+      ASSERT_OK(vellum::testing::SignInAdmin(**reopened).status());
+    } else {
+      EXPECT_THAT(reopened.status().message(), HasSubstr("vellum init"));
+    }
+  }
 }
 
 TEST_F(VellumTest, OpenMissingIsNotFound) {
