@@ -13,7 +13,9 @@
 #include <random>
 #include <thread>
 
+#include "app/provision.h"
 #include "app/vellum.h"
+#include "core/random.h"
 #include "core/sha256.h"
 #include "ledger/merkle.h"
 #include "ledger/store_tree.h"
@@ -76,34 +78,24 @@ struct AppendResult {
   std::vector<double> latencies_us;
 };
 
-StatusOr<AppendResult> RunAppends(Vellum& v, int producers, int batch, double seconds,
+StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers, int batch, double seconds,
                                   std::atomic<uint64_t>& next_id) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   std::vector<std::vector<double>> lat(static_cast<size_t>(producers));
   std::vector<Status> errors(static_cast<size_t>(producers));
-  ledger::Actor actor;
-  actor.id = "u-bench";
-  actor.name = "Benchmark producer";
-  actor.client = "127.0.0.1";
   auto t0 = Clock::now();
   double cpu0 = CpuSeconds();
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       while (!stop.load(std::memory_order_relaxed)) {
-        std::vector<ledger::Decider> cmds;
+        std::vector<records::CreateRecord> cmds;
         for (int k = 0; k < batch; ++k) {
           uint64_t n = next_id.fetch_add(1);
-          auto d = records::DecideCreate(
-              {"annotation", fmt::format("a-{}", n), SampleContent(n), std::nullopt, "g-chest-ct@4"});
-          if (!d.ok()) {
-            errors[static_cast<size_t>(p)] = d.status();
-            return;
-          }
-          cmds.push_back(std::move(*d));
+          cmds.push_back({"annotation", fmt::format("a-{}", n), SampleContent(n), std::nullopt, "g-chest-ct@4"});
         }
         auto s = Clock::now();
-        for (auto& r : v.SubmitAll(actor, std::move(cmds))) {
+        for (auto& r : v.CreateRecords(who, std::move(cmds))) {
           if (!r.ok()) {
             errors[static_cast<size_t>(p)] = r.status();
             return;
@@ -218,12 +210,20 @@ Status RunBench(const BenchOptions& o) {
   InitOptions init;
   init.origin = "vellum.bench/ledger";
   init.config.checkpoint_every_events = 1'000'000;
+  init.admin = {"bench-admin", "Benchmark administrator", "bench-admin@vellum.invalid", core::RandomToken(24)};
   {
     ASSIGN_OR_RETURN(auto v, Vellum::Init(data, init));
+    ASSIGN_OR_RETURN(Principal admin, SignIn(*v, init.admin.id, init.admin.password, "127.0.0.1"));
+    identity::User producer;
+    producer.id = "u-bench";
+    producer.name = "Benchmark producer";
+    producer.email = "bench@vellum.invalid";
+    producer.roles = {identity::Role::kAnnotator};
+    ASSIGN_OR_RETURN(Principal who, ProvisionPerson(*v, admin, producer, core::RandomToken(24), "benchmark producer"));
     std::atomic<uint64_t> next_id{0};
     for (int batch : o.batch_sizes) {
       for (int p : o.producers) {
-        ASSIGN_OR_RETURN(auto r, RunAppends(*v, p, batch, o.seconds_per_run, next_id));
+        ASSIGN_OR_RETURN(auto r, RunAppends(*v, who, p, batch, o.seconds_per_run, next_id));
         double rate = static_cast<double>(r.events) / r.seconds;
         fmt::print("durable appends, {:>2} producer(s) x {:>3} event(s)/call: {:>9.0f} events/s  "
                    "call latency p50 {:8.1f} us  p99 {:8.1f} us  CPU {:5.1f} us/event\n",

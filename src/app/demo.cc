@@ -4,27 +4,43 @@
 
 #include <random>
 
+#include "app/provision.h"
+#include "core/random.h"
+
 namespace vellum::app {
 namespace {
 
 namespace json = boost::json;
 
+using identity::Role;
+
 struct Person {
   const char* id;
   const char* name;
+  std::vector<Role> roles;
 };
 
-constexpr Person kLead{"u-lead", "Dana Whitfield (annotation lead)"};
-constexpr Person kAnnotators[] = {{"u-ann-1", "Priya Raman"}, {"u-ann-2", "Tomás Ortega"}, {"u-ann-3", "Mei Chen"}};
-constexpr Person kReviewer{"u-rev-1", "Dr. Amara Okafor, MD"};
-constexpr Person kAdjudicator{"u-adj-1", "Dr. Lukas Berger, MD (radiologist)"};
+// Reviews are recorded as status changes until the annotation workflow brings
+// its own review actions; the reviewer also adjudicates, which allows them.
+const Person kLead{"u-lead", "Dana Whitfield (annotation lead)", {Role::kProjectManager}};
+const Person kAnnotators[] = {{"u-ann-1", "Priya Raman", {Role::kAnnotator}},
+                              {"u-ann-2", "Tomás Ortega", {Role::kAnnotator}},
+                              {"u-ann-3", "Mei Chen", {Role::kAnnotator}}};
+const Person kReviewer{"u-rev-1", "Dr. Amara Okafor, MD", {Role::kReviewer, Role::kAdjudicator}};
+const Person kAdjudicator{"u-adj-1", "Dr. Lukas Berger, MD (radiologist)", {Role::kAdjudicator}};
+const Person kQuality{"u-qa-1", "Ines Duarte (quality)", {Role::kQuality}};
 
-ledger::Actor ActorOf(const Person& p, const char* client) {
-  ledger::Actor a;
-  a.id = p.id;
-  a.name = p.name;
-  a.client = client;
-  return a;
+StatusOr<Principal> Provision(Vellum& v, const Principal& admin, const Person& p,
+                              std::map<std::string, std::string>* passwords) {
+  identity::User u;
+  u.id = p.id;
+  u.name = p.name;
+  u.email = std::string(p.id) + "@demo.vellum.invalid";
+  u.roles = p.roles;
+  auto known = passwords->find(p.id);
+  const std::string password = known != passwords->end() ? known->second : core::RandomToken(18);
+  (*passwords)[p.id] = password;
+  return ProvisionPerson(v, admin, std::move(u), password, "demo team member");
 }
 
 std::string DicomUid(std::mt19937_64& rng, const char* root) {
@@ -33,13 +49,26 @@ std::string DicomUid(std::mt19937_64& rng, const char* root) {
 
 }  // namespace
 
-StatusOr<DemoSummary> FillDemo(Vellum& v, int cases) {
+std::vector<std::string> DemoTeam() {
+  std::vector<std::string> ids{kLead.id, kReviewer.id, kAdjudicator.id, kQuality.id};
+  for (const auto& a : kAnnotators) ids.push_back(a.id);
+  return ids;
+}
+
+StatusOr<DemoSummary> FillDemo(Vellum& v, const Principal& admin, int cases,
+                               std::map<std::string, std::string>* passwords) {
   DemoSummary s;
   std::mt19937_64 rng(20261125);
   const uint64_t start = v.Size();
-  auto lead = ActorOf(kLead, "10.20.0.5");
-  auto reviewer = ActorOf(kReviewer, "10.20.0.31");
-  auto adjudicator = ActorOf(kAdjudicator, "10.20.0.40");
+  ASSIGN_OR_RETURN(Principal lead, Provision(v, admin, kLead, passwords));
+  ASSIGN_OR_RETURN(Principal reviewer, Provision(v, admin, kReviewer, passwords));
+  ASSIGN_OR_RETURN(Principal adjudicator, Provision(v, admin, kAdjudicator, passwords));
+  RETURN_IF_ERROR(Provision(v, admin, kQuality, passwords).status());
+  std::vector<Principal> annotators;
+  for (const auto& a : kAnnotators) {
+    ASSIGN_OR_RETURN(Principal p, Provision(v, admin, a, passwords));
+    annotators.push_back(std::move(p));
+  }
 
   RETURN_IF_ERROR(v.CreateRecord(lead, {"project", "chest-ct-nodules",
                                         json::object{{"title", "Pulmonary nodule detection, chest CT"},
@@ -79,7 +108,7 @@ StatusOr<DemoSummary> FillDemo(Vellum& v, int cases) {
     ++s.records;
     for (int r = 0; r < 2; ++r) {
       const Person& who = kAnnotators[(c + r) % 3];
-      auto annotator = ActorOf(who, "10.20.1.12");
+      const Principal& annotator = annotators[static_cast<size_t>((c + r) % 3)];
       std::string ann_id = fmt::format("ann-{}-{}", case_id, who.id);
       double x = 40 + static_cast<double>(rng() % 400), y = 40 + static_cast<double>(rng() % 400);
       double d = 3 + static_cast<double>(rng() % 120) / 10.0;

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "app/vellum.h"
 
@@ -14,7 +17,15 @@ struct DemoSummary {
   uint64_t events = 0;
 };
 
-// Appends the sample records to an open ledger. Deterministic content for a given `cases`.
-StatusOr<DemoSummary> FillDemo(Vellum& v, int cases);
+// The user ids of the demo team (the administrator not included).
+std::vector<std::string> DemoTeam();
+
+// Creates the demo team (by `admin`) and appends the sample records, each by
+// the team member who would make it. Record content is deterministic for a
+// given `cases`. A member's password is taken from `passwords` when it holds
+// one (so a caller can keep them before anything is written), else made up at
+// random and stored there.
+StatusOr<DemoSummary> FillDemo(Vellum& v, const Principal& admin, int cases,
+                               std::map<std::string, std::string>* passwords);
 
 }  // namespace vellum::app

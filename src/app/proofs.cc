@@ -96,13 +96,15 @@ Status CheckVersion(const json::object& o) {
 
 }  // namespace
 
-StatusOr<json::object> MakeInclusionBundle(Vellum& v, uint64_t seq, std::optional<uint64_t> size) {
+StatusOr<json::object> MakeInclusionBundle(Vellum& v, const Principal& p, uint64_t seq,
+                                           std::optional<uint64_t> size) {
+  RETURN_IF_ERROR(v.Authorize(p, identity::Action::kAuditRead, fmt::format("proof of event {}", seq)));
   if (seq >= v.Size()) return NotFoundError(fmt::format("no event with seq {} (the ledger holds {})", seq, v.Size()));
   ASSIGN_OR_RETURN(auto cp, FindCheckpoint(v, size, seq + 1));
   if (seq >= cp.size) {
     return InvalidArgumentError(fmt::format("event {} is not covered by the checkpoint of size {}", seq, cp.size));
   }
-  ASSIGN_OR_RETURN(std::string line, v.ReadEvent(seq));
+  ASSIGN_OR_RETURN(std::string line, v.ledger().ReadEvent(seq));
   ASSIGN_OR_RETURN(auto proof, v.ledger().InclusionProof(seq, cp.size));
   json::object b;
   b["type"] = kInclusionBundleType;
@@ -116,7 +118,9 @@ StatusOr<json::object> MakeInclusionBundle(Vellum& v, uint64_t seq, std::optiona
   return b;
 }
 
-StatusOr<json::object> MakeConsistencyBundle(Vellum& v, uint64_t from, std::optional<uint64_t> to) {
+StatusOr<json::object> MakeConsistencyBundle(Vellum& v, const Principal& p, uint64_t from,
+                                             std::optional<uint64_t> to) {
+  RETURN_IF_ERROR(v.Authorize(p, identity::Action::kAuditRead, "a consistency proof"));
   ASSIGN_OR_RETURN(auto old_cp, FindCheckpoint(v, from, 0));
   ASSIGN_OR_RETURN(auto new_cp, FindCheckpoint(v, to, from));
   if (new_cp.size < old_cp.size) {

@@ -21,9 +21,12 @@ inline constexpr char kConsistencyBundleType[] = "vellum.consistency_proof";
 
 // Inclusion of event `seq` in the checkpoint of tree size `size` (default: the
 // latest checkpoint, made now if it does not cover `seq` yet).
-StatusOr<boost::json::object> MakeInclusionBundle(Vellum& v, uint64_t seq, std::optional<uint64_t> size);
+// Both need audit.read (AT-8); a checkpoint made for the proof is the system's.
+StatusOr<boost::json::object> MakeInclusionBundle(Vellum& v, const Principal& p, uint64_t seq,
+                                                  std::optional<uint64_t> size);
 // Consistency between the stored checkpoints of sizes `from` and `to` (default: latest).
-StatusOr<boost::json::object> MakeConsistencyBundle(Vellum& v, uint64_t from, std::optional<uint64_t> to);
+StatusOr<boost::json::object> MakeConsistencyBundle(Vellum& v, const Principal& p, uint64_t from,
+                                                    std::optional<uint64_t> to);
 
 struct ProofCheck {
   std::string kind;  // "inclusion" or "consistency"

@@ -3,13 +3,15 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
-
 #include <boost/json/parse.hpp>
 
+#include "app/vellum_impl.h"
 #include "core/encoding.h"
 #include "core/json.h"
-#include "storage/embedded/file_log_store.h"
-#include "storage/embedded/sqlite_projection.h"
+#include "core/password_hash.h"
+#include "identity/accounts.h"
+#include "identity/password_policy.h"
+#include "identity/security_policy.h"
 
 namespace vellum::app {
 
@@ -20,6 +22,14 @@ std::string PrivateKeyPath(const std::string& dir) { return core::JoinPath(dir, 
 std::string PublicKeyPath(const std::string& dir) { return core::JoinPath(dir, "keys/ledger.pub"); }
 std::string LedgerDir(const std::string& dir) { return core::JoinPath(dir, "ledger"); }
 std::string RecordsDbPath(const std::string& dir) { return core::JoinPath(dir, "records.db"); }
+std::string AuthDbPath(const std::string& dir) { return core::JoinPath(dir, "auth.db"); }
+
+ledger::Actor SystemActor() {
+  ledger::Actor a;
+  a.id = "system";
+  a.name = "Vellum";
+  return a;
+}
 
 namespace {
 
@@ -29,13 +39,6 @@ std::string RandomHex(size_t bytes) {
   std::string b(bytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(bytes)) != 1) std::abort();
   return core::HexEncode(b);
-}
-
-ledger::Actor SystemActor() {
-  ledger::Actor a;
-  a.id = "system";
-  a.name = "Vellum";
-  return a;
 }
 
 ledger::LedgerOptions LedgerOptionsFrom(const Config& c) {
@@ -51,69 +54,58 @@ ledger::LedgerOptions LedgerOptionsFrom(const Config& c) {
 
 }  // namespace
 
-struct Vellum::Impl {
-  std::string dir;
-  core::Env* env = nullptr;
-  core::Clock* clock = nullptr;
-  core::SystemClock system_clock;
-  std::unique_ptr<core::FileLock> lock;
-  Config config;
-  std::optional<core::NoteSigner> signer;
-  core::NoteVerifier verifier;
-  std::unique_ptr<storage::FileLogStore> log;
-  std::unique_ptr<storage::SqliteProjectionStore> projection;
-  records::RecordsProjector projector;
-  std::unique_ptr<ledger::Ledger> ledger;
-  ledger::OpenReport report;
+Status Vellum::Impl::Prepare(const std::string& d, const OpenOptions& o) {
+  dir = d;
+  env = o.env ? o.env : core::Env::Default();
+  clock = o.clock ? o.clock : &system_clock;
+  return OkStatus();
+}
 
-  Status Prepare(const std::string& d, const OpenOptions& o) {
-    dir = d;
-    env = o.env ? o.env : core::Env::Default();
-    clock = o.clock ? o.clock : &system_clock;
-    return OkStatus();
+Status Vellum::Impl::LoadKeys() {
+  std::string key_path = PrivateKeyPath(dir);
+  ASSIGN_OR_RETURN(int mode, env->GetMode(key_path));
+  if ((mode & 077) != 0) {
+    return PermissionDeniedError(fmt::format(
+        "keys/ledger.key is accessible to other users (mode {:04o}); it must be 0600", mode & 07777));
   }
+  ASSIGN_OR_RETURN(std::string skey, env->ReadFile(key_path));
+  while (!skey.empty() && (skey.back() == '\n' || skey.back() == '\r')) skey.pop_back();
+  auto s = core::ParseSignerKey(skey);
+  if (!s.ok()) return DataLossError("keys/ledger.key is not a valid signing key");  // never echo key material
+  signer = std::move(*s);
+  ASSIGN_OR_RETURN(std::string vkey, env->ReadFile(PublicKeyPath(dir)));
+  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
+  auto v = core::ParseVerifierKey(vkey);
+  if (!v.ok()) return DataLossError("keys/ledger.pub is not a valid verifier key: " + v.status().message());
+  verifier = *v;
+  if (verifier.public_key != signer->key.public_key() || verifier.name != signer->name) {
+    return DataLossError("keys/ledger.pub does not belong to keys/ledger.key");
+  }
+  return OkStatus();
+}
 
-  Status LoadKeys() {
-    std::string key_path = PrivateKeyPath(dir);
-    ASSIGN_OR_RETURN(int mode, env->GetMode(key_path));
-    if ((mode & 077) != 0) {
-      return PermissionDeniedError(fmt::format(
-          "keys/ledger.key is accessible to other users (mode {:04o}); it must be 0600", mode & 07777));
-    }
-    ASSIGN_OR_RETURN(std::string skey, env->ReadFile(key_path));
-    while (!skey.empty() && (skey.back() == '\n' || skey.back() == '\r')) skey.pop_back();
-    auto s = core::ParseSignerKey(skey);
-    if (!s.ok()) return DataLossError("keys/ledger.key is not a valid signing key");  // never echo key material
-    signer = std::move(*s);
-    ASSIGN_OR_RETURN(std::string vkey, env->ReadFile(PublicKeyPath(dir)));
-    while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
-    auto v = core::ParseVerifierKey(vkey);
-    if (!v.ok()) return DataLossError("keys/ledger.pub is not a valid verifier key: " + v.status().message());
-    verifier = *v;
-    if (verifier.public_key != signer->key.public_key() || verifier.name != signer->name) {
-      return DataLossError("keys/ledger.pub does not belong to keys/ledger.key");
-    }
-    return OkStatus();
-  }
+ledger::LedgerDeps Vellum::Impl::Deps() {
+  ledger::LedgerDeps d;
+  d.env = env;
+  d.clock = clock;
+  d.log = log.get();
+  d.projection = projection.get();
+  d.projector = &projector;
+  d.signer = &*signer;
+  return d;
+}
 
-  ledger::LedgerDeps Deps() {
-    ledger::LedgerDeps d;
-    d.env = env;
-    d.clock = clock;
-    d.log = log.get();
-    d.projection = projection.get();
-    d.projector = &projector;
-    d.signer = &*signer;
-    return d;
-  }
+StatusOr<std::vector<ledger::Event>> Vellum::Impl::Submit(const ledger::Actor& actor,
+                                                          StatusOr<ledger::Decider> decider) {
+  RETURN_IF_ERROR(decider.status());
+  return ledger->Submit(actor, std::move(*decider));
+}
 
-  StatusOr<ledger::Event> SubmitOne(const ledger::Actor& actor, StatusOr<ledger::Decider> decider) {
-    RETURN_IF_ERROR(decider.status());
-    ASSIGN_OR_RETURN(auto events, ledger->Submit(actor, std::move(*decider)));
-    if (events.size() != 1) return InternalError("a record command must append exactly one event");
-    return std::move(events.front());
-  }
-};
+StatusOr<ledger::Event> Vellum::Impl::SubmitOne(const ledger::Actor& actor, StatusOr<ledger::Decider> decider) {
+  ASSIGN_OR_RETURN(auto events, Submit(actor, std::move(decider)));
+  if (events.size() != 1) return InternalError("the command was expected to append exactly one event");
+  return std::move(events.front());
+}
 
 Vellum::Vellum(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -124,6 +116,20 @@ Vellum::~Vellum() {
 
 StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const InitOptions& init,
                                                const OpenOptions& options) {
+  const FirstAdministrator& admin = init.admin;
+  {
+    // Everything about the first administrator is checked before anything is written.
+    identity::User first;
+    first.id = admin.id;
+    first.name = admin.name;
+    first.email = admin.email;
+    first.roles = {identity::Role::kSystemAdministrator};
+    RETURN_IF_ERROR(identity::ValidateNewUser(first).WithContext("the first administrator"));
+    identity::PasswordPolicy rules;
+    rules.min_length = identity::SecurityPolicy{}.password_min_length;
+    RETURN_IF_ERROR(identity::CheckNewPassword(admin.password, rules, admin.id, admin.name)
+                        .WithContext("the first administrator's password"));
+  }
   auto m = std::make_unique<Impl>();
   RETURN_IF_ERROR(m->Prepare(dir, options));
   core::Env* env = m->env;
@@ -167,8 +173,36 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
       {"clock_tolerance_ms", config.clock_tolerance_ms},
       {"max_event_bytes", config.max_event_bytes},
   };
+  ASSIGN_OR_RETURN(m->secrets, storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/true));
   ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Create(m->Deps(), LedgerOptionsFrom(config), SystemActor(),
                                                      std::move(genesis)));
+  // The security policy in force from the start, then the first administrator.
+  RETURN_IF_ERROR(m->Submit(SystemActor(), identity::DecideChangePolicy(
+                                               identity::SecurityPolicy{},
+                                               "initial security policy (defaults), set by vellum init"))
+                      .status());
+  const identity::SecurityPolicy policy;
+  identity::PasswordPolicy rules;
+  rules.min_length = policy.password_min_length;
+  RETURN_IF_ERROR(identity::CheckNewPassword(admin.password, rules, admin.id, admin.name));
+  core::PasswordHashParams params;
+  params.ops_limit = policy.argon2_ops;
+  params.mem_limit = static_cast<size_t>(policy.argon2_memory_kib) * 1024;
+  ASSIGN_OR_RETURN(std::string hash, core::HashPassword(admin.password, params));
+  identity::User first;
+  first.id = admin.id;
+  first.name = admin.name;
+  first.email = admin.email;
+  first.roles = {identity::Role::kSystemAdministrator};
+  first.must_change_password = false;  // chosen by its owner at init
+  first.password_changed_at = m->clock->NowMicros();
+  // The password goes to auth.db first: if init stops between the two writes, the
+  // ledger has no account and Open names the interrupted init, instead of an
+  // administrator existing whom no one can sign in as.
+  RETURN_IF_ERROR(m->secrets->SetPasswordHash(admin.id, hash, *first.password_changed_at, false));
+  RETURN_IF_ERROR(m->SubmitOne(SystemActor(), identity::DecideCreateUser(
+                                                  first, std::string("first system administrator, created by vellum init")))
+                      .status());
   return std::unique_ptr<Vellum>(new Vellum(std::move(m)));
 }
 
@@ -189,6 +223,7 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   lo.max_segment_bytes = m->config.max_segment_bytes;
   ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Open(env, LedgerDir(dir), lo));
   ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false));
+  ASSIGN_OR_RETURN(m->secrets, storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/false));
   ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), LedgerOptionsFrom(m->config)));
   // Init writes the genesis event before it returns, so a ledger without one is an
   // interrupted init. Opening it would let the next write become seq 0 without a
@@ -198,6 +233,17 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
         "{} holds no genesis event: `vellum init` was interrupted before it finished. Nothing was "
         "recorded in it; remove the directory and run `vellum init` again",
         dir));
+  }
+  // Init records the first administrator right after the genesis event; a
+  // ledger without any account is an init interrupted in between, which no one
+  // could ever sign in to.
+  if (m->ledger->open_report().damage.empty()) {
+    ASSIGN_OR_RETURN(auto accounts, m->projection->ListRecords(identity::kUserType));
+    if (accounts.empty()) {
+      return FailedPreconditionError(fmt::format(
+          "{} has no accounts: `vellum init` was interrupted before it created the first administrator. "
+          "Remove the directory and run `vellum init` again", dir));
+    }
   }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();
@@ -214,74 +260,6 @@ storage::LogStore& Vellum::log() { return *impl_->log; }
 uint64_t Vellum::Size() const { return impl_->ledger->Size(); }
 
 const ledger::OpenReport& Vellum::open_report() const { return impl_->report; }
-
-StatusOr<ledger::Event> Vellum::CreateRecord(const ledger::Actor& actor, records::CreateRecord cmd) {
-  return impl_->SubmitOne(actor, records::DecideCreate(std::move(cmd)));
-}
-StatusOr<ledger::Event> Vellum::ModifyRecord(const ledger::Actor& actor, records::ModifyRecord cmd) {
-  return impl_->SubmitOne(actor, records::DecideModify(std::move(cmd)));
-}
-StatusOr<ledger::Event> Vellum::DeleteRecord(const ledger::Actor& actor, records::DeleteRecord cmd) {
-  return impl_->SubmitOne(actor, records::DecideDelete(std::move(cmd)));
-}
-
-std::vector<StatusOr<ledger::Event>> Vellum::SubmitAll(const ledger::Actor& actor,
-                                                       std::vector<ledger::Decider> deciders) {
-  std::vector<StatusOr<ledger::Event>> out;
-  for (auto& r : impl_->ledger->SubmitAll(actor, std::move(deciders))) {
-    if (!r.ok()) out.push_back(r.status());
-    else if (r->size() != 1) out.push_back(InternalError("a record command must append exactly one event"));
-    else out.push_back(std::move(r->front()));
-  }
-  return out;
-}
-
-StatusOr<RecordVersionView> Vellum::GetRecord(const std::string& type, const std::string& id,
-                                              std::optional<uint64_t> version) {
-  RETURN_IF_ERROR(ledger::ValidateId("record type", type));
-  RETURN_IF_ERROR(ledger::ValidateId("record id", id));
-  ASSIGN_OR_RETURN(auto reader, impl_->projection->BeginRead(true));
-  std::optional<storage::RecordVersionRow> row;
-  if (version) {
-    ASSIGN_OR_RETURN(row, reader->Version(type, id, *version));
-  } else {
-    ASSIGN_OR_RETURN(row, reader->LatestVersion(type, id));
-  }
-  if (!row) {
-    return NotFoundError(version ? fmt::format("record {}/{} has no version {}", type, id, *version)
-                                 : fmt::format("record {}/{} does not exist", type, id));
-  }
-  ASSIGN_OR_RETURN(std::string line, impl_->ledger->ReadEvent(row->seq));
-  ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
-  return RecordVersionView{std::move(*row), std::move(e)};
-}
-
-StatusOr<std::vector<RecordVersionView>> Vellum::History(const std::string& type, const std::string& id) {
-  RETURN_IF_ERROR(ledger::ValidateId("record type", type));
-  RETURN_IF_ERROR(ledger::ValidateId("record id", id));
-  ASSIGN_OR_RETURN(auto rows, impl_->projection->History(type, id));
-  if (rows.empty()) return NotFoundError(fmt::format("record {}/{} does not exist", type, id));
-  std::vector<RecordVersionView> out;
-  for (auto& r : rows) {
-    ASSIGN_OR_RETURN(std::string line, impl_->ledger->ReadEvent(r.seq));
-    ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
-    out.push_back({std::move(r), std::move(e)});
-  }
-  return out;
-}
-
-Status Vellum::QueryEvents(const storage::EventQuery& q,
-                           const std::function<Status(uint64_t, const std::string&)>& fn) {
-  Status inner;
-  RETURN_IF_ERROR(impl_->projection->QueryEvents(q, [&](uint64_t seq) {
-    auto line = impl_->ledger->ReadEvent(seq);
-    inner = line.ok() ? fn(seq, *line) : line.status();
-    return inner.ok();
-  }));
-  return inner;
-}
-
-StatusOr<std::string> Vellum::ReadEvent(uint64_t seq) { return impl_->ledger->ReadEvent(seq); }
 
 StatusOr<ledger::VerifyReport> Vellum::Verify(const std::vector<std::string>& witness_files,
                                               std::optional<core::NoteVerifier> witness_key) {

@@ -19,9 +19,9 @@ void RegisterCheckpoint(CLI::App& app, Globals& g, Runner& run) {
         fmt::print("{}\n", core::FormatVerifierKey(*parsed));
         return kExitOk;
       }
-      auto v = OpenData(g);
-      if (!v.ok()) return Fail(v.status());
-      auto cp = (*v)->ledger().MakeCheckpoint();
+      auto s = OpenSignedIn(g);
+      if (!s.ok()) return Fail(s.status());
+      auto cp = s->vellum->MakeCheckpoint(s->principal);
       if (!cp.ok()) return Fail(cp.status());
       fmt::print("{}", cp->note);
       return kExitOk;

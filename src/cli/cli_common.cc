@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/credentials_input.h"
+#include "core/env.h"
 #include "core/json.h"
 
 namespace vellum::cli {
@@ -144,6 +146,36 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
     }
   }
   return v;
+}
+
+StatusOr<SignedIn> OpenSignedIn(const Globals& g) {
+  // A directory that holds no ledger is named as such: "not signed in (run
+  // `vellum login`)" would send the user to a login that cannot work either.
+  if (!core::Env::Default()->Exists(app::ConfigPath(g.data_dir))) {
+    return NotFoundError(
+        fmt::format("no Vellum data directory at {} (create one with `vellum init`)", g.data_dir));
+  }
+  // Read the credential before opening, so a missing one fails fast and locks nothing.
+  std::string api_key, token;
+  if (!g.api_key_file.empty()) {
+    auto key = ReadInput(g.api_key_file, 4096);
+    if (!key.ok()) return InvalidArgumentError("cannot read the API key file " + g.api_key_file);
+    api_key = key->substr(0, key->find_first_of("\r\n"));
+  } else {
+    ASSIGN_OR_RETURN(token, LoadSessionToken(g.data_dir));
+  }
+  ASSIGN_OR_RETURN(auto v, OpenData(g));
+  StatusOr<app::Principal> p = api_key.empty() ? v->Authenticate(token, ClientName())
+                                               : v->AuthenticateApiKey(api_key, ClientName());
+  if (!p.ok()) {
+    // Only a token the service no longer accepts is dropped; a failure to read auth.db
+    // (locked, damaged) says nothing about the session.
+    if (api_key.empty() && p.status().code() == StatusCode::kUnauthenticated) {
+      ForgetSessionToken(g.data_dir);
+    }
+    return p.status();
+  }
+  return SignedIn{std::move(v), std::move(*p)};
 }
 
 }  // namespace vellum::cli

@@ -36,6 +36,7 @@ struct Globals {
   std::string format_text;   // --format
   std::optional<Format> format;
   bool quiet = false;
+  std::string api_key_file;  // --api-key-file, $VELLUM_API_KEY_FILE: act as a service account
 };
 
 // Prints "vellum: <code>: <message>" to stderr and returns the exit code.
@@ -54,6 +55,14 @@ std::string JsonText(const boost::json::value& v, bool pretty);
 
 StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g);
 
+// The data directory opened for a signed-in user (the session saved by
+// `vellum login`) or a service account (its API key file).
+struct SignedIn {
+  std::unique_ptr<app::Vellum> vellum;
+  app::Principal principal;
+};
+StatusOr<SignedIn> OpenSignedIn(const Globals& g);
+
 // Every unsigned option carries ->check(kNonNegative): CLI11 would otherwise read
 // "-1" as 2^64-1, and a typo would become a huge sequence number or limit.
 extern const CLI::Validator kNonNegative;
@@ -61,6 +70,9 @@ extern const CLI::Validator kNonNegative;
 // Every command registers itself with one of these; `run` is set when it is chosen.
 using Runner = std::function<int()>;
 void RegisterInit(CLI::App& app, Globals& g, Runner& run);
+void RegisterLogin(CLI::App& app, Globals& g, Runner& run);
+void RegisterUser(CLI::App& app, Globals& g, Runner& run);
+void RegisterPolicy(CLI::App& app, Globals& g, Runner& run);
 void RegisterRecord(CLI::App& app, Globals& g, Runner& run);
 void RegisterLog(CLI::App& app, Globals& g, Runner& run);
 void RegisterProof(CLI::App& app, Globals& g, Runner& run);

@@ -53,13 +53,14 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
       }
       q.after_seq = o->after_seq;
       q.limit = o->limit;
-      auto v = OpenData(g);
-      if (!v.ok()) return Fail(v.status());
+      auto signed_in = OpenSignedIn(g);
+      if (!signed_in.ok()) return Fail(signed_in.status());
+      auto& v = signed_in->vellum;
       Format f = OutputFormat(g, Format::kJsonl);
       if (f == Format::kTable) PrintEventTableHeader();
       if (f == Format::kJson) fmt::print("[");
       bool first = true;
-      Status s = (*v)->QueryEvents(q, [&](uint64_t, const std::string& line) -> Status {
+      Status s = v->QueryEvents(signed_in->principal, q, [&](uint64_t, const std::string& line) -> Status {
         if (f == Format::kJsonl) {
           // The stored bytes, exactly as hashed: `vellum canon --hash` recomputes them.
           fmt::print("{}\n", line);

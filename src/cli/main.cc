@@ -1,5 +1,7 @@
 // vellum: the command-line interface. See docs/cli.md.
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <string>
@@ -12,6 +14,9 @@ namespace {
 using vellum::cli::Format;
 
 int Main(int argc, char** argv) {
+  // stdout carries only data; warnings and alerts (e.g. an account locked) go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("vellum"));
+  spdlog::set_pattern("vellum: %l: %v");
   vellum::cli::Globals g;
   const char* env_dir = std::getenv("VELLUM_DATA");
   g.data_dir = env_dir && *env_dir ? env_dir : "./vellum-data";
@@ -36,9 +41,16 @@ int Main(int argc, char** argv) {
   app.add_option("--format", g.format_text, "Output format where output is data")
       ->check(CLI::IsMember({"json", "jsonl", "table"}));
   app.add_flag("-q,--quiet", g.quiet, "Print no notices on stderr");
+  const char* key_env = std::getenv("VELLUM_API_KEY_FILE");
+  if (key_env && *key_env) g.api_key_file = key_env;
+  app.add_option("--api-key-file", g.api_key_file,
+                 "Act as a service account with the API key in this file (default: $VELLUM_API_KEY_FILE)");
 
   vellum::cli::Runner run;
   vellum::cli::RegisterInit(app, g, run);
+  vellum::cli::RegisterLogin(app, g, run);
+  vellum::cli::RegisterUser(app, g, run);
+  vellum::cli::RegisterPolicy(app, g, run);
   vellum::cli::RegisterRecord(app, g, run);
   vellum::cli::RegisterLog(app, g, run);
   vellum::cli::RegisterProof(app, g, run);

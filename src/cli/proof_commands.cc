@@ -41,9 +41,9 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run) {
         ->check(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        auto b = app::MakeInclusionBundle(**v, o->seq, o->size);
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        auto b = app::MakeInclusionBundle(*s->vellum, s->principal, o->seq, o->size);
         if (!b.ok()) return Fail(b.status());
         PrintJson(*b, OutputFormat(g, Format::kJson) == Format::kJson);
         return kExitOk;
@@ -64,9 +64,9 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run) {
         ->check(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        auto b = app::MakeConsistencyBundle(**v, o->from, o->to);
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        auto b = app::MakeConsistencyBundle(*s->vellum, s->principal, o->from, o->to);
         if (!b.ok()) return Fail(b.status());
         PrintJson(*b, OutputFormat(g, Format::kJson) == Format::kJson);
         return kExitOk;

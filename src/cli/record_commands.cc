@@ -9,33 +9,6 @@ namespace {
 
 namespace json = boost::json;
 
-struct ActorOpts {
-  std::string id;
-  std::string name;
-  std::string client;
-};
-
-void AddActor(CLI::App* cmd, ActorOpts& a) {
-  cmd->add_option("--actor", a.id, "User id of the person acting (until sign-in exists)")->required();
-  cmd->add_option("--actor-name", a.name, "Printed name of the person acting")->required();
-  cmd->add_option("--client", a.client, "Workstation or client address");
-}
-
-StatusOr<ledger::Actor> MakeActor(const ActorOpts& a) {
-  RETURN_IF_ERROR(ledger::ValidateId("actor", a.id));
-  if (a.name.empty() || a.name.size() > 256 || !core::IsValidUtf8(a.name)) {
-    return InvalidArgumentError("--actor-name must be 1 to 256 bytes of UTF-8");
-  }
-  ledger::Actor actor;
-  actor.id = a.id;
-  actor.name = a.name;
-  if (!a.client.empty()) {
-    if (a.client.size() > 256 || !core::IsValidUtf8(a.client)) return InvalidArgumentError("--client is invalid");
-    actor.client = a.client;
-  }
-  return actor;
-}
-
 StatusOr<json::object> ReadContent(const std::string& path) {
   core::JsonLimits limits;
   auto text = ReadInput(path, limits.max_bytes);
@@ -70,7 +43,6 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
   rec->require_subcommand(1);
 
   struct WriteOpts {
-    ActorOpts actor;
     std::string type, id, reason, guideline, content = "-";
     std::optional<uint64_t> expect;
   };
@@ -83,20 +55,17 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--content", o->content, "File with the JSON content ('-' = stdin)");
     c->add_option("--reason", o->reason, "Reason (optional at first entry)");
     c->add_option("--guideline", o->guideline, "Guideline/protocol version in force");
-    AddActor(c, o->actor);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         // Validate everything before opening the ledger: bad input writes nothing.
-        auto actor = MakeActor(o->actor);
-        if (!actor.ok()) return Fail(actor.status());
         auto content = ReadContent(o->content);
         if (!content.ok()) return Fail(content.status());
         auto decider = records::DecideCreate({o->type, o->id, *content, Opt(o->reason), Opt(o->guideline)});
         if (!decider.ok()) return Fail(decider.status());
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        return PrintWritten(g, (*v)->CreateRecord(*actor, {o->type, o->id, std::move(*content), Opt(o->reason),
-                                                           Opt(o->guideline)}));
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintWritten(g, s->vellum->CreateRecord(s->principal, {o->type, o->id, std::move(*content),
+                                                                      Opt(o->reason), Opt(o->guideline)}));
       };
     });
   }
@@ -110,19 +79,16 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--guideline", o->guideline, "Guideline/protocol version in force");
     c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version")
         ->check(kNonNegative);
-    AddActor(c, o->actor);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
-        auto actor = MakeActor(o->actor);
-        if (!actor.ok()) return Fail(actor.status());
         auto content = ReadContent(o->content);
         if (!content.ok()) return Fail(content.status());
         records::ModifyRecord cmd{o->type, o->id, std::move(*content), o->reason, o->expect, Opt(o->guideline)};
         auto check = records::DecideModify(cmd);
         if (!check.ok()) return Fail(check.status());
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        return PrintWritten(g, (*v)->ModifyRecord(*actor, std::move(cmd)));
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintWritten(g, s->vellum->ModifyRecord(s->principal, std::move(cmd)));
       };
     });
   }
@@ -134,17 +100,14 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--reason", o->reason, "Why the record is deleted (required)")->required();
     c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version")
         ->check(kNonNegative);
-    AddActor(c, o->actor);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
-        auto actor = MakeActor(o->actor);
-        if (!actor.ok()) return Fail(actor.status());
         records::DeleteRecord cmd{o->type, o->id, o->reason, o->expect};
         auto check = records::DecideDelete(cmd);
         if (!check.ok()) return Fail(check.status());
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        return PrintWritten(g, (*v)->DeleteRecord(*actor, std::move(cmd)));
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        return PrintWritten(g, s->vellum->DeleteRecord(s->principal, std::move(cmd)));
       };
     });
   }
@@ -157,11 +120,11 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
         ->check(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        auto rec = (*v)->GetRecord(o->type, o->id, o->expect);
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        auto rec = s->vellum->GetRecord(s->principal, o->type, o->id, o->expect);
         if (!rec.ok()) return Fail(rec.status());
-        auto latest = (*v)->GetRecord(o->type, o->id);
+        auto latest = s->vellum->GetRecord(s->principal, o->type, o->id);
         bool current = latest.ok() && latest->row.version == rec->row.version;
         Format f = OutputFormat(g, Format::kJson);
         if (f == Format::kTable) PrintVersionTable(*rec, current);
@@ -177,9 +140,9 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--id", o->id, "Record id")->required();
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
-        auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
-        auto hist = (*v)->History(o->type, o->id);
+        auto s = OpenSignedIn(g);
+        if (!s.ok()) return Fail(s.status());
+        auto hist = s->vellum->History(s->principal, o->type, o->id);
         if (!hist.ok()) return Fail(hist.status());
         Format f = OutputFormat(g, Format::kTable);
         if (f == Format::kTable) {

@@ -96,12 +96,12 @@ void PrintHistoryTable(const std::vector<app::RecordVersionView>& versions) {
 }
 
 void PrintEventTableHeader() {
-  fmt::print("{:>8}  {:<27}  {:<22}  {:<16}  {:<28}  {}\n", "seq", "time (UTC)", "action", "actor", "record", "reason");
+  fmt::print("{:>8}  {:<27}  {:<26}  {:<16}  {:<28}  {}\n", "seq", "time (UTC)", "action", "actor", "record", "reason");
 }
 
 void PrintEventTableRow(const ledger::Event& e) {
   std::string rec = e.record ? fmt::format("{}/{} v{}", e.record->type, e.record->id, e.record->version) : "-";
-  fmt::print("{:>8}  {:<27}  {:<22}  {:<16}  {:<28}  {}\n", e.seq, core::FormatTimestamp(e.ts), e.type,
+  fmt::print("{:>8}  {:<27}  {:<26}  {:<16}  {:<28}  {}\n", e.seq, core::FormatTimestamp(e.ts), e.type,
              Shorten(e.actor.id, 16), Shorten(rec, 28), Shorten(e.reason.value_or("-"), 60));
 }
 

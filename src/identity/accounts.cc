@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/encoding.h"
 #include "core/json.h"
 #include "records/records.h"
 
@@ -26,6 +27,18 @@ StatusOr<RecordVersionRow> RowAfter(const EventDraft& d, const json::object& con
   ASSIGN_OR_RETURN(row.content, core::CanonicalJson(content));
   row.content_hash = *d.record->content_hash;
   return row;
+}
+
+// The user id of a failed sign-in as the event records it. Whatever an
+// unauthenticated caller sends must become one small event (AC-6): bytes that
+// are not UTF-8 would make the event unencodable and a huge id would exceed the
+// event size limit, and either way the attempt would go unrecorded (and answer
+// with a message of its own). Such ids are recorded as "hex:" + their first
+// 64 bytes in hex.
+std::string RecordableUserId(const std::string& tried) {
+  constexpr size_t kMaxBytes = 256;
+  if (tried.size() <= kMaxBytes && core::IsValidUtf8(tried)) return tried;
+  return "hex:" + core::HexEncode(std::string_view(tried).substr(0, 64));
 }
 
 }  // namespace
@@ -61,9 +74,9 @@ StatusOr<ledger::Decider> DecideCreateUser(User user, std::optional<std::string>
 }
 
 ledger::Decider DecideChangeUser(std::string user_id, std::string event_type, std::function<Status(User&)> change,
-                                 std::optional<std::string> reason) {
+                                 std::optional<std::string> reason, bool record_anyway) {
   return [user_id = std::move(user_id), event_type = std::move(event_type), change = std::move(change),
-          reason = std::move(reason)](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
+          reason = std::move(reason), record_anyway](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(auto row, LatestUserRow(state, user_id));
     if (!row) return NotFoundError(fmt::format("no user {}", user_id));
     ASSIGN_OR_RETURN(auto user, LoadUser(state, user_id));
@@ -71,7 +84,14 @@ ledger::Decider DecideChangeUser(std::string user_id, std::string event_type, st
     RETURN_IF_ERROR(change(next));
     json::object content = ToContent(next);
     ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(content));
-    if (canonical == row->content) return InvalidArgumentError(fmt::format("user {} is already so: nothing to change", user_id));
+    if (canonical == row->content) {
+      if (!record_anyway) return InvalidArgumentError(fmt::format("user {} is already so: nothing to change", user_id));
+      EventDraft d;
+      d.type = event_type;
+      d.reason = reason;
+      d.data["user"] = user_id;
+      return std::vector<EventDraft>{std::move(d)};
+    }
     ASSIGN_OR_RETURN(EventDraft d, records::DraftVersion(event_type, kUserType, user_id, row, content, reason));
     d.data["user"] = user_id;
     return std::vector<EventDraft>{std::move(d)};
@@ -83,7 +103,10 @@ ledger::Decider DecideLoginFailure(std::string user_tried, std::string what) {
              ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     EventDraft failed;
     failed.type = kLoginFailed;
-    failed.data["user_tried"] = user_tried;
+    failed.data["user_tried"] = RecordableUserId(user_tried);
+    if (failed.data["user_tried"].as_string() != user_tried) {
+      failed.data["user_tried_bytes"] = user_tried.size();
+    }
     failed.data["failure"] = what;
     std::optional<User> user;
     if (ledger::ValidateId("user id", user_tried).ok()) {

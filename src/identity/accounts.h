@@ -42,14 +42,20 @@ StatusOr<SecurityPolicy> LoadPolicy(storage::ProjectionReader& state);
 StatusOr<ledger::Decider> DecideCreateUser(User user, std::optional<std::string> reason);
 
 // Applies `change` to the current account and records the new version as
-// `event_type`. kNotFound for an unknown id; kInvalidArgument when the change
-// leaves the account as it was; errors from `change` pass through.
+// `event_type`. kNotFound for an unknown id; errors from `change` pass through.
+// When the change leaves the account as it was: kInvalidArgument, unless
+// `record_anyway` — for facts that matter even when the record is unchanged
+// (a password set again), recorded as `event_type` naming the user in `data`.
 ledger::Decider DecideChangeUser(std::string user_id, std::string event_type,
-                                 std::function<Status(User&)> change, std::optional<std::string> reason);
+                                 std::function<Status(User&)> change, std::optional<std::string> reason,
+                                 bool record_anyway = false);
 
 // Outcome of a password check for `user_tried`, recorded whatever it was
 // (AC-6). `what` is a short code: "wrong_password", "unknown_user",
 // "locked", "deactivated", "wrong_second_factor", "password_expired".
+// The id is recorded as tried (data.user_tried) unless it is not UTF-8 or
+// longer than 256 bytes: then as "hex:" + its first 64 bytes in hex, with its
+// length in data.user_tried_bytes, so any attempt makes one small event.
 // For an existing active account a failure increments its count and, at the
 // policy's threshold, locks it (a second event, security.account_locked).
 ledger::Decider DecideLoginFailure(std::string user_tried, std::string what);

@@ -33,13 +33,12 @@ constexpr Field kFields[] = {
 json::object ToContent(const SecurityPolicy& p) {
   json::object o;
   for (const auto& f : kFields) o[f.name] = p.*(f.member);
-  o["second_factor_required"] = p.second_factor_required;
   return o;
 }
 
 StatusOr<SecurityPolicy> PolicyFromContent(const json::object& o) {
   SecurityPolicy p;
-  if (o.size() != std::size(kFields) + 1) return DataLossError("security policy record: wrong set of fields");
+  if (o.size() != std::size(kFields)) return DataLossError("security policy record: wrong set of fields");
   for (const auto& f : kFields) {
     const json::value* v = o.if_contains(f.name);
     boost::system::error_code ec;
@@ -47,9 +46,6 @@ StatusOr<SecurityPolicy> PolicyFromContent(const json::object& o) {
     p.*(f.member) = v->to_number<uint32_t>(ec);
     if (ec) return DataLossError(fmt::format("security policy record: {} is not a small integer", f.name));
   }
-  const json::value* sf = o.if_contains("second_factor_required");
-  if (sf == nullptr || !sf->is_bool()) return DataLossError("security policy record: second_factor_required is missing");
-  p.second_factor_required = sf->get_bool();
   return p;
 }
 

@@ -25,7 +25,6 @@ struct SecurityPolicy {
   uint32_t session_max_hours = 12;
   uint32_t argon2_ops = 2;             // argon2id passes
   uint32_t argon2_memory_kib = 19456;  // argon2id memory (19 MiB)
-  bool second_factor_required = false;
   uint32_t account_review_days = 90;  // how often accounts are reviewed (§11.300(b))
 
   friend bool operator==(const SecurityPolicy&, const SecurityPolicy&) = default;

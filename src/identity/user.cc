@@ -126,6 +126,10 @@ StatusOr<User> FromContent(std::string_view id, const json::object& o) {
 
 Status ValidateNewUser(const User& u) {
   RETURN_IF_ERROR(ledger::ValidateId("user id", u.id));
+  if (u.id.find(':') != std::string::npos) {
+    // ':' separates the user id in credential and training record ids.
+    return InvalidArgumentError("a user id may not contain ':'");
+  }
   if (u.id == "system" || u.id == "unauthenticated") {
     return InvalidArgumentError(fmt::format("user id \"{}\" is reserved", u.id));
   }
@@ -140,6 +144,20 @@ Status ValidateNewUser(const User& u) {
     }
   }
   if (u.roles.empty()) return InvalidArgumentError("an account needs at least one role");
+  // AC-3: whoever manages accounts and configuration never also holds a role that
+  // creates, modifies or deletes record data; otherwise an administrator could grant
+  // it to themselves, and the matrix's "no" for the administrator would mean nothing.
+  if (std::find(u.roles.begin(), u.roles.end(), Role::kSystemAdministrator) != u.roles.end()) {
+    for (Role r : u.roles) {
+      if (RoleAllows(r, Action::kRecordCreate) || RoleAllows(r, Action::kRecordModify) ||
+          RoleAllows(r, Action::kRecordDelete)) {
+        return InvalidArgumentError(
+            fmt::format("the system_administrator role cannot be combined with the {} role, which "
+                        "changes record data (separation of duties)",
+                        RoleName(r)));
+      }
+    }
+  }
   if (u.kind == AccountKind::kService) {
     for (Role r : u.roles) {
       if (r == Role::kSystemAdministrator || r == Role::kQuality) {

@@ -51,8 +51,9 @@ StatusOr<User> FromContent(std::string_view id, const boost::json::object& conte
 
 // Validation of what an administrator may set: id, printed name (1–200
 // characters of UTF-8, no control characters), email (simple shape check),
-// at least one role, service accounts without the administrator and quality
-// roles and with a source system.
+// at least one role, the system administrator role alone or with roles that
+// change no record data (AC-3), service accounts without the administrator and
+// quality roles and with a source system.
 Status ValidateNewUser(const User& u);
 
 }  // namespace vellum::identity

@@ -105,6 +105,8 @@ class ProjectionStore {
 
   // Sequence numbers of matching events, ascending; stops early if fn returns false.
   virtual Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t seq)>& fn) = 0;
+  // The latest version (tombstones included) of every record of `type`, by id.
+  virtual StatusOr<std::vector<RecordVersionRow>> ListRecords(const std::string& type) = 0;
   // Every version of one record, oldest first.
   virtual StatusOr<std::vector<RecordVersionRow>> History(const std::string& type,
                                                           const std::string& id) = 0;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "app/provision.h"
 #include "app/vellum.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -26,6 +27,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "testing/forgeries.h"
+#include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -37,15 +39,12 @@ using ::testing::HasSubstr;
 using vellum::testing::Forgeries;
 using vellum::testing::TempDir;
 
-ledger::Actor Tester() {
-  ledger::Actor a;
-  a.id = "u-1";
-  a.name = "Tester";
-  return a;
-}
-
-// One ledger grown in steps, with a checkpoint at each of kSizes.
-constexpr uint64_t kSizes[] = {1, 2, 3, 5, 7, 8, 13};
+// One ledger grown in steps, with a checkpoint at each of kSizes: 1 (init's),
+// 3 (after init's policy and administrator), then through the administrator's
+// sign-in, the provisioning of the annotator "Tester" (created at seq 4), and
+// the annotator's notes. 2 cannot be had: init writes seqs 1 and 2 together.
+constexpr uint64_t kSizes[] = {1, 3, 4, 5, 7, 8, 13};
+constexpr uint64_t kNoCheckpoint = 6;  // a size with no checkpoint
 
 class ProofsTest : public ::testing::Test {
  protected:
@@ -53,20 +52,57 @@ class ProofsTest : public ::testing::Test {
     tmp_ = new TempDir;
     InitOptions init;
     init.origin = "proofs.example/ledger";
-    auto v = Vellum::Init(tmp_->Sub("data"), init);
+    auto v = vellum::testing::InitWithAdmin(tmp_->Sub("data"), init);
     ASSERT_OK(v.status());
     vellum_ = v->release();
-    for (uint64_t size : kSizes) {
-      while (vellum_->Size() < size) {
-        records::CreateRecord c{"note", "n-" + std::to_string(vellum_->Size()),
-                                json::object{{"i", vellum_->Size()}}, std::nullopt, std::nullopt};
-        ASSERT_OK(vellum_->CreateRecord(Tester(), std::move(c)).status());
+    auditor_ = new Principal;
+    Principal tester;
+    // Each step below appends one event; a checkpoint follows whenever the size is one of
+    // kSizes. The annotator is provisioned step by step (as ProvisionPerson does) for that.
+    const std::string one_time = "one-time password of the tester";
+    std::vector<uint64_t> made;
+    auto checkpoint_if_due = [&]() -> Status {
+      for (uint64_t size : kSizes) {
+        if (size == vellum_->Size() && (made.empty() || made.back() != size)) {
+          ASSIGN_OR_RETURN(auto cp, vellum_->ledger().MakeCheckpoint());
+          if (cp.size != size) return InternalError("checkpoint of the wrong size");
+          made.push_back(size);
+        }
       }
-      ASSERT_OK_AND_ASSIGN(auto cp, vellum_->ledger().MakeCheckpoint());
-      ASSERT_EQ(cp.size, size);
+      return OkStatus();
+    };
+    made.push_back(1);  // init's
+    ASSERT_EQ(vellum_->Size(), 3u);
+    ASSERT_OK(checkpoint_if_due());
+    ASSERT_OK_AND_ASSIGN(*auditor_, vellum::testing::SignInAdmin(*vellum_));  // 4
+    ASSERT_OK(checkpoint_if_due());
+    identity::User u;
+    u.id = "u-1";
+    u.name = "Tester";
+    u.email = "u-1@test.vellum.invalid";
+    u.roles = {identity::Role::kAnnotator};
+    ASSERT_OK(vellum_->CreateUser(*auditor_, u, one_time, std::nullopt).status());  // 5
+    ASSERT_OK(checkpoint_if_due());
+    ASSERT_OK_AND_ASSIGN(Principal once, app::SignIn(*vellum_, "u-1", one_time, "ws-test"));  // 6
+    ASSERT_OK(checkpoint_if_due());
+    ASSERT_OK(
+        vellum_->ChangeOwnPassword(once, one_time, vellum::testing::TestPassword("u-1")));  // 7
+    ASSERT_OK(checkpoint_if_due());
+    ASSERT_OK(vellum_->Logout(once));  // 8
+    ASSERT_OK(checkpoint_if_due());
+    ASSERT_OK_AND_ASSIGN(tester, vellum::testing::SignInAs(*vellum_, "u-1"));  // 9
+    ASSERT_OK(checkpoint_if_due());
+    while (vellum_->Size() < kSizes[std::size(kSizes) - 1]) {
+      records::CreateRecord c{"note", "n-" + std::to_string(vellum_->Size()),
+                              json::object{{"i", vellum_->Size()}}, std::nullopt, std::nullopt};
+      ASSERT_OK(vellum_->CreateRecord(tester, std::move(c)).status());
+      ASSERT_OK(checkpoint_if_due());
     }
+    ASSERT_EQ(made, std::vector<uint64_t>(std::begin(kSizes), std::end(kSizes)));
   }
   static void TearDownTestSuite() {
+    delete auditor_;
+    auditor_ = nullptr;
     delete vellum_;
     vellum_ = nullptr;
     delete tmp_;
@@ -74,15 +110,19 @@ class ProofsTest : public ::testing::Test {
   }
 
   static Vellum& V() { return *vellum_; }
+  // Who asks for the bundles: the administrator, whose role may read the audit trail (AT-8).
+  static const Principal& Auditor() { return *auditor_; }
   static Status Check(const json::object& bundle) {
     return VerifyProofBundle(json::serialize(bundle), V().ledger_key()).status();
   }
 
   static TempDir* tmp_;
   static Vellum* vellum_;
+  static Principal* auditor_;
 };
 TempDir* ProofsTest::tmp_ = nullptr;
 Vellum* ProofsTest::vellum_ = nullptr;
+Principal* ProofsTest::auditor_ = nullptr;
 
 // Seqs to prove in a tree of `size`: all for tiny trees, the edges and middle otherwise.
 std::vector<uint64_t> SeqsFor(uint64_t size) {
@@ -140,10 +180,10 @@ void FlipEveryProofBit(const json::object& bundle, const std::string& where,
 TEST_F(ProofsTest, InclusionBundlesVerify) {
   for (uint64_t size : kSizes) {
     for (uint64_t seq : SeqsFor(size)) {
-      ASSERT_OK_AND_ASSIGN(json::object b, MakeInclusionBundle(V(), seq, size));
+      ASSERT_OK_AND_ASSIGN(json::object b, MakeInclusionBundle(V(), Auditor(), seq, size));
       EXPECT_EQ(b.at("type").as_string(), kInclusionBundleType);
       EXPECT_EQ(b.at("tree_size").to_number<uint64_t>(), size);
-      ASSERT_OK_AND_ASSIGN(std::string line, V().ReadEvent(seq));
+      ASSERT_OK_AND_ASSIGN(std::string line, V().ReadEvent(Auditor(), seq));
       EXPECT_EQ(b.at("event").as_string(), line);
       ASSERT_OK_AND_ASSIGN(ProofCheck check,
                            VerifyProofBundle(json::serialize(b), V().ledger_key()));
@@ -152,17 +192,17 @@ TEST_F(ProofsTest, InclusionBundlesVerify) {
     }
   }
   // Default size: the latest checkpoint.
-  ASSERT_OK_AND_ASSIGN(json::object b, MakeInclusionBundle(V(), 3, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(json::object b, MakeInclusionBundle(V(), Auditor(), 3, std::nullopt));
   EXPECT_EQ(b.at("tree_size").to_number<uint64_t>(), V().Size());
   EXPECT_OK(Check(b));
 }
 
 TEST_F(ProofsTest, InclusionBundleRequests) {
-  EXPECT_THAT(MakeInclusionBundle(V(), V().Size(), std::nullopt),
+  EXPECT_THAT(MakeInclusionBundle(V(), Auditor(), V().Size(), std::nullopt),
               StatusIs(StatusCode::kNotFound, ::testing::_));
-  EXPECT_THAT(MakeInclusionBundle(V(), 5, 4),
-              StatusIs(StatusCode::kNotFound, HasSubstr("no checkpoint of tree size 4")));
-  EXPECT_THAT(MakeInclusionBundle(V(), 5, 5),
+  EXPECT_THAT(MakeInclusionBundle(V(), Auditor(), 5, kNoCheckpoint),
+              StatusIs(StatusCode::kNotFound, HasSubstr("no checkpoint of tree size 6")));
+  EXPECT_THAT(MakeInclusionBundle(V(), Auditor(), 5, 5),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("not covered")));
 }
 
@@ -170,17 +210,17 @@ TEST_F(ProofsTest, ConsistencyBundlesVerify) {
   for (uint64_t from : kSizes) {
     for (uint64_t to : kSizes) {
       if (to < from) {
-        EXPECT_THAT(MakeConsistencyBundle(V(), from, to),
+        EXPECT_THAT(MakeConsistencyBundle(V(), Auditor(), from, to),
                     StatusIs(StatusCode::kInvalidArgument, ::testing::_));
         continue;
       }
-      ASSERT_OK_AND_ASSIGN(json::object b, MakeConsistencyBundle(V(), from, to));
+      ASSERT_OK_AND_ASSIGN(json::object b, MakeConsistencyBundle(V(), Auditor(), from, to));
       ASSERT_OK_AND_ASSIGN(ProofCheck check,
                            VerifyProofBundle(json::serialize(b), V().ledger_key()));
       EXPECT_EQ(check.kind, "consistency");
     }
   }
-  EXPECT_THAT(MakeConsistencyBundle(V(), 4, std::nullopt),
+  EXPECT_THAT(MakeConsistencyBundle(V(), Auditor(), kNoCheckpoint, std::nullopt),
               StatusIs(StatusCode::kNotFound, ::testing::_));
 }
 
@@ -188,8 +228,9 @@ TEST_F(ProofsTest, BundlesFromAnotherLedgerKeyAreRejected) {
   TempDir other_dir;
   InitOptions init;
   init.origin = "proofs.example/ledger";  // same name, different key
-  ASSERT_OK_AND_ASSIGN(auto other, Vellum::Init(other_dir.Sub("data"), init));
-  ASSERT_OK_AND_ASSIGN(json::object b, MakeInclusionBundle(*other, 0, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(auto other, vellum::testing::InitWithAdmin(other_dir.Sub("data"), init));
+  ASSERT_OK_AND_ASSIGN(Principal other_admin, vellum::testing::SignInAdmin(*other));
+  ASSERT_OK_AND_ASSIGN(json::object b, MakeInclusionBundle(*other, other_admin, 0, std::nullopt));
   EXPECT_FALSE(VerifyProofBundle(json::serialize(b), V().ledger_key()).ok());
   EXPECT_OK(VerifyProofBundle(json::serialize(b), other->ledger_key()));
 }
@@ -199,7 +240,8 @@ TEST_F(ProofsTest, InclusionForgeryAnySingleBitFlipIsRejected) {
   uint64_t raw_verifier_would_accept = 0;
   for (uint64_t size : kSizes) {
     for (uint64_t seq : SeqsFor(size)) {
-      ASSERT_OK_AND_ASSIGN(const json::object bundle, MakeInclusionBundle(V(), seq, size));
+      ASSERT_OK_AND_ASSIGN(const json::object bundle,
+                           MakeInclusionBundle(V(), Auditor(), seq, size));
       ASSERT_OK(Check(bundle));
       const std::string where = "seq " + std::to_string(seq) + " size " + std::to_string(size);
       const json::array& proof = bundle.at("proof").as_array();
@@ -214,7 +256,7 @@ TEST_F(ProofsTest, InclusionForgeryAnySingleBitFlipIsRejected) {
       }
       // Every bit of the bundle's tree size and seq.
       ASSERT_OK_AND_ASSIGN(core::Hash root, V().ledger().RootAt(size));
-      ASSERT_OK_AND_ASSIGN(std::string line, V().ReadEvent(seq));
+      ASSERT_OK_AND_ASSIGN(std::string line, V().ReadEvent(Auditor(), seq));
       std::vector<core::Hash> proof_hashes;
       for (const auto& p : proof) {
         proof_hashes.push_back(
@@ -262,8 +304,8 @@ TEST_F(ProofsTest, InclusionForgeryAnySingleBitFlipIsRejected) {
 
 TEST_F(ProofsTest, InclusionForgeryOtherEdits) {
   Forgeries f;
-  ASSERT_OK_AND_ASSIGN(const json::object bundle, MakeInclusionBundle(V(), 4, 8));
-  ASSERT_OK_AND_ASSIGN(const json::object other, MakeInclusionBundle(V(), 5, 8));
+  ASSERT_OK_AND_ASSIGN(const json::object bundle, MakeInclusionBundle(V(), Auditor(), 4, 8));
+  ASSERT_OK_AND_ASSIGN(const json::object other, MakeInclusionBundle(V(), Auditor(), 5, 8));
   const json::array& proof = bundle.at("proof").as_array();
   ASSERT_GE(proof.size(), 2u);
   // A proof hash dropped, duplicated, or the order swapped.
@@ -291,6 +333,7 @@ TEST_F(ProofsTest, InclusionForgeryOtherEdits) {
   {
     json::object b = bundle;
     std::string line(bundle.at("event").as_string());
+    ASSERT_NE(line.find("Tester"), std::string::npos) << "seq 4 creates the account of Tester";
     line[line.find("Tester")] = 'X';  // still a canonical, decodable event
     b["event"] = json::string(line);
     f.MustReject(Check(b), [] { return "event edited"; });
@@ -300,7 +343,7 @@ TEST_F(ProofsTest, InclusionForgeryOtherEdits) {
   // A checkpoint of another size, with the bundle's size adjusted to it.
   {
     json::object b = bundle;
-    ASSERT_OK_AND_ASSIGN(json::object at13, MakeInclusionBundle(V(), 4, 13));
+    ASSERT_OK_AND_ASSIGN(json::object at13, MakeInclusionBundle(V(), Auditor(), 4, 13));
     b["checkpoint"] = at13.at("checkpoint");
     b["tree_size"] = 13;
     f.MustReject(Check(b), [] { return "checkpoint swapped"; });
@@ -321,7 +364,8 @@ TEST_F(ProofsTest, ConsistencyForgeryAnySingleBitFlipIsRejected) {
   Forgeries f;
   for (const auto& [from, to] : ConsistencyPairs()) {
     {
-      ASSERT_OK_AND_ASSIGN(const json::object bundle, MakeConsistencyBundle(V(), from, to));
+      ASSERT_OK_AND_ASSIGN(const json::object bundle,
+                           MakeConsistencyBundle(V(), Auditor(), from, to));
       ASSERT_OK(Check(bundle));
       const std::string where = std::to_string(from) + "->" + std::to_string(to);
       FlipEveryProofBit(bundle, where, Check, f);
@@ -353,7 +397,7 @@ TEST_F(ProofsTest, ConsistencyForgeryAnySingleBitFlipIsRejected) {
 }
 
 TEST_F(ProofsTest, MalformedBundlesAreInvalidArgument) {
-  ASSERT_OK_AND_ASSIGN(const json::object bundle, MakeInclusionBundle(V(), 2, 5));
+  ASSERT_OK_AND_ASSIGN(const json::object bundle, MakeInclusionBundle(V(), Auditor(), 2, 5));
   const std::string key_text = core::FormatVerifierKey(V().ledger_key());
   auto verify = [&](const std::string& text) {
     return VerifyProofBundle(text, V().ledger_key()).status();
@@ -423,7 +467,7 @@ TEST_F(ProofsTest, MalformedBundlesAreInvalidArgument) {
                 StatusIs(StatusCode::kInvalidArgument, HasSubstr("version")));
   }
   // A consistency bundle with a missing or unknown field.
-  ASSERT_OK_AND_ASSIGN(const json::object cons, MakeConsistencyBundle(V(), 2, 5));
+  ASSERT_OK_AND_ASSIGN(const json::object cons, MakeConsistencyBundle(V(), Auditor(), 3, 5));
   for (const char* k : {"version", "old_checkpoint", "new_checkpoint", "proof"}) {
     json::object b = cons;
     b.erase(k);

@@ -13,8 +13,11 @@
 #include "core/env.h"
 #include "core/json.h"
 #include "core/sha256.h"
+#include "identity/accounts.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
+#include "testing/fault_env.h"
+#include "testing/identity_fixture.h"
 #include "testing/json_testing.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
@@ -26,16 +29,17 @@ namespace json = boost::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using vellum::testing::JsonObject;
+using vellum::testing::Person;
 using vellum::testing::ReadFileOrDie;
 using vellum::testing::TempDir;
 
-ledger::Actor Alice() {
-  ledger::Actor a;
-  a.id = "u-alice";
-  a.name = "Dr. Alice Example";
-  a.client = "10.0.0.4";
-  return a;
-}
+// Alice leads the annotation project: her role may create, modify, delete and
+// read records and read the audit trail (docs/permissions.md). She signs in
+// from workstation 10.0.0.4.
+const Person kAlice{"u-alice", "Dr. Alice Example", {identity::Role::kProjectManager}};
+constexpr char kAliceClient[] = "10.0.0.4";
+// What init writes: the genesis event, the security policy, the first administrator.
+constexpr uint64_t kInitEvents = 3;
 
 records::CreateRecord Create(std::string id, std::string_view content) {
   return {"annotation", std::move(id), JsonObject(content), std::nullopt, std::nullopt};
@@ -56,7 +60,14 @@ class VellumTest : public ::testing::Test {
   StatusOr<std::unique_ptr<Vellum>> Init() {
     InitOptions init;
     init.origin = "test.example/ledger";
-    return Vellum::Init(Dir(), init, Fast());
+    return vellum::testing::InitWithAdmin(Dir(), init, Fast());
+  }
+  // Init, then the administrator adds Alice, who signs in (alice_).
+  StatusOr<std::unique_ptr<Vellum>> InitWithAlice() {
+    ASSIGN_OR_RETURN(auto v, Init());
+    ASSIGN_OR_RETURN(admin_, vellum::testing::SignInAdmin(*v));
+    ASSIGN_OR_RETURN(alice_, vellum::testing::AddPerson(*v, admin_, kAlice, kAliceClient));
+    return v;
   }
   StatusOr<std::unique_ptr<Vellum>> Open() { return Vellum::Open(Dir(), Fast()); }
   static OpenOptions Fast() {
@@ -66,6 +77,8 @@ class VellumTest : public ::testing::Test {
   }
 
   TempDir tmp_;
+  Principal admin_;
+  Principal alice_;
 };
 
 TEST_F(VellumTest, InitCreatesTheDataDirectory) {
@@ -73,21 +86,37 @@ TEST_F(VellumTest, InitCreatesTheDataDirectory) {
   EXPECT_EQ(v->dir(), Dir());
   EXPECT_EQ(v->config().origin, "test.example/ledger");
   EXPECT_EQ(v->ledger_key().name, "test.example/ledger");
-  EXPECT_EQ(v->Size(), 1u);  // the genesis event
+  // The genesis event, the security policy in force, the first administrator (AC-1).
+  EXPECT_EQ(v->Size(), kInitEvents);
   core::Env* env = core::Env::Default();
   for (const std::string& p : {ConfigPath(Dir()), PrivateKeyPath(Dir()), PublicKeyPath(Dir()),
-                               LedgerDir(Dir()), RecordsDbPath(Dir())}) {
+                               LedgerDir(Dir()), RecordsDbPath(Dir()), AuthDbPath(Dir())}) {
     EXPECT_TRUE(env->Exists(p)) << p;
   }
   ASSERT_OK_AND_ASSIGN(int key_mode, env->GetMode(PrivateKeyPath(Dir())));
   EXPECT_EQ(key_mode, 0600);
-  ASSERT_OK_AND_ASSIGN(std::string genesis, v->ReadEvent(0));
+  ASSERT_OK_AND_ASSIGN(int auth_mode, env->GetMode(AuthDbPath(Dir())));
+  EXPECT_EQ(auth_mode, 0600) << "auth.db holds the password hashes";
+  ASSERT_OK_AND_ASSIGN(std::string genesis, v->ledger().ReadEvent(0));
   ASSERT_OK_AND_ASSIGN(ledger::Event g, ledger::DecodeEvent(genesis));
   EXPECT_EQ(g.type, "ledger.genesis");
   EXPECT_FALSE(g.prev.has_value());
   // The genesis event records the public key and the clock (AT-6).
   EXPECT_EQ(g.data.at("public_key").as_string(), core::FormatVerifierKey(v->ledger_key()));
   EXPECT_TRUE(g.data.contains("clock"));
+  // Then the policy and the administrator, both by the system.
+  ASSERT_OK_AND_ASSIGN(std::string policy_line, v->ledger().ReadEvent(1));
+  ASSERT_OK_AND_ASSIGN(ledger::Event policy, ledger::DecodeEvent(policy_line));
+  EXPECT_EQ(policy.type, identity::kPolicyChanged);
+  EXPECT_EQ(policy.actor.id, "system");
+  ASSERT_OK_AND_ASSIGN(std::string admin_line, v->ledger().ReadEvent(2));
+  ASSERT_OK_AND_ASSIGN(ledger::Event admin, ledger::DecodeEvent(admin_line));
+  EXPECT_EQ(admin.type, identity::kUserCreated);
+  EXPECT_EQ(admin.actor.id, "system");
+  ASSERT_TRUE(admin.record.has_value());
+  EXPECT_EQ(admin.record->id, vellum::testing::kAdminId);
+  // The password is in no event, only its hash in auth.db.
+  EXPECT_THAT(admin_line, Not(HasSubstr(vellum::testing::TestPassword(vellum::testing::kAdminId))));
   // A first checkpoint exists.
   ASSERT_OK_AND_ASSIGN(auto cp, v->log().LatestCheckpoint());
   ASSERT_TRUE(cp.has_value());
@@ -95,7 +124,7 @@ TEST_F(VellumTest, InitCreatesTheDataDirectory) {
 }
 
 TEST_F(VellumTest, InitWithoutOriginPicksARandomOne) {
-  ASSERT_OK_AND_ASSIGN(auto v, Vellum::Init(Dir(), InitOptions{}, Fast()));
+  ASSERT_OK_AND_ASSIGN(auto v, vellum::testing::InitWithAdmin(Dir(), InitOptions{}, Fast()));
   EXPECT_THAT(v->config().origin, ::testing::StartsWith("vellum/"));
   EXPECT_GT(v->config().origin.size(), std::string("vellum/").size());
 }
@@ -105,7 +134,7 @@ TEST_F(VellumTest, InitRejectsOriginsThatCannotNameAKey) {
   for (const char* origin : {"a+b", "a b", "a\nb", "a\tb"}) {
     InitOptions init;
     init.origin = origin;
-    EXPECT_THAT(Vellum::Init(tmp_.Sub("d" + std::to_string(++n)), init, Fast()),
+    EXPECT_THAT(vellum::testing::InitWithAdmin(tmp_.Sub("d" + std::to_string(++n)), init, Fast()),
                 StatusIs(StatusCode::kInvalidArgument, HasSubstr("origin")));
   }
 }
@@ -119,7 +148,42 @@ TEST_F(VellumTest, InitTwiceIsAlreadyExists) {
   EXPECT_THAT(Init(), StatusIs(StatusCode::kAlreadyExists, HasSubstr("already holds")));
   // The existing ledger is untouched.
   ASSERT_OK_AND_ASSIGN(auto v, Open());
-  EXPECT_EQ(v->Size(), 1u);
+  EXPECT_EQ(v->Size(), kInitEvents);
+}
+
+// AC-1: an init cut short at any write (a full disk, a power cut) never leaves a
+// ledger that opens without an administrator who can sign in. For every append
+// init makes, fail that one and all after it: opening afterwards either refuses,
+// naming the interrupted init, or finds the administrator able to sign in.
+TEST_F(VellumTest, InitCutShortAtAnyWriteNeverOpensWithoutAnAdministrator) {
+  uint64_t appends = 0;
+  {
+    vellum::testing::FaultInjectionEnv counting;
+    OpenOptions o = Fast();
+    o.env = &counting;
+    InitOptions init;
+    ASSERT_OK(vellum::testing::InitWithAdmin(tmp_.Sub("counted"), init, o).status());
+    appends = counting.OpCount(vellum::testing::FaultOp::kAppend);
+  }
+  ASSERT_GT(appends, 2u);
+  for (uint64_t n = 1; n <= appends; ++n) {
+    SCOPED_TRACE(::testing::Message() << "appends fail from the " << n << "th on");
+    const std::string dir = tmp_.Sub("cut-" + std::to_string(n));
+    {
+      vellum::testing::FaultInjectionEnv faulty;
+      faulty.FailFromNth(vellum::testing::FaultOp::kAppend, n, UnavailableError("no space left on device"));
+      OpenOptions o = Fast();
+      o.env = &faulty;
+      auto v = vellum::testing::InitWithAdmin(dir, InitOptions{}, o);
+      EXPECT_FALSE(v.ok() && n < appends) << "init reported success although a write failed";
+    }
+    auto reopened = Vellum::Open(dir, Fast());
+    if (reopened.ok()) {
+      ASSERT_OK(vellum::testing::SignInAdmin(**reopened).status());
+    } else {
+      EXPECT_THAT(reopened.status().message(), HasSubstr("vellum init"));
+    }
+  }
 }
 
 TEST_F(VellumTest, OpenMissingIsNotFound) {
@@ -171,81 +235,124 @@ TEST_F(VellumTest, DamagedKeyFileIsRefusedWithoutShowingTheKey) {
 }
 
 TEST_F(VellumTest, CreateModifyDeleteGetHistory) {
-  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+  const uint64_t start = v->Size();  // after init and Alice's sign-in
   ASSERT_OK_AND_ASSIGN(ledger::Event c,
-                       v->CreateRecord(Alice(), Create("a-1", R"({"label":"nodule","size":3})")));
-  EXPECT_EQ(c.seq, 1u);
+                       v->CreateRecord(alice_, Create("a-1", R"({"label":"nodule","size":3})")));
+  EXPECT_EQ(c.seq, start);
   EXPECT_EQ(c.type, records::kCreated);
   EXPECT_EQ(c.record->version, 1u);
-  // The server fills the envelope (AT-2): who, from where, when, chained to the previous event.
+  // The server fills the envelope (AT-2): who, from where, when, in which
+  // session (AC-7), chained to the previous event. The principal comes from
+  // the sign-in, never from the caller's say-so.
   EXPECT_EQ(c.actor.id, "u-alice");
   EXPECT_EQ(c.actor.name, "Dr. Alice Example");
   EXPECT_EQ(c.actor.client, "10.0.0.4");
+  EXPECT_EQ(c.actor.session, alice_.session_id);
+  EXPECT_THAT(alice_.session_id, ::testing::StartsWith("s-"));
   EXPECT_EQ(c.id.size(), 32u);
-  ASSERT_OK_AND_ASSIGN(std::string genesis, v->ReadEvent(0));
-  EXPECT_EQ(c.prev, ledger::LeafHash(genesis));
+  ASSERT_OK_AND_ASSIGN(std::string previous, v->ReadEvent(alice_, start - 1));
+  EXPECT_EQ(c.prev, ledger::LeafHash(previous));
 
   ASSERT_OK_AND_ASSIGN(ledger::Event m,
-                       v->ModifyRecord(Alice(), Modify("a-1", R"({"label":"mass","size":3})")));
+                       v->ModifyRecord(alice_, Modify("a-1", R"({"label":"mass","size":3})")));
   EXPECT_EQ(m.record->version, 2u);
   EXPECT_EQ(m.reason, "re-read");
   EXPECT_GE(m.ts, c.ts);
 
-  ASSERT_OK_AND_ASSIGN(auto latest, v->GetRecord("annotation", "a-1"));
+  ASSERT_OK_AND_ASSIGN(auto latest, v->GetRecord(alice_, "annotation", "a-1"));
   EXPECT_EQ(latest.row.version, 2u);
   EXPECT_EQ(latest.row.content, R"({"label":"mass","size":3})");
   EXPECT_EQ(latest.event.seq, m.seq);
 
-  ASSERT_OK_AND_ASSIGN(ledger::Event d, v->DeleteRecord(Alice(), Delete("a-1")));
+  ASSERT_OK_AND_ASSIGN(ledger::Event d, v->DeleteRecord(alice_, Delete("a-1")));
   EXPECT_EQ(d.record->version, 3u);
-  ASSERT_OK_AND_ASSIGN(auto tomb, v->GetRecord("annotation", "a-1"));
+  ASSERT_OK_AND_ASSIGN(auto tomb, v->GetRecord(alice_, "annotation", "a-1"));
   EXPECT_TRUE(tomb.row.deleted);
   EXPECT_EQ(tomb.event.reason, "entered in error");
 
-  ASSERT_OK_AND_ASSIGN(auto history, v->History("annotation", "a-1"));
+  ASSERT_OK_AND_ASSIGN(auto history, v->History(alice_, "annotation", "a-1"));
   ASSERT_EQ(history.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(history[i].row.version, i + 1);
     EXPECT_EQ(history[i].event.seq, history[i].row.seq);
     EXPECT_EQ(history[i].event.record->version, i + 1);
   }
-  EXPECT_EQ(v->Size(), 4u);
+  EXPECT_EQ(v->Size(), start + 3);
 }
 
 TEST_F(VellumTest, ErrorsWriteNothing) {
-  ASSERT_OK_AND_ASSIGN(auto v, Init());
-  ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", R"({"a":1})")));
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+  ASSERT_OK(v->CreateRecord(alice_, Create("a-1", R"({"a":1})")));
   const uint64_t size = v->Size();
-  EXPECT_THAT(v->CreateRecord(Alice(), Create("a-1", R"({"a":2})")),
+  EXPECT_THAT(v->CreateRecord(alice_, Create("a-1", R"({"a":2})")),
               StatusIs(StatusCode::kAlreadyExists, ::testing::_));
-  EXPECT_THAT(v->CreateRecord(Alice(), Create("../a", R"({"a":2})")),
+  EXPECT_THAT(v->CreateRecord(alice_, Create("../a", R"({"a":2})")),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("record id")));
-  EXPECT_THAT(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":2})", "")),
+  EXPECT_THAT(v->ModifyRecord(alice_, Modify("a-1", R"({"a":2})", "")),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("reason")));
-  EXPECT_THAT(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":1.0})")),
+  EXPECT_THAT(v->ModifyRecord(alice_, Modify("a-1", R"({"a":1.0})")),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("nothing to change")));
-  EXPECT_THAT(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":2})", "x", 7)),
+  EXPECT_THAT(v->ModifyRecord(alice_, Modify("a-1", R"({"a":2})", "x", 7)),
               StatusIs(StatusCode::kAborted, ::testing::_));
-  EXPECT_THAT(v->DeleteRecord(Alice(), Delete("a-2")),
+  EXPECT_THAT(v->DeleteRecord(alice_, Delete("a-2")),
               StatusIs(StatusCode::kNotFound, ::testing::_));
-  EXPECT_THAT(v->DeleteRecord(Alice(), Delete("a-1", " ")),
+  EXPECT_THAT(v->DeleteRecord(alice_, Delete("a-1", " ")),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("reason")));
   EXPECT_EQ(v->Size(), size);
 
-  EXPECT_THAT(v->GetRecord("annotation", "a-9"), StatusIs(StatusCode::kNotFound, HasSubstr("a-9")));
-  EXPECT_THAT(v->GetRecord("annotation", "a-1", 2),
+  EXPECT_THAT(v->GetRecord(alice_, "annotation", "a-9"),
+              StatusIs(StatusCode::kNotFound, HasSubstr("a-9")));
+  EXPECT_THAT(v->GetRecord(alice_, "annotation", "a-1", 2),
               StatusIs(StatusCode::kNotFound, HasSubstr("no version 2")));
-  EXPECT_THAT(v->GetRecord("annotation", "a;1"),
+  EXPECT_THAT(v->GetRecord(alice_, "annotation", "a;1"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("record id")));
-  EXPECT_THAT(v->GetRecord("../t", "a-1"),
+  EXPECT_THAT(v->GetRecord(alice_, "../t", "a-1"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("record type")));
-  EXPECT_THAT(v->History("annotation", "a-9"), StatusIs(StatusCode::kNotFound, ::testing::_));
-  EXPECT_THAT(v->History("annotation", ""), StatusIs(StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(v->History(alice_, "annotation", "a-9"),
+              StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(v->History(alice_, "annotation", ""),
+              StatusIs(StatusCode::kInvalidArgument, ::testing::_));
 }
 
+// An importer's batch through the service: each command has its own result, in
+// input order; later commands see the earlier ones of the same batch.
+TEST_F(VellumTest, CreateRecordsBatch) {
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+  ASSERT_OK(v->CreateRecord(alice_, Create("old", R"({"a":1})")));
+  const uint64_t size = v->Size();
+  auto results =
+      v->CreateRecords(alice_, {Create("b-1", R"({"x":1})"),   // ok
+                                Create("b-1", R"({"x":2})"),   // exists: made earlier in this batch
+                                Create("old", R"({"a":2})"),   // exists: made before
+                                Create("../b", R"({"x":3})"),  // invalid: never submitted
+                                Create("b-2", R"({"x":4})")});  // ok
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_OK(results[0]);
+  EXPECT_THAT(results[1], StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(results[2], StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(results[3], StatusIs(StatusCode::kInvalidArgument, HasSubstr("record id")));
+  EXPECT_OK(results[4]);
+  // The successes got consecutive sequence numbers in input order.
+  ASSERT_TRUE(results[0].ok() && results[4].ok());
+  EXPECT_EQ(results[0]->seq, size);
+  EXPECT_EQ(results[4]->seq, results[0]->seq + 1);
+  EXPECT_EQ(results[4]->actor.id, "u-alice");
+  EXPECT_EQ(v->Size(), size + 2);
+  ASSERT_OK_AND_ASSIGN(auto b1, v->GetRecord(alice_, "annotation", "b-1"));
+  EXPECT_EQ(b1.row.content, R"({"x":1})");
+  // An empty batch is fine.
+  EXPECT_TRUE(v->CreateRecords(alice_, {}).empty());
+  EXPECT_EQ(v->Size(), size + 2);
+}
+
+// The ledger's SubmitAll under the service with mixed commands (the service
+// exposes only CreateRecords for batches; the mix shows that each command is
+// decided on the state the commands before it left).
 TEST_F(VellumTest, SubmitAllWithMixedCommands) {
-  ASSERT_OK_AND_ASSIGN(auto v, Init());
-  ASSERT_OK(v->CreateRecord(Alice(), Create("old", R"({"a":1})")));
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+  ASSERT_OK(v->CreateRecord(alice_, Create("old", R"({"a":1})")));
+  const uint64_t size = v->Size();
   std::vector<ledger::Decider> batch;
   auto add = [&](StatusOr<ledger::Decider> d) {
     ASSERT_OK(d.status());
@@ -258,7 +365,7 @@ TEST_F(VellumTest, SubmitAllWithMixedCommands) {
   add(records::DecideModify(Modify("old", R"({"a":1})")));  // nothing to change
   add(records::DecideModify(Modify("old", R"({"a":2})", "r", 9)));  // stale version
   add(records::DecideDelete(Delete("old")));                        // ok
-  auto results = v->SubmitAll(Alice(), std::move(batch));
+  auto results = v->ledger().SubmitAll(alice_.Actor(), std::move(batch));
   ASSERT_EQ(results.size(), 7u);
   EXPECT_OK(results[0]);
   EXPECT_THAT(results[1], StatusIs(StatusCode::kAlreadyExists, ::testing::_));
@@ -269,41 +376,42 @@ TEST_F(VellumTest, SubmitAllWithMixedCommands) {
   EXPECT_OK(results[6]);
   // The successes got consecutive sequence numbers in input order.
   ASSERT_TRUE(results[0].ok() && results[2].ok() && results[6].ok());
-  EXPECT_EQ(results[2]->seq, results[0]->seq + 1);
-  EXPECT_EQ(results[6]->seq, results[2]->seq + 1);
-  EXPECT_EQ(v->Size(), 5u);
-  ASSERT_OK_AND_ASSIGN(auto b1, v->GetRecord("annotation", "b-1"));
+  EXPECT_EQ(results[0]->front().seq, size);
+  EXPECT_EQ(results[2]->front().seq, results[0]->front().seq + 1);
+  EXPECT_EQ(results[6]->front().seq, results[2]->front().seq + 1);
+  EXPECT_EQ(v->Size(), size + 3);
+  ASSERT_OK_AND_ASSIGN(auto b1, v->GetRecord(alice_, "annotation", "b-1"));
   EXPECT_EQ(b1.row.version, 2u);
   EXPECT_EQ(b1.row.content, R"({"x":3})");
   // An empty batch is fine.
-  EXPECT_TRUE(v->SubmitAll(Alice(), {}).empty());
+  EXPECT_TRUE(v->ledger().SubmitAll(alice_.Actor(), {}).empty());
 }
 
 TEST_F(VellumTest, ContentHashIsSha256OfRfc8785Form) {
   // RV-1: the content hash is recomputable by anyone from the canonical JSON.
-  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
   const json::object content =
       JsonObject(R"({"z":[1.0,2e0,"é"],"a":{"d":1e3,"c":null,"b":"\u0041"},"m":-0.0,"n":0.1})");
   ASSERT_OK_AND_ASSIGN(
       ledger::Event e,
-      v->CreateRecord(Alice(), Create("h-1", core::CanonicalJson(content).value())));
+      v->CreateRecord(alice_, Create("h-1", core::CanonicalJson(content).value())));
   ASSERT_OK_AND_ASSIGN(std::string canonical, core::CanonicalJson(content));
   // Written out by hand, as an inspector would with RFC 8785 in hand.
   EXPECT_EQ(canonical, R"({"a":{"b":"A","c":null,"d":1000},"m":0,"n":0.1,"z":[1,2,"é"]})");
   const core::Hash expected = core::Sha256(canonical);
   ASSERT_TRUE(e.record->content_hash.has_value());
   EXPECT_EQ(*e.record->content_hash, expected);
-  ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord("annotation", "h-1"));
+  ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord(alice_, "annotation", "h-1"));
   EXPECT_EQ(got.row.content, canonical);
   EXPECT_EQ(got.row.content_hash, expected);
   EXPECT_EQ(*got.event.record->content_hash, expected);
   // The stored event line carries the same hash in its tagged form.
-  ASSERT_OK_AND_ASSIGN(std::string line, v->ReadEvent(e.seq));
+  ASSERT_OK_AND_ASSIGN(std::string line, v->ReadEvent(alice_, e.seq));
   EXPECT_THAT(line, HasSubstr("\"hash\":\"" + core::HashToTagged(expected) + "\""));
 
   // And after a modification, the new version's hash is that of the new content.
   ASSERT_OK_AND_ASSIGN(ledger::Event m,
-                       v->ModifyRecord(Alice(), Modify("h-1", R"({"only":[true]})")));
+                       v->ModifyRecord(alice_, Modify("h-1", R"({"only":[true]})")));
   EXPECT_EQ(*m.record->content_hash, core::Sha256(R"({"only":[true]})"));
 }
 
@@ -311,18 +419,20 @@ TEST_F(VellumTest, EveryEarlierVersionStaysRetrievable) {
   // AT-3: a change makes a new version and keeps the old; a delete is a tombstone.
   const std::vector<std::string> contents = {R"({"label":"nodule"})", R"({"label":"mass"})",
                                              R"({"label":"mass","size":12})", R"({"size":12})"};
+  uint64_t first = 0;
   {
-    ASSERT_OK_AND_ASSIGN(auto v, Init());
-    ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", contents[0])));
+    ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+    first = v->Size();
+    ASSERT_OK(v->CreateRecord(alice_, Create("a-1", contents[0])));
     for (size_t i = 1; i < contents.size(); ++i) {
-      ASSERT_OK(v->ModifyRecord(Alice(), Modify("a-1", contents[i], "step " + std::to_string(i))));
+      ASSERT_OK(v->ModifyRecord(alice_, Modify("a-1", contents[i], "step " + std::to_string(i))));
     }
-    ASSERT_OK(v->DeleteRecord(Alice(), Delete("a-1", "withdrawn")));
+    ASSERT_OK(v->DeleteRecord(alice_, Delete("a-1", "withdrawn")));
   }
   // Durable across a reopen, too.
   ASSERT_OK_AND_ASSIGN(auto v, Open());
   for (size_t i = 0; i < contents.size(); ++i) {
-    ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord("annotation", "a-1", i + 1));
+    ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord(alice_, "annotation", "a-1", i + 1));
     EXPECT_EQ(got.row.content, contents[i]);
     EXPECT_FALSE(got.row.deleted);
     EXPECT_EQ(got.row.content_hash, core::Sha256(contents[i]));
@@ -331,9 +441,9 @@ TEST_F(VellumTest, EveryEarlierVersionStaysRetrievable) {
       EXPECT_EQ(got.event.reason, "step " + std::to_string(i));
     }
   }
-  ASSERT_OK_AND_ASSIGN(auto tomb, v->GetRecord("annotation", "a-1", contents.size() + 1));
+  ASSERT_OK_AND_ASSIGN(auto tomb, v->GetRecord(alice_, "annotation", "a-1", contents.size() + 1));
   EXPECT_TRUE(tomb.row.deleted);
-  ASSERT_OK_AND_ASSIGN(auto history, v->History("annotation", "a-1"));
+  ASSERT_OK_AND_ASSIGN(auto history, v->History(alice_, "annotation", "a-1"));
   ASSERT_EQ(history.size(), contents.size() + 1);
   // The field-level changes replay every version from the first (what verify does).
   json::object doc;
@@ -351,24 +461,28 @@ TEST_F(VellumTest, EveryEarlierVersionStaysRetrievable) {
     EXPECT_EQ(core::CanonicalJson(doc).value(), contents[i]) << "version " << i + 1;
   }
   // The events are never rewritten: each still names its own version.
-  for (uint64_t seq = 1; seq < v->Size(); ++seq) {
-    ASSERT_OK_AND_ASSIGN(std::string line, v->ReadEvent(seq));
+  ASSERT_EQ(v->Size(), first + contents.size() + 1);
+  for (uint64_t seq = first; seq < v->Size(); ++seq) {
+    ASSERT_OK_AND_ASSIGN(std::string line, v->ReadEvent(alice_, seq));
     ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
-    EXPECT_EQ(e.record->version, seq);
+    EXPECT_EQ(e.record->version, seq - first + 1);
   }
 }
 
 TEST_F(VellumTest, QueryEvents) {
-  ASSERT_OK_AND_ASSIGN(auto v, Init());
-  ledger::Actor bob = Alice();
-  bob.id = "u-bob";
-  ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", R"({"a":1})")));
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+  // Bob annotates; Alice (project manager) reads the trail (audit.read, AT-8).
+  ASSERT_OK_AND_ASSIGN(Principal bob,
+                       vellum::testing::AddPerson(
+                           *v, admin_, {"u-bob", "Bob Example", {identity::Role::kAnnotator}}));
+  const uint64_t start = v->Size();
+  ASSERT_OK(v->CreateRecord(alice_, Create("a-1", R"({"a":1})")));
   ASSERT_OK(v->CreateRecord(bob, Create("a-2", R"({"a":1})")));
   ASSERT_OK(v->ModifyRecord(bob, Modify("a-1", R"({"a":2})")));
   storage::EventQuery q;
   q.record_id = "a-1";
   std::vector<uint64_t> seqs;
-  ASSERT_OK(v->QueryEvents(q, [&](uint64_t seq, const std::string& line) {
+  ASSERT_OK(v->QueryEvents(alice_, q, [&](uint64_t seq, const std::string& line) {
     auto e = ledger::DecodeEvent(line);
     if (!e.ok()) return e.status();
     EXPECT_EQ(e->seq, seq);
@@ -376,18 +490,30 @@ TEST_F(VellumTest, QueryEvents) {
     seqs.push_back(seq);
     return OkStatus();
   }));
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{start, start + 2}));
   q = {};
   q.actor = "u-bob";
+  q.after_seq = start;
   seqs.clear();
-  ASSERT_OK(v->QueryEvents(q, [&](uint64_t seq, const std::string&) {
+  ASSERT_OK(v->QueryEvents(alice_, q, [&](uint64_t seq, const std::string&) {
     seqs.push_back(seq);
     return OkStatus();
   }));
-  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{start + 1, start + 2}));
+  // Before `start`, Bob's own events are his first sign-ins and password change.
+  q.after_seq = 0;
+  std::vector<std::string> types;
+  ASSERT_OK(v->QueryEvents(alice_, q, [&](uint64_t seq, const std::string& line) {
+    auto e = ledger::DecodeEvent(line);
+    if (!e.ok()) return e.status();
+    if (seq < start) types.push_back(e->type);
+    return OkStatus();
+  }));
+  EXPECT_EQ(types, (std::vector<std::string>{identity::kLoginSucceeded, identity::kPasswordChanged,
+                                             identity::kLogout, identity::kLoginSucceeded}));
   // The callback's error stops the query and is returned.
   int calls = 0;
-  EXPECT_THAT(v->QueryEvents({},
+  EXPECT_THAT(v->QueryEvents(alice_, {},
                              [&](uint64_t, const std::string&) {
                                ++calls;
                                return AbortedError("enough");
@@ -397,37 +523,39 @@ TEST_F(VellumTest, QueryEvents) {
 }
 
 TEST_F(VellumTest, ReopenKeepsEverythingAndVerifies) {
+  uint64_t size = 0;
   {
-    ASSERT_OK_AND_ASSIGN(auto v, Init());
-    ASSERT_OK(v->CreateRecord(Alice(), Create("a-1", R"({"a":1})")));
-    ASSERT_OK(v->ModifyRecord(Alice(), Modify("a-1", R"({"a":2})")));
+    ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
+    ASSERT_OK(v->CreateRecord(alice_, Create("a-1", R"({"a":1})")));
+    ASSERT_OK(v->ModifyRecord(alice_, Modify("a-1", R"({"a":2})")));
+    size = v->Size();
   }
   ASSERT_OK_AND_ASSIGN(auto v, Open());
-  EXPECT_EQ(v->Size(), 3u);
+  EXPECT_EQ(v->Size(), size);
   EXPECT_TRUE(v->open_report().damage.empty());
   EXPECT_EQ(v->open_report().torn_tail_bytes, 0u);
   ASSERT_OK_AND_ASSIGN(auto report, v->Verify({}, std::nullopt));
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front().message);
-  ASSERT_OK(v->CreateRecord(Alice(), Create("a-2", R"({"b":1})")));
-  EXPECT_EQ(v->Size(), 4u);
+  ASSERT_OK(v->CreateRecord(alice_, Create("a-2", R"({"b":1})")));
+  EXPECT_EQ(v->Size(), size + 1);
 }
 
 TEST_F(VellumTest, DeeplyNestedContentIsRefusedNotStoredUnreadable) {
   // Content nested beyond the input limit would make an event that DecodeEvent
   // (history, verify) cannot read back: it must be refused up front.
-  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  ASSERT_OK_AND_ASSIGN(auto v, InitWithAlice());
   json::value deep = 1;
   for (int i = 0; i < 63; ++i) deep = json::object{{"n", deep}};
   records::CreateRecord c = Create("deep", "{}");
   c.content["n"] = deep;  // 64 levels of objects, the most the JSON input limit allows
-  ASSERT_OK_AND_ASSIGN(ledger::Event e, v->CreateRecord(Alice(), c));
-  ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord("annotation", "deep"));
+  ASSERT_OK_AND_ASSIGN(ledger::Event e, v->CreateRecord(alice_, c));
+  ASSERT_OK_AND_ASSIGN(auto got, v->GetRecord(alice_, "annotation", "deep"));
   EXPECT_EQ(got.event.seq, e.seq);
   ASSERT_OK_AND_ASSIGN(auto report, v->Verify({}, std::nullopt));
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front().message);
   c.id = "deeper";
   c.content["n"] = json::object{{"n", deep}};
-  EXPECT_THAT(v->CreateRecord(Alice(), c),
+  EXPECT_THAT(v->CreateRecord(alice_, c),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("content")));
 }
 

@@ -29,6 +29,7 @@ class CliBadInputTest : public CliTest {
     ASSERT_EQ(Create("annotation", "a-1", R"({"label":"nodule","size_mm":4})").exit_code, 0);
     ASSERT_EQ(Create("annotation", "gone", R"({"label":"mass"})").exit_code, 0);
     ASSERT_EQ(Delete("annotation", "gone", "duplicate of a-1").exit_code, 0);
+    new_password_ = cli_.PasswordFile("u-new");  // written now, so no test run adds a file
   }
 
   // Runs the command and checks it was refused with `exit_code` and an error
@@ -63,11 +64,12 @@ class CliBadInputTest : public CliTest {
   void Baseline() {
     before_ = Snapshot();
     events_before_ = LogLines().size();
-    ASSERT_EQ(events_before_, 4u);
+    ASSERT_EQ(events_before_, setup_events_ + 3);
   }
 
   std::map<std::string, std::string> before_;
   size_t events_before_ = 0;
+  std::string new_password_;  // a password file for `user add` of u-new
 };
 
 // Malformed, non-UTF-8, duplicate-key, lone-surrogate, non-object, too deep and
@@ -132,16 +134,13 @@ TEST_F(CliBadInputTest, EventOverTheConfiguredLimit) {
 // delete; a missing, blank or non-UTF-8 reason is refused.
 TEST_F(CliBadInputTest, ReasonRules) {
   Baseline();
-  const std::vector<std::string> actor{"--actor", "u-1", "--actor-name", "Dr. A. Rivera"};
   auto modify = [&](std::vector<std::string> extra) {
     std::vector<std::string> args{"record", "modify", "--type", "annotation", "--id", "a-1"};
-    args.insert(args.end(), actor.begin(), actor.end());
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args, R"({"label":"mass","size_mm":4})");
   };
   auto del = [&](std::vector<std::string> extra) {
     std::vector<std::string> args{"record", "delete", "--type", "annotation", "--id", "a-1"};
-    args.insert(args.end(), actor.begin(), actor.end());
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args);
   };
@@ -203,12 +202,20 @@ TEST_F(CliBadInputTest, InjectionAndPathTraversalInIds) {
     if (!id.empty())
       ExpectRefused(Create("annotation", "b-1", R"({"label":"x"})", {"--guideline", id}), 2,
                     "guideline", false);
-    ExpectRefused(Run({"record", "create", "--type", "annotation", "--id", "b-1", "--actor", id,
-                       "--actor-name", "X"},
-                      R"({"label":"x"})"),
-                  2, "actor", false);
-    if (!id.empty())
+    // User ids: the actor filter of the trail, and the account commands (checked
+    // before anything is opened, whoever runs them). An empty --actor or
+    // `user show --id` means none or yourself, so only non-empty ones can be bad.
+    const std::string user_what = id.empty()        ? "user id must not be empty"
+                                  : id.size() > 128 ? "user id is longer than 128 characters"
+                                                    : "user id may contain only";
+    ExpectRefused(Run({"user", "add", "--id", id, "--name", "X", "--email", "x@test.vellum.invalid",
+                       "--role", "annotator", "--password-file", new_password_}),
+                  2, user_what, false);
+    if (!id.empty()) {
+      ExpectRefused(Run({"log", "--actor", id}), 2, "actor", false);
+      ExpectRefused(Run({"user", "show", "--id", id}), 2, user_what, false);
       ExpectRefused(Run({"log", "--record", "annotation/" + id}), 2, "record id", false);
+    }
   }
   EXPECT_EQ(LogLines().size(), events_before_);
   // The longest id allowed (128) and every allowed punctuation mark work.
@@ -220,11 +227,14 @@ TEST_F(CliBadInputTest, InjectionAndPathTraversalInIds) {
 
 TEST_F(CliBadInputTest, OtherBadOptions) {
   Baseline();
-  ExpectRefused(Run({"record", "create", "--type", "annotation", "--id", "b-1", "--actor", "u-1",
-                     "--actor-name", "X\xff"},
-                    "{}"),
-                2, "--actor-name must be 1 to 256 bytes of UTF-8");
-  ExpectRefused(Create("annotation", "b-1", "{}", {"--client", "\xff"}), 2, "--client is invalid");
+  // Who acts comes from the sign-in (the --actor, --actor-name and --client options are
+  // gone); the printed name is set when the account is made, and checked there.
+  ExpectRefused(
+      Run({"user", "add", "--id", "u-new", "--name", "X\xff", "--email", "x@test.vellum.invalid",
+           "--role", "annotator", "--password-file", new_password_}),
+      2, "the printed name must be 1 to 200 characters of text");
+  ExpectRefused(Run({"login", "--user", "u-1", "--password-file", tmp_.Sub("no-such-password")}), 2,
+                "no-such-password");
   ExpectRefused(Create("annotation", "b-1", "", {"--content", tmp_.Sub("no-such-file.json")}), 2,
                 "no-such-file.json: no such file");
   ExpectRefused(Create("annotation", "b-1", "", {"--content", tmp_.path()}), 2, "record content");

@@ -179,7 +179,8 @@ TEST_F(CliCanonTest, RecordContentHashRecomputesByHand) {
           {"sh", "-c",
            "\"$1\" --data \"$2\" record show --type annotation --id a-1 --version \"$3\" "
            "| jq .content | \"$1\" canon --hash",
-           "sh", ::vellum::testing::VellumBinary(), data_, version});
+           "sh", ::vellum::testing::VellumBinary(), data_, version},
+          "", cli_.Env(user_));
       EXPECT_EQ(r.exit_code, 0) << Describe(r);
       EXPECT_EQ(r.out, content_hash + "\n");
     }
@@ -191,8 +192,9 @@ TEST_F(CliCanonTest, RecordContentHashRecomputesByHand) {
   EXPECT_EQ(r.out, Str(first.at("content_hash")) + "\n");
   // The event that made the version names the same hash.
   std::vector<std::string> events = LogLines();
-  ASSERT_EQ(events.size(), 3u);
-  EXPECT_EQ(Str(ParseOrFail(events[1]).at("record").at("hash")), Str(first.at("content_hash")));
+  ASSERT_EQ(events.size(), setup_events_ + 2);
+  EXPECT_EQ(Str(ParseOrFail(events[setup_events_]).at("record").at("hash")),
+            Str(first.at("content_hash")));
   // Each stored event line is itself canonical: canon is the identity on it.
   for (const std::string& line : events) EXPECT_EQ(Canon(line).out, line + "\n");
 }

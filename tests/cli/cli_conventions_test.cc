@@ -1,6 +1,7 @@
 // The command-line conventions every command shares (DESIGN.md "Interfaces
 // users see", docs/cli.md): where the data directory is, exit codes, output
 // formats, and usage errors.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
+using ::vellum::testing::kAdminId;
 using ::vellum::testing::ReadFileOrDie;
 using ::vellum::testing::WriteFileOrDie;
 
@@ -36,7 +38,16 @@ TEST_F(CliConventionsTest, DataFlagNamesTheDirectory) {
   struct stat st {};
   ASSERT_EQ(stat((data_ + "/keys/ledger.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "the ledger key must be private";
-  EXPECT_EQ(LogLines().size(), 1u) << "init writes the genesis event";
+  ASSERT_EQ(stat((data_ + "/auth.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "auth.db holds the password hashes";
+  // init writes the genesis event, the security policy and the first administrator;
+  // the rest is the fixture's sign-ins and team.
+  std::vector<std::string> log = LogLines();
+  ASSERT_EQ(log.size(), setup_events_);
+  EXPECT_EQ(Str(ParseOrFail(log[0]).at("type")), "ledger.genesis");
+  EXPECT_EQ(Str(ParseOrFail(log[1]).at("type")), "policy.changed");
+  EXPECT_EQ(Str(ParseOrFail(log[2]).at("type")), "user.created");
+  EXPECT_EQ(Str(ParseOrFail(log[2]).at("record").at("id")), kAdminId);
 }
 
 // $VELLUM_DATA is the default when --data is absent, and --data wins over it.
@@ -44,10 +55,14 @@ TEST_F(CliConventionsTest, EnvironmentVariableIsTheDefaultAndTheFlagWins) {
   const std::string cwd = tmp_.Sub("cwd");
   fs::create_directories(cwd);
   const std::string env_dir = tmp_.Sub("from-env");
-  ProcessResult r = RunIn(cwd, {"init", "--origin", "vellum.test/env"}, {"VELLUM_DATA=" + env_dir});
+  As(kAdminId);
+  ProcessResult r = RunIn(cwd, InitArgs("vellum.test/env"), {"VELLUM_DATA=" + env_dir});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_TRUE(fs::exists(env_dir + "/vellum.toml"));
   EXPECT_FALSE(fs::exists(cwd + "/vellum-data"));
+  r = RunIn(cwd, {"login", "--user", kAdminId, "--password-file", cli_.PasswordFile(kAdminId)},
+            {"VELLUM_DATA=" + env_dir});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
   r = RunIn(cwd, {"log"}, {"VELLUM_DATA=" + env_dir});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("vellum.test/env"));
@@ -62,12 +77,17 @@ TEST_F(CliConventionsTest, EnvironmentVariableIsTheDefaultAndTheFlagWins) {
 TEST_F(CliConventionsTest, DefaultIsVellumDataInTheCurrentDirectory) {
   const std::string cwd = tmp_.Sub("cwd");
   fs::create_directories(cwd);
-  ProcessResult r = RunIn(cwd, {"init", "--origin", "vellum.test/default"}, {"VELLUM_DATA="});
+  As(kAdminId);
+  ProcessResult r = RunIn(cwd, InitArgs("vellum.test/default"), {"VELLUM_DATA="});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_TRUE(fs::exists(cwd + "/vellum-data/vellum.toml"));
+  r = RunIn(cwd, {"login", "--user", kAdminId, "--password-file", cli_.PasswordFile(kAdminId)},
+            {"VELLUM_DATA="});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
   r = RunIn(cwd, {"--format", "jsonl", "log"}, {"VELLUM_DATA="});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(Lines(r.out).size(), 1u);
+  // genesis, policy, administrator, the administrator's sign-in
+  EXPECT_EQ(Lines(r.out).size(), 4u);
   EXPECT_EQ(r.out, ReadFileOrDie(cwd + "/vellum-data/ledger/segments/00000000000000000000.jsonl"));
 }
 
@@ -164,7 +184,7 @@ TEST_F(CliConventionsTest, UsageErrorsShowTheUsageOnStderr) {
   for (const Case& c : std::vector<Case>{
            {{"log", "--bogus"}, "--bogus", "Usage: vellum log [OPTIONS]"},
            {{"record", "create", "--type", "t"}, "--id is required", "Usage: vellum record create"},
-           {{"record", "modify", "--type", "t", "--id", "x", "--actor", "u", "--actor-name", "U"},
+           {{"record", "modify", "--type", "t", "--id", "x"},
             "--reason is required",
             "Usage: vellum record modify"},
            {{"record"}, "A subcommand is required", "Usage: vellum record"},
@@ -192,8 +212,8 @@ TEST_F(CliConventionsTest, UsageErrorsShowTheUsageOnStderr) {
 TEST_F(CliConventionsTest, HelpAndVersionGoToStdout) {
   ProcessResult r = Run({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* cmd : {"init", "record", "log", "proof", "verify-proof", "verify", "checkpoint",
-                          "canon", "demo", "bench"}) {
+  for (const char* cmd : {"init", "login", "logout", "user", "policy", "record", "log", "proof",
+                          "verify-proof", "verify", "checkpoint", "canon", "demo", "bench"}) {
     EXPECT_THAT(r.out, HasSubstr(std::string("  ") + cmd + " "));
   }
   r = Run({"record", "modify", "--help"});
@@ -206,18 +226,23 @@ TEST_F(CliConventionsTest, HelpAndVersionGoToStdout) {
 
 // --format json|jsonl|table on init: a table for people, one JSON document otherwise.
 TEST_F(CliConventionsTest, InitFormats) {
-  ProcessResult r = Run({"--format", "json", "init", "--origin", origin_});
+  std::vector<std::string> args{"--format", "json"};
+  for (const std::string& a : InitArgs(origin_)) args.push_back(a);
+  ProcessResult r = Run(args);
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   json::value v = ParseOrFail(r.out);
   EXPECT_EQ(Str(v.at("origin")), origin_);
-  EXPECT_EQ(v.at("events"), 1);
+  EXPECT_EQ(v.at("events"), 3);  // genesis, the security policy, the first administrator
+  EXPECT_EQ(Str(v.at("administrator")), kAdminId);
   const std::string vkey = Str(v.at("verifier_key"));
   EXPECT_EQ(vkey + "\n", ReadFileOrDie(data_ + "/keys/ledger.pub"));
   EXPECT_GT(Lines(r.out).size(), 1u) << "json is pretty-printed";
 
   for (const char* fmt : {"jsonl", "table"}) {
-    r = ::vellum::testing::RunProcess({::vellum::testing::VellumBinary(), "--data", tmp_.Sub(fmt),
-                                       "--format", fmt, "init", "--origin", origin_});
+    std::vector<std::string> argv{::vellum::testing::VellumBinary(), "--data", tmp_.Sub(fmt),
+                                  "--format", fmt};
+    for (const std::string& a : InitArgs(origin_)) argv.push_back(a);
+    r = ::vellum::testing::RunProcess(argv);
     ASSERT_EQ(r.exit_code, 0) << Describe(r);
     if (std::string(fmt) == "jsonl") {
       EXPECT_EQ(Lines(r.out).size(), 1u);
@@ -234,6 +259,7 @@ TEST_F(CliConventionsTest, InitFormats) {
   const std::string secret = key.substr(at, 20);
   ASSERT_EQ(secret.size(), 20u) << "unexpected key file format";
   EXPECT_THAT(r.out + r.err, ::testing::Not(HasSubstr(secret)));
+  EXPECT_THAT(r.out + r.err, ::testing::Not(HasSubstr(::vellum::testing::TestPassword(kAdminId))));
 }
 
 // --format on log, record show/history and verify.
@@ -242,7 +268,7 @@ TEST_F(CliConventionsTest, DataCommandFormats) {
   ASSERT_EQ(Create("annotation", "a-1", R"({"label":"nodule"})").exit_code, 0);
   ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"mass"})", "re-read at 2 mm").exit_code, 0);
   const std::vector<std::string> events = LogLines();
-  ASSERT_EQ(events.size(), 3u);
+  ASSERT_EQ(events.size(), setup_events_ + 2);
 
   // log: jsonl is the default; json is one array of the same events; table has a header.
   EXPECT_EQ(RunOk({"log"}), RunOk({"--format", "jsonl", "log"}));
@@ -252,10 +278,10 @@ TEST_F(CliConventionsTest, DataCommandFormats) {
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(arr.as_array()[i], ParseOrFail(events[i]));
   EXPECT_EQ(ParseOrFail(RunOk({"--format", "json", "log", "--actor", "nobody"})), json::array());
   std::vector<std::string> table = Lines(RunOk({"--format", "table", "log"}));
-  ASSERT_EQ(table.size(), 4u);
+  ASSERT_EQ(table.size(), events.size() + 1);
   EXPECT_THAT(table[0], AllOf(HasSubstr("seq"), HasSubstr("action"), HasSubstr("reason")));
-  EXPECT_THAT(table[3], AllOf(HasSubstr("record.modified"), HasSubstr("annotation/a-1 v2"),
-                              HasSubstr("re-read at 2 mm")));
+  EXPECT_THAT(table.back(), AllOf(HasSubstr("record.modified"), HasSubstr("annotation/a-1 v2"),
+                                  HasSubstr("re-read at 2 mm")));
 
   // record show: json (default, pretty), jsonl (one line), table.
   const std::vector<std::string> show{"record", "show", "--type", "annotation", "--id", "a-1"};
@@ -290,10 +316,10 @@ TEST_F(CliConventionsTest, DataCommandFormats) {
   EXPECT_EQ(ParseOrFail(hl[0]), h.as_array()[0]);
 
   // verify: table (default) and JSON with the same figures.
-  EXPECT_THAT(RunOk({"verify"}), HasSubstr("OK: 3 events"));
+  EXPECT_THAT(RunOk({"verify"}), HasSubstr(fmt::format("OK: {} events", events.size())));
   json::value vj = ParseOrFail(RunOk({"--format", "json", "verify"}));
   EXPECT_EQ(vj.at("ok"), true);
-  EXPECT_EQ(vj.at("events"), 3);
+  EXPECT_EQ(vj.at("events"), events.size());
   EXPECT_EQ(vj.at("problems"), json::array());
   std::string vl = RunOk({"--format", "jsonl", "verify"});
   EXPECT_EQ(Lines(vl).size(), 1u);
@@ -303,10 +329,12 @@ TEST_F(CliConventionsTest, DataCommandFormats) {
   ProcessResult w = Create("annotation", "a-2", R"({"label":"x"})", {"--format", "jsonl"});
   ASSERT_EQ(w.exit_code, 0) << Describe(w);
   json::value ws = ParseOrFail(w.out);
-  EXPECT_EQ(ws.at("seq"), 3);
+  EXPECT_EQ(ws.at("seq"), events.size());
   EXPECT_EQ(ws.at("record").at("id"), "a-2");
   w = Create("annotation", "a-3", R"({"label":"x"})", {"--format", "table"});
-  EXPECT_THAT(w.out, MatchesRegex("record.created annotation/a-3 v1 at seq 4 \\(.*Z\\)\n"));
+  EXPECT_THAT(w.out,
+              MatchesRegex(fmt::format("record.created annotation/a-3 v1 at seq {} \\(.*Z\\)\n",
+                                       events.size() + 1)));
 }
 
 }  // namespace

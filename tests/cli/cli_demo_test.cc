@@ -1,7 +1,9 @@
 // The sample project (`vellum demo`) and versioned records as an inspector
 // sees them: every version kept, in order, with who, when and why (RV-1, AT-3).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <string>
@@ -21,9 +23,30 @@ class CliDemoTest : public CliTest {};
 // demo fills a fresh data directory with a ledger that verifies; its modified
 // annotation has an ordered history with reasons.
 TEST_F(CliDemoTest, DemoLedgerVerifies) {
+  // The demo makes its own data directory and team, and leaves the CLI signed in
+  // as u-qa-1 (quality): the session goes to that user's session file.
+  As("u-qa-1");
   ProcessResult r = Run({"demo", "--cases", "6"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("Demo data written to " + data_));
+  EXPECT_THAT(r.out, HasSubstr("Signed in as u-qa-1 (quality)"));
+  json::value me = ParseOrFail(RunOk({"--format", "json", "user", "show"}));
+  EXPECT_EQ(Str(me.at("id")), "u-qa-1");
+  EXPECT_EQ(me.at("roles"), ParseOrFail(R"(["quality"])"));
+  // The team's passwords are in a file only its owner can read, one line per account.
+  const std::string accounts = data_ + "/demo-accounts.txt";
+  struct stat st {};
+  ASSERT_EQ(stat(accounts.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string accounts_text = ::vellum::testing::ReadFileOrDie(accounts);
+  for (const char* id :
+       {"admin", "u-lead", "u-rev-1", "u-adj-1", "u-qa-1", "u-ann-1", "u-ann-2", "u-ann-3"}) {
+    EXPECT_THAT(accounts_text, HasSubstr(std::string("\n") + id + " ")) << id;
+  }
+  // The summary counts the ledger's events, and the checkpoint covers them all.
+  const size_t events = LogLines().size();
+  EXPECT_THAT(r.out,
+              HasSubstr(fmt::format(" {} events; checkpoint at tree size {}.", events, events)));
   json::value report = ParseOrFail(RunOk({"--format", "json", "verify"}));
   EXPECT_EQ(report.at("ok"), true) << json::serialize(report);
   EXPECT_EQ(report.at("events").to_number<uint64_t>(), LogLines().size());
@@ -53,10 +76,13 @@ TEST_F(CliDemoTest, DemoLedgerVerifies) {
   EXPECT_EQ(first.at("deleted"), false);
   EXPECT_TRUE(first.at("content").is_object());
 
-  // A second demo into the same directory is refused (record ids are never reused).
+  // A second demo into the same directory is refused: the demo always makes a new one.
+  const std::string segment = Segment();
   r = Run({"demo", "--cases", "1"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
-  EXPECT_THAT(r.err, HasSubstr("already exists"));
+  EXPECT_THAT(r.err, HasSubstr("already holds a Vellum ledger"));
+  EXPECT_EQ(Segment(), segment);
+  EXPECT_EQ(::vellum::testing::ReadFileOrDie(accounts), accounts_text);
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
 }
 

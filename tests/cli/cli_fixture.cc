@@ -41,9 +41,12 @@ std::vector<std::string> Lines(const std::string& text) {
 
 ProcessResult CliTest::Run(const std::vector<std::string>& args, const std::string& input,
                            const std::vector<std::string>& env) const {
-  std::vector<std::string> argv{VellumBinary(), "--data", data_};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, input, env);
+  return RunAs(user_, args, input, env);
+}
+
+ProcessResult CliTest::RunAs(const std::string& user_id, const std::vector<std::string>& args,
+                             const std::string& input, const std::vector<std::string>& env) const {
+  return cli_.Run(user_id, args, input, env);
 }
 
 ProcessResult CliTest::RunIn(const std::string& cwd, const std::vector<std::string>& args,
@@ -51,7 +54,9 @@ ProcessResult CliTest::RunIn(const std::string& cwd, const std::vector<std::stri
   std::vector<std::string> argv{"sh", "-c", "cd \"$1\" && shift && exec \"$@\"",
                                 "sh", cwd,  VellumBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, "", env);
+  std::vector<std::string> full_env = cli_.Env(user_);
+  full_env.insert(full_env.end(), env.begin(), env.end());
+  return RunProcess(argv, "", full_env);
 }
 
 std::string CliTest::RunOk(const std::vector<std::string>& args, const std::string& input) const {
@@ -60,16 +65,41 @@ std::string CliTest::RunOk(const std::vector<std::string>& args, const std::stri
   return r.out;
 }
 
-void CliTest::Init(const std::string& origin) {
-  ProcessResult r = Run({"init", "--origin", origin, "--checkpoint-seconds", "86400"});
-  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+void CliTest::Init(const std::string& origin, const std::vector<Person>& team) {
+  std::string key = origin;
+  for (const Person& p : team) key += " " + p.id;
+  const std::string setup = ::vellum::testing::SharedSetUp(key, [&](const std::string& dir) {
+    const ::vellum::testing::CliDataDir t(dir + "/data", dir + "/secrets");
+    ProcessResult r = t.Init({"--origin", origin, "--checkpoint-seconds", "86400"});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    r = t.Login(::vellum::testing::kAdminId);
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    for (const Person& p : team) ASSERT_TRUE(t.AddPerson(p));
+  });
+  ASSERT_FALSE(setup.empty()) << "building the data directory failed";
+  ::vellum::testing::CopyTree(setup + "/data", data_);
+  ::vellum::testing::CopyTree(setup + "/secrets", cli_.secrets());
+  setup_events_ = 4 + 5 * team.size();
+}
+
+std::vector<std::string> CliTest::InitArgs(const std::string& origin) const {
+  return {"init",
+          "--origin",
+          origin,
+          "--admin",
+          ::vellum::testing::kAdminId,
+          "--admin-name",
+          ::vellum::testing::kAdminName,
+          "--admin-email",
+          ::vellum::testing::kAdminEmail,
+          "--password-file",
+          cli_.PasswordFile(::vellum::testing::kAdminId)};
 }
 
 ProcessResult CliTest::Create(const std::string& type, const std::string& id,
                               const std::string& content,
                               const std::vector<std::string>& extra) const {
-  std::vector<std::string> args{"record", "create",  "--type", type,           "--id",
-                                id,       "--actor", "u-1",    "--actor-name", "Dr. A. Rivera"};
+  std::vector<std::string> args{"record", "create", "--type", type, "--id", id};
   args.insert(args.end(), extra.begin(), extra.end());
   return Run(args, content);
 }
@@ -77,23 +107,21 @@ ProcessResult CliTest::Create(const std::string& type, const std::string& id,
 ProcessResult CliTest::Modify(const std::string& type, const std::string& id,
                               const std::string& content, const std::string& reason,
                               const std::vector<std::string>& extra) const {
-  std::vector<std::string> args{"record",  "modify", "--type",       type,
-                                "--id",    id,       "--reason",     reason,
-                                "--actor", "u-1",    "--actor-name", "Dr. A. Rivera"};
+  std::vector<std::string> args{"record", "modify", "--type", type, "--id", id, "--reason", reason};
   args.insert(args.end(), extra.begin(), extra.end());
   return Run(args, content);
 }
 
 ProcessResult CliTest::Delete(const std::string& type, const std::string& id,
                               const std::string& reason) const {
-  return Run({"record", "delete", "--type", type, "--id", id, "--reason", reason, "--actor", "u-1",
-              "--actor-name", "Dr. A. Rivera"});
+  return Run({"record", "delete", "--type", type, "--id", id, "--reason", reason});
 }
 
 std::map<std::string, std::string> CliTest::Snapshot() const {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(tmp_.path())) {
     if (!e.is_regular_file() || e.path().filename() == "LOCK") continue;
+    if (e.path().filename().string().rfind("auth.db", 0) == 0) continue;
     files[fs::relative(e.path(), tmp_.path()).string()] = ReadFileOrDie(e.path().string());
   }
   return files;

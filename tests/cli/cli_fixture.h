@@ -1,7 +1,8 @@
 // Fixture for tests of the real `vellum` binary: a fresh temporary directory
-// with one data directory in it, helpers to run commands against it, and a
-// byte-for-byte snapshot of everything on disk to prove that a refused command
-// wrote nothing.
+// with one data directory in it and the test team's password and session
+// files beside it, helpers to run commands against it as one of the team, and
+// a byte-for-byte snapshot of everything on disk to prove that a refused
+// command wrote nothing.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,11 +12,22 @@
 #include <string>
 #include <vector>
 
+#include "identity/roles.h"
+#include "testing/identity_fixture.h"
 #include "testing/test_env.h"
 
 namespace vellum::cli_test {
 
+using ::vellum::testing::Person;
 using ::vellum::testing::ProcessResult;
+
+// The test team (besides init's administrator u-admin). Dr. Rivera and Mei Chen
+// lead the annotation project: their role creates, modifies and deletes records
+// and reads the audit trail (docs/permissions.md). Jordan Lee is quality, the
+// role that signs checkpoints.
+inline const Person kRivera{"u-1", "Dr. A. Rivera", {identity::Role::kProjectManager}};
+inline const Person kChen{"u-2", "Mei Chen", {identity::Role::kProjectManager}};
+inline const Person kQuality{"u-qa", "Jordan Lee (QA)", {identity::Role::kQuality}};
 
 // Shown when an expectation on a run fails.
 std::string Describe(const ProcessResult& r);
@@ -31,19 +43,31 @@ std::vector<std::string> Lines(const std::string& text);
 
 class CliTest : public ::testing::Test {
  protected:
-  // `vellum --data <data_> args...`.
+  // `vellum --data <data_> args...` as the current user (user_; u-1 unless As()).
   ProcessResult Run(const std::vector<std::string>& args, const std::string& input = "",
                     const std::vector<std::string>& env = {}) const;
-  // `vellum args...` run in `cwd`, without --data.
+  // The same as `user_id` ("" = nobody signed in).
+  ProcessResult RunAs(const std::string& user_id, const std::vector<std::string>& args,
+                      const std::string& input = "",
+                      const std::vector<std::string>& env = {}) const;
+  // `vellum args...` run in `cwd`, without --data, as the current user.
   ProcessResult RunIn(const std::string& cwd, const std::vector<std::string>& args,
                       const std::vector<std::string>& env = {}) const;
   // Run() that must exit 0; returns stdout.
   std::string RunOk(const std::vector<std::string>& args, const std::string& input = "") const;
+  // Later Run()s act as `user_id`.
+  void As(const std::string& user_id) { user_ = user_id; }
 
-  // `init` with a fixed origin and no time-based checkpoints, so that a
-  // refused command never has a due checkpoint to write when it closes.
-  void Init(const std::string& origin = "vellum.test/cli");
-  // Record commands as user u-1 (Dr. A. Rivera); `extra` is appended.
+  // `init --admin …` with a fixed origin and no time-based checkpoints (so that a
+  // refused command never has a due checkpoint to write when it closes), the
+  // administrator signed in, and `team` added and signed in through the binary.
+  // Built once per process for each origin and team, and copied.
+  void Init(const std::string& origin = "vellum.test/cli",
+            const std::vector<Person>& team = {kRivera, kQuality});
+  // `init --origin <origin> --admin u-admin … --password-file …`: the arguments of an
+  // unattended init, for tests that run init themselves.
+  std::vector<std::string> InitArgs(const std::string& origin) const;
+  // Record commands as the current user; `extra` is appended.
   ProcessResult Create(const std::string& type, const std::string& id, const std::string& content,
                        const std::vector<std::string>& extra = {}) const;
   ProcessResult Modify(const std::string& type, const std::string& id, const std::string& content,
@@ -52,7 +76,9 @@ class CliTest : public ::testing::Test {
                        const std::string& reason) const;
 
   // Every file below the temporary directory (the data directory included)
-  // with its bytes, except the lock file, whose existence is not content.
+  // with its bytes, except the lock file, whose existence is not content, and
+  // auth.db, where every signed-in command records when its session was last
+  // used (the idle timeout, AC-7): that is not a record or an event.
   std::map<std::string, std::string> Snapshot() const;
   // `vellum log --format jsonl`, one element per event.
   std::vector<std::string> LogLines() const;
@@ -63,6 +89,13 @@ class CliTest : public ::testing::Test {
   ::vellum::testing::TempDir tmp_;
   const std::string data_ = tmp_.Sub("data");
   const std::string origin_ = "vellum.test/cli";
+  // Password and session files of the team.
+  const ::vellum::testing::CliDataDir cli_{data_, tmp_.Sub("secrets")};
+  std::string user_ = kRivera.id;
+  // Events after Init(): init's three, the administrator's sign-in and five for
+  // each person added (user.created, the first sign-in, the password change,
+  // the sign-out, the sign-in).
+  uint64_t setup_events_ = 0;
 };
 
 }  // namespace vellum::cli_test

@@ -1,6 +1,7 @@
 // `vellum log`: the audit trail filtered by record, actor, action, time and
 // sequence (AT-7's review queries), and printed as the very bytes stored and
 // hashed, so the trail reads the same with standard tools (AT-9).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -26,27 +27,27 @@ using ::vellum::testing::RunProcess;
 class CliLogTest : public CliTest {
  protected:
   void SetUp() override {
-    Init();
-    const std::vector<std::string> rivera{"--actor", "u-1", "--actor-name", "Dr. A. Rivera"};
-    const std::vector<std::string> chen{"--actor", "u-2", "--actor-name", "Mei Chen"};
-    auto as = [&](const std::vector<std::string>& who, std::vector<std::string> args,
-                  const std::string& in = "") {
-      args.insert(args.end(), who.begin(), who.end());
-      ProcessResult r = Run(args, in);
+    Init("vellum.test/cli", {kRivera, kChen, kQuality});
+    auto as = [&](const Person& who, std::vector<std::string> args, const std::string& in = "") {
+      ProcessResult r = RunAs(who.id, args, in);
       ASSERT_EQ(r.exit_code, 0) << Describe(r);
     };
-    as(rivera, {"record", "create", "--type", "annotation", "--id", "a-1"},
+    // The six record events start at seq base_, after the set-up's accounts and sign-ins.
+    base_ = setup_events_;
+    as(kRivera, {"record", "create", "--type", "annotation", "--id", "a-1"},
        R"({"label":"nodule"})");
-    as(chen, {"record", "create", "--type", "annotation", "--id", "a-2"}, R"({"label":"mass"})");
-    as(chen, {"record", "modify", "--type", "annotation", "--id", "a-1", "--reason", "re-read"},
+    as(kChen, {"record", "create", "--type", "annotation", "--id", "a-2"}, R"({"label":"mass"})");
+    as(kChen, {"record", "modify", "--type", "annotation", "--id", "a-1", "--reason", "re-read"},
        R"({"label":"mass"})");
-    as(rivera, {"record", "create", "--type", "case", "--id", "c-1"}, R"({"study":"1.2.3"})");
-    as(rivera,
+    as(kRivera, {"record", "create", "--type", "case", "--id", "c-1"}, R"({"study":"1.2.3"})");
+    as(kRivera,
        {"record", "modify", "--type", "annotation", "--id", "a-1", "--reason", "second look"},
        R"({"label":"cyst"})");
-    as(chen, {"record", "delete", "--type", "annotation", "--id", "a-2", "--reason", "duplicate"});
+    as(kChen, {"record", "delete", "--type", "annotation", "--id", "a-2", "--reason", "duplicate"});
+    // The trail is read by quality (audit.read, AT-8), which writes nothing.
+    As(kQuality.id);
     all_ = LogLines();
-    ASSERT_EQ(all_.size(), 7u);
+    ASSERT_EQ(all_.size(), base_ + 6);
     for (const auto& line : all_) events_.push_back(ParseOrFail(line));
   }
 
@@ -69,6 +70,7 @@ class CliLogTest : public CliTest {
   static uint64_t Seq(const json::value& e) { return e.at("seq").to_number<uint64_t>(); }
   static std::string Ts(const json::value& e) { return Str(e.at("ts")); }
 
+  uint64_t base_ = 0;
   std::vector<std::string> all_;
   std::vector<json::value> events_;
 };
@@ -85,16 +87,17 @@ TEST_F(CliLogTest, FilterByRecordActorAndAction) {
   ExpectLog({"--record", "case/c-1"}, record_is("case", "c-1"));
   ExpectLog({"--record", "case/a-1"}, [](const json::value&) { return false; });
   ExpectLog({"--actor", "u-2"}, [](const json::value& e) { return Str(e.at("actor")) == "u-2"; });
-  ExpectLog({"--actor", "system"},
-            [](const json::value& e) { return Str(e.at("type")) == "ledger.genesis"; });
+  // The system wrote init's three events (genesis, the policy, the first administrator).
+  ExpectLog({"--actor", "system"}, [](const json::value& e) { return Seq(e) < 3; });
   for (const char* action :
-       {"record.created", "record.modified", "record.deleted", "ledger.genesis"}) {
+       {"record.created", "record.modified", "record.deleted", "ledger.genesis", "policy.changed",
+        "user.created", "security.login_succeeded", "user.password_changed"}) {
     ExpectLog({"--action", action},
               [&](const json::value& e) { return Str(e.at("type")) == action; });
   }
   // Filters combine with AND.
   ExpectLog({"--record", "annotation/a-1", "--actor", "u-2", "--action", "record.modified"},
-            [](const json::value& e) { return Seq(e) == 3; });
+            [&](const json::value& e) { return Seq(e) == base_ + 2; });
   // Bad filter values are bad input.
   for (const auto& bad : std::vector<std::vector<std::string>>{{"--record", "a-1"},
                                                                {"--record", "annotation/a b"},
@@ -109,24 +112,27 @@ TEST_F(CliLogTest, FilterByRecordActorAndAction) {
 }
 
 TEST_F(CliLogTest, FilterBySequenceAndLimit) {
-  ExpectLog({"--after-seq", "4"}, [](const json::value& e) { return Seq(e) >= 4; });
+  const uint64_t size = all_.size();
+  const std::string b3 = std::to_string(base_ + 3);
+  ExpectLog({"--after-seq", b3}, [&](const json::value& e) { return Seq(e) >= base_ + 3; });
   ExpectLog({"--after-seq", "0"}, [](const json::value&) { return true; });
-  ExpectLog({"--after-seq", "7"}, [](const json::value&) { return false; });
+  ExpectLog({"--after-seq", std::to_string(size)}, [](const json::value&) { return false; });
   ExpectLog({"--after-seq", "18446744073709551615"}, [](const json::value&) { return false; });
   ExpectLog({"--limit", "3"}, [](const json::value& e) { return Seq(e) < 3; });
   ExpectLog({"--limit", "0"}, [](const json::value&) { return true; });
   ExpectLog({"--limit", "18446744073709551615"}, [](const json::value&) { return true; });
-  ExpectLog({"--after-seq", "2", "--limit", "2"},
-            [](const json::value& e) { return Seq(e) == 2 || Seq(e) == 3; });
-  // Paging: the limit applies after the other filters.
-  ExpectLog({"--actor", "u-1", "--limit", "2"},
-            [](const json::value& e) { return Seq(e) == 1 || Seq(e) == 4; });
+  ExpectLog({"--after-seq", std::to_string(base_ + 1), "--limit", "2"},
+            [&](const json::value& e) { return Seq(e) == base_ + 1 || Seq(e) == base_ + 2; });
+  // Paging: the limit applies after the other filters (u-1's first two record events).
+  ExpectLog({"--actor", "u-1", "--after-seq", std::to_string(base_), "--limit", "2"},
+            [&](const json::value& e) { return Seq(e) == base_ || Seq(e) == base_ + 3; });
 }
 
 // --since is inclusive, --until exclusive; both take a UTC timestamp with up to
 // six fractional digits or a date (midnight UTC).
 TEST_F(CliLogTest, FilterByTime) {
-  for (size_t i : {size_t{0}, size_t{3}, size_t{6}}) {
+  // The first event, one in the middle of the records, and the last.
+  for (size_t i : {size_t{0}, size_t{base_ + 2}, all_.size() - 1}) {
     const std::string t = Ts(events_[i]);
     ExpectLog({"--since", t}, [&](const json::value& e) { return Ts(e) >= t; });
     ExpectLog({"--until", t}, [&](const json::value& e) { return Ts(e) < t; });
@@ -135,7 +141,7 @@ TEST_F(CliLogTest, FilterByTime) {
   }
   // Timestamps compare lexically as RFC 3339 UTC strings with six digits, so the
   // expectations above are exact. Fewer fractional digits mean zeros.
-  const std::string t3 = Ts(events_[3]);                    // e.g. 2026-11-25T14:13:07.884540Z
+  const std::string t3 = Ts(events_[base_ + 2]);            // e.g. 2026-11-25T14:13:07.884540Z
   const std::string whole_second = t3.substr(0, 19) + "Z";  // e.g. 2026-11-25T14:13:07Z
   const std::string next_second = [&] {
     auto micros = core::ParseTimestamp(whole_second);
@@ -191,13 +197,16 @@ TEST_F(CliLogTest, JsonlIsTheSegmentFileByteForByte) {
   if (HaveProgram("jq")) {
     ProcessResult q = RunProcess({"jq", "-c", "-e", ".seq", SegmentPath()});
     ASSERT_EQ(q.exit_code, 0) << Describe(q);
-    EXPECT_EQ(q.out, "0\n1\n2\n3\n4\n5\n6\n");
+    std::string seqs;
+    for (size_t i = 0; i < all_.size(); ++i) seqs += std::to_string(i) + "\n";
+    EXPECT_EQ(q.out, seqs);
     q = RunProcess({"jq", "-r",
                     R"jq(select(.record.id == "a-1") | "\(.seq) \(.type) \(.reason)")jq",
                     SegmentPath()});
     ASSERT_EQ(q.exit_code, 0) << Describe(q);
-    EXPECT_EQ(q.out,
-              "1 record.created null\n3 record.modified re-read\n5 record.modified second look\n");
+    EXPECT_EQ(q.out, fmt::format("{} record.created null\n{} record.modified re-read\n"
+                                 "{} record.modified second look\n",
+                                 base_, base_ + 2, base_ + 4));
   } else {
     GTEST_LOG_(INFO) << "jq not installed: the jq part of AT-9 was not run";
   }
@@ -220,7 +229,7 @@ TEST_F(CliLogTest, TableOutput) {
   EXPECT_THAT(rows[1], HasSubstr("record.created"));
   EXPECT_THAT(rows[2], HasSubstr("re-read"));
   EXPECT_THAT(rows[3], HasSubstr("second look"));
-  EXPECT_THAT(rows[3], HasSubstr(Ts(events_[5])));
+  EXPECT_THAT(rows[3], HasSubstr(Ts(events_[base_ + 4])));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // tlog-checkpoint, `proof inclusion|consistency` produce bundles, and
 // `verify-proof` checks them offline — exit 0 valid, 1 a proof that fails
 // (tampering), 2 a malformed bundle or bad usage.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -36,6 +37,8 @@ class CliProofTest : public CliTest {
  protected:
   void SetUp() override {
     Init(origin_);
+    // The set-up's accounts and sign-ins, then six records: size_ events.
+    size_ = setup_events_ + 6;
     for (int i = 1; i <= 6; ++i) {
       ASSERT_EQ(Create("annotation", "a-" + std::to_string(i),
                        R"({"label":"nodule","n":)" + std::to_string(i) + "}")
@@ -52,6 +55,13 @@ class CliProofTest : public CliTest {
     return data_ + "/ledger/checkpoints/" + std::string(20 - name.size(), '0') + name + ".note";
   }
 
+  // `checkpoint` as quality, the role that signs checkpoints (docs/permissions.md).
+  std::string Checkpoint() const {
+    ProcessResult r = RunAs(kQuality.id, {"checkpoint"});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    return r.out;
+  }
+
   // verify-proof of `bundle` (from stdin) with the data directory's key.
   ProcessResult VerifyProof(const std::string& bundle) const {
     return Run({"verify-proof"}, bundle);
@@ -66,16 +76,17 @@ class CliProofTest : public CliTest {
   }
 
   std::string vkey_;
+  uint64_t size_ = 0;
 };
 
 // `checkpoint` prints a C2SP note whose first line is the origin, then the
 // tree size, the root, Vellum's extension lines, a blank line and the signature.
 TEST_F(CliProofTest, CheckpointIsACheckpointNote) {
-  const std::string note = RunOk({"checkpoint"});
+  const std::string note = Checkpoint();
   std::vector<std::string> lines = Lines(note);
   ASSERT_GE(lines.size(), 6u) << note;
   EXPECT_EQ(lines[0], origin_);
-  EXPECT_EQ(lines[1], "7");  // genesis + 6 records
+  EXPECT_EQ(lines[1], std::to_string(size_));  // init, the team's sign-ins, 6 records
   EXPECT_THAT(lines[2], MatchesRegex("[A-Za-z0-9+/]{43}="));
   EXPECT_THAT(lines[3],
               MatchesRegex("vellum-time [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{6}Z"));
@@ -84,14 +95,20 @@ TEST_F(CliProofTest, CheckpointIsACheckpointNote) {
   EXPECT_THAT(lines[6], StartsWith("\xe2\x80\x94 " + origin_ + " "));  // "— origin sig"
   EXPECT_EQ(lines.size(), 7u);
   // It is stored, and links to the checkpoint before it (init's, of size 1).
-  EXPECT_EQ(ReadFileOrDie(CheckpointPath(7)), note);
+  EXPECT_EQ(ReadFileOrDie(CheckpointPath(size_)), note);
   EXPECT_EQ(lines[4], "vellum-prev sha256:" +
                           core::HashToHex(core::Sha256(ReadFileOrDie(CheckpointPath(1)))));
   // Its root is the root `verify` recomputes from the events.
   json::value report = ParseOrFail(RunOk({"--format", "json", "verify"}));
   EXPECT_EQ(Str(report.at("root")), lines[2]);
   // Nothing new since: the same checkpoint again.
-  EXPECT_EQ(RunOk({"checkpoint"}), note);
+  EXPECT_EQ(Checkpoint(), note);
+  // Signing checkpoints needs the quality (or administrator) role: a project manager is
+  // refused (exit 3), and the refusal is itself recorded (AC-5).
+  ProcessResult refused = Run({"checkpoint"});
+  EXPECT_EQ(refused.exit_code, 3) << Describe(refused);
+  EXPECT_THAT(refused.err, HasSubstr("may not ledger.checkpoint"));
+  EXPECT_THAT(LogLines().back(), HasSubstr("\"type\":\"security.access_denied\""));
 }
 
 // `checkpoint --verifier-key` prints <origin>+<8 hex key id>+<base64 key>, the
@@ -116,7 +133,7 @@ TEST_F(CliProofTest, VerifierKey) {
 // two without any ledger (offline).
 TEST_F(CliProofTest, InclusionProofVerifies) {
   WriteFileOrDie(tmp_.Sub("ledger.vkey"), vkey_ + "\n");
-  for (int seq = 0; seq < 7; ++seq) {
+  for (uint64_t seq = 0; seq < size_; ++seq) {
     SCOPED_TRACE(seq);
     const std::string bundle = RunOk({"proof", "inclusion", "--seq", std::to_string(seq)});
     json::value b = ParseOrFail(bundle);
@@ -145,15 +162,19 @@ TEST_F(CliProofTest, InclusionProofVerifies) {
   r = Run({"proof", "inclusion", "--seq", "3", "--size", "1"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("not covered by the checkpoint of size 1"));
-  r = Run({"proof", "inclusion", "--seq", "7"});
+  r = Run({"proof", "inclusion", "--seq", std::to_string(size_)});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
-  EXPECT_THAT(r.err, HasSubstr("no event with seq 7"));
+  EXPECT_THAT(r.err, HasSubstr("no event with seq " + std::to_string(size_)));
 }
 
 // Any change to a bundle's hashed or signed content makes verify-proof exit 1
 // and say INVALID with the reason.
 TEST_F(CliProofTest, TamperedInclusionBundleFails) {
-  const std::string bundle = RunOk({"proof", "inclusion", "--seq", "3"});
+  // The creation of annotation/a-4, proven in a checkpoint of the whole ledger.
+  const uint64_t seq = setup_events_ + 3;
+  const std::string bundle = RunOk({"proof", "inclusion", "--seq", std::to_string(seq)});
+  const size_t proof_size = ParseOrFail(bundle).at("proof").as_array().size();
+  const std::string size_line = "\n" + std::to_string(size_) + "\n";
   auto flip_first_char = [](json::value& v) {
     std::string s(v.as_string());
     s[0] = s[0] == 'A' ? 'B' : 'A';
@@ -175,10 +196,11 @@ TEST_F(CliProofTest, TamperedInclusionBundleFails) {
             },
             "computed root differs"},
            {"drop a proof hash", [&](json::object& o) { o["proof"].as_array().pop_back(); },
-            "proof has 2 hashes"},
-           {"change seq", [](json::object& o) { o["seq"] = 4; },
-            "the bundle says seq 4 but the event says 3"},
-           {"change tree_size", [](json::object& o) { o["tree_size"] = 6; }, "tree size 6"},
+            "proof has " + std::to_string(proof_size - 1) + " hashes"},
+           {"change seq", [&](json::object& o) { o["seq"] = seq + 1; },
+            fmt::format("the bundle says seq {} but the event says {}", seq + 1, seq)},
+           {"change tree_size", [&](json::object& o) { o["tree_size"] = size_ - 1; },
+            "tree size " + std::to_string(size_ - 1)},
            {"edit the event",
             [](json::object& o) {
               std::string e(o["event"].as_string());
@@ -196,16 +218,17 @@ TEST_F(CliProofTest, TamperedInclusionBundleFails) {
             },
             "computed root differs"},
            {"edit the checkpoint's size",
-            [](json::object& o) {
+            [&](json::object& o) {
               std::string n(o["checkpoint"].as_string());
-              n.replace(n.find("\n7\n"), 3, "\n8\n");
+              n.replace(n.find(size_line), size_line.size(),
+                        "\n" + std::to_string(size_ + 1) + "\n");
               o["checkpoint"] = n;
             },
             "invalid signature"},
            {"edit the checkpoint's root",
             [&](json::object& o) {
               std::string n(o["checkpoint"].as_string());
-              size_t root = n.find("\n7\n") + 3;
+              size_t root = n.find(size_line) + size_line.size();
               n[root] = n[root] == 'A' ? 'B' : 'A';
               o["checkpoint"] = n;
             },
@@ -226,8 +249,10 @@ TEST_F(CliProofTest, TamperedInclusionBundleFails) {
     EXPECT_THAT(r.out, HasSubstr(c.reason));
   }
   // Another ledger's key does not accept this ledger's checkpoint.
-  ProcessResult other = RunProcess({VellumBinary(), "--data", tmp_.Sub("other"), "--format", "json",
-                                    "init", "--origin", origin_});
+  std::vector<std::string> other_init{VellumBinary(), "--data", tmp_.Sub("other"), "--format",
+                                      "json"};
+  for (const std::string& a : InitArgs(origin_)) other_init.push_back(a);
+  ProcessResult other = RunProcess(other_init);
   ASSERT_EQ(other.exit_code, 0) << Describe(other);
   ProcessResult r = RunProcess(
       {VellumBinary(), "verify-proof", "--key", Str(ParseOrFail(other.out).at("verifier_key"))},
@@ -291,14 +316,15 @@ TEST_F(CliProofTest, MalformedBundleIsBadInput) {
 
 // AT-5: a consistency proof shows a later checkpoint extends an earlier one.
 TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
-  ASSERT_THAT(RunOk({"checkpoint"}), HasSubstr("\n7\n"));
+  const std::string s = std::to_string(size_), t = std::to_string(size_ + 5);
+  ASSERT_THAT(Checkpoint(), HasSubstr("\n" + s + "\n"));
   for (int i = 7; i <= 11; ++i) {
     ASSERT_EQ(Create("case", "c-" + std::to_string(i), R"({"study":"1.2.3"})").exit_code, 0);
   }
-  ASSERT_THAT(RunOk({"checkpoint"}), HasSubstr("\n12\n"));
+  ASSERT_THAT(Checkpoint(), HasSubstr("\n" + t + "\n"));
 
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"1", "7"}, {"7", "12"}, {"1", "12"}, {"12", "12"}}) {
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"1", s}, {s, t}, {"1", t}, {t, t}}) {
     SCOPED_TRACE(from + " -> " + to);
     const std::string bundle = RunOk({"proof", "consistency", "--from", from, "--to", to});
     json::value b = ParseOrFail(bundle);
@@ -313,11 +339,11 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
   }
   // --to defaults to the latest checkpoint.
-  EXPECT_EQ(RunOk({"proof", "consistency", "--from", "7"}),
-            RunOk({"proof", "consistency", "--from", "7", "--to", "12"}));
+  EXPECT_EQ(RunOk({"proof", "consistency", "--from", s}),
+            RunOk({"proof", "consistency", "--from", s, "--to", t}));
 
   // Tampering: a flipped proof hash, swapped checkpoints, an edited checkpoint.
-  const std::string bundle = RunOk({"proof", "consistency", "--from", "7", "--to", "12"});
+  const std::string bundle = RunOk({"proof", "consistency", "--from", s, "--to", t});
   std::string flipped = Edited(bundle, [](json::object& o) {
     std::string h(o["proof"].as_array()[0].as_string());
     h[0] = h[0] == 'A' ? 'B' : 'A';
@@ -325,9 +351,9 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
   });
   std::string swapped =
       Edited(bundle, [](json::object& o) { std::swap(o["old_checkpoint"], o["new_checkpoint"]); });
-  std::string edited = Edited(bundle, [](json::object& o) {
+  std::string edited = Edited(bundle, [&](json::object& o) {
     std::string n(o["new_checkpoint"].as_string());
-    n.replace(n.find("\n12\n"), 4, "\n13\n");
+    n.replace(n.find("\n" + t + "\n"), t.size() + 2, "\n" + std::to_string(size_ + 6) + "\n");
     o["new_checkpoint"] = n;
   });
   for (const std::string& bad : {flipped, swapped, edited}) {
@@ -340,10 +366,11 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
   ProcessResult r = Run({"proof", "consistency", "--from", "3"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_THAT(r.err,
-              HasSubstr("there is no checkpoint of tree size 3 (stored checkpoints: 1, 7, 12)"));
-  r = Run({"proof", "consistency", "--from", "7", "--to", "9"});
+              HasSubstr(fmt::format(
+                  "there is no checkpoint of tree size 3 (stored checkpoints: 1, {}, {})", s, t)));
+  r = Run({"proof", "consistency", "--from", s, "--to", std::to_string(size_ + 2)});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
-  r = Run({"proof", "consistency", "--from", "12", "--to", "7"});
+  r = Run({"proof", "consistency", "--from", t, "--to", s});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("smaller than --from"));
   r = Run({"proof", "consistency", "--from", "0"});
@@ -355,7 +382,7 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
 // refuses a tampered one.
 TEST_F(CliProofTest, GoOracleOpensTheBinarysCheckpoints) {
   VELLUM_REQUIRE_GO_TOOL(notecheck, "notecheck");
-  const std::string note = RunOk({"checkpoint"});
+  const std::string note = Checkpoint();
   std::vector<std::string> notes{note};
   for (const auto& e : fs::directory_iterator(data_ + "/ledger/checkpoints")) {
     notes.push_back(ReadFileOrDie(e.path().string()));

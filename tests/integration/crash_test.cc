@@ -24,7 +24,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -34,6 +37,7 @@
 #include "app/vellum.h"
 #include "ledger/event.h"
 #include "testing/ack_checks.h"
+#include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -51,8 +55,12 @@ struct KilledRun {
 };
 
 // Runs argv, reading its stdout and stderr, and sends SIGKILL `kill_after_ms`
-// after the start (unless it ended earlier). Returns once the process is reaped.
-KilledRun RunAndKill(const std::vector<std::string>& argv, int kill_after_ms) {
+// after the start (unless it ended earlier); with `armed`, the delay counts from
+// when armed() first holds (polled every 2 ms) instead. Returns once the process
+// is reaped.
+KilledRun RunAndKill(const std::vector<std::string>& argv, int kill_after_ms,
+                     const std::function<bool()>& armed = {},
+                     const std::vector<std::string>& env = {}) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) std::abort();
   const auto start = std::chrono::steady_clock::now();
@@ -63,6 +71,7 @@ KilledRun RunAndKill(const std::vector<std::string>& argv, int kill_after_ms) {
     dup2(devnull, 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
+    for (const auto& kv : env) putenv(strdup(kv.c_str()));
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -75,11 +84,20 @@ KilledRun RunAndKill(const std::vector<std::string>& argv, int kill_after_ms) {
   int fds[2] = {out_pipe[0], err_pipe[0]};
   std::string* sinks[2] = {&r.out, &r.err};
   bool killed = false;
-  const auto deadline = start + std::chrono::milliseconds(kill_after_ms);
+  bool is_armed = !armed;
+  auto deadline = start + std::chrono::milliseconds(kill_after_ms);
   char buf[65536];
   while (fds[0] >= 0 || fds[1] >= 0) {
     int timeout = -1;
-    if (!killed) {
+    if (!killed && !is_armed) {
+      if (armed()) {
+        is_armed = true;
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kill_after_ms);
+      } else {
+        timeout = 2;
+      }
+    }
+    if (!killed && is_armed) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
@@ -133,10 +151,11 @@ std::vector<Ack> ParseAcks(const std::string& out) {
   return acks;
 }
 
+// `vellum --data DIR args...` signed in as nobody (verify needs no session).
 ProcessResult RunCli(const std::string& dir, std::vector<std::string> args,
                      const std::string& input = "") {
   args.insert(args.begin(), {VellumBinary(), "--data", dir});
-  return RunProcess(args, input);
+  return RunProcess(args, input, {"VELLUM_SESSION_FILE=" + dir + ".no-session"});
 }
 
 // `vellum verify` must pass on the directory as the crash left it (it is also the
@@ -147,10 +166,12 @@ void ExpectCliVerifies(const std::string& dir) {
   EXPECT_THAT(v.out, StartsWith("OK: "));
 }
 
-// The whole trail through `vellum log`: seq dense from 0, time non-decreasing,
-// and every acknowledged event of every cycle present with its record version.
-void ExpectFullTrail(const std::string& dir, const std::map<uint64_t, Ack>& acks) {
-  ProcessResult log = RunCli(dir, {"log", "--format", "jsonl"});
+// The whole trail through `vellum log` as `reader` (a role with audit.read): seq dense
+// from 0, time non-decreasing, and every acknowledged event of every cycle present with
+// its record version.
+void ExpectFullTrail(const CliDataDir& cli, const std::string& reader,
+                     const std::map<uint64_t, Ack>& acks) {
+  ProcessResult log = cli.Run(reader, {"log", "--format", "jsonl"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   std::istringstream in(log.out);
   std::string line;
@@ -173,6 +194,10 @@ void ExpectFullTrail(const std::string& dir, const std::map<uint64_t, Ack>& acks
   EXPECT_EQ(matched, acks.size()) << "acknowledged events are missing from `vellum log`";
 }
 
+// The writer of the crash tests: a project manager, whose role creates, modifies and
+// deletes records and reads the trail (docs/permissions.md).
+const Person kCrashWriter{"u-crash", "Crash Writer", {identity::Role::kProjectManager}};
+
 // SR-1, SR-2: kill -9 a writer with 4 threads 50 times on one data directory.
 TEST(CrashTest, KilledWriterLosesNoAcknowledgedEvent) {
   const uint64_t seed = CrashSeed(20261125);
@@ -180,6 +205,9 @@ TEST(CrashTest, KilledWriterLosesNoAcknowledgedEvent) {
   std::mt19937_64 rng(seed);
   TempDir tmp;
   const std::string dir = tmp.Sub("data");
+  const CliDataDir cli(dir, tmp.Sub("secrets"));
+  app::Principal reader;  // the writer's own account, signed in here to read back
+  uint64_t prev_max_seq = 0;
   {
     app::InitOptions init;
     init.origin = "vellum.test/crash";
@@ -187,17 +215,20 @@ TEST(CrashTest, KilledWriterLosesNoAcknowledgedEvent) {
     // sealing, tree syncing and checkpoint writing, not only in appends.
     init.config.max_segment_bytes = 64 << 10;
     init.config.checkpoint_every_events = 200;
-    ASSERT_OK(app::Vellum::Init(dir, init).status());
+    ASSERT_OK_AND_ASSIGN(auto v, InitWithAdmin(dir, init));
+    ASSERT_OK_AND_ASSIGN(app::Principal admin, SignInAdmin(*v));
+    ASSERT_OK_AND_ASSIGN(reader, AddPerson(*v, admin, kCrashWriter));
+    prev_max_seq = v->Size() - 1;  // the set-up's last event
   }
   constexpr int kCycles = 50;
   std::map<uint64_t, Ack> all_acks;
-  uint64_t prev_max_seq = 0;  // genesis
   int cycles_with_acks = 0;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     const int kill_ms = 20 + static_cast<int>(rng() % 281);
     SCOPED_TRACE(fmt::format("cycle {} killed after {} ms", cycle, kill_ms));
     KilledRun run = RunAndKill({CRASH_WRITER_PATH, dir, std::to_string(cycle), "4",
-                                std::to_string(seed + static_cast<uint64_t>(cycle))},
+                                std::to_string(seed + static_cast<uint64_t>(cycle)),
+                                kCrashWriter.id, cli.PasswordFile(kCrashWriter.id)},
                                kill_ms);
     ASSERT_EQ(run.signal, SIGKILL)
         << "the writer ended by itself (exit " << run.exit_code << "): " << run.err;
@@ -208,7 +239,7 @@ TEST(CrashTest, KilledWriterLosesNoAcknowledgedEvent) {
       auto v = app::Vellum::Open(dir);
       ASSERT_OK(v.status());
       EXPECT_THAT((*v)->open_report().damage, ::testing::IsEmpty());
-      ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(**v, acks));
+      ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(**v, reader, acks));
     }
     uint64_t max_seq = prev_max_seq;
     for (const Ack& a : acks) {
@@ -222,20 +253,26 @@ TEST(CrashTest, KilledWriterLosesNoAcknowledgedEvent) {
   }
   // Most kills must land while events are being written, or the test proves little.
   EXPECT_GE(cycles_with_acks, kCycles / 2);
-  ASSERT_NO_FATAL_FAILURE(ExpectFullTrail(dir, all_acks));
+  ProcessResult login = cli.Login(kCrashWriter.id);
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  ASSERT_NO_FATAL_FAILURE(ExpectFullTrail(cli, kCrashWriter.id, all_acks));
   // And the ledger is still writable through the binary.
-  ProcessResult w = RunCli(dir,
-                           {"record", "create", "--type", "annotation", "--id", "after-crashes",
-                            "--actor", "u-1", "--actor-name", "Tester"},
-                           R"({"label":"solid"})");
+  ProcessResult w = cli.Run(kCrashWriter.id,
+                            {"record", "create", "--type", "annotation", "--id", "after-crashes"},
+                            R"({"label":"solid"})");
   ASSERT_EQ(w.exit_code, 0) << w.err;
   ExpectCliVerifies(dir);
 }
 
 // SR-1, SR-2: kill -9 the `vellum` binary itself while `vellum demo` fills a ledger.
 // The demo writes one event per call, so every kill lands between or inside appends,
-// tree updates, projection commits and checkpoints of one process.
+// tree updates, projection commits and checkpoints of one process. The demo makes its
+// own data directory, so the kill delay counts from when init has finished (its accounts
+// file appears; a kill inside `init` is a different case, see power_cut_test.cc,
+// InterruptedInit...), in odd cycles from when its first record is in the segment: kills
+// land both while the team is provisioned and while the records are written.
 TEST(CrashTest, KilledDemoCommandLeavesAVerifiableLedger) {
+  namespace fs = std::filesystem;
   const uint64_t seed = CrashSeed(20261125) + 1;
   SCOPED_TRACE(fmt::format("VELLUM_CRASH_SEED={}", seed - 1));
   std::mt19937_64 rng(seed);
@@ -243,14 +280,22 @@ TEST(CrashTest, KilledDemoCommandLeavesAVerifiableLedger) {
   constexpr int kCycles = 8;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     const std::string dir = tmp.Sub(fmt::format("demo-{}", cycle));
-    // The directory exists before the demo starts: a kill inside `init` is a
-    // different case (see power_cut_test.cc, InterruptedInit...).
-    ProcessResult init =
-        RunCli(dir, {"init", "--origin", "vellum.test/demo", "--checkpoint-every", "100"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
+    const CliDataDir cli(dir, dir + ".secrets");
     const int kill_ms = 20 + static_cast<int>(rng() % 281);
-    SCOPED_TRACE(fmt::format("cycle {} killed after {} ms", cycle, kill_ms));
-    KilledRun run = RunAndKill({VellumBinary(), "--data", dir, "demo", "--cases", "200"}, kill_ms);
+    const bool in_records = cycle % 2 == 1;
+    SCOPED_TRACE(fmt::format("cycle {} killed {} ms after {}", cycle, kill_ms,
+                             in_records ? "its first record" : "init"));
+    const std::string accounts = dir + "/demo-accounts.txt";
+    auto armed = [&] {
+      if (!fs::exists(accounts)) return false;
+      if (!in_records) return true;
+      std::ifstream in(dir + "/ledger/segments/00000000000000000000.jsonl");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return text.find("\"type\":\"record.created\"") != std::string::npos;
+    };
+    // The demo signs the CLI in as its quality user, into that user's session file.
+    KilledRun run = RunAndKill({VellumBinary(), "--data", dir, "demo", "--cases", "200"}, kill_ms,
+                               armed, cli.Env("u-qa-1"));
     const bool finished = run.exit_code == 0;
     if (!finished) {
       ASSERT_EQ(run.signal, SIGKILL) << "exit " << run.exit_code << ": " << run.err;
@@ -263,18 +308,46 @@ TEST(CrashTest, KilledDemoCommandLeavesAVerifiableLedger) {
       EXPECT_THAT((*v)->open_report().damage, ::testing::IsEmpty());
       size_after_crash = (*v)->Size();
       if (finished) {
-        EXPECT_THAT(run.out, HasSubstr(fmt::format("{} events", size_after_crash - 1)));
+        EXPECT_THAT(run.out, HasSubstr(fmt::format(" {} events;", size_after_crash)));
       }
     }
-    // The ledger continues at the next sequence number after the recovered end.
-    ProcessResult w = RunCli(dir,
-                             {"--format", "jsonl", "record", "create", "--type", "note", "--id",
-                              "after-kill", "--actor", "u-1", "--actor-name", "Tester"},
-                             R"({"text":"written after the crash"})");
+    // The administrator's password was written down before anything else: they can
+    // always sign in, and that sign-in continues the ledger right after the recovered end.
+    std::string admin_password;
+    {
+      std::istringstream in(ReadFileOrDie(accounts));
+      for (std::string line; std::getline(in, line);) {
+        if (line.rfind("admin ", 0) == 0) admin_password = line.substr(6);
+      }
+    }
+    ASSERT_FALSE(admin_password.empty()) << ReadFileOrDie(accounts);
+    const std::string admin_file = cli.secrets() + "/admin.demo-password";
+    WriteFileOrDie(admin_file, admin_password + "\n");
+    ProcessResult login =
+        cli.Run("admin", {"login", "--user", "admin", "--password-file", admin_file});
+    ASSERT_EQ(login.exit_code, 0) << login.err;
+    ProcessResult next = cli.Run("admin", {"log", "--after-seq", std::to_string(size_after_crash)});
+    ASSERT_EQ(next.exit_code, 0) << next.err;
+    EXPECT_THAT(next.out, ::testing::StartsWith(fmt::format("{{\"actor\":\"admin\"")));
+    EXPECT_THAT(next.out, HasSubstr(fmt::format("\"seq\":{},", size_after_crash)));
+    EXPECT_THAT(next.out, HasSubstr("\"type\":\"security.login_succeeded\""));
+    // A new writer, made through the binary, writes at the next free seq.
+    ASSERT_TRUE(
+        cli.AddPerson({"u-after", "After The Crash", {identity::Role::kProjectManager}}, "admin"));
+    uint64_t size_before_write = 0;
+    {
+      auto v = app::Vellum::Open(dir);
+      ASSERT_OK(v.status());
+      size_before_write = (*v)->Size();
+    }
+    ProcessResult w =
+        cli.Run("u-after",
+                {"--format", "jsonl", "record", "create", "--type", "note", "--id", "after-kill"},
+                R"({"text":"written after the crash"})");
     ASSERT_EQ(w.exit_code, 0) << w.err;
-    EXPECT_THAT(w.out, HasSubstr(fmt::format("\"seq\":{}", size_after_crash)));
+    EXPECT_THAT(w.out, HasSubstr(fmt::format("\"seq\":{}", size_before_write)));
     ASSERT_NO_FATAL_FAILURE(ExpectCliVerifies(dir));
-    ASSERT_NO_FATAL_FAILURE(ExpectFullTrail(dir, {}));
+    ASSERT_NO_FATAL_FAILURE(ExpectFullTrail(cli, "admin", {}));
   }
 }
 
@@ -287,10 +360,17 @@ class CrashWindowTest : public ::testing::Test {
     app::InitOptions init;
     init.origin = "vellum.test/window";
     init.config.max_segment_bytes = 4096;
-    auto v = app::Vellum::Init(dir_, init);
+    auto v = InitWithAdmin(dir_, init);
     EXPECT_OK(v.status());
     if (!v.ok()) return 0;
-    WriteOutcome w = RunWriters(**v, 1, 20, "w");
+    auto admin = SignInAdmin(**v);
+    EXPECT_OK(admin.status());
+    if (!admin.ok()) return 0;
+    auto writer = AddPerson(**v, *admin, kCrashWriter);
+    EXPECT_OK(writer.status());
+    if (!writer.ok()) return 0;
+    writer_ = *writer;
+    WriteOutcome w = RunWriters(**v, writer_, 1, 20, "w");
     EXPECT_THAT(w.errors, ::testing::IsEmpty());
     acks_ = w.acks;
     return (*v)->Size();
@@ -299,8 +379,8 @@ class CrashWindowTest : public ::testing::Test {
   void ExpectOpensAndContinues(uint64_t size) {
     auto v = app::Vellum::Open(dir_);
     ASSERT_OK(v.status());
-    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(**v, acks_));
-    WriteOutcome w = RunWriters(**v, 1, 8, "after");
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(**v, writer_, acks_));
+    WriteOutcome w = RunWriters(**v, writer_, 1, 8, "after");
     ASSERT_THAT(w.errors, ::testing::IsEmpty());
     EXPECT_EQ(w.acks.front().seq, size);
     ASSERT_NO_FATAL_FAILURE(ExpectVerifies(**v));
@@ -313,6 +393,7 @@ class CrashWindowTest : public ::testing::Test {
 
   TempDir tmp_;
   std::string dir_ = tmp_.Sub("data");
+  app::Principal writer_;  // a project manager: writes, and reads back (record.read, audit.read)
   std::vector<Ack> acks_;
 };
 

@@ -2,6 +2,12 @@
 // does: run the real `vellum` binary on it, and read or rewrite its files
 // (docs/formats/ledger-files.md) and records.db directly, with no Vellum code
 // in between. Header-only so every test of tests/integration can use it.
+//
+// Commands that read data or write need a signed-in user: CliDataDir
+// (testing/identity_fixture.h) runs `init --admin … --password-file …`,
+// `login`, and `user add` through the binary, and keeps each test user's
+// password and session files in the test's temporary directory
+// (VELLUM_SESSION_FILE), so no test touches ~/.config.
 #pragma once
 
 #include <fmt/format.h>
@@ -18,6 +24,7 @@
 
 #include "core/json.h"
 #include "storage/embedded/sqlite_db.h"
+#include "testing/identity_fixture.h"
 #include "testing/test_env.h"
 
 namespace vellum::testing {
@@ -33,12 +40,15 @@ inline std::string LevelFile(int level) {
 }
 inline std::string InDir(const std::string& dir, const std::string& rel) { return dir + "/" + rel; }
 
-// Runs `vellum --data DIR args...` with `input` on stdin.
+// Runs `vellum --data DIR args...` with `input` on stdin, signed in as nobody: for the
+// commands that need no session (verify, verify-proof, canon, checkpoint --verifier-key).
+// Signed-in runs go through CliDataDir::Run.
 inline ProcessResult RunVellum(const std::string& dir, const std::vector<std::string>& args,
                                const std::string& input = "") {
   std::vector<std::string> argv = {VellumBinary(), "--data", dir};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, input);
+  // A session file that never exists: nothing of ~/.config is read.
+  return RunProcess(argv, input, {"VELLUM_SESSION_FILE=" + dir + ".no-session"});
 }
 
 // ---- files ----

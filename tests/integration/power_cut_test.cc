@@ -28,6 +28,7 @@
 #include "app/vellum.h"
 #include "testing/ack_checks.h"
 #include "testing/fault_env.h"
+#include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -49,7 +50,7 @@ class PowerCutTest : public ::testing::Test {
   void SetUp() override { dir_ = tmp_.Sub("data"); }
 
   // A new ledger with small segments and frequent checkpoints, so that cuts also
-  // land in segment sealing and tree syncing.
+  // land in segment sealing and tree syncing; writer_ signed in (before any fault).
   std::unique_ptr<app::Vellum> Init(const std::string& dir,
                                     std::vector<std::string> witness_files = {}) {
     app::InitOptions init;
@@ -57,17 +58,25 @@ class PowerCutTest : public ::testing::Test {
     init.config.max_segment_bytes = 4096;
     init.config.checkpoint_every_events = 16;
     init.config.witness_files = std::move(witness_files);
-    auto v = app::Vellum::Init(dir, init, Options());
+    auto v = InitWithAdmin(dir, init, Options());
     EXPECT_OK(v.status());
-    return v.ok() ? std::move(*v) : nullptr;
+    if (!v.ok()) return nullptr;
+    auto admin = SignInAdmin(**v);
+    EXPECT_OK(admin.status());
+    if (!admin.ok()) return nullptr;
+    // A project manager: creates and modifies records, and reads them and the trail back.
+    auto writer = AddPerson(**v, *admin, {"u-1", "Tester", {identity::Role::kProjectManager}});
+    EXPECT_OK(writer.status());
+    if (!writer.ok()) return nullptr;
+    writer_ = *writer;
+    return std::move(*v);
   }
 
   StatusOr<std::unique_ptr<app::Vellum>> Open() { return app::Vellum::Open(dir_, Options()); }
 
   // Creates record note/<id>.
   StatusOr<ledger::Event> Note(app::Vellum& v, const std::string& id) {
-    ledger::Actor actor{"u-1", "Tester", std::nullopt, std::nullopt, std::nullopt};
-    return v.CreateRecord(actor, {"note", id, {{"id", id}}, std::nullopt, std::nullopt});
+    return v.CreateRecord(writer_, {"note", id, {{"id", id}}, std::nullopt, std::nullopt});
   }
 
   app::OpenOptions Options() {
@@ -113,6 +122,7 @@ class PowerCutTest : public ::testing::Test {
   TempDir tmp_;
   std::string dir_;
   FaultInjectionEnv env_;
+  app::Principal writer_;
 };
 
 // SR-1, SR-2: the power fails at a different fdatasync in every round (event
@@ -138,10 +148,10 @@ TEST_F(PowerCutTest, PowerCutAtAnyFdatasyncKeepsEveryAcknowledgedEvent) {
     recovered_something +=
         rep.torn_tail_bytes + rep.invalid_tail_events_removed + rep.events_reapplied;
     ASSERT_THAT(rep.damage, ::testing::IsEmpty());
-    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, all));
     const uint64_t size_before = v->Size();
     ArmPowerCutAtSync(cut_at);
-    WriteOutcome w = RunWriters(*v, 3, 10, fmt::format("r{}", round));
+    WriteOutcome w = RunWriters(*v, writer_, 3, 10, fmt::format("r{}", round));
     if (!w.errors.empty()) ++rounds_cut_mid_write;
     for (const Ack& a : w.acks) {
       EXPECT_GE(a.seq, size_before) << "a sequence number was reused";
@@ -150,9 +160,9 @@ TEST_F(PowerCutTest, PowerCutAtAnyFdatasyncKeepsEveryAcknowledgedEvent) {
     ASSERT_NO_FATAL_FAILURE(CutPower(v, torn ? std::optional<uint64_t>(rng()) : std::nullopt));
   }
   ASSERT_OK_AND_ASSIGN(auto v, Open());
-  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, all));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
-  WriteOutcome after = RunWriters(*v, 2, 5, "after");
+  WriteOutcome after = RunWriters(*v, writer_, 2, 5, "after");
   EXPECT_THAT(after.errors, ::testing::IsEmpty());
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
   // The rounds must really have cut writes short and left recovery work, or they prove nothing.
@@ -168,12 +178,12 @@ TEST_F(PowerCutTest, TornDerivedFilesAreRebuilt) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     SCOPED_TRACE(fmt::format("seed {}", seed));
     ASSERT_OK_AND_ASSIGN(auto v, Open());
-    WriteOutcome w = RunWriters(*v, 2, 6, fmt::format("s{}", seed));
+    WriteOutcome w = RunWriters(*v, writer_, 2, 6, fmt::format("s{}", seed));
     ASSERT_THAT(w.errors, ::testing::IsEmpty());
     all.insert(all.end(), w.acks.begin(), w.acks.end());
     ASSERT_NO_FATAL_FAILURE(CutPower(v, seed));
     ASSERT_OK_AND_ASSIGN(v, Open());
-    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, all));
     ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
   }
 }
@@ -191,7 +201,7 @@ TEST_P(FailedSyncTest, FailedFdatasyncIsNotAcknowledgedAndLeavesNoTrace) {
     env_.FailNth(FaultOp::kSync, 1, InternalError("fdatasync: Input/output error"));
     auto failed = Note(*v, "lost");
     EXPECT_THAT(failed.status(), StatusIs(StatusCode::kInternal, HasSubstr("Input/output error")));
-    EXPECT_THAT(v->GetRecord("note", "lost").status(),
+    EXPECT_THAT(v->GetRecord(writer_, "note", "lost").status(),
                 StatusIs(StatusCode::kNotFound, HasSubstr("lost")));
     EXPECT_EQ(v->Size(), first.seq + 1);
     // The ledger is not stopped by one failed sync: the next call gets the free seq.
@@ -203,9 +213,9 @@ TEST_P(FailedSyncTest, FailedFdatasyncIsNotAcknowledgedAndLeavesNoTrace) {
       v.reset();
     }
     ASSERT_OK_AND_ASSIGN(v, Open());
-    EXPECT_THAT(v->GetRecord("note", "lost").status(),
+    EXPECT_THAT(v->GetRecord(writer_, "note", "lost").status(),
                 StatusIs(StatusCode::kNotFound, HasSubstr("lost")));
-    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, {AckOf(first), AckOf(next)}));
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, {AckOf(first), AckOf(next)}));
     EXPECT_EQ(v->Size(), next.seq + 1);
     ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
   }
@@ -220,27 +230,27 @@ INSTANTIATE_TEST_SUITE_P(RestartOrPowerCut, FailedSyncTest, ::testing::Bool(),
 TEST_F(PowerCutTest, FullDiskFailsWritesCleanly) {
   auto v = Init(dir_);
   ASSERT_NE(v, nullptr);
-  WriteOutcome before = RunWriters(*v, 2, 4, "before");
+  WriteOutcome before = RunWriters(*v, writer_, 2, 4, "before");
   ASSERT_THAT(before.errors, ::testing::IsEmpty());
   const uint64_t size = v->Size();
   env_.FailFromNth(FaultOp::kAppend, 1, ResourceExhaustedError("write: No space left on device"));
-  WriteOutcome full = RunWriters(*v, 3, 4, "full");
+  WriteOutcome full = RunWriters(*v, writer_, 3, 4, "full");
   EXPECT_THAT(full.acks, ::testing::IsEmpty());
   ASSERT_EQ(full.errors.size(), 3u);
   for (const Status& s : full.errors) {
     EXPECT_THAT(s, StatusIs(StatusCode::kResourceExhausted, HasSubstr("No space left")));
   }
   EXPECT_EQ(v->Size(), size);
-  EXPECT_THAT(v->GetRecord("annotation", "full-t0-0").status(),
+  EXPECT_THAT(v->GetRecord(writer_, "annotation", "full-t0-0").status(),
               StatusIs(StatusCode::kNotFound, HasSubstr("full")));
   env_.ClearFaults();
-  WriteOutcome after = RunWriters(*v, 2, 4, "after");
+  WriteOutcome after = RunWriters(*v, writer_, 2, 4, "after");
   EXPECT_THAT(after.errors, ::testing::IsEmpty());
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
   v.reset();
   ASSERT_OK_AND_ASSIGN(v, Open());
-  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, before.acks));
-  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, after.acks));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, before.acks));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, after.acks));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
 
@@ -266,7 +276,7 @@ TEST_P(LateFullDiskTest, FullDiskAfterTheEventsAreDurable) {
       auto e = Note(*v, id);
       if (e.ok()) {
         acks.push_back(AckOf(*e));
-        auto view = v->GetRecord("note", id);
+        auto view = v->GetRecord(writer_, "note", id);
         if (view.ok()) {
           EXPECT_EQ(view->event.seq, e->seq) << "the acknowledged event reads back as another one";
         } else {
@@ -282,13 +292,13 @@ TEST_P(LateFullDiskTest, FullDiskAfterTheEventsAreDurable) {
     EXPECT_FALSE(failed.empty());
     v.reset();
     ASSERT_OK_AND_ASSIGN(v, Open());
-    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, acks));
+    ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, acks));
     for (const auto& id : failed) {
-      EXPECT_THAT(v->GetRecord("note", id).status(),
+      EXPECT_THAT(v->GetRecord(writer_, "note", id).status(),
                   StatusIs(StatusCode::kNotFound, HasSubstr(id)));
     }
     ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
-    WriteOutcome after = RunWriters(*v, 1, 3, "after");
+    WriteOutcome after = RunWriters(*v, writer_, 1, 3, "after");
     EXPECT_THAT(after.errors, ::testing::IsEmpty());
   }
 }
@@ -310,7 +320,7 @@ TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
   {
     auto v = Init(dir_);
     ASSERT_NE(v, nullptr);
-    WriteOutcome w = RunWriters(*v, 2, 5, "old");
+    WriteOutcome w = RunWriters(*v, writer_, 2, 5, "old");
     ASSERT_THAT(w.errors, ::testing::IsEmpty());
     all = w.acks;
   }
@@ -322,7 +332,7 @@ TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
   uint64_t size_with_new = 0;
   {
     ASSERT_OK_AND_ASSIGN(auto v, Open());
-    WriteOutcome w = RunWriters(*v, 3, 6, "new");
+    WriteOutcome w = RunWriters(*v, writer_, 3, 6, "new");
     ASSERT_THAT(w.errors, ::testing::IsEmpty());
     all.insert(all.end(), w.acks.begin(), w.acks.end());
     size_with_new = v->Size();
@@ -333,7 +343,7 @@ TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
   ASSERT_OK_AND_ASSIGN(auto v, Open());
   EXPECT_EQ(v->Size(), size_with_new);
   EXPECT_GT(v->open_report().events_reapplied, 0u);
-  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, all));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, all));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
 
@@ -345,7 +355,7 @@ TEST_F(PowerCutTest, InterruptedInitIsNotMistakenForAnEmptyLedger) {
   env_.FailNth(FaultOp::kAppend, 1, PowerFailure());
   app::InitOptions init;
   init.origin = "vellum.test/power";
-  EXPECT_THAT(app::Vellum::Init(dir_, init, Options()).status(),
+  EXPECT_THAT(InitWithAdmin(dir_, init, Options()).status(),
               StatusIs(StatusCode::kInternal, HasSubstr("power failure")));
   auto v = Open();
   EXPECT_THAT(v.status(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("genesis")));
@@ -360,7 +370,7 @@ TEST_F(PowerCutTest, AcknowledgedEventReadableWhenTreeFilesFail) {
   // Appends of the batch: 1 = segment line, 2 = offset index entry, 3 = tree level 0.
   env_.FailNth(FaultOp::kAppend, 3, ResourceExhaustedError("write: No space left on device"));
   ASSERT_OK_AND_ASSIGN(auto e, Note(*v, "n-1"));
-  auto view = v->GetRecord("note", "n-1");
+  auto view = v->GetRecord(writer_, "note", "n-1");
   ASSERT_OK(view.status());
   EXPECT_EQ(view->event.seq, e.seq);
 }

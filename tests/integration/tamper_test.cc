@@ -24,6 +24,8 @@
 #include <tuple>
 #include <vector>
 
+#include "app/demo.h"
+#include "app/vellum.h"
 #include "core/clock.h"
 #include "core/ed25519.h"
 #include "core/json.h"
@@ -34,6 +36,7 @@
 #include "ledger/event.h"
 #include "ledger/merkle.h"
 #include "storage/embedded/sqlite_projection.h"
+#include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -46,28 +49,46 @@ namespace json = boost::json;
 constexpr char kOrigin[] = "tamper.test/ledger";
 
 // The ledger every test starts from (BuildLedger), fixed by construction:
-//   seq 0        genesis                  checkpoint at size 1
-//   seq 1..39    `vellum demo --cases 6`  checkpoint at size 40
-//   seq 40, 41   note/n-1 v1, v2          checkpoint at size 42 (the latest; tree/synced 42)
-//   seq 42..44   note/n-2 v1, v2, v3      covered by no checkpoint
-constexpr uint64_t kEvents = 45;
-constexpr uint64_t kLatestCheckpoint = 42;
-constexpr std::array<uint64_t, 3> kCheckpointSizes = {1, 40, 42};
-constexpr uint64_t kAfterCheckpointSeq = 43;  // note/n-2 v2: a modify with a reason and changes
-constexpr uint64_t kLastSeq = 44;
+//   seq 0..2     `vellum init --admin`: genesis, security policy, the administrator
+//                                         checkpoint at size 1
+//   seq 3..77    the demo (app::FillDemo, what `vellum demo --cases 6` writes): the
+//                administrator's sign-in, its team of seven provisioned (5 events
+//                each), then its 39 record events (seq 39..77; 77 deletes case-0003)
+//   seq 78       quality signs in and     checkpoint at size 79 (kDemoCheckpoint)
+//   seq 79, 80   `vellum login` of the demo's project lead and of quality
+//   seq 81, 82   note/n-1 v1, v2          checkpoint at size 83 (the latest; tree/synced 83)
+//   seq 83..85   note/n-2 v1, v2, v3      covered by no checkpoint
+constexpr uint64_t kEvents = 86;
+constexpr uint64_t kDemoCheckpoint = 79;
+constexpr uint64_t kLatestCheckpoint = 83;
+constexpr std::array<uint64_t, 3> kCheckpointSizes = {1, kDemoCheckpoint, kLatestCheckpoint};
+constexpr uint64_t kDemoRecordsStart = 39;
+constexpr uint64_t kCaseDeletedSeq = 77;      // case/case-0003 v2, the demo's withdrawn case
+constexpr uint64_t kNote1CreatedSeq = 81;     // note/n-1 v1
+constexpr uint64_t kNote2CreatedSeq = 83;     // note/n-2 v1
+constexpr uint64_t kAfterCheckpointSeq = 84;  // note/n-2 v2: a modify with a reason and changes
+constexpr uint64_t kLastSeq = 85;
+// A seq in the middle of the demo's records, covered by kDemoCheckpoint only.
+constexpr uint64_t kMiddleSeq = 50;
 
-void MustRun(const std::string& dir, const std::vector<std::string>& args,
+// The demo's people the tests act as: the project lead writes the notes (record.create,
+// record.modify) and quality signs checkpoints (docs/permissions.md).
+constexpr char kWriter[] = "u-lead";
+constexpr char kQualityUser[] = "u-qa-1";
+
+// The binary on `dir` with its test users' secrets in `dir`.secrets.
+CliDataDir Cli(const std::string& dir) { return CliDataDir(dir, dir + ".secrets"); }
+
+void MustRun(const CliDataDir& cli, const std::string& user, const std::vector<std::string>& args,
              const std::string& input = "") {
-  ProcessResult r = RunVellum(dir, args, input);
+  ProcessResult r = cli.Run(user, args, input);
   ASSERT_EQ(r.exit_code, 0) << "vellum " << fmt::format("{}", fmt::join(args, " ")) << "\n"
                             << r.out << r.err;
 }
 
 std::vector<std::string> NoteCommand(const std::string& verb, const std::string& id,
                                      const std::string& reason) {
-  std::vector<std::string> args = {
-      "record", verb,           "--type",          "note",     "--id",     id, "--actor",
-      "u-qa-1", "--actor-name", "Jordan Lee (QA)", "--client", "10.20.0.7"};
+  std::vector<std::string> args = {"record", verb, "--type", "note", "--id", id};
   if (!reason.empty()) {
     args.push_back("--reason");
     args.push_back(reason);
@@ -77,25 +98,39 @@ std::vector<std::string> NoteCommand(const std::string& verb, const std::string&
 
 // Builds the ledger described above in `dir`. With `witness`, every checkpoint is
 // also appended to that file (`init --witness`, AT-5). Checkpoints come only on
-// demand: the time trigger is a day, so a slow machine cannot add one.
+// demand: the time trigger is a day, so a slow machine cannot add one. The demo's
+// content comes from the code `vellum demo` runs (which always makes its own data
+// directory, with no --witness); its people get the test passwords.
 void BuildLedger(const std::string& dir, const std::string& witness = "") {
-  std::vector<std::string> init = {"init", "--origin", kOrigin, "--checkpoint-seconds", "86400"};
+  const CliDataDir cli = Cli(dir);
+  std::vector<std::string> init = {"--origin", kOrigin, "--checkpoint-seconds", "86400"};
   if (!witness.empty()) {
     init.push_back("--witness");
     init.push_back(witness);
   }
-  ASSERT_NO_FATAL_FAILURE(MustRun(dir, init));
-  ASSERT_NO_FATAL_FAILURE(MustRun(dir, {"demo", "--cases", "6"}));
+  ProcessResult r = cli.Init(init);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, app::Vellum::Open(dir));
+    ASSERT_OK_AND_ASSIGN(app::Principal admin, SignInAdmin(*v));
+    std::map<std::string, std::string> passwords;
+    for (const std::string& id : app::DemoTeam()) passwords[id] = TestPassword(id);
+    ASSERT_OK(app::FillDemo(*v, admin, 6, &passwords).status());
+    ASSERT_OK_AND_ASSIGN(app::Principal quality, SignInAs(*v, kQualityUser));
+    ASSERT_OK(v->MakeCheckpoint(quality).status());
+  }
+  ASSERT_EQ(cli.Login(kWriter).exit_code, 0);
+  ASSERT_EQ(cli.Login(kQualityUser).exit_code, 0);
   ASSERT_NO_FATAL_FAILURE(
-      MustRun(dir, NoteCommand("create", "n-1", ""), R"({"n":1,"status":"draft"})"));
+      MustRun(cli, kWriter, NoteCommand("create", "n-1", ""), R"({"n":1,"status":"draft"})"));
+  ASSERT_NO_FATAL_FAILURE(MustRun(cli, kWriter, NoteCommand("modify", "n-1", "Counted again"),
+                                  R"({"n":2,"status":"draft"})"));
+  ASSERT_NO_FATAL_FAILURE(MustRun(cli, kQualityUser, {"checkpoint"}));
   ASSERT_NO_FATAL_FAILURE(
-      MustRun(dir, NoteCommand("modify", "n-1", "Counted again"), R"({"n":2,"status":"draft"})"));
-  ASSERT_NO_FATAL_FAILURE(MustRun(dir, {"checkpoint"}));
-  ASSERT_NO_FATAL_FAILURE(
-      MustRun(dir, NoteCommand("create", "n-2", ""), R"({"n":1,"status":"draft"})"));
-  ASSERT_NO_FATAL_FAILURE(
-      MustRun(dir, NoteCommand("modify", "n-2", "Second reading"), R"({"n":2,"status":"review"})"));
-  ASSERT_NO_FATAL_FAILURE(MustRun(dir, NoteCommand("modify", "n-2", "Signed off by QA"),
+      MustRun(cli, kWriter, NoteCommand("create", "n-2", ""), R"({"n":1,"status":"draft"})"));
+  ASSERT_NO_FATAL_FAILURE(MustRun(cli, kWriter, NoteCommand("modify", "n-2", "Second reading"),
+                                  R"({"n":2,"status":"review"})"));
+  ASSERT_NO_FATAL_FAILURE(MustRun(cli, kWriter, NoteCommand("modify", "n-2", "Signed off by QA"),
                                   R"({"n":3,"status":"final"})"));
   std::vector<std::string> lines = ReadLines(InDir(dir, kFirstSegment));
   ASSERT_EQ(lines.size(), kEvents);
@@ -104,20 +139,27 @@ void BuildLedger(const std::string& dir, const std::string& witness = "") {
   }
   ASSERT_EQ(ReadFileOrDie(InDir(dir, "ledger/tree/synced")),
             fmt::format("{}\n", kLatestCheckpoint));
+  // The positions the tests name.
+  auto record_at = [&](uint64_t seq) {
+    auto e = ledger::DecodeEvent(lines[seq]);
+    EXPECT_TRUE(e.ok() && e->record.has_value()) << lines[seq];
+    return e.ok() && e->record ? fmt::format("{} {}/{} v{}", e->type, e->record->type,
+                                             e->record->id, e->record->version)
+                               : std::string();
+  };
+  ASSERT_EQ(record_at(kDemoRecordsStart), "record.created project/chest-ct-nodules v1");
+  ASSERT_EQ(record_at(kCaseDeletedSeq), "record.deleted case/case-0003 v2");
+  ASSERT_EQ(record_at(kNote1CreatedSeq), "record.created note/n-1 v1");
+  ASSERT_EQ(record_at(kNote2CreatedSeq), "record.created note/n-2 v1");
+  ASSERT_EQ(record_at(kAfterCheckpointSeq), "record.modified note/n-2 v2");
 }
 
-// One pristine ledger per process, copied for every test (building is the slow part).
-const std::string& PristineDir() {
-  static std::unique_ptr<TempDir> tmp;
-  static std::string dir;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    tmp = std::make_unique<TempDir>();
-    BuildLedger(tmp->Sub("data"));
-    if (!::testing::Test::HasFatalFailure()) dir = tmp->Sub("data");
-  }
-  return dir;
+// One pristine ledger (with its users' session files) per process, copied for every test
+// (building is the slow part).
+std::string PristineDir() {
+  const std::string setup =
+      SharedSetUp("tamper", [](const std::string& d) { BuildLedger(d + "/data"); });
+  return setup.empty() ? "" : setup + "/data";
 }
 
 json::object ParseEvent(const std::string& line) {
@@ -152,10 +194,11 @@ std::vector<std::string> CheckpointNames(const std::string& dir) {
 class TamperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string& pristine = PristineDir();
-    ASSERT_FALSE(pristine.empty()) << "building the pristine ledger failed";
+    pristine_ = PristineDir();
+    ASSERT_FALSE(pristine_.empty()) << "building the pristine ledger failed";
     dir_ = tmp_.Sub("data");
-    CopyDataDir(pristine, dir_);
+    CopyDataDir(pristine_, dir_);
+    CopyDataDir(pristine_ + ".secrets", dir_ + ".secrets");
     lines_ = ReadLines(Path(kFirstSegment));
     ASSERT_EQ(lines_.size(), kEvents);
   }
@@ -180,7 +223,8 @@ class TamperTest : public ::testing::Test {
   Writes TryWrites() {
     Writes w;
     const std::string segment = ReadFileOrDie(Path(kFirstSegment));
-    ProcessResult c = RunVellum(dir_, NoteCommand("create", "after-tamper", ""), R"({"n":99})");
+    const CliDataDir cli = Cli(dir_);
+    ProcessResult c = cli.Run(kWriter, NoteCommand("create", "after-tamper", ""), R"({"n":99})");
     w.record_refused = c.exit_code != 0;
     if (w.record_refused) {
       EXPECT_TRUE(c.exit_code == 3 || c.exit_code == 4) << "refused as bad input?\n" << c.err;
@@ -188,7 +232,7 @@ class TamperTest : public ::testing::Test {
           << "a refused write changed the ledger: " << c.err;
     }
     const std::vector<std::string> checkpoints = CheckpointNames(dir_);
-    ProcessResult k = RunVellum(dir_, {"checkpoint"});
+    ProcessResult k = cli.Run(kQualityUser, {"checkpoint"});
     w.checkpoint_refused = k.exit_code != 0;
     if (w.checkpoint_refused) {
       EXPECT_EQ(CheckpointNames(dir_), checkpoints) << "a refused checkpoint was stored: " << k.err;
@@ -217,6 +261,7 @@ class TamperTest : public ::testing::Test {
   }
 
   TempDir tmp_;
+  std::string pristine_;
   std::string dir_;
   std::vector<std::string> lines_;
   Writes writes_;
@@ -231,7 +276,7 @@ TEST_F(TamperTest, UntouchedLedgerVerifies) {
   EXPECT_TRUE(v.problems.empty());
   EXPECT_EQ(v.events, kEvents);
   EXPECT_EQ(v.checkpoints, kCheckpointSizes.size());
-  EXPECT_NE(v.table.find("OK: 45 events"), std::string::npos) << v.table;
+  EXPECT_NE(v.table.find(fmt::format("OK: {} events", kEvents)), std::string::npos) << v.table;
 }
 
 // The writes every tamper test makes keep an untouched ledger verifying, so a failing
@@ -416,16 +461,18 @@ std::string EditName(const ::testing::TestParamInfo<EditParam>& info) {
 
 class EventEditTest : public TamperTest, public ::testing::WithParamInterface<EditParam> {
  protected:
-  // The first record.modified of the demo after its set-up events: a change with a reason,
-  // covered by the checkpoint at 40 but not by the one at 1.
+  // The first record.modified of an annotation in the demo: a change with a reason,
+  // covered by the checkpoint at kDemoCheckpoint but not by the one at 1.
   uint64_t TargetSeq(Where w) const {
     if (w == Where::kAfterCheckpoint) return kAfterCheckpointSeq;
     if (w == Where::kLastEvent) return kLastSeq;
-    for (uint64_t seq = 10; seq < 40; ++seq) {
-      if (ParseEvent(lines_[seq]).at("type") == "record.modified") return seq;
+    for (uint64_t seq = kDemoRecordsStart; seq < kDemoCheckpoint; ++seq) {
+      const json::object e = ParseEvent(lines_[seq]);
+      if (e.at("type") == "record.modified" && e.at("record").at("type") == "annotation")
+        return seq;
     }
     ADD_FAILURE() << "the demo has no record.modified event";
-    return 10;
+    return kDemoRecordsStart;
   }
 };
 
@@ -475,12 +522,14 @@ INSTANTIATE_TEST_SUITE_P(
 // AT-4
 TEST_F(TamperTest, DeletedEventInTheMiddleIsNamed) {
   std::vector<std::string> lines = lines_;
-  lines.erase(lines.begin() + 20);
+  lines.erase(lines.begin() + kMiddleSeq);
   WriteSegment(lines);
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
-    EXPECT_PROBLEM(v, "chain", 20, kFirstSegment, "the event says seq 21 but is at position 20");
-    EXPECT_PROBLEM(v, "chain", 20, kFirstSegment, "prev does not match");
-    EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(40), "differs");
+    EXPECT_PROBLEM(
+        v, "chain", kMiddleSeq, kFirstSegment,
+        fmt::format("the event says seq {} but is at position {}", kMiddleSeq + 1, kMiddleSeq));
+    EXPECT_PROBLEM(v, "chain", kMiddleSeq, kFirstSegment, "prev does not match");
+    EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(kDemoCheckpoint), "differs");
   });
 }
 
@@ -491,14 +540,25 @@ TEST_F(TamperTest, DeletedLastEventIsNamed) {
   WriteSegment(lines);
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
     EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   "records.db reflects 45 events but the ledger holds only 44");
+                   fmt::format("records.db reflects {} events but the ledger holds only {}",
+                               kEvents, kEvents - 1));
     EXPECT_PROBLEM(v, "projection", std::nullopt, "records.db",
-                   "(highest seq 44) but the ledger holds 44");
+                   fmt::format("(highest seq {}) but the ledger holds {}", kLastSeq, kEvents - 1));
   });
   EXPECT_TRUE(writes_.record_refused);
 }
 
 // ---- 3. inserting a forged, well-formed event ----
+
+// The first of the demo's reviewer acceptances (a record.modified with a reason).
+uint64_t FirstAcceptance(const std::vector<std::string>& lines) {
+  for (uint64_t seq = kDemoRecordsStart; seq < kDemoCheckpoint; ++seq) {
+    const json::object e = ParseEvent(lines[seq]);
+    if (e.at("actor") == "u-rev-1" && e.at("reason") == "Accepted on review") return seq;
+  }
+  ADD_FAILURE() << "the demo has no reviewer acceptance";
+  return kMiddleSeq;
+}
 
 // A canonical event that chains correctly to event seq-1 and claims position seq: a copy
 // of event `seq` (a reviewer's acceptance) with its own id and another reason.
@@ -515,15 +575,17 @@ std::string ForgedEventAt(const std::vector<std::string>& lines, uint64_t seq) {
 
 // AT-4
 TEST_F(TamperTest, ForgedEventInsertedInTheMiddleIsNamed) {
+  const uint64_t at = FirstAcceptance(lines_);
   std::vector<std::string> lines = lines_;
-  lines.insert(lines.begin() + 20, ForgedEventAt(lines_, 20));
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), ForgedEventAt(lines_, at));
   WriteSegment(lines);
-  ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
-    // The forgery itself: records.db holds another event at 20.
-    EXPECT_PROBLEM(v, "projection", 20, "records.db", "hash differs");
-    // The genuine event 20, pushed to position 21.
-    EXPECT_PROBLEM(v, "chain", 21, kFirstSegment, "the event says seq 20 but is at position 21");
-    EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(40), "differs");
+  ExpectDetectedAndNeverHealed([at](const VerifyOutput& v) {
+    // The forgery itself: records.db holds another event at `at`.
+    EXPECT_PROBLEM(v, "projection", at, "records.db", "hash differs");
+    // The genuine event, pushed to the next position.
+    EXPECT_PROBLEM(v, "chain", at + 1, kFirstSegment,
+                   fmt::format("the event says seq {} but is at position {}", at, at + 1));
+    EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(kDemoCheckpoint), "differs");
   });
 }
 
@@ -533,23 +595,29 @@ TEST_F(TamperTest, ForgedEventInsertedInTheMiddleIsNamed) {
 TEST_F(TamperTest, SwappedEventsAreNamed) {
   // Before the latest checkpoint.
   std::vector<std::string> lines = lines_;
-  std::swap(lines[20], lines[21]);
+  std::swap(lines[kMiddleSeq], lines[kMiddleSeq + 1]);
   WriteSegment(lines);
   VerifyOutput v = RunVerify(dir_);
   EXPECT_EQ(v.exit_code, 1) << v.Describe();
-  EXPECT_PROBLEM(v, "chain", 20, kFirstSegment, "the event says seq 21 but is at position 20");
-  EXPECT_PROBLEM(v, "chain", 21, kFirstSegment, "the event says seq 20 but is at position 21");
-  EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(40), "differs");
+  EXPECT_PROBLEM(
+      v, "chain", kMiddleSeq, kFirstSegment,
+      fmt::format("the event says seq {} but is at position {}", kMiddleSeq + 1, kMiddleSeq));
+  EXPECT_PROBLEM(
+      v, "chain", kMiddleSeq + 1, kFirstSegment,
+      fmt::format("the event says seq {} but is at position {}", kMiddleSeq, kMiddleSeq + 1));
+  EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(kDemoCheckpoint), "differs");
 
   // After it: the last event changes, which opening notices, so writes stop.
   lines = lines_;
   std::swap(lines[kAfterCheckpointSeq], lines[kLastSeq]);
   WriteSegment(lines);
   ExpectDetectedAndNeverHealed([](const VerifyOutput& out) {
-    EXPECT_PROBLEM(out, "chain", kAfterCheckpointSeq, kFirstSegment,
-                   "the event says seq 44 but is at position 43");
-    EXPECT_PROBLEM(out, "chain", kLastSeq, kFirstSegment,
-                   "the event says seq 43 but is at position 44");
+    EXPECT_PROBLEM(
+        out, "chain", kAfterCheckpointSeq, kFirstSegment,
+        fmt::format("the event says seq {} but is at position {}", kLastSeq, kAfterCheckpointSeq));
+    EXPECT_PROBLEM(
+        out, "chain", kLastSeq, kFirstSegment,
+        fmt::format("the event says seq {} but is at position {}", kAfterCheckpointSeq, kLastSeq));
   });
   EXPECT_TRUE(writes_.record_refused);
 }
@@ -558,20 +626,24 @@ TEST_F(TamperTest, SwappedEventsAreNamed) {
 
 // AT-4: cut after the latest checkpoint; records.db says how far the ledger went.
 TEST_F(TamperTest, TailRemovedAfterTheLatestCheckpointIsNamed) {
-  WriteSegment(std::vector<std::string>(lines_.begin(), lines_.begin() + 43));
-  ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
-    EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   "records.db reflects 45 events but the ledger holds only 43");
+  constexpr uint64_t kKept = kLatestCheckpoint + 1;
+  WriteSegment(std::vector<std::string>(lines_.begin(), lines_.begin() + kKept));
+  ExpectDetectedAndNeverHealed([&](const VerifyOutput& v) {
+    EXPECT_PROBLEM(
+        v, "open", std::nullopt, "",
+        fmt::format("records.db reflects {} events but the ledger holds only {}", kEvents, kKept));
   });
   EXPECT_TRUE(writes_.record_refused);
 }
 
 // AT-4: cut below the latest checkpoint and the durable tree size.
 TEST_F(TamperTest, TailRemovedAcrossCheckpointsIsNamed) {
-  WriteSegment(std::vector<std::string>(lines_.begin(), lines_.begin() + 38));
-  ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
+  constexpr uint64_t kKept = kDemoCheckpoint - 2;
+  WriteSegment(std::vector<std::string>(lines_.begin(), lines_.begin() + kKept));
+  ExpectDetectedAndNeverHealed([&](const VerifyOutput& v) {
     EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   "made durable for 42 events but the ledger holds only 38");
+                   fmt::format("made durable for {} events but the ledger holds only {}",
+                               kLatestCheckpoint, kKept));
   });
   EXPECT_TRUE(writes_.record_refused);
   EXPECT_TRUE(writes_.checkpoint_refused);
@@ -584,7 +656,8 @@ TEST_F(TamperTest, TailCutInsideTheLastLineIsNamed) {
   OverwriteFile(Path(kFirstSegment), text.substr(0, text.size() - lines_.back().size() / 2));
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
     EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   "records.db reflects 45 events but the ledger holds only 44");
+                   fmt::format("records.db reflects {} events but the ledger holds only {}",
+                               kEvents, kEvents - 1));
   });
   EXPECT_TRUE(writes_.record_refused);
 }
@@ -667,6 +740,7 @@ TEST(LedgerRewriteTest, RewriteWithTheStolenKeyIsCaughtByTheWitness) {
   const std::string dir = tmp.Sub("data"), witness = tmp.Sub("witness.notes"),
                     forged = tmp.Sub("forged");
   ASSERT_NO_FATAL_FAILURE(BuildLedger(dir, witness));
+  const CliDataDir cli = Cli(dir);
   VerifyOutput before = RunVerify(dir, {"--witness", witness});
   ASSERT_EQ(before.exit_code, 0) << before.Describe();
   ASSERT_EQ(before.witness_checkpoints, kCheckpointSizes.size());
@@ -674,16 +748,19 @@ TEST(LedgerRewriteTest, RewriteWithTheStolenKeyIsCaughtByTheWitness) {
   // The history the attacker wants: case-0003 was never withdrawn, and a returned
   // annotation was returned by the adjudicator rather than the reviewer.
   std::vector<ledger::Event> events;
+  bool reattributed = false;
   for (const auto& line : ReadLines(InDir(dir, kFirstSegment))) {
     ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
     if (e.type == "record.deleted" && e.record && e.record->id == "case-0003") continue;
     if (e.actor.id == "u-rev-1" && e.reason && e.reason->rfind("Returned", 0) == 0 &&
-        events.size() < 10) {
+        !reattributed) {
       e.actor.id = "u-adj-1";
       e.actor.name = "Dr. Lukas Berger, MD (radiologist)";
+      reattributed = true;
     }
     events.push_back(std::move(e));
   }
+  ASSERT_TRUE(reattributed) << "the demo has no returned annotation";
   ASSERT_EQ(events.size(), kEvents - 1);
 
   ASSERT_OK_AND_ASSIGN(core::NoteSigner stolen,
@@ -718,7 +795,7 @@ TEST(LedgerRewriteTest, RewriteWithTheStolenKeyIsCaughtByTheWitness) {
 
   auto caught = [&](const VerifyOutput& v) {
     EXPECT_EQ(v.exit_code, 1) << v.Describe();
-    // Checkpoint 1 (genesis only) is untouched history; 40 and 42 are not.
+    // Checkpoint 1 (genesis only) is untouched history; the later two are not.
     EXPECT_FALSE(HasProblem(v, {"witness", std::nullopt, witness + " (checkpoint 1)", ""}))
         << v.Describe();
     EXPECT_PROBLEM(v, "witness", std::nullopt, witness + " (checkpoint 2)",
@@ -730,9 +807,9 @@ TEST(LedgerRewriteTest, RewriteWithTheStolenKeyIsCaughtByTheWitness) {
 
   // Nothing at open can tell the forgery apart, so writes go ahead (and even append a new
   // checkpoint of the forgery to the witness file); the witnessed past still contradicts it.
-  ProcessResult w = RunVellum(dir, NoteCommand("create", "after-rewrite", ""), R"({"n":7})");
+  ProcessResult w = cli.Run(kWriter, NoteCommand("create", "after-rewrite", ""), R"({"n":7})");
   EXPECT_EQ(w.exit_code, 0) << w.err;
-  ProcessResult k = RunVellum(dir, {"checkpoint"});
+  ProcessResult k = cli.Run(kQualityUser, {"checkpoint"});
   EXPECT_EQ(k.exit_code, 0) << k.err;
   caught(RunVerify(dir, {"--witness", witness}));
 }
@@ -761,23 +838,24 @@ INSTANTIATE_TEST_SUITE_P(
         RecordsDbCase{"VersionContent",
                       "UPDATE record_versions SET content='{\"n\":2,\"status\":\"approved\"}' "
                       "WHERE record_type='note' AND record_id='n-2' AND version=2",
-                      {"projection", 43, "records.db",
+                      {"projection", kAfterCheckpointSeq, "records.db",
                        "record note/n-2 version 2 differs from the replay of the ledger: content"}},
         RecordsDbCase{"ContentHash",
                       "UPDATE record_versions SET content_hash=zeroblob(32) "
                       "WHERE record_type='note' AND record_id='n-1' AND version=1",
-                      {"projection", 40, "records.db",
+                      {"projection", kNote1CreatedSeq, "records.db",
                        "record note/n-1 version 1 differs from the replay of the ledger: "
                        "content hash"}},
         RecordsDbCase{"TombstoneRevived",
                       "UPDATE record_versions SET deleted=0 "
                       "WHERE record_type='case' AND record_id='case-0003' AND version=2",
-                      {"projection", 39, "records.db",
+                      {"projection", kCaseDeletedSeq, "records.db",
                        "record case/case-0003 version 2 differs from the replay"}},
-        RecordsDbCase{"VersionDeleted",
-                      "DELETE FROM record_versions "
-                      "WHERE record_type='note' AND record_id='n-2' AND version=3",
-                      {"projection", 44, "records.db", "record note/n-2 version 3 is missing"}},
+        RecordsDbCase{
+            "VersionDeleted",
+            "DELETE FROM record_versions "
+            "WHERE record_type='note' AND record_id='n-2' AND version=3",
+            {"projection", kLastSeq, "records.db", "record note/n-2 version 3 is missing"}},
         RecordsDbCase{
             "VersionAddedBeyondTheLedger",
             "INSERT INTO record_versions VALUES('note','n-2',4,1000,0,0,'{\"n\":4}',zeroblob(32))",
@@ -787,9 +865,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "INSERT INTO record_versions VALUES('note','n-9',1,0,0,0,'{}',zeroblob(32))",
                       {"projection", 0, "records.db",
                        "record note/n-9 version 1 is attributed to this event"}},
-        RecordsDbCase{"EventIndexActor",
-                      "UPDATE events SET actor='u-mallory' WHERE seq=20",
-                      {"projection", 20, "records.db", "the indexed event's fields differ"}}),
+        RecordsDbCase{
+            "EventIndexActor",
+            "UPDATE events SET actor='u-mallory' WHERE seq=50",
+            {"projection", kMiddleSeq, "records.db", "the indexed event's fields differ"}}),
     [](const ::testing::TestParamInfo<RecordsDbCase>& info) {
       return std::string(info.param.name);
     });
@@ -849,12 +928,12 @@ TEST_P(CheckpointEditTest, VerifyNamesTheCheckpointFile) {
 INSTANTIATE_TEST_SUITE_P(Lines, CheckpointEditTest,
                          ::testing::Combine(::testing::Values(NoteLine::kSize, NoteLine::kRoot,
                                                               NoteLine::kTime),
-                                            ::testing::Values(uint64_t{40}, kLatestCheckpoint)),
+                                            ::testing::Values(kDemoCheckpoint, kLatestCheckpoint)),
                          CheckpointEditName);
 
 // AT-5: a checkpoint signed by any other key (even one named like the ledger's) is refused.
 TEST_F(TamperTest, CheckpointSignedByAnotherKeyIsNamed) {
-  for (uint64_t size : {uint64_t{40}, kLatestCheckpoint}) {
+  for (uint64_t size : {kDemoCheckpoint, kLatestCheckpoint}) {
     SCOPED_TRACE(size);
     ASSERT_OK_AND_ASSIGN(core::NoteVerifier pub,
                          core::ParseVerifierKey(KeyFileText(Path("keys/ledger.pub"))));
@@ -887,11 +966,11 @@ TEST_F(TamperTest, DeletedCheckpointBreaksThePrevLink) {
   fs::remove(Path(CheckpointFile(1)));
   VerifyOutput v = RunVerify(dir_);
   EXPECT_EQ(v.exit_code, 1) << v.Describe();
-  EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(40),
+  EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(kDemoCheckpoint),
                  "does not link to the previous checkpoint");
-  fs::copy_file(InDir(PristineDir(), CheckpointFile(1)), Path(CheckpointFile(1)));
+  fs::copy_file(InDir(pristine_, CheckpointFile(1)), Path(CheckpointFile(1)));
 
-  fs::remove(Path(CheckpointFile(40)));
+  fs::remove(Path(CheckpointFile(kDemoCheckpoint)));
   ExpectDetectedAndNeverHealed([](const VerifyOutput& out) {
     EXPECT_PROBLEM(out, "checkpoint", std::nullopt, CheckpointFile(kLatestCheckpoint),
                    "does not link to the previous checkpoint");
@@ -904,8 +983,9 @@ class TreeEntryTest : public TamperTest,
                       public ::testing::WithParamInterface<std::tuple<int, uint64_t>> {};
 
 // AT-4: every stored tree hash below the durable size is compared with the recomputed tree.
-// Level 5 entry 0 is on the right edge the ledger resumes from at open, so the checkpoint
-// written afterwards commits to a wrong root, which verify names too.
+// Level 6 entry 0 (leaves 0..63 of the 83 made durable) is on the right edge the ledger
+// resumes from at open, so the checkpoint written afterwards commits to a wrong root, which
+// verify names too.
 TEST_P(TreeEntryTest, VerifyNamesTheTreeFileAndEntry) {
   const auto [level, index] = GetParam();
   const std::string path = Path(LevelFile(level));
@@ -923,7 +1003,7 @@ TEST_P(TreeEntryTest, VerifyNamesTheTreeFileAndEntry) {
 INSTANTIATE_TEST_SUITE_P(Entries, TreeEntryTest,
                          ::testing::Values(std::make_tuple(0, uint64_t{5}),
                                            std::make_tuple(2, uint64_t{3}),
-                                           std::make_tuple(5, uint64_t{0})),
+                                           std::make_tuple(6, uint64_t{0})),
                          [](const auto& info) {
                            return fmt::format("Level{}Entry{}", std::get<0>(info.param),
                                               std::get<1>(info.param));
@@ -934,7 +1014,8 @@ TEST_F(TamperTest, TruncatedTreeFileIsNamed) {
   fs::resize_file(Path(LevelFile(0)), 20 * 32);
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
     EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   "ledger/tree/level-00.hash holds 20 hashes but 42 were made durable");
+                   fmt::format("ledger/tree/level-00.hash holds 20 hashes but {} were made durable",
+                               kLatestCheckpoint));
   });
   EXPECT_TRUE(writes_.record_refused);
 }
@@ -970,9 +1051,9 @@ TEST_F(TamperTest, TreeEntryPastTheDurableSizeIsRecomputedFromTheEvents) {
 // docs/threat-model.md lists appending to the unsigned tail as a limit; kept here so the
 // gap stays visible and is enabled when recovery stops trusting an unapplied tail.
 TEST_F(TamperTest, DISABLED_ForgedEventAppendedAtTheEndIsNamed) {
-  // Event 42 creates note/n-2 with {"n":1,"status":"draft"}; the same create for another
+  // This event creates note/n-2 with {"n":1,"status":"draft"}; the same create for another
   // id has the same changes and content hash, so a replay accepts it.
-  json::object e = ParseEvent(lines_[42]);
+  json::object e = ParseEvent(lines_[kNote2CreatedSeq]);
   e["id"] = "0badc0de0badc0de0badc0de0badc0de";
   e["seq"] = kEvents;
   e["prev"] = core::HashToTagged(ledger::LeafHash(lines_[kLastSeq]));
@@ -1005,7 +1086,7 @@ TEST_F(TamperTest, NoCheckpointIsSignedOverAnEditedTail) {
   ReplaceLine(kAfterCheckpointSeq,
               RecanonicalizedEdit(lines_, kAfterCheckpointSeq, Field::kReason));
   const std::vector<std::string> before = CheckpointNames(dir_);
-  ProcessResult k = RunVellum(dir_, {"checkpoint"});
+  ProcessResult k = Cli(dir_).Run(kQualityUser, {"checkpoint"});
   EXPECT_NE(k.exit_code, 0) << k.out;
   EXPECT_EQ(CheckpointNames(dir_), before);
 }

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "ledger/event.h"
 #include "testing/ack_checks.h"
+#include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -31,18 +32,20 @@ int64_t T0() { return core::ParseTimestamp("2026-03-01T12:00:00Z").value(); }
 
 class ClockAnomalyTest : public ::testing::Test {
  protected:
-  ClockAnomalyTest() : clock_(T0()) {
-    actor_.id = "u-1";
-    actor_.name = "Dr. A. Rivera";
-  }
+  ClockAnomalyTest() : clock_(T0()) {}
 
+  // The team signs in at T0, before any test moves the clock.
   void SetUp() override {
     app::InitOptions init;
     init.origin = "vellum.test/clock";
     init.config.clock_tolerance_ms = kTolerance / 1000;
-    auto v = app::Vellum::Init(dir_, init, Options());
+    auto v = InitWithAdmin(dir_, init, Options());
     ASSERT_OK(v.status());
     v_ = std::move(*v);
+    ASSERT_OK_AND_ASSIGN(app::Principal admin, SignInAdmin(*v_));
+    ASSERT_OK_AND_ASSIGN(
+        actor_, AddPerson(*v_, admin, {"u-1", "Dr. A. Rivera", {identity::Role::kAnnotator}}));
+    ASSERT_OK_AND_ASSIGN(quality_, AddPerson(*v_, admin, TeamMember(identity::Role::kQuality)));
   }
 
   app::OpenOptions Options() {
@@ -64,7 +67,7 @@ class ClockAnomalyTest : public ::testing::Test {
   }
 
   ledger::Event EventAt(uint64_t seq) {
-    auto line = v_->ReadEvent(seq);
+    auto line = v_->ReadEvent(quality_, seq);
     EXPECT_OK(line.status());
     auto e = ledger::DecodeEvent(line.ok() ? *line : "");
     EXPECT_OK(e.status());
@@ -75,7 +78,7 @@ class ClockAnomalyTest : public ::testing::Test {
     std::vector<ledger::Event> out;
     storage::EventQuery q;
     q.type = "security.clock_anomaly";
-    EXPECT_OK(v_->QueryEvents(q, [&](uint64_t, const std::string& line) -> Status {
+    EXPECT_OK(v_->QueryEvents(quality_, q, [&](uint64_t, const std::string& line) -> Status {
       ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
       out.push_back(std::move(e));
       return OkStatus();
@@ -97,8 +100,9 @@ class ClockAnomalyTest : public ::testing::Test {
   TempDir tmp_;
   std::string dir_ = tmp_.Sub("data");
   core::FakeClock clock_;
-  ledger::Actor actor_;
   std::unique_ptr<app::Vellum> v_;
+  app::Principal actor_;    // an annotator: writes the notes
+  app::Principal quality_;  // reads the trail and signs checkpoints
 };
 
 // AT-6: the clock source and its synchronisation state are in the genesis event.
@@ -155,7 +159,8 @@ TEST_F(ClockAnomalyTest, StepBackBeyondToleranceStopsWritesAndRecordsOneEvent) {
   EXPECT_EQ(anomaly.data.at("tolerance_us").to_number<int64_t>(), kTolerance);
   EXPECT_EQ(anomaly.data.at("action").as_string(), "writes stopped");
   EXPECT_THAT(std::string(anomaly.data.at("detail").as_string()), HasSubstr("clock moved back"));
-  EXPECT_THAT(v_->GetRecord("note", "b").status(), StatusIs(StatusCode::kNotFound, HasSubstr("b")));
+  EXPECT_THAT(v_->GetRecord(actor_, "note", "b").status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("b")));
 
   // Stopped for everyone, whatever the clock says now.
   clock_.Set(a.ts + 3600 * kSecond);
@@ -182,7 +187,7 @@ TEST_F(ClockAnomalyTest, StepBackBeyondToleranceStopsWritesAndRecordsOneEvent) {
   EXPECT_THAT(v_->DeleteRecord(actor_, {"note", "a", "withdrawn", std::nullopt}).status(),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("clock")));
   // No checkpoint is signed over a tree built under a bad clock.
-  EXPECT_THAT(v_->ledger().MakeCheckpoint().status(),
+  EXPECT_THAT(v_->MakeCheckpoint(quality_).status(),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("clock")));
   EXPECT_EQ(v_->Size(), size_before + 1);
   EXPECT_EQ(Anomalies().size(), 1u);
@@ -215,27 +220,25 @@ TEST_F(ClockAnomalyTest, RestartRecordsAgainUntilTheClockIsFixed) {
   ASSERT_OK_AND_ASSIGN(auto e, Create("e"));
   EXPECT_EQ(e.seq, size + 1);
   EXPECT_EQ(e.ts, a.ts + kSecond);
-  ASSERT_OK(v_->ledger().MakeCheckpoint().status());
+  ASSERT_OK(v_->MakeCheckpoint(quality_).status());
   EXPECT_EQ(Anomalies().size(), 2u);
   ExpectOrderIntact();
   ExpectVerifies(*v_);
 }
 
-// AT-6: an importer's batch (one SubmitAll, one group commit) under a bad clock:
+// AT-6: an importer's batch (one CreateRecords, one group commit) under a bad clock:
 // the first command that sees it records the event; no command of the batch is
 // written, and the sequence stays dense.
 TEST_F(ClockAnomalyTest, AnomalyInsideABatch) {
   clock_.Set(T0() + 60 * kSecond);
   ASSERT_OK_AND_ASSIGN(auto a, Create("a"));
   clock_.Set(a.ts - 5 * kSecond);
-  std::vector<ledger::Decider> deciders;
+  std::vector<records::CreateRecord> commands;
   for (int i = 0; i < 5; ++i) {
-    auto d = records::DecideCreate(
+    commands.push_back(
         {"note", fmt::format("batch-{}", i), {{"i", i}}, std::nullopt, std::nullopt});
-    ASSERT_OK(d.status());
-    deciders.push_back(std::move(*d));
   }
-  auto results = v_->SubmitAll(actor_, std::move(deciders));
+  auto results = v_->CreateRecords(actor_, std::move(commands));
   ASSERT_EQ(results.size(), 5u);
   for (const auto& r : results) {
     EXPECT_THAT(r.status(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("clock")));
@@ -249,7 +252,9 @@ TEST_F(ClockAnomalyTest, AnomalyInsideABatch) {
 // AT-6: the clock steps back in the middle of a group commit (set by the second
 // command's decider, which runs on the sequencer just before that command is
 // stamped). The command before it is written and acknowledged, the security event
-// follows it, and everything after is refused.
+// follows it, and everything after is refused. Hooking a decider needs the
+// ledger's own SubmitAll (the service takes record commands, not deciders); the
+// events carry the annotator's signed-in identity all the same.
 TEST_F(ClockAnomalyTest, AnomalyInTheMiddleOfABatch) {
   clock_.Set(T0() + 60 * kSecond);
   std::vector<ledger::Decider> deciders;
@@ -267,24 +272,27 @@ TEST_F(ClockAnomalyTest, AnomalyInTheMiddleOfABatch) {
     }
   }
   const uint64_t first = v_->Size();
-  auto results = v_->SubmitAll(actor_, std::move(deciders));
+  auto results = v_->ledger().SubmitAll(actor_.Actor(), std::move(deciders));
   ASSERT_EQ(results.size(), 3u);
   ASSERT_OK(results[0].status());
-  EXPECT_EQ(results[0]->seq, first);
+  ASSERT_EQ(results[0]->size(), 1u);
+  const ledger::Event& written = results[0]->front();
+  EXPECT_EQ(written.seq, first);
   EXPECT_THAT(results[1].status(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("clock")));
   EXPECT_THAT(results[2].status(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("clock")));
   ASSERT_EQ(v_->Size(), first + 2);
   ledger::Event anomaly = EventAt(first + 1);
   EXPECT_EQ(anomaly.type, "security.clock_anomaly");
-  EXPECT_EQ(anomaly.ts, results[0]->ts);
-  ASSERT_OK_AND_ASSIGN(auto view, v_->GetRecord("note", "mid-0"));
+  EXPECT_EQ(anomaly.ts, written.ts);
+  ASSERT_OK_AND_ASSIGN(auto view, v_->GetRecord(actor_, "note", "mid-0"));
   EXPECT_EQ(view.event.seq, first);
-  EXPECT_THAT(v_->GetRecord("note", "mid-1").status(),
+  EXPECT_EQ(view.event.actor.session, actor_.session_id);
+  EXPECT_THAT(v_->GetRecord(actor_, "note", "mid-1").status(),
               StatusIs(StatusCode::kNotFound, HasSubstr("mid-1")));
   ExpectOrderIntact();
   ExpectVerifies(*v_);
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v_, {AckOf(*results[0])}));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v_, quality_, {AckOf(written)}));
 }
 
 }  // namespace

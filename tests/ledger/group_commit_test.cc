@@ -20,6 +20,7 @@
 #include "app/vellum.h"
 #include "testing/ack_checks.h"
 #include "testing/fault_env.h"
+#include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -33,14 +34,32 @@ class GroupCommitTest : public ::testing::Test {
     init.origin = "vellum.test/group-commit";
     app::OpenOptions o;
     o.env = &env_;
-    auto v = app::Vellum::Init(tmp_.Sub("data"), init, o);
+    auto v = InitWithAdmin(tmp_.Sub("data"), init, o);
     ASSERT_OK(v.status());
     v_ = std::move(*v);
+    ASSERT_OK_AND_ASSIGN(app::Principal admin, SignInAdmin(*v_));
+    // The sixteen writing threads share four annotators (provisioning a person costs
+    // ~4 argon2id hashes; who writes does not matter to the group commit).
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_OK_AND_ASSIGN(app::Principal p, AddPerson(*v_, admin,
+                                                       {fmt::format("u-{}", i),
+                                                        fmt::format("Annotator {}", i),
+                                                        {identity::Role::kAnnotator}}));
+      annotators_.push_back(std::move(p));
+    }
+    ASSERT_OK_AND_ASSIGN(quality_, AddPerson(*v_, admin, TeamMember(identity::Role::kQuality)));
+    // The importer is a machine: a service account with an API key (DC-1).
+    ASSERT_OK_AND_ASSIGN(
+        importer_, AddServiceAccount(*v_, admin, "svc-importer", "PACS importer",
+                                     {identity::Role::kAnnotator}, "pacs-export", "7.1", nullptr));
   }
 
   TempDir tmp_;
   FaultInjectionEnv env_;  // no faults: only counts operations
   std::unique_ptr<app::Vellum> v_;
+  std::vector<app::Principal> annotators_;
+  app::Principal quality_;  // reads back what was acknowledged
+  app::Principal importer_;
 };
 
 TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
@@ -55,9 +74,7 @@ TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      ledger::Actor actor;
-      actor.id = fmt::format("u-{}", t);
-      actor.name = fmt::format("Annotator {}", t);
+      const app::Principal& actor = annotators_[static_cast<size_t>(t) % annotators_.size()];
       start.arrive_and_wait();
       for (int i = 0; i < kPerThread; ++i) {
         std::string id = fmt::format("t{}-{}", t, i);
@@ -84,7 +101,7 @@ TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
   for (uint64_t i = 0; i < kEvents; ++i)
     ASSERT_EQ(seqs[i], first_seq + i) << "sequence not unique and dense";
   EXPECT_EQ(v_->Size(), first_seq + kEvents);
-  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v_, acks));
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v_, quality_, acks));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v_));
   // Each batch syncs the segment once; at least one batch held several events.
   EXPECT_GE(syncs, 1u);
@@ -97,23 +114,16 @@ TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
 // sequencer takes them in one group commit: exactly one fdatasync for all of them.
 TEST_F(GroupCommitTest, SubmitAllSharesOneFdatasync) {
   constexpr int kCommands = 100;
-  std::vector<ledger::Decider> deciders;
+  std::vector<records::CreateRecord> commands;
   for (int i = 0; i < kCommands; ++i) {
-    auto d = records::DecideCreate(
+    commands.push_back(
         {"case", fmt::format("case-{:04}", i), {{"i", i}}, std::nullopt, std::nullopt});
-    ASSERT_OK(d.status());
-    deciders.push_back(std::move(*d));
   }
   // Includes a command that fails on its own: it must not take the others down.
-  auto dup = records::DecideCreate({"case", "case-0000", {{"i", -1}}, std::nullopt, std::nullopt});
-  ASSERT_OK(dup.status());
-  deciders.push_back(std::move(*dup));
-  ledger::Actor importer;
-  importer.id = "svc-importer";
-  importer.name = "PACS importer";
+  commands.push_back({"case", "case-0000", {{"i", -1}}, std::nullopt, std::nullopt});
   const uint64_t first_seq = v_->Size();
   const uint64_t syncs_before = env_.OpCount(FaultOp::kSync);
-  auto results = v_->SubmitAll(importer, std::move(deciders));
+  auto results = v_->CreateRecords(importer_, std::move(commands));
   EXPECT_EQ(env_.OpCount(FaultOp::kSync) - syncs_before, 1u);
   ASSERT_EQ(results.size(), static_cast<size_t>(kCommands + 1));
   for (int i = 0; i < kCommands; ++i) {
@@ -123,6 +133,10 @@ TEST_F(GroupCommitTest, SubmitAllSharesOneFdatasync) {
   }
   EXPECT_THAT(results.back().status(),
               StatusIs(StatusCode::kAlreadyExists, ::testing::HasSubstr("case-0000")));
+  // DC-1: every event names the service account and its source system.
+  EXPECT_EQ(results.front()->actor.id, "svc-importer");
+  ASSERT_TRUE(results.front()->actor.source.has_value());
+  EXPECT_EQ(results.front()->actor.source->at("system").as_string(), "pacs-export");
   EXPECT_EQ(v_->Size(), first_seq + kCommands);
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v_));
 }

@@ -44,18 +44,20 @@ inline Ack AckOf(const ledger::Event& e) {
 }
 
 // Every acknowledged event is in the ledger at its sequence number, for the same
-// record version, and that version is readable from the projection.
-inline void ExpectAcknowledgedPresent(app::Vellum& v, const std::vector<Ack>& acks) {
+// record version, and that version is readable from the projection. `reader`
+// reads both the trail and the records: a quality or project manager principal.
+inline void ExpectAcknowledgedPresent(app::Vellum& v, const app::Principal& reader,
+                                      const std::vector<Ack>& acks) {
   for (const Ack& a : acks) {
     SCOPED_TRACE(fmt::format("acknowledged seq {} {}/{} v{}", a.seq, a.type, a.id, a.version));
     ASSERT_LT(a.seq, v.Size()) << "an acknowledged event was lost";
-    ASSERT_OK_AND_ASSIGN(std::string line, v.ReadEvent(a.seq));
+    ASSERT_OK_AND_ASSIGN(std::string line, v.ReadEvent(reader, a.seq));
     ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
     ASSERT_TRUE(e.record.has_value());
     EXPECT_EQ(e.record->type, a.type);
     EXPECT_EQ(e.record->id, a.id);
     EXPECT_EQ(e.record->version, a.version);
-    ASSERT_OK_AND_ASSIGN(app::RecordVersionView view, v.GetRecord(a.type, a.id, a.version));
+    ASSERT_OK_AND_ASSIGN(app::RecordVersionView view, v.GetRecord(reader, a.type, a.id, a.version));
     EXPECT_EQ(view.row.seq, a.seq);
   }
 }
@@ -78,17 +80,16 @@ struct WriteOutcome {
 };
 
 // `threads` threads each make up to `ops` changes (creates, and modifications of
-// records they created), ids prefixed "<prefix>-t<thread>-". A thread stops at its
-// first error, which is kept.
-inline WriteOutcome RunWriters(app::Vellum& v, int threads, int ops, const std::string& prefix) {
+// records they created) as `writer` (an annotator, say), ids prefixed
+// "<prefix>-t<thread>-". A thread stops at its first error, which is kept.
+inline WriteOutcome RunWriters(app::Vellum& v, const app::Principal& writer, int threads, int ops,
+                               const std::string& prefix) {
   WriteOutcome out;
   std::mutex mu;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      ledger::Actor actor;
-      actor.id = fmt::format("u-{}", t);
-      actor.name = fmt::format("Writer {}", t);
+      const app::Principal& actor = writer;
       std::vector<std::pair<std::string, uint64_t>> own;  // id, latest version
       for (int i = 0; i < ops; ++i) {
         const bool create = own.empty() || i % 3 == 0;

@@ -1,10 +1,12 @@
 // crash_writer: the child process of tests/integration/crash_test.cc (SR-1, SR-2).
 //
-//   crash_writer DATA_DIR CYCLE THREADS SEED
+//   crash_writer DATA_DIR CYCLE THREADS SEED USER_ID PASSWORD_FILE
 //
 // Opens an existing data directory through the real library (so crash recovery
-// runs first) and lets THREADS threads create, modify and delete records until
-// the parent kills it with SIGKILL. For every call that returned success it
+// runs first), signs in as USER_ID (a project manager: the role may create,
+// modify and delete records) with the password on the first line of
+// PASSWORD_FILE, and lets THREADS threads create, modify and delete records
+// until the parent kills it with SIGKILL. For every call that returned success it
 // writes one line to stdout,
 //
 //   <seq> <record type> <record id> <version>\n
@@ -26,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/provision.h"
 #include "app/vellum.h"
 #include "records/records.h"
 
@@ -65,12 +68,9 @@ struct Owned {
   uint64_t version = 0;
 };
 
-void Writer(vellum::app::Vellum& v, int cycle, int thread, uint64_t seed) {
+void Writer(vellum::app::Vellum& v, const vellum::app::Principal& actor, int cycle, int thread,
+            uint64_t seed) {
   std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(thread));
-  vellum::ledger::Actor actor;
-  actor.id = fmt::format("u-crash-{}", thread);
-  actor.name = fmt::format("Crash Writer {}", thread);
-  actor.client = "127.0.0.1";
   std::vector<Owned> own;  // live records this thread created in this run
   for (uint64_t n = 0;; ++n) {
     const uint64_t dice = rng() % 100;
@@ -96,17 +96,14 @@ void Writer(vellum::app::Vellum& v, int cycle, int thread, uint64_t seed) {
       own.erase(own.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
       // An importer's batch: several commands in one call, sharing group commits.
-      std::vector<vellum::ledger::Decider> deciders;
+      std::vector<vellum::records::CreateRecord> commands;
       std::vector<std::string> ids;
       for (int k = 0; k < 3; ++k) {
         ids.push_back(fmt::format("c{}-t{}-{}-b{}", cycle, thread, n, k));
-        auto d = vellum::records::DecideCreate({"annotation", ids.back(),
-                                                boost::json::object{{"batch", k}}, std::nullopt,
-                                                std::nullopt});
-        if (!d.ok()) Die(d.status().ToString());
-        deciders.push_back(std::move(*d));
+        commands.push_back({"annotation", ids.back(), boost::json::object{{"batch", k}},
+                            std::nullopt, std::nullopt});
       }
-      auto results = v.SubmitAll(actor, std::move(deciders));
+      auto results = v.CreateRecords(actor, std::move(commands));
       for (size_t k = 0; k < results.size(); ++k) {
         Check(results[k], "batch create " + ids[k]);
         own.push_back({ids[k], 1});
@@ -118,18 +115,33 @@ void Writer(vellum::app::Vellum& v, int cycle, int thread, uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) Die("usage: crash_writer DATA_DIR CYCLE THREADS SEED");
+  if (argc != 7) Die("usage: crash_writer DATA_DIR CYCLE THREADS SEED USER_ID PASSWORD_FILE");
   const std::string dir = argv[1];
   const int cycle = std::atoi(argv[2]);
   const int threads = std::atoi(argv[3]);
   const uint64_t seed = std::strtoull(argv[4], nullptr, 10);
+  const std::string user = argv[5];
+  std::string password;
+  {
+    std::FILE* f = std::fopen(argv[6], "r");
+    if (f == nullptr) Die(std::string("cannot open ") + argv[6]);
+    char buf[512];
+    if (std::fgets(buf, sizeof buf, f) == nullptr) Die(std::string("cannot read ") + argv[6]);
+    std::fclose(f);
+    password = buf;
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+      password.pop_back();
+  }
   auto v = vellum::app::Vellum::Open(dir);
   if (!v.ok()) Die("open: " + v.status().ToString());
   if (!(*v)->open_report().damage.empty())
     Die("open reported damage: " + (*v)->open_report().damage.front());
+  // The sign-in is itself an event; a kill may land in it like in any other write.
+  auto actor = vellum::app::SignIn(**v, user, password, "127.0.0.1");
+  if (!actor.ok()) Die("sign-in: " + actor.status().ToString());
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] { Writer(**v, cycle, t, seed); });
+    workers.emplace_back([&, t] { Writer(**v, *actor, cycle, t, seed); });
   }
   for (auto& w : workers) w.join();  // never returns: the writers loop until SIGKILL
   return 0;

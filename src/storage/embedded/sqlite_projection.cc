@@ -407,6 +407,22 @@ Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::functi
   }
 }
 
+StatusOr<std::vector<RecordVersionRow>> SqliteProjectionStore::ListRecords(const std::string& type) {
+  std::lock_guard lock(impl_->query_mu);
+  // The primary key (type, id, version) serves both the grouping and the max.
+  ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare(fmt::format(
+      "SELECT {} FROM record_versions v WHERE record_type=?1 AND version = "
+      "(SELECT max(version) FROM record_versions w WHERE w.record_type=v.record_type AND w.record_id=v.record_id) "
+      "ORDER BY record_id", kVersionColumns)));
+  s.Bind(1, type);
+  std::vector<RecordVersionRow> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadVersionRow(s));
+  }
+}
+
 StatusOr<std::vector<RecordVersionRow>> SqliteProjectionStore::History(const std::string& type,
                                                                        const std::string& id) {
   std::lock_guard lock(impl_->query_mu);

@@ -21,6 +21,7 @@ class SqliteProjectionStore final : public ProjectionStore {
   StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() override;
   StatusOr<std::unique_ptr<ProjectionReader>> BeginRead(bool snapshot) override;
   Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) override;
+  StatusOr<std::vector<RecordVersionRow>> ListRecords(const std::string& type) override;
   StatusOr<std::vector<RecordVersionRow>> History(const std::string& type, const std::string& id) override;
 
   struct Impl;
