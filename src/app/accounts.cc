@@ -138,11 +138,17 @@ Status Vellum::Impl::CheckAuthority(storage::ProjectionReader& state, const Prin
 }
 
 ledger::Decider Vellum::Impl::Guarded(const Principal& p, Action action, ledger::Decider inner,
-                                      std::shared_ptr<bool> denied) {
+                                      std::shared_ptr<bool> denied, SharedVerdict verdict) {
   core::Clock* c = clock;
-  return [p, action, inner = std::move(inner), denied = std::move(denied),
+  return [p, action, inner = std::move(inner), denied = std::move(denied), verdict = std::move(verdict),
           c](storage::ProjectionReader& state) -> StatusOr<std::vector<ledger::EventDraft>> {
-    Status s = CheckAuthority(state, p, action, c->NowMicros());
+    Status s;
+    if (verdict && verdict->has_value()) {
+      s = **verdict;
+    } else {
+      s = CheckAuthority(state, p, action, c->NowMicros());
+      if (verdict) *verdict = s;
+    }
     if (!s.ok()) {
       *denied = true;
       return s;

@@ -51,8 +51,16 @@ struct Vellum::Impl {
   // Wraps a decider so the authority check runs on the sequencer, against the
   // state the command is decided on: a role removed a moment ago is already
   // gone (AC-5). `denied` is set when the check refused.
+  //
+  // The deciders of one SubmitAll call may share `verdict`: the first one to run
+  // checks and stores the result, the others reuse it. That is the same check:
+  // the sequencer decides a call's commands one after another with no other
+  // call's events in between, and record commands cannot change an account or
+  // the policy (their types are reserved), so the state the check reads is the
+  // same for all of them.
+  using SharedVerdict = std::shared_ptr<std::optional<Status>>;
   ledger::Decider Guarded(const Principal& p, identity::Action action, ledger::Decider inner,
-                          std::shared_ptr<bool> denied);
+                          std::shared_ptr<bool> denied, SharedVerdict verdict = nullptr);
   // Submits `decider` guarded by `action`; records a refusal.
   StatusOr<std::vector<ledger::Event>> SubmitAs(const Principal& p, identity::Action action,
                                                 StatusOr<ledger::Decider> decider, std::string_view object);
