@@ -109,6 +109,14 @@ void AlertOnLockout(const std::vector<ledger::Event>& events, const std::string&
   }
 }
 
+// A change of password is recorded (the account's password_changed_at) before
+// the new hash is stored in auth.db. A stored hash older than the recorded
+// change is one whose replacement was lost when the process stopped between the
+// two writes: it must not open the account.
+bool StalePassword(const User& u, const storage::PasswordRecord& stored) {
+  return u.password_changed_at && stored.set_at_us < *u.password_changed_at;
+}
+
 }  // namespace
 
 // ---- the authority check ----
@@ -208,6 +216,7 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
   if (!user || !stored) failure = "unknown_user";
   else if (user->status == identity::AccountStatus::kDeactivated) failure = "deactivated";
   else if (user->status == identity::AccountStatus::kLocked) failure = "locked";
+  else if (StalePassword(*user, *stored)) failure = "password_change_incomplete";
   else if (!password_ok) failure = "wrong_password";
   else if (user->second_factor) {
     // Second factor (AC-2): a current TOTP code, never one already used.
@@ -218,6 +227,11 @@ StatusOr<Session> Vellum::Login(const LoginRequest& r) {
     }
     if (!step) failure = "wrong_second_factor";
     else if (!impl_->secrets->UseTotpStep(user->id, static_cast<int64_t>(*step)).ok()) failure = "reused_second_factor";
+  }
+  if (failure == "password_change_incomplete") {
+    spdlog::warn("security: a password change of {} is recorded but its new password was never stored (the process "
+                 "stopped in between); the old password is refused until an administrator sets a new one",
+                 user->id);
   }
   if (!failure.empty()) {
     auto events = impl_->Submit(Unauthenticated(r.client), identity::DecideLoginFailure(r.user_id, failure));
@@ -292,6 +306,9 @@ StatusOr<Principal> Vellum::AuthenticateApiKey(std::string_view key, const std::
   ASSIGN_OR_RETURN(SecurityPolicy policy, identity::LoadPolicy(*reader));
   ASSIGN_OR_RETURN(auto user, identity::LoadUser(*reader, info->user_id));
   if (!user || user->kind != identity::AccountKind::kService) return UnauthenticatedError("the API key's account is not a service account");
+  if (!std::binary_search(user->api_keys.begin(), user->api_keys.end(), info->key_id)) {
+    return UnauthenticatedError("the API key is unknown, revoked or expired");
+  }
   if (user->status != identity::AccountStatus::kActive) return UnauthenticatedError("the API key's account cannot act now");
   return PrincipalOf(*user, "k-" + info->key_id, client, policy, now);
 }
@@ -309,7 +326,7 @@ Status Vellum::ChangeOwnPassword(const Principal& p, std::string_view current, s
   ASSIGN_OR_RETURN(auto user, identity::LoadUser(*reader, p.user_id));
   if (!user || user->kind != identity::AccountKind::kPerson) return FailedPreconditionError("service accounts have no password");
   ASSIGN_OR_RETURN(auto stored, impl_->secrets->GetPassword(p.user_id));
-  if (!stored || !core::VerifyPassword(stored->encoded_hash, current)) {
+  if (!stored || StalePassword(*user, *stored) || !core::VerifyPassword(stored->encoded_hash, current)) {
     // A wrong current password counts towards lockout like a failed sign-in.
     ASSIGN_OR_RETURN(auto events, impl_->Submit(p.Actor(), identity::DecideLoginFailure(p.user_id, "wrong_current_password")));
     AlertOnLockout(events, p.user_id, policy.lockout_threshold, p.client);
@@ -319,7 +336,9 @@ Status Vellum::ChangeOwnPassword(const Principal& p, std::string_view current, s
   ASSIGN_OR_RETURN(auto history, impl_->secrets->PasswordHistory(p.user_id, policy.password_history));
   RETURN_IF_ERROR(identity::CheckPasswordReuse(next, PasswordRules(policy), history));
   ASSIGN_OR_RETURN(std::string hash, core::HashPassword(next, HashParams(policy)));
-  const int64_t now = impl_->clock->NowMicros();
+  // Later than the stored hash's time even on a clock that has not moved, so a
+  // lost write of the new hash is told apart (StalePassword).
+  const int64_t now = std::max(impl_->clock->NowMicros(), stored->set_at_us + 1);
   // The event first: if it cannot be recorded, the password does not change.
   RETURN_IF_ERROR(impl_->Submit(p.Actor(), identity::DecideChangeUser(p.user_id, identity::kPasswordChanged,
                                                                       [now](User& u) {
@@ -391,6 +410,7 @@ StatusOr<ledger::Event> Vellum::CreateUser(const Principal& p, User user, std::s
     RETURN_IF_ERROR(identity::CheckNewPassword(initial_password, PasswordRules(policy), user.id, user.name));
     ASSIGN_OR_RETURN(hash, core::HashPassword(initial_password, HashParams(policy)));
     user.must_change_password = true;  // set by someone else: the owner must choose their own (§11.300)
+    user.password_changed_at = impl_->clock->NowMicros();
   } else {
     if (!initial_password.empty()) return InvalidArgumentError("a service account has no password; it uses API keys");
     user.must_change_password = false;
@@ -398,11 +418,13 @@ StatusOr<ledger::Event> Vellum::CreateUser(const Principal& p, User user, std::s
   user.status = identity::AccountStatus::kActive;
   user.failed_logins = 0;
   user.second_factor = false;
+  user.api_keys.clear();
   const std::string id = user.id;
+  const std::optional<int64_t> changed_at = user.password_changed_at;
   ASSIGN_OR_RETURN(ledger::Event e, impl_->SubmitOneAs(p, Action::kUserManage,
                                                        identity::DecideCreateUser(std::move(user), std::move(reason)),
                                                        "user " + id));
-  if (hash) RETURN_IF_ERROR(impl_->secrets->SetPasswordHash(id, *hash, e.ts, true));
+  if (hash) RETURN_IF_ERROR(impl_->secrets->SetPasswordHash(id, *hash, *changed_at, true));
   return e;
 }
 
@@ -465,39 +487,58 @@ StatusOr<ledger::Event> Vellum::ResetPassword(const Principal& p, const std::str
   if (user->kind != identity::AccountKind::kPerson) return FailedPreconditionError("service accounts have no password");
   RETURN_IF_ERROR(identity::CheckNewPassword(password, PasswordRules(policy), user->id, user->name));
   ASSIGN_OR_RETURN(std::string hash, core::HashPassword(password, HashParams(policy)));
+  ASSIGN_OR_RETURN(auto stored, impl_->secrets->GetPassword(user_id));
+  const int64_t now = std::max(impl_->clock->NowMicros(), stored ? stored->set_at_us + 1 : 0);
   ASSIGN_OR_RETURN(ledger::Event e, impl_->SubmitOneAs(p, Action::kUserManage,
                                                        identity::DecideChangeUser(user_id, identity::kPasswordSet,
-                                                                                  [](User& u) {
+                                                                                  [now](User& u) {
                                                                                     u.must_change_password = true;
+                                                                                    u.password_changed_at = now;
                                                                                     return OkStatus();
                                                                                   },
                                                                                   reason, /*record_anyway=*/true),
                                                        "user " + user_id));
-  RETURN_IF_ERROR(impl_->secrets->SetPasswordHash(user_id, hash, e.ts, true));
+  RETURN_IF_ERROR(impl_->secrets->SetPasswordHash(user_id, hash, now, true));
   return e;
 }
+
+namespace {
+
+// A change of the service account's keys in force, recorded as `event_type`
+// with the key id in the event's data.
+ledger::Decider DecideKeyChange(const std::string& user_id, const std::string& key_id, const char* event_type,
+                                std::function<Status(User&)> change, std::string reason) {
+  ledger::Decider inner =
+      identity::DecideChangeUser(user_id, event_type, std::move(change), std::move(reason), /*record_anyway=*/false);
+  return [inner = std::move(inner), key_id](storage::ProjectionReader& state)
+             -> StatusOr<std::vector<ledger::EventDraft>> {
+    ASSIGN_OR_RETURN(auto drafts, inner(state));
+    for (auto& d : drafts) d.data["key_id"] = key_id;
+    return drafts;
+  };
+}
+
+}  // namespace
 
 StatusOr<std::string> Vellum::CreateApiKey(const Principal& p, const std::string& user_id, std::string reason) {
   RETURN_IF_ERROR(RequireReason(reason, "issue an API key"));
   RETURN_IF_ERROR(Authorize(p, Action::kUserManage, "user " + user_id));
-  ASSIGN_OR_RETURN(auto reader, impl_->projection->BeginRead(true));
-  ASSIGN_OR_RETURN(auto user, identity::LoadUser(*reader, user_id));
-  if (!user) return NotFoundError(fmt::format("no user {}", user_id));
-  if (user->kind != identity::AccountKind::kService) return FailedPreconditionError("API keys are for service accounts only");
-  if (user->status != identity::AccountStatus::kActive) return FailedPreconditionError("the account is not active");
   std::string key_id = core::HexEncode(core::RandomBytes(8));
   std::string key = "vk_" + core::RandomToken(32);
-  json::object data{{"user", user_id}, {"key_id", key_id}};
-  ASSIGN_OR_RETURN(ledger::Event e, impl_->SubmitOneAs(p, Action::kUserManage,
-                                                       [data, reason](storage::ProjectionReader&)
-                                                           -> StatusOr<std::vector<ledger::EventDraft>> {
-                                                         ledger::EventDraft d;
-                                                         d.type = "user.api_key_created";
-                                                         d.data = data;
-                                                         d.reason = reason;
-                                                         return std::vector<ledger::EventDraft>{std::move(d)};
-                                                       },
-                                                       "user " + user_id));
+  auto add = [key_id](User& u) -> Status {
+    if (u.kind != identity::AccountKind::kService) return FailedPreconditionError("API keys are for service accounts only");
+    if (u.status != identity::AccountStatus::kActive) return FailedPreconditionError("the account is not active");
+    u.api_keys.push_back(key_id);
+    std::sort(u.api_keys.begin(), u.api_keys.end());
+    return OkStatus();
+  };
+  // The key is in force once the account's record lists it; its hash goes to
+  // auth.db right after. Should the process stop in between, the key was never
+  // shown to anyone and authenticates nothing.
+  ASSIGN_OR_RETURN(ledger::Event e,
+                   impl_->SubmitOneAs(p, Action::kUserManage,
+                                      DecideKeyChange(user_id, key_id, identity::kApiKeyCreated, add, reason),
+                                      "user " + user_id));
   RETURN_IF_ERROR(impl_->secrets->AddApiKey(key_id, user_id, TokenHash(key), e.ts, std::nullopt));
   return key;
 }
@@ -506,20 +547,23 @@ StatusOr<ledger::Event> Vellum::RevokeApiKey(const Principal& p, const std::stri
   RETURN_IF_ERROR(RequireReason(reason, "revoke an API key"));
   RETURN_IF_ERROR(ledger::ValidateId("key id", key_id));
   RETURN_IF_ERROR(Authorize(p, Action::kUserManage, "API key " + key_id));
-  json::object data{{"key_id", key_id}};
-  // Recorded first: a revocation the trail does not show must not happen.
+  ASSIGN_OR_RETURN(auto info, impl_->secrets->GetApiKey(key_id));
+  if (!info) return NotFoundError(fmt::format("no API key {}", key_id));
+  auto remove = [key_id](User& u) -> Status {
+    auto it = std::find(u.api_keys.begin(), u.api_keys.end(), key_id);
+    if (it == u.api_keys.end()) return FailedPreconditionError(fmt::format("API key {} is already revoked", key_id));
+    u.api_keys.erase(it);
+    return OkStatus();
+  };
+  // Recorded first: the account's record stops listing the key, which is what
+  // authentication checks, so the revocation holds even if the process stops
+  // before auth.db is updated.
   ASSIGN_OR_RETURN(ledger::Event e,
                    impl_->SubmitOneAs(p, Action::kUserManage,
-                                      [data, reason](storage::ProjectionReader&)
-                                          -> StatusOr<std::vector<ledger::EventDraft>> {
-                                        ledger::EventDraft d;
-                                        d.type = "user.api_key_revoked";
-                                        d.data = data;
-                                        d.reason = reason;
-                                        return std::vector<ledger::EventDraft>{std::move(d)};
-                                      },
+                                      DecideKeyChange(info->user_id, key_id, identity::kApiKeyRevoked, remove, reason),
                                       "API key " + key_id));
-  RETURN_IF_ERROR(impl_->secrets->RevokeApiKey(key_id, e.ts));
+  Status revoked = impl_->secrets->RevokeApiKey(key_id, e.ts);
+  if (!revoked.ok() && revoked.code() != StatusCode::kFailedPrecondition) return revoked;
   return e;
 }
 

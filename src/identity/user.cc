@@ -15,7 +15,8 @@ namespace json = boost::json;
 
 constexpr std::string_view kFields[] = {"name",  "email",          "kind",           "roles",
                                         "status", "failed_logins", "must_change_password",
-                                        "password_changed_at", "second_factor", "source"};
+                                        "password_changed_at", "second_factor", "source",
+                                        "api_keys"};
 
 Status Bad(std::string_view what) { return DataLossError(fmt::format("user record: {}", what)); }
 
@@ -68,6 +69,12 @@ json::object ToContent(const User& u) {
   o["source"] = u.kind == AccountKind::kService
                     ? json::value(json::object{{"system", u.source_system}, {"version", u.source_version}})
                     : json::value(nullptr);
+  std::vector<std::string> keys = u.api_keys;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  json::array key_ids;
+  for (auto& k : keys) key_ids.push_back(json::string(k));
+  o["api_keys"] = std::move(key_ids);
   return o;
 }
 
@@ -120,6 +127,12 @@ StatusOr<User> FromContent(std::string_view id, const json::object& o) {
     ASSIGN_OR_RETURN(u.source_version, Str(source->get_object(), "version"));
   } else if (!source->is_null()) {
     return Bad("\"source\" must be an object or null");
+  }
+  const json::value* keys = o.if_contains("api_keys");
+  if (keys == nullptr || !keys->is_array()) return Bad("\"api_keys\" must be an array");
+  for (const auto& k : keys->get_array()) {
+    if (!k.is_string()) return Bad("\"api_keys\" must hold key ids");
+    u.api_keys.emplace_back(k.get_string());
   }
   return u;
 }

@@ -38,6 +38,11 @@ struct User {
   // For service accounts: the source system whose input they carry (DC-1).
   std::string source_system;
   std::string source_version;
+  // Ids of the service account's API keys in force, sorted (the keys' hashes are
+  // in auth.db). The record, not auth.db, says whether a key is in force: a
+  // revocation is recorded here first, so it holds even if the process stops
+  // before auth.db is updated.
+  std::vector<std::string> api_keys;
   uint64_t version = 0;  // record version this was read from (0 = not stored yet)
 };
 

@@ -124,6 +124,8 @@ class SecretStore {
   // The key with this hash, revoked or expired ones included (the caller decides
   // and says why it refused); nullopt if none.
   virtual StatusOr<std::optional<ApiKeyInfo>> FindApiKey(std::string_view key_hash) = 0;
+  // The key with this id, revoked or expired ones included; nullopt if none.
+  virtual StatusOr<std::optional<ApiKeyInfo>> GetApiKey(const std::string& key_id) = 0;
   // Every key of a user, oldest first.
   virtual StatusOr<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& user_id) = 0;
 

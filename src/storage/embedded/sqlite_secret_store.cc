@@ -185,7 +185,7 @@ struct SqliteSecretStore::Impl {
   std::unique_ptr<Database> db;
   Statement set_password, add_history, trim_history, get_password, history, clear_must_change;
   Statement set_totp, get_totp, has_totp, remove_totp, use_totp;
-  Statement add_key, revoke_key, has_key, find_key, list_keys;
+  Statement add_key, revoke_key, has_key, find_key, get_key, list_keys;
   Statement create_session, find_session, session_state, touch_session, end_session, reauth_session,
       list_sessions;
 
@@ -227,6 +227,7 @@ struct SqliteSecretStore::Impl {
          "UPDATE api_keys SET revoked_us = ?2 WHERE key_id = ?1 AND revoked_us IS NULL"},
         {&has_key, "SELECT 1 FROM api_keys WHERE key_id = ?1"},
         {&find_key, fmt::format("SELECT {} FROM api_keys WHERE key_hash = ?1", kKeyColumns)},
+        {&get_key, fmt::format("SELECT {} FROM api_keys WHERE key_id = ?1", kKeyColumns)},
         {&list_keys,
          fmt::format("SELECT {} FROM api_keys WHERE user_id = ?1 ORDER BY created_us, key_id",
                      kKeyColumns)},
@@ -503,6 +504,13 @@ StatusOr<std::optional<ApiKeyInfo>> SqliteSecretStore::FindApiKey(std::string_vi
   // controls the key, not its SHA-256, so cannot steer the search.
   m.find_key.BindBlob(1, key_hash);
   return Impl::One(m.find_key, ReadKey);
+}
+
+StatusOr<std::optional<ApiKeyInfo>> SqliteSecretStore::GetApiKey(const std::string& key_id) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  m.get_key.Bind(1, key_id);
+  return Impl::One(m.get_key, ReadKey);
 }
 
 StatusOr<std::vector<ApiKeyInfo>> SqliteSecretStore::ListApiKeys(const std::string& user_id) {

@@ -41,6 +41,7 @@ class SqliteSecretStore final : public SecretStore {
                    int64_t created_us, std::optional<int64_t> expires_us) override;
   Status RevokeApiKey(const std::string& key_id, int64_t revoked_us) override;
   StatusOr<std::optional<ApiKeyInfo>> FindApiKey(std::string_view key_hash) override;
+  StatusOr<std::optional<ApiKeyInfo>> GetApiKey(const std::string& key_id) override;
   StatusOr<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& user_id) override;
 
   Status CreateSession(const std::string& session_id, std::string_view token_hash,
