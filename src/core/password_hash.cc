@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -89,6 +91,41 @@ bool NeedsRehash(std::string_view encoded_hash, const PasswordHashParams& params
   // 0: current; 1: other parameters; -1: not an argon2id hash at all.
   return crypto_pwhash_argon2id_str_needs_rehash(buf->data(), params.ops_limit, params.mem_limit) !=
          0;
+}
+
+std::optional<PasswordHashParams> ParamsOfHash(std::string_view encoded_hash) {
+  // "$argon2id$v=19$m=<KiB>,t=<passes>,p=1$<salt>$<tag>"
+  constexpr std::string_view kPrefix = "$argon2id$v=19$m=";
+  if (encoded_hash.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::string_view rest = encoded_hash.substr(kPrefix.size());
+  uint64_t kib = 0;
+  uint64_t passes = 0;
+  const char* end = rest.data() + rest.size();
+  auto m = std::from_chars(rest.data(), end, kib);
+  if (m.ec != std::errc() || std::string_view(m.ptr, end - m.ptr).substr(0, 3) != ",t=") return std::nullopt;
+  auto t = std::from_chars(m.ptr + 3, end, passes);
+  if (t.ec != std::errc() || t.ptr == end || *t.ptr != ',') return std::nullopt;
+  PasswordHashParams p;
+  p.ops_limit = passes;
+  p.mem_limit = static_cast<size_t>(kib) * 1024;
+  return p;
+}
+
+std::vector<PasswordHashParams> TimingPads(const PasswordHashParams& stored,
+                                           const PasswordHashParams& current) {
+  // Argon2id fills its memory once and then makes its passes over it, so time
+  // follows both the memory allocated and memory × passes. Made-up memory runs
+  // at the current passes; made-up passes run over the stored memory. When the
+  // cost was raised along one axis (the usual case) the sum matches both.
+  std::vector<PasswordHashParams> pads;
+  const size_t min_mem = crypto_pwhash_argon2id_MEMLIMIT_MIN;
+  if (current.mem_limit >= stored.mem_limit + min_mem && current.ops_limit >= 1) {
+    pads.push_back({.ops_limit = current.ops_limit, .mem_limit = current.mem_limit - stored.mem_limit});
+  }
+  if (current.ops_limit > stored.ops_limit && stored.mem_limit >= min_mem) {
+    pads.push_back({.ops_limit = current.ops_limit - stored.ops_limit, .mem_limit = stored.mem_limit});
+  }
+  return pads;
 }
 
 const std::string& DummyHash(const PasswordHashParams& params) {

@@ -11,8 +11,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -44,6 +46,17 @@ bool VerifyPassword(std::string_view encoded_hash, std::string_view password);
 // argon2id hash): after a successful VerifyPassword the caller should store
 // HashPassword(password, params) instead.
 bool NeedsRehash(std::string_view encoded_hash, const PasswordHashParams& params);
+
+// The parameters a PHC-encoded argon2id hash was made with; nullopt if it is not one.
+std::optional<PasswordHashParams> ParamsOfHash(std::string_view encoded_hash);
+
+// What makes verifying a hash with `stored` parameters cost as much as one with
+// `current` ones: parameters for further verifications (against DummyHash) that
+// make up the difference in memory and in passes; empty when `stored` costs as
+// much. After the policy raises the cost, a wrong password for an account not
+// yet rehashed then takes as long as one for an unknown id (no user enumeration).
+std::vector<PasswordHashParams> TimingPads(const PasswordHashParams& stored,
+                                           const PasswordHashParams& current);
 
 // A hash of a random secret that nobody knows, made once per distinct `params` for the life
 // of the process. Login for an unknown user id verifies the offered password against it, so

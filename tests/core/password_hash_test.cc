@@ -126,6 +126,47 @@ TEST(PasswordHashTest, NeedsRehashWhenParamsChange) {
   EXPECT_TRUE(NeedsRehash("not a hash", kFast));
 }
 
+// A hash tells the parameters it was made with; anything else tells nothing.
+TEST(PasswordHashTest, ParamsOfHashReadsThePhcString) {
+  ASSERT_OK_AND_ASSIGN(std::string hash, HashPassword("some password", kFast));
+  auto p = ParamsOfHash(hash);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->ops_limit, kFast.ops_limit);
+  EXPECT_EQ(p->mem_limit, kFast.mem_limit);
+  for (std::string_view bad : {"", "not a hash", "$argon2id$v=19$m=", "$argon2id$v=19$m=1024",
+                               "$argon2id$v=19$m=1024,t=", "$argon2id$v=19$m=1024,t=2",
+                               "$argon2i$v=19$m=1024,t=2,p=1$c2FsdA$dGFn", "$argon2id$v=19$m=x,t=2,p=1$"}) {
+    EXPECT_FALSE(ParamsOfHash(bad).has_value()) << bad;
+  }
+}
+
+// AC-6: the pads make up what a cheaper stored hash lacks, in memory (at the
+// current passes) and in passes (over the stored memory); none when the stored
+// one costs as much or more.
+TEST(PasswordHashTest, TimingPadsMakeUpTheCostDifference) {
+  const PasswordHashParams owasp{};  // 19 MiB × 2
+  const PasswordHashParams more_memory{.ops_limit = 2, .mem_limit = 4 * owasp.mem_limit};
+  auto pads = TimingPads(owasp, more_memory);
+  ASSERT_EQ(pads.size(), 1u);
+  EXPECT_EQ(pads[0].ops_limit, 2u);
+  EXPECT_EQ(pads[0].mem_limit, 3 * owasp.mem_limit);
+  EXPECT_OK(ValidatePasswordHashParams(pads[0]));
+
+  auto passes = TimingPads(owasp, {.ops_limit = 5, .mem_limit = owasp.mem_limit});
+  ASSERT_EQ(passes.size(), 1u);
+  EXPECT_EQ(passes[0].ops_limit, 3u);
+  EXPECT_EQ(passes[0].mem_limit, owasp.mem_limit);
+
+  // Both raised: memory × passes adds up to the current cost.
+  const PasswordHashParams both{.ops_limit = 3, .mem_limit = 2 * owasp.mem_limit};
+  uint64_t work = owasp.mem_limit * owasp.ops_limit;
+  for (const auto& p : TimingPads(owasp, both)) work += p.mem_limit * p.ops_limit;
+  EXPECT_EQ(work, both.mem_limit * both.ops_limit);
+
+  EXPECT_TRUE(TimingPads(more_memory, owasp).empty());
+  EXPECT_TRUE(TimingPads(owasp, owasp).empty());
+}
+
 // Stored hashes come from a database a tamperer may have edited: nothing malformed may
 // verify, crash or throw.
 TEST(PasswordHashTest, MalformedHashesNeverVerify) {
