@@ -1,6 +1,6 @@
 // Internal to the app layer: the state of one open data directory, shared by
 // the files that implement Vellum (vellum.cc, records_service.cc, authority.cc,
-// sign_in.cc, accounts.cc, account_review.cc, qualifications.cc, proofs.cc).
+// sign_in.cc, accounts.cc, account_review.cc, qualifications.cc).
 #pragma once
 
 #include <memory>
