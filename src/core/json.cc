@@ -911,6 +911,8 @@ bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == kNpos; }
 
 namespace {
 
+bool IsCanonicalSlow(std::string_view t);
+
 // Whether the number token `t` is spelled exactly as CanonicalWriter writes the
 // value ParseJson reads from it (an int64, else a uint64, else a correctly
 // rounded double).
@@ -921,6 +923,32 @@ bool IsCanonicalNumber(std::string_view t) {
   // Up to 15 digits is below 2^53: written back as the same digits. JSON has no
   // leading zeros, so only "-0" (written "0") differs.
   if (integer && digits.size() <= 15) return !(negative && digits == "0");
+  // A plain decimal fraction of at most 15 significant digits reads as the double
+  // nearest to it, and any 15 digits survive that round trip (DBL_DIG), so no other
+  // decimal of 15 digits or fewer reads as the same double: its shortest digits are
+  // its own, written back as is unless a zero ends the fraction or ECMAScript turns
+  // to the exponent form (below 1e-6).
+  if (!integer && digits.find_first_of("eE") == kNpos) {
+    const size_t point = digits.find('.');
+    const std::string_view whole = digits.substr(0, point);
+    const std::string_view fraction = digits.substr(point + 1);
+    if (fraction.back() != '0') {
+      if (whole != "0") {
+        if (whole.size() + fraction.size() <= 15) return true;
+      } else {
+        const size_t zeros = fraction.find_first_not_of('0');  // < size: the last digit is not 0
+        if (zeros <= 5 && fraction.size() - zeros <= 15) return true;
+      }
+    }
+  }
+  return IsCanonicalSlow(t);
+}
+
+// IsCanonicalNumber for any token: writes the value back and compares.
+bool IsCanonicalSlow(std::string_view t) {
+  const bool negative = t[0] == '-';
+  const std::string_view digits = t.substr(negative ? 1 : 0);
+  const bool integer = digits.find_first_of(".eE") == kNpos;
   const char* first = t.data();
   const char* last = t.data() + t.size();
   std::string out;

@@ -65,7 +65,9 @@ StatusOr<std::optional<core::Hash>> OptHash(const json::value& v, std::string_vi
 }
 
 // Index of `key` in kEventKeys (sorted), or kEventKeys.size() for an unknown key.
-size_t EventKeyIndex(std::string_view key) {
+// `guess` is tried first: a canonical line holds the keys in this order.
+size_t EventKeyIndex(std::string_view key, size_t guess) {
+  if (guess < kEventKeys.size() && kEventKeys[guess] == key) return guess;
   auto it = std::lower_bound(kEventKeys.begin(), kEventKeys.end(), key);
   return it != kEventKeys.end() && *it == key ? static_cast<size_t>(it - kEventKeys.begin())
                                               : kEventKeys.size();
@@ -187,8 +189,10 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
   // the parser has refused duplicate keys, so each known key is seen once.
   std::array<json::value*, kEventKeys.size()> f{};
   const json::key_value_pair* unknown = nullptr;
+  size_t next = 0;
   for (auto& kv : o) {
-    const size_t i = EventKeyIndex(std::string_view(kv.key()));
+    const size_t i = EventKeyIndex(std::string_view(kv.key()), next);
+    next = i + 1;
     if (i < f.size())
       f[i] = &kv.value();
     else if (!unknown)

@@ -843,6 +843,31 @@ TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnEdgeCases) {
   }
 }
 
+// Numbers decide most of the work: random decimals of every length, with and
+// without leading and trailing zeros, signs and exponents.
+TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnRandomNumbers) {
+  std::mt19937_64 rng(8785);
+  auto digits = [&](size_t n, bool nonzero_first) {
+    std::string d;
+    for (size_t i = 0; i < n; ++i) d.push_back(static_cast<char>('0' + rng() % 10));
+    if (nonzero_first && !d.empty() && d[0] == '0') d[0] = '1';
+    return d;
+  };
+  int canonical = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = (rng() % 4 == 0) ? "-" : "";
+    t += (rng() % 3 == 0) ? "0" : digits(1 + rng() % 18, true);
+    if (rng() % 5 != 0) t += "." + std::string(rng() % 9, '0') + digits(1 + rng() % 18, false);
+    if (rng() % 6 == 0) t += (rng() % 2 ? "e" : "e-") + std::to_string(rng() % 30);
+    ASSERT_OK(ParseJson(t).status()) << t;
+    const bool want = ReencodesToItself(t);
+    canonical += want;
+    ASSERT_EQ(IsCanonicalJsonText(t), want) << t;
+    ASSERT_EQ(IsCanonicalJsonText("[" + t + "]"), want) << t;
+  }
+  EXPECT_GT(canonical, 2000);
+}
+
 // Random documents in canonical form, then small edits of them: the scanner
 // and re-encoding agree on every text the parser accepts.
 TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnRandomEdits) {
