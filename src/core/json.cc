@@ -909,4 +909,223 @@ void AppendJsonString(std::string_view s, std::string* out) {
 
 bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == kNpos; }
 
+namespace {
+
+bool IsCanonicalSlow(std::string_view t);
+
+// Whether the number token `t` is spelled exactly as CanonicalWriter writes the
+// value ParseJson reads from it (an int64, else a uint64, else a correctly
+// rounded double).
+bool IsCanonicalNumber(std::string_view t) {
+  const bool negative = t[0] == '-';
+  const std::string_view digits = t.substr(negative ? 1 : 0);
+  const bool integer = digits.find_first_of(".eE") == kNpos;
+  // Up to 15 digits is below 2^53: written back as the same digits. JSON has no
+  // leading zeros, so only "-0" (written "0") differs.
+  if (integer && digits.size() <= 15) return !(negative && digits == "0");
+  // A plain decimal fraction of at most 15 significant digits reads as the double
+  // nearest to it, and any 15 digits survive that round trip (DBL_DIG), so no other
+  // decimal of 15 digits or fewer reads as the same double: its shortest digits are
+  // its own, written back as is unless a zero ends the fraction or ECMAScript turns
+  // to the exponent form (below 1e-6).
+  if (!integer && digits.find_first_of("eE") == kNpos) {
+    const size_t point = digits.find('.');
+    const std::string_view whole = digits.substr(0, point);
+    const std::string_view fraction = digits.substr(point + 1);
+    if (fraction.back() != '0') {
+      if (whole != "0") {
+        if (whole.size() + fraction.size() <= 15) return true;
+      } else {
+        const size_t zeros = fraction.find_first_not_of('0');  // < size: the last digit is not 0
+        if (zeros <= 5 && fraction.size() - zeros <= 15) return true;
+      }
+    }
+  }
+  return IsCanonicalSlow(t);
+}
+
+// IsCanonicalNumber for any token: writes the value back and compares.
+bool IsCanonicalSlow(std::string_view t) {
+  const bool negative = t[0] == '-';
+  const std::string_view digits = t.substr(negative ? 1 : 0);
+  const bool integer = digits.find_first_of(".eE") == kNpos;
+  const char* first = t.data();
+  const char* last = t.data() + t.size();
+  std::string out;
+  if (integer) {
+    int64_t i = 0;
+    if (auto r = std::from_chars(first, last, i); r.ec == std::errc() && r.ptr == last) {
+      AppendInt64(i, &out);
+      return out == t;
+    }
+    uint64_t u = 0;
+    if (auto r = std::from_chars(first, last, u); r.ec == std::errc() && r.ptr == last) {
+      AppendUint64(u, &out);
+      return out == t;
+    }
+  }
+  double d = 0;
+  const auto r = std::from_chars(first, last, d);
+  // Underflow reads as 0, written "0": never this token (an integer "0" was handled above).
+  if (r.ec != std::errc() || r.ptr != last) return false;
+  char buf[kNumberBuf];
+  return std::string_view(buf, static_cast<size_t>(FormatNumber(d, buf) - buf)) == t;
+}
+
+// The value of a canonical string's text (only canonical escapes occur in it).
+void Unescape(std::string_view text, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out->push_back(text[i]);
+      continue;
+    }
+    const char e = text[++i];
+    if (e == 'u') {
+      const char lo = text[i + 4];
+      const int v = (text[i + 3] - '0') * 16 + (lo <= '9' ? lo - '0' : lo - 'a' + 10);
+      out->push_back(static_cast<char>(v));
+      i += 4;
+      continue;
+    }
+    // The two-character escapes: \b \f \n \r \t stand for a control character,
+    // \" and \\ for themselves.
+    constexpr std::string_view kShort = "bfnrt", kMeans = "\b\f\n\r\t";
+    const size_t k = kShort.find(e);
+    out->push_back(k == kNpos ? e : kMeans[k]);
+  }
+}
+
+// Key order of RFC 8785 §3.2.3 between two keys as written in canonical text.
+bool KeyTextLess(std::string_view a, bool a_escaped, std::string_view b, bool b_escaped) {
+  if (!a_escaped && !b_escaped) return Utf16Less(a, b);
+  thread_local std::string x, y;
+  Unescape(a, &x);
+  Unescape(b, &y);
+  return Utf16Less(x, y);
+}
+
+}  // namespace
+
+bool IsCanonicalJsonText(std::string_view text) {
+  struct Frame {
+    bool object;
+    bool expect_key;  // the next string is a member's key
+    bool has_key = false;
+    bool key_escaped = false;
+    std::string_view key;  // the previous member's key, as written
+  };
+  thread_local std::vector<Frame> stack;
+  stack.clear();
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    switch (*p) {
+      case '{':
+        stack.push_back({true, true});
+        ++p;
+        break;
+      case '[':
+        stack.push_back({false, false});
+        ++p;
+        break;
+      case '}':
+      case ']':
+        if (stack.empty()) return false;
+        stack.pop_back();
+        ++p;
+        break;
+      case ',':
+        if (!stack.empty() && stack.back().object) stack.back().expect_key = true;
+        ++p;
+        break;
+      case ':':
+        ++p;
+        break;
+      case '"': {
+        const char* const start = ++p;
+        bool escaped = false;
+        for (;;) {
+          // Skip 8 bytes at a time while none is '"' or '\\'.
+          const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
+          while (end - p >= 8) {
+            const uint64_t w = Load8(reinterpret_cast<const unsigned char*>(p));
+            if ((has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0) break;
+            p += 8;
+          }
+          while (p < end && *p != '"' && *p != '\\') ++p;
+          if (p >= end) return false;
+          if (*p == '"') break;
+          // An escape: canonical only in the form AppendEscaped writes.
+          escaped = true;
+          if (end - p < 2) return false;
+          const char e = p[1];
+          if (e == 'u') {
+            if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1'))
+              return false;
+            const char lo = p[5];
+            int v;
+            if (lo >= '0' && lo <= '9')
+              v = lo - '0';
+            else if (lo >= 'a' && lo <= 'f')
+              v = lo - 'a' + 10;
+            else
+              return false;
+            if (kEscape[static_cast<size_t>((p[4] - '0') * 16 + v)] != 'u') return false;
+            p += 6;
+          } else if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+                     e == 't') {
+            p += 2;
+          } else {
+            return false;  // "\/", or a \u escape of a character written as itself
+          }
+        }
+        const std::string_view str(start, static_cast<size_t>(p - start));
+        ++p;  // the closing quote
+        if (!stack.empty() && stack.back().object && stack.back().expect_key) {
+          Frame& f = stack.back();
+          f.expect_key = false;
+          if (f.has_key && !KeyTextLess(f.key, f.key_escaped, str, escaped)) return false;
+          f.has_key = true;
+          f.key = str;
+          f.key_escaped = escaped;
+        }
+        break;
+      }
+      case 't':
+      case 'n':
+        p += 4;  // true, null
+        break;
+      case 'f':
+        p += 5;  // false
+        break;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9': {
+        const char* const start = p;
+        while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' ||
+                           *p == 'e' || *p == 'E')) {
+          ++p;
+        }
+        if (!IsCanonicalNumber(std::string_view(start, static_cast<size_t>(p - start))))
+          return false;
+        break;
+      }
+      default:
+        return false;  // whitespace between tokens
+    }
+  }
+  // Don't keep a huge stack alive after one deeply nested text.
+  if (stack.capacity() > 4096) std::vector<Frame>().swap(stack);
+  return true;
+}
+
 }  // namespace vellum::core

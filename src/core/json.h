@@ -50,6 +50,14 @@ StatusOr<std::string> CanonicalJson(const boost::json::value& v);
 // ParseJson followed by CanonicalJson.
 StatusOr<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimits& limits = {});
 
+// Whether `text` is exactly its own RFC 8785 form, i.e. CanonicalizeJsonText(text)
+// would return it unchanged, decided by one pass over the text: no whitespace,
+// members in key order, the one escape form of each string and the one spelling
+// of each number. Much cheaper than re-encoding (verify checks every event).
+// REQUIRES: ParseJson accepted `text` (well-formed, valid UTF-8, no duplicate
+// keys, finite numbers); for other text the answer means nothing.
+bool IsCanonicalJsonText(std::string_view text);
+
 // ECMAScript Number.prototype.toString of a finite double ("1e+21", "5e-7", "-0" → "0").
 // REQUIRES: std::isfinite(d) (NaN and ±Infinity give "NaN", "Infinity", "-Infinity").
 std::string FormatJsonNumber(double d);

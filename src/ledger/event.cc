@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
-
 #include <boost/json/value.hpp>
 
 #include "core/clock.h"
@@ -41,18 +41,56 @@ Status FieldError(std::string_view field, std::string_view problem) {
   return DataLossError(fmt::format("field \"{}\" {}", field, problem));
 }
 
-StatusOr<std::optional<std::string>> OptString(const json::object& o, std::string_view key) {
-  const json::value& v = o.at(key);
+StatusOr<std::optional<std::string>> OptString(const json::value& v, std::string_view key) {
   if (v.is_null()) return std::optional<std::string>();
   if (!v.is_string()) return FieldError(key, "must be a string or null");
   return std::optional<std::string>(std::string(v.get_string()));
 }
 
-StatusOr<std::string> ReqString(const json::object& o, std::string_view key) {
-  const json::value& v = o.at(key);
+StatusOr<std::string> ReqString(const json::value& v, std::string_view key) {
   if (!v.is_string()) return FieldError(key, "must be a string");
   return std::string(v.get_string());
 }
+
+// A "sha256:…" string or null, decoded without copying the text first.
+// `key` names the field in a type error, `hash_key` in a malformed hash.
+StatusOr<std::optional<core::Hash>> OptHash(const json::value& v, std::string_view key,
+                                            std::string_view hash_key) {
+  if (v.is_null()) return std::optional<core::Hash>();
+  if (!v.is_string()) return FieldError(key, "must be a string or null");
+  const json::string& s = v.get_string();
+  auto h = core::HashFromTagged(std::string_view(s.data(), s.size()));
+  if (!h.ok()) return FieldError(hash_key, h.status().message());
+  return std::optional<core::Hash>(*h);
+}
+
+// Index of `key` in kEventKeys (sorted), or kEventKeys.size() for an unknown key.
+// `guess` is tried first: a canonical line holds the keys in this order.
+size_t EventKeyIndex(std::string_view key, size_t guess) {
+  if (guess < kEventKeys.size() && kEventKeys[guess] == key) return guess;
+  auto it = std::lower_bound(kEventKeys.begin(), kEventKeys.end(), key);
+  return it != kEventKeys.end() && *it == key ? static_cast<size_t>(it - kEventKeys.begin())
+                                              : kEventKeys.size();
+}
+
+// Positions in kEventKeys.
+enum EventKey : size_t {
+  kActor,
+  kActorName,
+  kChanges,
+  kClient,
+  kData,
+  kGuideline,
+  kId,
+  kPrev,
+  kReason,
+  kRecord,
+  kSeq,
+  kSession,
+  kSource,
+  kTs,
+  kType
+};
 
 StatusOr<uint64_t> ReqUint(const json::value& v, std::string_view key) {
   if (v.is_uint64()) return v.get_uint64();
@@ -147,32 +185,42 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
   if (!parsed.ok()) return DataLossError("not valid JSON: " + parsed.status().message());
   if (!parsed->is_object()) return DataLossError("an event must be a JSON object");
   json::object& o = parsed->get_object();
-  for (std::string_view k : kEventKeys) {
-    if (!o.contains(k)) return FieldError(k, "is missing");
+  // One pass over the members instead of a hash lookup per field and check:
+  // the parser has refused duplicate keys, so each known key is seen once.
+  std::array<json::value*, kEventKeys.size()> f{};
+  const json::key_value_pair* unknown = nullptr;
+  size_t next = 0;
+  for (auto& kv : o) {
+    const size_t i = EventKeyIndex(std::string_view(kv.key()), next);
+    next = i + 1;
+    if (i < f.size())
+      f[i] = &kv.value();
+    else if (!unknown)
+      unknown = &kv;
   }
-  if (o.size() != kEventKeys.size()) {
-    for (const auto& kv : o) {
-      bool known = false;
-      for (std::string_view k : kEventKeys) known = known || kv.key() == k;
-      if (!known) return DataLossError(fmt::format("unknown field \"{}\"", std::string_view(kv.key())));
-    }
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == nullptr) return FieldError(kEventKeys[i], "is missing");
   }
+  if (unknown)
+    return DataLossError(fmt::format("unknown field \"{}\"", std::string_view(unknown->key())));
   Event e;
-  ASSIGN_OR_RETURN(e.seq, ReqUint(o.at("seq"), "seq"));
-  ASSIGN_OR_RETURN(e.id, ReqString(o, "id"));
-  ASSIGN_OR_RETURN(std::string ts, ReqString(o, "ts"));
-  auto t = core::ParseTimestamp(ts);
+  ASSIGN_OR_RETURN(e.seq, ReqUint(*f[kSeq], "seq"));
+  ASSIGN_OR_RETURN(e.id, ReqString(*f[kId], "id"));
+  if (!f[kTs]->is_string()) return FieldError("ts", "must be a string");
+  const json::string& ts = f[kTs]->get_string();
+  auto t = core::ParseTimestamp(std::string_view(ts.data(), ts.size()));
   if (!t.ok()) return FieldError("ts", "is not a timestamp: " + t.status().message());
   e.ts = *t;
-  ASSIGN_OR_RETURN(e.type, ReqString(o, "type"));
-  ASSIGN_OR_RETURN(e.actor.id, ReqString(o, "actor"));
-  ASSIGN_OR_RETURN(e.actor.name, ReqString(o, "actor_name"));
-  ASSIGN_OR_RETURN(e.actor.session, OptString(o, "session"));
-  ASSIGN_OR_RETURN(e.actor.client, OptString(o, "client"));
-  const json::value& source = o.at("source");
-  if (source.is_object()) e.actor.source = std::move(o.at("source").get_object());
+  ASSIGN_OR_RETURN(e.type, ReqString(*f[kType], "type"));
+  ASSIGN_OR_RETURN(e.actor.id, ReqString(*f[kActor], "actor"));
+  ASSIGN_OR_RETURN(e.actor.name, ReqString(*f[kActorName], "actor_name"));
+  ASSIGN_OR_RETURN(e.actor.session, OptString(*f[kSession], "session"));
+  ASSIGN_OR_RETURN(e.actor.client, OptString(*f[kClient], "client"));
+  json::value& source = *f[kSource];
+  if (source.is_object())
+    e.actor.source = std::move(source.get_object());
   else if (!source.is_null()) return FieldError("source", "must be an object or null");
-  const json::value& record = o.at("record");
+  const json::value& record = *f[kRecord];
   if (record.is_object()) {
     const json::object& r = record.get_object();
     if (r.size() != 4 || !r.contains("type") || !r.contains("id") || !r.contains("version") ||
@@ -180,35 +228,31 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
       return FieldError("record", "must have exactly type, id, version and hash");
     }
     RecordRef ref;
-    ASSIGN_OR_RETURN(ref.type, ReqString(r, "type"));
-    ASSIGN_OR_RETURN(ref.id, ReqString(r, "id"));
+    ASSIGN_OR_RETURN(ref.type, ReqString(r.at("type"), "type"));
+    ASSIGN_OR_RETURN(ref.id, ReqString(r.at("id"), "id"));
     ASSIGN_OR_RETURN(ref.version, ReqUint(r.at("version"), "record.version"));
-    ASSIGN_OR_RETURN(auto hash, OptString(r, "hash"));
-    if (hash) {
-      auto h = core::HashFromTagged(*hash);
-      if (!h.ok()) return FieldError("record.hash", h.status().message());
-      ref.content_hash = *h;
-    }
+    ASSIGN_OR_RETURN(ref.content_hash, OptHash(r.at("hash"), "hash", "record.hash"));
     e.record = std::move(ref);
   } else if (!record.is_null()) {
     return FieldError("record", "must be an object or null");
   }
-  if (!o.at("changes").is_array()) return FieldError("changes", "must be an array");
-  e.changes = std::move(o.at("changes").get_array());
-  ASSIGN_OR_RETURN(e.reason, OptString(o, "reason"));
-  ASSIGN_OR_RETURN(e.guideline, OptString(o, "guideline"));
-  if (!o.at("data").is_object()) return FieldError("data", "must be an object");
-  e.data = std::move(o.at("data").get_object());
-  ASSIGN_OR_RETURN(auto prev, OptString(o, "prev"));
-  if (prev) {
-    auto h = core::HashFromTagged(*prev);
-    if (!h.ok()) return FieldError("prev", h.status().message());
-    e.prev = *h;
-  }
-  // The stored bytes must be exactly the canonical encoding: anything else
-  // (re-ordered keys, whitespace, other number or escape forms) is an edit.
-  auto again = EncodeEvent(e);
-  if (!again.ok() || *again != line) {
+  if (!f[kChanges]->is_array()) return FieldError("changes", "must be an array");
+  e.changes = std::move(f[kChanges]->get_array());
+  ASSIGN_OR_RETURN(e.reason, OptString(*f[kReason], "reason"));
+  ASSIGN_OR_RETURN(e.guideline, OptString(*f[kGuideline], "guideline"));
+  if (!f[kData]->is_object()) return FieldError("data", "must be an object");
+  e.data = std::move(f[kData]->get_object());
+  ASSIGN_OR_RETURN(e.prev, OptHash(*f[kPrev], "prev", "prev"));
+  // The stored bytes must be exactly the canonical encoding, EncodeEvent(e) == line:
+  // anything else (re-ordered keys, whitespace, other number or escape forms) is
+  // an edit. EncodeEvent writes the RFC 8785 form of the parsed line with every
+  // value as read, except `ts`, which it writes from the parsed time (hashes are
+  // written back as read: only lower-case hex is accepted above). So the line is
+  // EncodeEvent's output exactly when it is canonical JSON and its `ts` is the
+  // standard form of its time; checking that from the text costs a fraction of
+  // re-encoding the event (tests/ledger/event_test.cc compares the two).
+  if (!core::IsCanonicalJsonText(line) ||
+      core::FormatTimestamp(e.ts) != std::string_view(ts.data(), ts.size())) {
     return DataLossError("the line is not in canonical form (RFC 8785): it was not written by Vellum");
   }
   return e;

@@ -25,13 +25,26 @@ using storage::RecordVersionRow;
 
 constexpr size_t kNodeChunk = 4096;
 
-// The projection as it stood just before event `seq`: a replay of event `seq`
-// must see exactly this. Rows of earlier events have already been compared
-// with their own replay, so they can be trusted as inputs.
-class ReaderAsOf final : public ProjectionReader {
+// The projection as it stood just before event `seq`, plus the rows the replay
+// of that event writes: what Projector::Apply reads and writes during verify.
+// Rows of earlier events have already been compared with their own replay, so
+// they can be trusted as inputs. One event writes a row or two, so the rows are
+// kept in a small vector instead of CapturingTxn's maps (verify replays every
+// event; the allocations of those maps were a large part of its cost).
+class ReplayTxn final : public storage::ProjectionTxn {
  public:
-  ReaderAsOf(ProjectionReader* base, uint64_t seq) : base_(base), seq_(seq) {}
+  // REQUIRES: base outlives this object.
+  ReplayTxn(ProjectionReader* base, uint64_t seq) : base_(base), seq_(seq) {}
+
+  const std::vector<RecordVersionRow>& versions() const { return versions_; }
+
   StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& t, const std::string& id) override {
+    const RecordVersionRow* mine = nullptr;
+    for (const auto& v : versions_) {
+      if (v.record_type == t && v.record_id == id && (!mine || v.version > mine->version))
+        mine = &v;
+    }
+    if (mine) return std::optional<RecordVersionRow>(*mine);
     return base_->LatestVersionBefore(t, id, seq_);
   }
   StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t, const std::string& id,
@@ -39,23 +52,100 @@ class ReaderAsOf final : public ProjectionReader {
     return base_->LatestVersionBefore(t, id, std::min(seq, seq_));
   }
   StatusOr<std::optional<RecordVersionRow>> Version(const std::string& t, const std::string& id, uint64_t v) override {
+    for (const auto& r : versions_) {
+      if (r.record_type == t && r.record_id == id && r.version == v)
+        return std::optional<RecordVersionRow>(r);
+    }
     ASSIGN_OR_RETURN(auto r, base_->Version(t, id, v));
     if (r && r->seq >= seq_) return std::optional<RecordVersionRow>();
     return r;
   }
   StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override {
+    for (const auto& r : versions_) {
+      if (r.seq == seq) return std::optional<RecordVersionRow>(r);
+    }
     if (seq >= seq_) return std::optional<RecordVersionRow>();
     return base_->VersionBySeq(seq);
   }
   StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override {
+    for (const auto& e : events_) {
+      if (e.seq == seq) return std::optional<EventIndexRow>(e);
+    }
     if (seq >= seq_) return std::optional<EventIndexRow>();
     return base_->IndexedEvent(seq);
   }
   StatusOr<Counts> CountRows() override { return FailedPreconditionError("not available"); }
+  Status PutEvent(const EventIndexRow& row) override {
+    events_.push_back(row);
+    return OkStatus();
+  }
+  Status PutRecordVersion(const RecordVersionRow& row) override {
+    for (const auto& r : versions_) {
+      if (r.record_type == row.record_type && r.record_id == row.record_id &&
+          r.version == row.version) {
+        return AlreadyExistsError("record version written twice");
+      }
+    }
+    versions_.push_back(row);
+    return OkStatus();
+  }
+  Status Commit(uint64_t) override { return InternalError("a replay transaction cannot commit"); }
 
  private:
   ProjectionReader* base_;
   uint64_t seq_;
+  std::vector<EventIndexRow> events_;
+  std::vector<RecordVersionRow> versions_;
+};
+
+// The rows records.db holds for one run of consecutive events, read with one
+// ordered range scan per table and consumed in sequence order. Should a range
+// read fail, falls back to one lookup per sequence number, whose errors are
+// then reported against each event as they were before range reads existed.
+class StoredRun {
+ public:
+  // REQUIRES: reader outlives this object.
+  StoredRun(ProjectionReader& reader, uint64_t from, uint64_t to) : reader_(reader) {
+    Status s = reader.EventsInRange(from, to, &events_);
+    if (s.ok()) s = reader.VersionsInRange(from, to, &versions_);
+    if (!s.ok()) {
+      point_lookups_ = true;
+      events_.clear();
+      versions_.clear();
+    }
+  }
+
+  // The event-index row for `seq`, or null. REQUIRES: seq ascends from call to call.
+  StatusOr<const EventIndexRow*> Event(uint64_t seq) {
+    return Next(seq, events_, next_event_, event_, &ProjectionReader::IndexedEvent);
+  }
+
+  // The record-version row made by event `seq`, or null. REQUIRES: as for Event.
+  StatusOr<const RecordVersionRow*> Version(uint64_t seq) {
+    return Next(seq, versions_, next_version_, version_, &ProjectionReader::VersionBySeq);
+  }
+
+ private:
+  template <typename Row>
+  StatusOr<const Row*> Next(uint64_t seq, const std::vector<Row>& rows, size_t& next,
+                            std::optional<Row>& looked_up,
+                            StatusOr<std::optional<Row>> (ProjectionReader::*lookup)(uint64_t)) {
+    if (point_lookups_) {
+      ASSIGN_OR_RETURN(looked_up, (reader_.*lookup)(seq));
+      return looked_up ? &*looked_up : nullptr;
+    }
+    while (next < rows.size() && rows[next].seq < seq) ++next;
+    if (next < rows.size() && rows[next].seq == seq) return &rows[next];
+    return nullptr;
+  }
+
+  ProjectionReader& reader_;
+  bool point_lookups_ = false;
+  std::vector<EventIndexRow> events_;
+  std::vector<RecordVersionRow> versions_;
+  size_t next_event_ = 0, next_version_ = 0;
+  std::optional<EventIndexRow> event_;
+  std::optional<RecordVersionRow> version_;
 };
 
 // Compares the tree nodes recomputed from events with the stored tree files,
@@ -242,7 +332,15 @@ class VerifyRun {
   struct Chunk {
     uint64_t first_seq = 0;
     std::optional<core::Hash> prev_leaf;  // leaf of the line before first_seq
-    std::vector<std::string> lines;
+    // The lines back to back in one buffer (one allocation per chunk, not per line);
+    // line i is text[ends[i-1], ends[i]).
+    std::string text;
+    std::vector<size_t> ends;
+    size_t size() const { return ends.size(); }
+    std::string_view line(size_t i) const {
+      const size_t begin = i == 0 ? 0 : ends[i - 1];
+      return std::string_view(text).substr(begin, ends[i] - begin);
+    }
     std::vector<core::Hash> leaves;
     std::vector<storage::EventLocation> locations;
     // Results.
@@ -289,7 +387,7 @@ class VerifyRun {
     MatchTargets();  // a checkpoint of the empty tree
     auto chunk = std::make_unique<Chunk>();
     auto dispatch = [&] {
-      if (chunk->lines.empty()) return;
+      if (chunk->size() == 0) return;
       if (in_flight.size() >= lanes) finish_front();
       ProjectionReader* reader = reader_ ? (lane == 0 ? reader_.get() : readers[lane].get()) : nullptr;
       lane = (lane + 1) % lanes;
@@ -304,11 +402,14 @@ class VerifyRun {
       report_.bytes += line.size() + 1;
       ++report_.events;
       const core::Hash leaf = LeafHash(line);
-      if (chunk->lines.empty()) {
+      if (chunk->size() == 0) {
         chunk->first_seq = seq;
         chunk->prev_leaf = prev_leaf;
+        chunk->text.reserve(kChunkLines * 1024);
+        chunk->ends.reserve(kChunkLines);
       }
-      chunk->lines.emplace_back(line);
+      chunk->text.append(line);
+      chunk->ends.push_back(chunk->text.size());
       chunk->leaves.push_back(leaf);
       chunk->locations.push_back(cursor->location());
       prev_leaf = leaf;
@@ -321,7 +422,7 @@ class VerifyRun {
         }
       });
       MatchTargets();
-      if (chunk->lines.size() == kChunkLines) dispatch();
+      if (chunk->size() == kChunkLines) dispatch();
     }
     dispatch();
     while (!in_flight.empty()) finish_front();
@@ -340,33 +441,40 @@ class VerifyRun {
     auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
       c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
     };
-    for (size_t i = 0; i < c.lines.size(); ++i) {
+    std::optional<StoredRun> stored;
+    if (reader) stored.emplace(*reader, c.first_seq, c.first_seq + c.size());
+    for (size_t i = 0; i < c.size(); ++i) {
       const uint64_t seq = c.first_seq + i;
-      const std::string where = fmt::format("{}:{}", c.locations[i].file, c.locations[i].offset);
-      auto ev = DecodeEvent(c.lines[i]);
+      // Formatted only for a problem: a clean run never needs it.
+      auto where = [&] { return fmt::format("{}:{}", c.locations[i].file, c.locations[i].offset); };
+      auto ev = DecodeEvent(c.line(i));
       if (!ev.ok()) {
-        problem("event", seq, where, ev.status().message());
+        problem("event", seq, where(), ev.status().message());
         continue;
       }
       if (ev->seq != seq) {
-        problem("chain", seq, where,
-                fmt::format("the event says seq {} but is at position {} (events were deleted, inserted or "
-                            "reordered)", ev->seq, seq));
+        problem("chain", seq, where(),
+                fmt::format(
+                    "the event says seq {} but is at position {} (events were deleted, inserted or "
+                    "reordered)",
+                    ev->seq, seq));
       }
       const std::optional<core::Hash> prev_leaf = i == 0 ? c.prev_leaf : std::optional<core::Hash>(c.leaves[i - 1]);
       if (seq == 0) {
-        if (ev->prev) problem("chain", seq, where, "the first event must have prev null");
-        CheckGenesis(*ev, where, c.problems);
+        if (ev->prev) problem("chain", seq, where(), "the first event must have prev null");
+        CheckGenesis(*ev, where(), c.problems);
       } else if (!ev->prev || !prev_leaf || *ev->prev != *prev_leaf) {
-        problem("chain", seq, where, "prev does not match the hash of the preceding event");
+        problem("chain", seq, where(), "prev does not match the hash of the preceding event");
       }
       if (c.last_ts && ev->ts < *c.last_ts) {
-        problem("chain", seq, where, fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
-                                                 core::FormatTimestamp(*c.last_ts)));
+        problem("chain", seq, where(),
+                fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
+                            core::FormatTimestamp(*c.last_ts)));
       }
       if (!c.first_ts) c.first_ts = ev->ts;
       c.last_ts = ev->ts;
-      if (reader) c.record_versions += CheckProjection(*ev, c.leaves[i], where, *reader, c.problems);
+      if (reader)
+        c.record_versions += CheckProjection(*ev, c.leaves[i], where, *reader, *stored, c.problems);
     }
   }
 
@@ -383,38 +491,58 @@ class VerifyRun {
   }
 
   // Replays one event against the projection as it stood before it and
-  // compares the rows. Returns the number of record-version rows it implies.
-  uint64_t CheckProjection(const Event& e, const core::Hash& leaf, const std::string& where,
-                           ProjectionReader& reader, std::vector<VerifyProblem>& out) const {
+  // compares the rows with `stored` (the rows records.db holds for this
+  // event's run). Returns the number of record-version rows it implies.
+  template <typename Where>
+  uint64_t CheckProjection(const Event& e, const core::Hash& leaf, const Where& where,
+                           ProjectionReader& reader, StoredRun& stored,
+                           std::vector<VerifyProblem>& out) const {
     auto problem = [&](std::string location, std::string message) {
       out.push_back({"projection", e.seq, std::move(location), std::move(message)});
     };
-    ReaderAsOf before(&reader, e.seq);
-    CapturingTxn capture(&before);
-    const EventIndexRow expect_index = IndexRowFor(e, leaf);
-    Status s = in_.projector->Apply(e, capture);
+    // Both stored rows are taken before anything can return, so the run's
+    // cursors stay in step with the events.
+    auto stored_event = stored.Event(e.seq);
+    auto stored_version = stored.Version(e.seq);
+    ReplayTxn replay(&reader, e.seq);
+    Status s = in_.projector->Apply(e, replay);
     if (!s.ok()) {
-      problem(where, "replaying the event failed: " + s.message());
+      problem(where(), "replaying the event failed: " + s.message());
       return 0;
     }
-    auto stored = reader.IndexedEvent(e.seq);
-    if (!stored.ok()) {
-      problem("records.db", stored.status().message());
-    } else if (!*stored) {
+    if (!stored_event.ok()) {
+      problem("records.db", stored_event.status().message());
+    } else if (*stored_event == nullptr) {
       problem("records.db", "the event index lacks this event");
-    } else if (!(**stored == expect_index)) {
-      problem("records.db", (**stored).leaf_hash != leaf ? "the indexed event's hash differs from the ledger's event"
-                                                          : "the indexed event's fields differ from the ledger's event");
+    } else if (!(**stored_event == IndexRowFor(e, leaf))) {
+      problem("records.db", (**stored_event).leaf_hash != leaf
+                                ? "the indexed event's hash differs from the ledger's event"
+                                : "the indexed event's fields differ from the ledger's event");
     }
     uint64_t n = 0;
-    for (const auto& want : capture.rows().versions()) {
+    for (const auto& want : replay.versions()) {
       ++n;
-      auto got = reader.VersionBySeq(want.seq);
-      std::string what = fmt::format("record {}/{} version {}", want.record_type, want.record_id, want.version);
+      // Stored versions are keyed by the event that made them, which is this event for
+      // every version a projector writes today; any other is looked up on its own.
+      StatusOr<const RecordVersionRow*> got = stored_version;
+      std::optional<RecordVersionRow> elsewhere;
+      if (want.seq != e.seq) {
+        auto other = reader.VersionBySeq(want.seq);
+        if (!other.ok()) {
+          got = other.status();
+        } else {
+          elsewhere = std::move(*other);
+          got = elsewhere ? &*elsewhere : static_cast<const RecordVersionRow*>(nullptr);
+        }
+      }
+      auto what = [&] {
+        return fmt::format("record {}/{} version {}", want.record_type, want.record_id,
+                           want.version);
+      };
       if (!got.ok()) {
-        problem("records.db", what + ": " + got.status().message());
-      } else if (!*got) {
-        problem("records.db", what + " is missing");
+        problem("records.db", what() + ": " + got.status().message());
+      } else if (*got == nullptr) {
+        problem("records.db", what() + " is missing");
       } else if (!(**got == want)) {
         const auto& g = **got;
         std::string field = g.content != want.content ? "content"
@@ -423,18 +551,18 @@ class VerifyRun {
                             : (g.record_type != want.record_type || g.record_id != want.record_id ||
                                g.version != want.version) ? "identity"
                             : "time";
-        problem("records.db", what + " differs from the replay of the ledger: " + field);
+        problem("records.db", what() + " differs from the replay of the ledger: " + field);
       }
     }
     if (n == 0) {
       // A version row attributed to an event that makes none was added to records.db: name it
       // (the totals below would only say that a row is too many).
-      auto extra = reader.VersionBySeq(e.seq);
-      if (extra.ok() && *extra) {
+      if (stored_version.ok() && *stored_version) {
+        const RecordVersionRow& extra = **stored_version;
         problem("records.db",
                 fmt::format("record {}/{} version {} is attributed to this event, which makes no "
                             "record version",
-                            (*extra)->record_type, (*extra)->record_id, (*extra)->version));
+                            extra.record_type, extra.record_id, extra.version));
       }
     }
     return n;

@@ -72,6 +72,13 @@ class ProjectionReader {
                                                             uint64_t version) = 0;
   virtual StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) = 0;
   virtual StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) = 0;
+  // Every event-index row, and every record-version row, with from <= seq < to, in seq
+  // order, appended to *out. A sequential read for verify, which compares runs of
+  // consecutive events with their replay; an engine serves it with one ordered range
+  // scan instead of a lookup per sequence number. The defaults do the lookups.
+  // REQUIRES: from <= to, and to - from rows fit in memory (callers pass bounded runs).
+  virtual Status EventsInRange(uint64_t from, uint64_t to, std::vector<EventIndexRow>* out);
+  virtual Status VersionsInRange(uint64_t from, uint64_t to, std::vector<RecordVersionRow>* out);
   // Row counts and the highest sequence referenced, to find rows no event explains.
   struct Counts {
     uint64_t events = 0;
@@ -80,7 +87,30 @@ class ProjectionReader {
     int64_t max_version_seq = -1;
   };
   virtual StatusOr<Counts> CountRows() = 0;
+
+ private:
+  // The rows `lookup` finds for each seq of [from, to), in order.
+  template <typename Row>
+  static Status LookUpEach(ProjectionReader& reader, uint64_t from, uint64_t to,
+                           StatusOr<std::optional<Row>> (ProjectionReader::*lookup)(uint64_t),
+                           std::vector<Row>* out) {
+    for (uint64_t seq = from; seq < to; ++seq) {
+      ASSIGN_OR_RETURN(std::optional<Row> row, (reader.*lookup)(seq));
+      if (row) out->push_back(std::move(*row));
+    }
+    return OkStatus();
+  }
 };
+
+inline Status ProjectionReader::EventsInRange(uint64_t from, uint64_t to,
+                                              std::vector<EventIndexRow>* out) {
+  return LookUpEach(*this, from, to, &ProjectionReader::IndexedEvent, out);
+}
+
+inline Status ProjectionReader::VersionsInRange(uint64_t from, uint64_t to,
+                                                std::vector<RecordVersionRow>* out) {
+  return LookUpEach(*this, from, to, &ProjectionReader::VersionBySeq, out);
+}
 
 class ProjectionTxn : public ProjectionReader {
  public:

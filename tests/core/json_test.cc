@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -732,6 +733,225 @@ TEST(Utf8Test, FindsErrorsPastTheAsciiFastPath) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8(Utf8(0x10FFFF) + Utf8(0xFFFF) + Utf8(0x80) + std::string(9, 'x')));
   EXPECT_FALSE(IsValidUtf8(std::string(9, 'x') + "\xF0\x9F\x98"));
+}
+
+// ---------------------------------------------------------------------------
+// IsCanonicalJsonText must agree with "re-encoding gives the same bytes", the
+// check it replaces on verify's hot path.
+
+bool ReencodesToItself(const std::string& text) {
+  auto c = CanonicalizeJsonText(text);
+  return c.ok() && *c == text;
+}
+
+TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnEdgeCases) {
+  const std::vector<std::string> texts = {
+      "{}",
+      "[]",
+      "0",
+      "-0",
+      "1",
+      "-1",
+      "1.0",
+      "1e0",
+      "1E2",
+      "100",
+      "0.1",
+      "0.10",
+      "1e-7",
+      "1e-6",
+      "0.000001",
+      "1e21",
+      "1e+21",
+      "100000000000000000000",
+      "1000000000000000000000",
+      "123456789012345",
+      "1234567890123456",
+      "9007199254740992",
+      "9007199254740993",
+      "-9007199254740993",
+      "9223372036854775807",
+      "-9223372036854775808",
+      "18446744073709551615",
+      "18446744073709551616",
+      "-18446744073709551616",
+      "1e-400",
+      "5e-324",
+      "1.5e300",
+      "1.5e+300",
+      "-1.5e-300",
+      "0.5",
+      "-0.0",
+      "1.7976931348623157e308",
+      "4.35",
+      "4.350",
+      "true",
+      "false",
+      "null",
+      "\"\"",
+      "\"a\"",
+      " {}",
+      "{} ",
+      "{ }",
+      "[1, 2]",
+      "[1,2]",
+      "{\"a\":1,\"b\":2}",
+      "{\"b\":2,\"a\":1}",
+      "{\"a\" :1}",
+      "{\"a\":1 }",
+      "{\"a\":\n1}",
+      "\"\\n\"",
+      "\"\\u000a\"",
+      "\"\\u001f\"",
+      "\"\\u001F\"",
+      "\"\\u0008\"",
+      "\"\\b\"",
+      "\"\\/\"",
+      "\"/\"",
+      "\"\\u0041\"",
+      "\"\\u00e9\"",
+      "\"\xc3\xa9\"",
+      "\"\\u007f\"",
+      "\"\x7f\"",
+      "\"\\\\\"",
+      "\"\\\"\"",
+      "\"\\ud83d\\ude00\"",
+      "\"\xf0\x9f\x98\x80\"",
+      // Key order: escapes compare by value, astral characters before U+E000..U+FFFF.
+      "{\"\\n\":1,\"a\":2}",
+      "{\"a\":2,\"\\n\":1}",
+      "{\"\\u001f\":1,\" \":2}",
+      "{\" \":2,\"\\u001f\":1}",
+      "{\"\\\"\":1,\"#\":2}",
+      "{\"#\":2,\"\\\"\":1}",
+      "{\"a\":1,\"a\\n\":2}",
+      "{\"a\\n\":2,\"a\":1}",
+      "{\"\xf0\x9f\x98\x80\":1,\"\xef\xac\x81\":2}",
+      "{\"\xef\xac\x81\":2,\"\xf0\x9f\x98\x80\":1}",
+      "{\"a\":{\"d\":1,\"c\":2},\"b\":3}",
+      "{\"a\":{\"c\":2,\"d\":1},\"b\":3}",
+      "{\"a\":[{\"y\":1,\"x\":2}],\"b\":[]}",
+      "{\"a\":[{\"x\":2,\"y\":1}],\"b\":[]}",
+      "[{\"b\":1},{\"a\":1}]",
+      "{\"a\":[1,{\"b\":[\"x\",{\"c\":null}]}],\"z\":{}}",
+  };
+  for (const auto& t : texts) {
+    ASSERT_OK(ParseJson(t).status()) << t;
+    EXPECT_EQ(IsCanonicalJsonText(t), ReencodesToItself(t)) << t;
+    ASSERT_OK_AND_ASSIGN(std::string c, CanonicalizeJsonText(t));
+    EXPECT_TRUE(IsCanonicalJsonText(c)) << c;
+  }
+}
+
+// Numbers decide most of the work: random decimals of every length, with and
+// without leading and trailing zeros, signs and exponents.
+TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnRandomNumbers) {
+  std::mt19937_64 rng(8785);
+  auto digits = [&](size_t n, bool nonzero_first) {
+    std::string d;
+    for (size_t i = 0; i < n; ++i) d.push_back(static_cast<char>('0' + rng() % 10));
+    if (nonzero_first && !d.empty() && d[0] == '0') d[0] = '1';
+    return d;
+  };
+  int canonical = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = (rng() % 4 == 0) ? "-" : "";
+    t += (rng() % 3 == 0) ? "0" : digits(1 + rng() % 18, true);
+    if (rng() % 5 != 0) t += "." + std::string(rng() % 9, '0') + digits(1 + rng() % 18, false);
+    if (rng() % 6 == 0) t += (rng() % 2 ? "e" : "e-") + std::to_string(rng() % 30);
+    ASSERT_OK(ParseJson(t).status()) << t;
+    const bool want = ReencodesToItself(t);
+    canonical += want;
+    ASSERT_EQ(IsCanonicalJsonText(t), want) << t;
+    ASSERT_EQ(IsCanonicalJsonText("[" + t + "]"), want) << t;
+  }
+  EXPECT_GT(canonical, 2000);
+}
+
+// Random documents in canonical form, then small edits of them: the scanner
+// and re-encoding agree on every text the parser accepts.
+TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnRandomEdits) {
+  std::mt19937_64 rng(20261125);
+  const std::vector<std::string> keys = {"a",
+                                         "b",
+                                         "ab",
+                                         "",
+                                         "\n",
+                                         "\x1f",
+                                         "\"",
+                                         "\\",
+                                         "\xc3\xa9",
+                                         "\xef\xac\x81",
+                                         "\xf0\x9f\x98\x80",
+                                         "A",
+                                         "a\tb",
+                                         "/"};
+  const std::vector<std::string> numbers = {"0",
+                                            "-0",
+                                            "1",
+                                            "1.0",
+                                            "1e2",
+                                            "12.5",
+                                            "-3.25e-9",
+                                            "1e21",
+                                            "9007199254740993",
+                                            "18446744073709551616",
+                                            "0.1",
+                                            "7E-7"};
+  std::function<std::string(int)> gen = [&](int depth) -> std::string {
+    switch (depth > 3 ? rng() % 4 : rng() % 6) {
+      case 0:
+        return numbers[rng() % numbers.size()];
+      case 1: {
+        bj::string s(keys[rng() % keys.size()]);
+        return bj::serialize(bj::value(s));
+      }
+      case 2:
+        return (rng() % 2) ? "true" : "null";
+      case 3:
+        return "false";
+      case 4: {
+        std::string out = "[";
+        for (size_t i = 0, n = rng() % 4; i < n; ++i) out += (i ? "," : "") + gen(depth + 1);
+        return out + "]";
+      }
+      default: {
+        std::string out = "{";
+        std::vector<std::string> ks = keys;
+        std::shuffle(ks.begin(), ks.end(), rng);
+        for (size_t i = 0, n = rng() % 4; i < n; ++i) {
+          out +=
+              (i ? "," : "") + bj::serialize(bj::value(bj::string(ks[i]))) + ":" + gen(depth + 1);
+        }
+        return out + "}";
+      }
+    }
+  };
+  const std::vector<std::string> inserts = {" ", "\n", "\\u0061", "\\/", "0", ".0", "e0", "-"};
+  int canonical = 0, checked = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = gen(0);
+    for (std::string t :
+         {text, CanonicalizeJsonText(text).ok() ? *CanonicalizeJsonText(text) : text}) {
+      for (int edit = 0; edit < 4; ++edit) {
+        if (edit > 0 && !t.empty()) {
+          const size_t at = rng() % (t.size() + 1);
+          if (rng() % 3 == 0 && at < t.size())
+            t.erase(at, 1);
+          else
+            t.insert(at, inserts[rng() % inserts.size()]);
+        }
+        if (!ParseJson(t).ok()) continue;
+        ++checked;
+        const bool want = ReencodesToItself(t);
+        canonical += want;
+        ASSERT_EQ(IsCanonicalJsonText(t), want) << t;
+      }
+    }
+  }
+  // Both answers occur often enough for the comparison to mean something.
+  EXPECT_GT(canonical, 1000);
+  EXPECT_GT(checked - canonical, 1000);
 }
 
 }  // namespace

@@ -269,6 +269,52 @@ TEST(EventDecodeTest, RejectsMistypedFields) {
   }
 }
 
+// Problems name the field, as verify reports them: a mistyped hash by its key,
+// a malformed one by its place in the event; the first missing field wins over
+// an unknown one.
+TEST(EventDecodeTest, NamesTheFieldInEachProblem) {
+  ASSERT_OK_AND_ASSIGN(std::string line, EncodeEvent(FullEvent()));
+  const std::string upper = "sha256:" + std::string(64, 'A');
+  {
+    json::object o = ParsedLine(line);
+    o["prev"] = upper;
+    EXPECT_THAT(DecodeEvent(Canon(o)),
+                StatusIs(StatusCode::kDataLoss,
+                         HasSubstr("field \"prev\" a SHA-256 hash must be lower-case hex")));
+    o["prev"] = 12;
+    EXPECT_THAT(
+        DecodeEvent(Canon(o)),
+        StatusIs(StatusCode::kDataLoss, HasSubstr("field \"prev\" must be a string or null")));
+  }
+  {
+    json::object o = ParsedLine(line);
+    o.at("record").as_object()["hash"] = upper;
+    EXPECT_THAT(DecodeEvent(Canon(o)),
+                StatusIs(StatusCode::kDataLoss, HasSubstr("field \"record.hash\" a SHA-256")));
+    o.at("record").as_object()["hash"] = 5;
+    EXPECT_THAT(
+        DecodeEvent(Canon(o)),
+        StatusIs(StatusCode::kDataLoss, HasSubstr("field \"hash\" must be a string or null")));
+  }
+  {
+    json::object o = ParsedLine(line);
+    o["zzz"] = 1;
+    o["aaa"] = 2;
+    EXPECT_THAT(DecodeEvent(Canon(o)),
+                StatusIs(StatusCode::kDataLoss, HasSubstr("unknown field \"aaa\"")));
+    o.erase("session");
+    o.erase("client");
+    EXPECT_THAT(DecodeEvent(Canon(o)),
+                StatusIs(StatusCode::kDataLoss, HasSubstr("field \"client\" is missing")));
+  }
+  {
+    json::object o = ParsedLine(line);
+    o["ts"] = 5;
+    EXPECT_THAT(DecodeEvent(Canon(o)),
+                StatusIs(StatusCode::kDataLoss, HasSubstr("field \"ts\" must be a string")));
+  }
+}
+
 TEST(EventDecodeTest, RejectsNonCanonicalLines) {
   ASSERT_OK_AND_ASSIGN(const std::string line, EncodeEvent(FullEvent()));
   ASSERT_OK(DecodeEvent(line));
@@ -354,6 +400,51 @@ TEST(EventDecodeTest, RejectsNonCanonicalLines) {
   for (const auto& s : edits) {
     ASSERT_NE(s, line);
     EXPECT_THAT(DecodeEvent(s), StatusIs(StatusCode::kDataLoss, ::testing::_)) << s;
+  }
+}
+
+// DecodeEvent checks canonical form from the text instead of re-encoding: it
+// must accept a line exactly when EncodeEvent writes that line back. Every
+// one-byte edit of a line (and a few longer ones) is tried.
+TEST(EventDecodeTest, AcceptsExactlyWhatEncodeEventWrites) {
+  Event full = FullEvent();
+  full.data = json::object{{"n", 1}, {"x", 0.5}, {"s", "tab\there"}, {"big", 9007199254740993.0}};
+  ASSERT_OK_AND_ASSIGN(const std::string line, EncodeEvent(full));
+  ASSERT_OK(DecodeEvent(line));
+  const std::vector<std::string> inserts = {" ",       "0", "1",  ".0", "e0", "-", "\\u0041",
+                                            "\\u0009", "Z", "\\", "\"", ",",  "5", "a"};
+  int accepted = 0, tried = 0;
+  for (size_t at = 0; at <= line.size(); ++at) {
+    std::vector<std::string> edits;
+    for (const auto& ins : inserts) edits.push_back(line.substr(0, at) + ins + line.substr(at));
+    if (at < line.size()) {
+      edits.push_back(line.substr(0, at) + line.substr(at + 1));
+      for (const auto& ins : inserts)
+        edits.push_back(line.substr(0, at) + ins + line.substr(at + 1));
+    }
+    for (const auto& s : edits) {
+      ++tried;
+      auto d = DecodeEvent(s);
+      if (!d.ok()) continue;
+      ++accepted;
+      ASSERT_OK_AND_ASSIGN(std::string again, EncodeEvent(*d));
+      EXPECT_EQ(again, s);
+    }
+  }
+  // Edits inside strings keep a line canonical; most others do not.
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(tried - accepted, 1000);
+  // Times: only the six-digit UTC form is what EncodeEvent writes.
+  for (const char* ts : {"13:01:02.123456Z", "13:01:02.1234560Z", "13:01:02.123456+00:00",
+                         "13:01:02Z", "13:01:02.123Z"}) {
+    std::string s = line;
+    s.replace(s.find("13:01:02.123456Z"), 16, ts);
+    auto d = DecodeEvent(s);
+    if (d.ok()) {
+      ASSERT_OK_AND_ASSIGN(std::string again, EncodeEvent(*d));
+      EXPECT_EQ(again, s) << ts;
+    }
+    EXPECT_EQ(d.ok(), s == line) << ts;
   }
 }
 

@@ -279,6 +279,74 @@ TEST_F(SqliteProjectionTest, PointReads) {
   EXPECT_EQ(counts.max_version_seq, 4);
 }
 
+// Verify's sequential reads: ranges are half-open, ordered by seq, skip seqs
+// without a row, append to what the caller holds, and agree with point reads
+// (the default implementation every other engine inherits).
+TEST_F(SqliteProjectionTest, RangeReadsAreOrderedHalfOpenAndMatchPointReads) {
+  // Written out of seq order, so the order comes from the read, not the insertion.
+  Commit(
+      {Ev(3, 13, "record.modified", "u-2", "note", "n-1", 2), Ev(0, 10, "ledger.genesis", "system"),
+       Ev(1, 11, "record.created", "u-1", "note", "n-1", 1),
+       Ev(2, 12, "record.created", "u-1", "note", "n-2", 1), Ev(5, 15, "user.locked", "u-9")},
+      {Ver("note", "n-1", 2, 3), Ver("note", "n-2", 1, 2), Ver("note", "n-1", 1, 1)}, 6);
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+
+  std::vector<EventIndexRow> events{Ev(99, 0, "kept", "x")};
+  ASSERT_OK(r->EventsInRange(1, 5, &events));
+  std::vector<uint64_t> seqs;
+  for (const auto& e : events) seqs.push_back(e.seq);
+  EXPECT_THAT(seqs, ElementsAre(99, 1, 2, 3));  // appended; 4 has no row; 5 is past the end
+  EXPECT_EQ(events[3], Ev(3, 13, "record.modified", "u-2", "note", "n-1", 2));
+
+  std::vector<RecordVersionRow> versions;
+  ASSERT_OK(r->VersionsInRange(0, 100, &versions));
+  EXPECT_THAT(versions, ElementsAre(Ver("note", "n-1", 1, 1), Ver("note", "n-2", 1, 2),
+                                    Ver("note", "n-1", 2, 3)));
+  versions.clear();
+  ASSERT_OK(r->VersionsInRange(2, 2, &versions));
+  EXPECT_TRUE(versions.empty());
+  // Bounds beyond SQLite's signed integers are clamped, not wrapped.
+  ASSERT_OK(r->VersionsInRange(3, UINT64_MAX, &versions));
+  EXPECT_THAT(versions, ElementsAre(Ver("note", "n-1", 2, 3)));
+
+  // The interface's default (point reads) gives the same rows.
+  class PointOnly final : public ProjectionReader {
+   public:
+    explicit PointOnly(ProjectionReader* r) : r_(r) {}
+    StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& t,
+                                                            const std::string& id) override {
+      return r_->LatestVersion(t, id);
+    }
+    StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t,
+                                                                  const std::string& id,
+                                                                  uint64_t seq) override {
+      return r_->LatestVersionBefore(t, id, seq);
+    }
+    StatusOr<std::optional<RecordVersionRow>> Version(const std::string& t, const std::string& id,
+                                                      uint64_t v) override {
+      return r_->Version(t, id, v);
+    }
+    StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override {
+      return r_->VersionBySeq(seq);
+    }
+    StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override {
+      return r_->IndexedEvent(seq);
+    }
+    StatusOr<Counts> CountRows() override { return r_->CountRows(); }
+
+   private:
+    ProjectionReader* r_;
+  } point(r.get());
+  std::vector<EventIndexRow> fast_events, slow_events;
+  std::vector<RecordVersionRow> fast_versions, slow_versions;
+  ASSERT_OK(r->EventsInRange(0, 7, &fast_events));
+  ASSERT_OK(point.EventsInRange(0, 7, &slow_events));
+  EXPECT_EQ(fast_events, slow_events);
+  ASSERT_OK(r->VersionsInRange(0, 7, &fast_versions));
+  ASSERT_OK(point.VersionsInRange(0, 7, &slow_versions));
+  EXPECT_EQ(fast_versions, slow_versions);
+}
+
 TEST_F(SqliteProjectionTest, CountRowsOfEmptyStore) {
   ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
   ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -91,7 +92,7 @@ EventIndexRow ReadEventRow(const Statement& s) {
 
 // Prepared reads shared by the write transaction and read snapshots.
 struct Readers {
-  Statement latest, latest_before, version, by_seq, event;
+  Statement latest, latest_before, version, by_seq, event, events_range, versions_range;
 
   Status Prepare(Database& db) {
     ASSIGN_OR_RETURN(latest, db.Prepare(fmt::format(
@@ -107,6 +108,15 @@ struct Readers {
         "SELECT {} FROM record_versions WHERE seq=?1", kVersionColumns)));
     ASSIGN_OR_RETURN(event, db.Prepare(fmt::format(
         "SELECT {} FROM events WHERE seq=?1", kEventColumns)));
+    // Ranges walk the events' primary key and record_versions' unique seq index in order.
+    ASSIGN_OR_RETURN(
+        events_range,
+        db.Prepare(fmt::format("SELECT {} FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+                               kEventColumns)));
+    ASSIGN_OR_RETURN(versions_range,
+                     db.Prepare(fmt::format(
+                         "SELECT {} FROM record_versions WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+                         kVersionColumns)));
     return OkStatus();
   }
 
@@ -150,6 +160,30 @@ struct Readers {
       c.max_version_seq = v.ColumnInt(1);
     }
     return c;
+  }
+
+  // SQLite integers are signed: a bound past INT64_MAX is clamped (no row lies beyond it).
+  static int64_t SqlSeq(uint64_t seq) {
+    return static_cast<int64_t>(std::min<uint64_t>(seq, std::numeric_limits<int64_t>::max()));
+  }
+
+  // Every row of a range statement, read with `read`.
+  template <typename Row>
+  static Status ReadRange(Statement& s, uint64_t from, uint64_t to, Row (*read)(const Statement&),
+                          std::vector<Row>* out) {
+    s.Bind(1, SqlSeq(from)).Bind(2, SqlSeq(to));
+    ScopedReset reset(s);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return OkStatus();
+      out->push_back(read(s));
+    }
+  }
+  Status EventsInRange(uint64_t from, uint64_t to, std::vector<EventIndexRow>* out) {
+    return ReadRange(events_range, from, to, &ReadEventRow, out);
+  }
+  Status VersionsInRange(uint64_t from, uint64_t to, std::vector<RecordVersionRow>* out) {
+    return ReadRange(versions_range, from, to, &ReadVersionRow, out);
   }
 
   StatusOr<std::optional<EventIndexRow>> Event(uint64_t seq) {
@@ -201,6 +235,12 @@ class SqliteTxn final : public ProjectionTxn {
   }
   StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override { return m_->readers.BySeq(seq); }
   StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override { return m_->readers.Event(seq); }
+  Status EventsInRange(uint64_t from, uint64_t to, std::vector<EventIndexRow>* out) override {
+    return m_->readers.EventsInRange(from, to, out);
+  }
+  Status VersionsInRange(uint64_t from, uint64_t to, std::vector<RecordVersionRow>* out) override {
+    return m_->readers.VersionsInRange(from, to, out);
+  }
   StatusOr<Counts> CountRows() override { return m_->readers.CountRows(*m_->db); }
 
   Status PutEvent(const EventIndexRow& r) override {
@@ -272,6 +312,12 @@ class SqliteReader final : public ProjectionReader {
   }
   StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override { return readers_.BySeq(seq); }
   StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override { return readers_.Event(seq); }
+  Status EventsInRange(uint64_t from, uint64_t to, std::vector<EventIndexRow>* out) override {
+    return readers_.EventsInRange(from, to, out);
+  }
+  Status VersionsInRange(uint64_t from, uint64_t to, std::vector<RecordVersionRow>* out) override {
+    return readers_.VersionsInRange(from, to, out);
+  }
   StatusOr<Counts> CountRows() override { return readers_.CountRows(*db_); }
 
  private:
