@@ -262,7 +262,7 @@ uint64_t Vellum::Size() const { return impl_->ledger->Size(); }
 const ledger::OpenReport& Vellum::open_report() const { return impl_->report; }
 
 StatusOr<ledger::VerifyReport> Vellum::Verify(const std::vector<std::string>& witness_files,
-                                              std::optional<core::NoteVerifier> witness_key) {
+                                              std::optional<core::NoteVerifier> witness_key, bool check_projection) {
   ledger::VerifyInputs in;
   in.log = impl_->log.get();
   in.projection = impl_->projection.get();
@@ -272,6 +272,7 @@ StatusOr<ledger::VerifyReport> Vellum::Verify(const std::vector<std::string>& wi
   in.witness_notes_files = witness_files;
   in.witness_key = std::move(witness_key);
   in.env = impl_->env;
+  in.check_projection = check_projection;
   return ledger::Verify(in);
 }
 

@@ -198,11 +198,13 @@ class VerifyRun {
     CheckCheckpoints();
     CheckWitnesses();
     std::sort(targets_.begin(), targets_.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
-    auto reader_or = in_.projection->BeginRead(/*snapshot=*/true);
-    if (!reader_or.ok()) {
-      Problem("projection", std::nullopt, "records.db", "cannot be read: " + reader_or.status().message());
-    } else {
-      reader_ = std::move(*reader_or);
+    if (in_.check_projection) {
+      auto reader_or = in_.projection->BeginRead(/*snapshot=*/true);
+      if (!reader_or.ok()) {
+        Problem("projection", std::nullopt, "records.db", "cannot be read: " + reader_or.status().message());
+      } else {
+        reader_ = std::move(*reader_or);
+      }
     }
     StreamEvents();
     CheckTargetsBeyondEnd();

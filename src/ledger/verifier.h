@@ -39,6 +39,9 @@ struct VerifyInputs {
   std::optional<core::NoteVerifier> witness_key;
   core::Env* env = nullptr;
   size_t max_problems = 200;
+  // false: the ledger files only (events, chain, tree, checkpoints, witnesses),
+  // without comparing records.db with a replay; for measuring that part alone.
+  bool check_projection = true;
 };
 
 struct VerifyProblem {
