@@ -32,7 +32,11 @@ void RowSet::Append(RowSet&& other) {
 void RowSet::Clear() { *this = RowSet(); }
 
 std::optional<RecordVersionRow> RowSet::Latest(const std::string& type, const std::string& id) const {
-  auto it = by_record_.find(Key(type, id));
+  return LatestByKey(Key(type, id));
+}
+
+std::optional<RecordVersionRow> RowSet::LatestByKey(const std::string& key) const {
+  auto it = by_record_.find(key);
   if (it == by_record_.end() || it->second.empty()) return std::nullopt;
   return versions_[it->second.rbegin()->second];
 }
@@ -93,7 +97,8 @@ auto PendingRows::Find(const Fn& fn) -> decltype(fn(std::declval<const RowSet&>(
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
                                                                     const std::string& id) {
-  if (auto r = Find([&](const RowSet& s) { return s.Latest(type, id); })) return r;
+  const std::string key = RowSet::Key(type, id);
+  if (auto r = Find([&](const RowSet& s) { return s.LatestByKey(key); })) return r;
   return base_->LatestVersion(type, id);
 }
 
@@ -124,10 +129,8 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
-  if (auto r = rows_.Latest(type, id)) return r;
-  std::string key = type;
-  key.push_back('\0');
-  key += id;
+  std::string key = RowSet::Key(type, id);
+  if (auto r = rows_.LatestByKey(key)) return r;
   auto it = latest_from_base_.find(key);
   if (it != latest_from_base_.end()) return it->second;
   ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));

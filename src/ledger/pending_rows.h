@@ -30,6 +30,10 @@ class RowSet {
   const std::vector<storage::RecordVersionRow>& versions() const { return versions_; }
 
   std::optional<storage::RecordVersionRow> Latest(const std::string& type, const std::string& id) const;
+  // The same with a key made by Key(): a reader that looks in several sets
+  // builds the key once.
+  std::optional<storage::RecordVersionRow> LatestByKey(const std::string& key) const;
+  static std::string Key(const std::string& type, const std::string& id);
   std::optional<storage::RecordVersionRow> Version(const std::string& type, const std::string& id,
                                                    uint64_t version) const;
   std::optional<storage::RecordVersionRow> BySeq(uint64_t seq) const;
@@ -38,7 +42,6 @@ class RowSet {
   uint64_t end_seq() const { return events_.empty() ? 0 : events_.back().seq + 1; }
 
  private:
-  static std::string Key(const std::string& type, const std::string& id);
   std::vector<storage::EventIndexRow> events_;
   std::vector<storage::RecordVersionRow> versions_;
   std::map<std::string, std::map<uint64_t, size_t>> by_record_;  // key → version → index
