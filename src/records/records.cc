@@ -260,7 +260,7 @@ Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& t
     }
   }
   if ((modified || deleted) && (!e.reason || e.reason->empty())) return where("a reason is required");
-  return txn.PutRecordVersion(row);
+  return txn.PutRecordVersion(std::move(row));
 }
 
 }  // namespace vellum::records
