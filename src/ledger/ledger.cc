@@ -188,9 +188,14 @@ struct Ledger::Impl {
   // Runs one command. On success its lines and rows are added to the batch and
   // the sequencer state advances; on failure nothing changes.
   void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves, bool& anomaly) {
-    CapturingTxn capture(pending.get());
+    // Rows go straight into the open batch (copying them there afterwards
+    // cost as much as capturing them) and are rolled back if the command fails.
+    RowSet& open_rows = pending->open_rows();
+    const RowSet::Mark rows_mark = open_rows.mark();
+    CapturingTxn capture(pending.get(), &open_rows);
     auto drafts = req.decide(capture);
     if (!drafts.ok()) {
+      open_rows.RollbackTo(rows_mark);  // deciders only read; kept in step all the same
       req.status = drafts.status();
       return;
     }
@@ -201,6 +206,7 @@ struct Ledger::Impl {
     std::vector<core::Hash> cmd_leaves;
     std::vector<Event> events;
     auto fail = [&](Status s) {
+      open_rows.RollbackTo(rows_mark);
       next_seq = start_seq;
       last_ts = start_ts;
       last_leaf = start_leaf;
@@ -235,7 +241,6 @@ struct Ledger::Impl {
       cmd_leaves.push_back(leaf);
       events.push_back(std::move(e));
     }
-    pending->Add(std::move(capture.rows()));
     for (auto& l : cmd_lines) lines.push_back(std::move(l));
     leaves.insert(leaves.end(), cmd_leaves.begin(), cmd_leaves.end());
     req.events = std::move(events);
