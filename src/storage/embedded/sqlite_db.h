@@ -47,6 +47,7 @@ class Statement {
   bool ColumnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
  private:
+  Statement& BindBytes(int i, std::string_view bytes, bool text, bool copy);
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
 };
