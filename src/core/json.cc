@@ -363,6 +363,9 @@ class CanonicalWriter {
     return Fail("unknown JSON value kind");
   }
 
+  bool Write(const bj::array& a) { return WriteArray(a); }
+  bool Write(const bj::object& o) { return WriteObject(o); }
+
   const Status& error() const { return error_; }
 
  private:
@@ -868,7 +871,10 @@ StatusOr<bj::value> ParseJson(std::string_view text, const JsonLimits& limits) {
   }
 }
 
-Status AppendCanonicalJson(const bj::value& v, std::string* out) {
+namespace {
+
+template <typename Json>
+Status AppendCanonical(const Json& v, std::string* out) {
   thread_local WriterScratch scratch;
   scratch.members.clear();
   scratch.path.clear();
@@ -883,11 +889,21 @@ Status AppendCanonicalJson(const bj::value& v, std::string* out) {
   return writer.error();
 }
 
-StatusOr<std::string> CanonicalJson(const bj::value& v) {
+template <typename Json>
+StatusOr<std::string> Canonical(const Json& v) {
   std::string out;
-  RETURN_IF_ERROR(AppendCanonicalJson(v, &out));
+  RETURN_IF_ERROR(AppendCanonical(v, &out));
   return out;
 }
+
+}  // namespace
+
+Status AppendCanonicalJson(const bj::value& v, std::string* out) { return AppendCanonical(v, out); }
+Status AppendCanonicalJson(const bj::object& v, std::string* out) { return AppendCanonical(v, out); }
+Status AppendCanonicalJson(const bj::array& v, std::string* out) { return AppendCanonical(v, out); }
+StatusOr<std::string> CanonicalJson(const bj::value& v) { return Canonical(v); }
+StatusOr<std::string> CanonicalJson(const bj::object& v) { return Canonical(v); }
+StatusOr<std::string> CanonicalJson(const bj::array& v) { return Canonical(v); }
 
 StatusOr<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimits& limits) {
   ASSIGN_OR_RETURN(bj::value v, ParseJson(text, limits));

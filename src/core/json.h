@@ -46,6 +46,12 @@ StatusOr<boost::json::value> ParseJson(std::string_view text, const JsonLimits& 
 // written as the double they round to, as JavaScript would. Thread-safe.
 Status AppendCanonicalJson(const boost::json::value& v, std::string* out);
 StatusOr<std::string> CanonicalJson(const boost::json::value& v);
+// The same for an object or array held directly: passing one to the value
+// overloads would deep-copy it into a temporary boost::json::value first.
+Status AppendCanonicalJson(const boost::json::object& v, std::string* out);
+Status AppendCanonicalJson(const boost::json::array& v, std::string* out);
+StatusOr<std::string> CanonicalJson(const boost::json::object& v);
+StatusOr<std::string> CanonicalJson(const boost::json::array& v);
 
 // ParseJson followed by CanonicalJson.
 StatusOr<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimits& limits = {});

@@ -104,6 +104,20 @@ StatusOr<uint64_t> ReqUint(const json::value& v, std::string_view key) {
   return FieldError(key, "must be a non-negative integer");
 }
 
+// The RFC 8785 form of a non-negative integer. Up to 2^53 every integer is an
+// exact double whose ECMAScript form is its plain decimal digits, so those are
+// written directly; larger ones go through the double they round to, as
+// FormatJsonNumber always did.
+void AppendUint(uint64_t v, std::string* out) {
+  constexpr uint64_t kMaxExact = uint64_t{1} << 53;
+  if (v <= kMaxExact) {
+    fmt::format_int digits(v);
+    out->append(digits.data(), digits.size());
+  } else {
+    out->append(core::FormatJsonNumber(static_cast<double>(v)));
+  }
+}
+
 }  // namespace
 
 core::Hash EventLeafHash(std::string_view line) { return LeafHash(line); }
@@ -149,13 +163,13 @@ StatusOr<std::string> EncodeEvent(const Event& e) {
     out.append(",\"type\":");
     core::AppendJsonString(r.type, &out);
     out.append(",\"version\":");
-    out.append(core::FormatJsonNumber(static_cast<double>(r.version)));
+    AppendUint(r.version, &out);
     out.push_back('}');
   } else {
     out.append("null");
   }
   AppendKey("seq", &out);
-  out.append(core::FormatJsonNumber(static_cast<double>(e.seq)));
+  AppendUint(e.seq, &out);
   AppendKey("session", &out);
   if (e.actor.session) RETURN_IF_ERROR(CheckUtf8("session", *e.actor.session));
   AppendOptString(e.actor.session, &out);

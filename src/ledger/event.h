@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -48,6 +49,15 @@ struct EventDraft {
   std::optional<std::string> guideline;
   boost::json::object data;  // type-specific details
 };
+
+// The usual decider result: one draft. Builds the vector by moving `d` in
+// (`std::vector<EventDraft>{std::move(d)}` would copy it out of the
+// initializer list, deep-copying its changes and data).
+inline std::vector<EventDraft> OneDraft(EventDraft d) {
+  std::vector<EventDraft> v;
+  v.push_back(std::move(d));
+  return v;
+}
 
 struct Event {
   uint64_t seq = 0;

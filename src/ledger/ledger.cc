@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -34,11 +35,33 @@ void PollBriefly(const Ready& ready) {
 }
 constexpr size_t kRecoveryChunk = 4096;
 
-std::string NewEventId() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) std::abort();  // no randomness: nothing safe to do
-  return core::HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
-}
+// Random event ids (32 hex digits). One RAND_bytes call per event cost more
+// than encoding the event, so random bytes are drawn in blocks; ids are
+// public (they are in the ledger), so holding unused bytes exposes nothing.
+// Not thread-safe: the sequencer owns it.
+class EventIdSource {
+ public:
+  std::string Next() {
+    if (used_ + kIdBytes > sizeof block_) Refill();
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id(2 * kIdBytes, '\0');
+    for (size_t i = 0; i < kIdBytes; ++i) {
+      id[2 * i] = kHex[block_[used_ + i] >> 4];
+      id[2 * i + 1] = kHex[block_[used_ + i] & 0xf];
+    }
+    used_ += kIdBytes;
+    return id;
+  }
+
+ private:
+  static constexpr size_t kIdBytes = 16;
+  void Refill() {
+    if (RAND_bytes(block_, sizeof block_) != 1) std::abort();  // no randomness: nothing safe to do
+    used_ = 0;
+  }
+  unsigned char block_[4096];
+  size_t used_ = sizeof block_;
+};
 
 // One queued request for the sequencer.
 struct Request {
@@ -88,6 +111,7 @@ struct Ledger::Impl {
   Status halted;
 
   // Sequencer-thread state.
+  EventIdSource event_ids;
   uint64_t next_seq = 0;
   int64_t last_ts = 0;
   int64_t last_observed = 0;  // the clock's latest reading
@@ -151,7 +175,7 @@ struct Ledger::Impl {
   // Fills the envelope of `e` (seq, id, prev) and encodes it.
   StatusOr<std::string> Seal(Event& e) {
     e.seq = next_seq;
-    e.id = NewEventId();
+    e.id = event_ids.Next();
     if (next_seq > 0) e.prev = last_leaf;
     ASSIGN_OR_RETURN(std::string line, EncodeEvent(e));
     if (line.size() > options.max_event_bytes) {
@@ -164,9 +188,14 @@ struct Ledger::Impl {
   // Runs one command. On success its lines and rows are added to the batch and
   // the sequencer state advances; on failure nothing changes.
   void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves, bool& anomaly) {
-    CapturingTxn capture(pending.get());
+    // Rows go straight into the open batch (copying them there afterwards
+    // cost as much as capturing them) and are rolled back if the command fails.
+    RowSet& open_rows = pending->open_rows();
+    const RowSet::Mark rows_mark = open_rows.mark();
+    CapturingTxn capture(pending.get(), &open_rows);
     auto drafts = req.decide(capture);
     if (!drafts.ok()) {
+      open_rows.RollbackTo(rows_mark);  // deciders only read; kept in step all the same
       req.status = drafts.status();
       return;
     }
@@ -177,6 +206,7 @@ struct Ledger::Impl {
     std::vector<core::Hash> cmd_leaves;
     std::vector<Event> events;
     auto fail = [&](Status s) {
+      open_rows.RollbackTo(rows_mark);
       next_seq = start_seq;
       last_ts = start_ts;
       last_leaf = start_leaf;
@@ -211,7 +241,6 @@ struct Ledger::Impl {
       cmd_leaves.push_back(leaf);
       events.push_back(std::move(e));
     }
-    pending->Add(std::move(capture.rows()));
     for (auto& l : cmd_lines) lines.push_back(std::move(l));
     leaves.insert(leaves.end(), cmd_leaves.begin(), cmd_leaves.end());
     req.events = std::move(events);
@@ -387,38 +416,55 @@ struct Ledger::Impl {
     return OkStatus();
   }
 
+  // Commits the rows of every batch waiting (up to kMaxBatchesPerCommit) in
+  // one projection transaction, then acknowledges their calls: when the
+  // projection falls behind, it catches up with fewer commits (each one a WAL
+  // append and, now and then, a WAL checkpoint) instead of paying one per
+  // group commit. The events are durable before their batch gets here.
   void ApplierLoop() {
+    constexpr size_t kMaxBatchesPerCommit = 16;
     for (;;) {
-      Batch batch;
+      std::vector<Batch> taken;
       PollBriefly([&] { return batches_queued.load(std::memory_order_relaxed) > 0; });
       {
         std::unique_lock lock(batch_mu);
         batch_cv.wait(lock, [&] { return batches_closed || !batches.empty(); });
         if (batches.empty()) return;
-        batch = std::move(batches.front());
-        batches.pop_front();
+        while (!batches.empty() && taken.size() < kMaxBatchesPerCommit) {
+          taken.push_back(std::move(batches.front()));
+          batches.pop_front();
+        }
         batches_queued = batches.size();
       }
-      if (!batch.rows->empty()) {
-        Status s = CommitRows(*batch.rows, batch.end_seq);
+      std::vector<const RowSet*> rows;
+      uint64_t end_seq = 0;
+      for (const auto& b : taken) {
+        if (b.rows->empty()) continue;
+        rows.push_back(b.rows.get());
+        end_seq = std::max(end_seq, b.end_seq);
+      }
+      if (!rows.empty()) {
+        Status s = CommitRows(rows, end_seq);
         if (!s.ok()) {
           // The events are durable; the projection catches up when the ledger is reopened.
           Halt(UnavailableError("updating records.db failed (" + s.message() +
                                 "); writes are stopped until Vellum is restarted"));
         } else {
-          pending->EraseBelow(batch.end_seq);
+          pending->EraseBelow(end_seq);
         }
       }
-      for (auto& r : batch.requests) {
-        if (r->status.ok()) r->done.set_value(std::move(r->events));
-        else r->done.set_value(r->status);
+      for (auto& batch : taken) {
+        for (auto& r : batch.requests) {
+          if (r->status.ok()) r->done.set_value(std::move(r->events));
+          else r->done.set_value(r->status);
+        }
       }
     }
   }
 
-  Status CommitRows(const RowSet& rows, uint64_t applied) {
+  Status CommitRows(const std::vector<const RowSet*>& sets, uint64_t applied) {
     ASSIGN_OR_RETURN(auto txn, deps.projection->BeginWrite());
-    RETURN_IF_ERROR(WriteRows(rows, *txn));
+    for (const RowSet* rows : sets) RETURN_IF_ERROR(WriteRows(*rows, *txn));
     return txn->Commit(applied);
   }
 
@@ -616,7 +662,7 @@ struct Ledger::Impl {
           return OkStatus();
         }
       }
-      RETURN_IF_ERROR(CommitRows(capture.rows(), count));
+      RETURN_IF_ERROR(CommitRows({&capture.rows()}, count));
       report.events_reapplied = count - applied;
     }
     next_seq = count;
@@ -697,7 +743,7 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Create(const LedgerDeps& deps, const L
     EventDraft d;
     d.type = "ledger.genesis";
     d.data = std::move(genesis_data);
-    return std::vector<EventDraft>{std::move(d)};
+    return OneDraft(std::move(d));
   });
   RETURN_IF_ERROR(genesis.status());
   RETURN_IF_ERROR(ledger->MakeCheckpoint().status());

@@ -1,5 +1,7 @@
 #include "ledger/pending_rows.h"
 
+#include <algorithm>
+
 namespace vellum::ledger {
 
 using storage::EventIndexRow;
@@ -31,8 +33,26 @@ void RowSet::Append(RowSet&& other) {
 
 void RowSet::Clear() { *this = RowSet(); }
 
+void RowSet::RollbackTo(Mark m) {
+  for (size_t i = m.events; i < events_.size(); ++i) event_by_seq_.erase(events_[i].seq);
+  events_.resize(std::min(m.events, events_.size()));
+  for (size_t i = m.versions; i < versions_.size(); ++i) {
+    const RecordVersionRow& v = versions_[i];
+    version_by_seq_.erase(v.seq);
+    auto it = by_record_.find(Key(v.record_type, v.record_id));
+    if (it == by_record_.end()) continue;
+    it->second.erase(v.version);
+    if (it->second.empty()) by_record_.erase(it);
+  }
+  versions_.resize(std::min(m.versions, versions_.size()));
+}
+
 std::optional<RecordVersionRow> RowSet::Latest(const std::string& type, const std::string& id) const {
-  auto it = by_record_.find(Key(type, id));
+  return LatestByKey(Key(type, id));
+}
+
+std::optional<RecordVersionRow> RowSet::LatestByKey(const std::string& key) const {
+  auto it = by_record_.find(key);
   if (it == by_record_.end() || it->second.empty()) return std::nullopt;
   return versions_[it->second.rbegin()->second];
 }
@@ -93,7 +113,8 @@ auto PendingRows::Find(const Fn& fn) -> decltype(fn(std::declval<const RowSet&>(
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
                                                                     const std::string& id) {
-  if (auto r = Find([&](const RowSet& s) { return s.Latest(type, id); })) return r;
+  const std::string key = RowSet::Key(type, id);
+  if (auto r = Find([&](const RowSet& s) { return s.LatestByKey(key); })) return r;
   return base_->LatestVersion(type, id);
 }
 
@@ -124,10 +145,8 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
-  if (auto r = rows_.Latest(type, id)) return r;
-  std::string key = type;
-  key.push_back('\0');
-  key += id;
+  std::string key = RowSet::Key(type, id);
+  if (auto r = rows_->LatestByKey(key)) return r;
   auto it = latest_from_base_.find(key);
   if (it != latest_from_base_.end()) return it->second;
   ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));
@@ -142,17 +161,17 @@ StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(cons
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::Version(const std::string& type, const std::string& id,
                                                                uint64_t version) {
-  if (auto r = rows_.Version(type, id, version)) return r;
+  if (auto r = rows_->Version(type, id, version)) return r;
   return base_->Version(type, id, version);
 }
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::VersionBySeq(uint64_t seq) {
-  if (auto r = rows_.BySeq(seq)) return r;
+  if (auto r = rows_->BySeq(seq)) return r;
   return base_->VersionBySeq(seq);
 }
 
 StatusOr<std::optional<EventIndexRow>> CapturingTxn::IndexedEvent(uint64_t seq) {
-  if (auto r = rows_.Event(seq)) return r;
+  if (auto r = rows_->Event(seq)) return r;
   return base_->IndexedEvent(seq);
 }
 
@@ -161,15 +180,22 @@ StatusOr<storage::ProjectionReader::Counts> CapturingTxn::CountRows() {
 }
 
 Status CapturingTxn::PutEvent(const EventIndexRow& row) {
-  rows_.PutEvent(row);
+  rows_->PutEvent(row);
   return OkStatus();
 }
 
-Status CapturingTxn::PutRecordVersion(const RecordVersionRow& row) {
-  if (rows_.Version(row.record_type, row.record_id, row.version)) {
+Status CapturingTxn::PutRecordVersion(const RecordVersionRow& row) { return PutRecordVersion(RecordVersionRow(row)); }
+
+Status CapturingTxn::PutEvent(EventIndexRow&& row) {
+  rows_->PutEvent(std::move(row));
+  return OkStatus();
+}
+
+Status CapturingTxn::PutRecordVersion(RecordVersionRow&& row) {
+  if (rows_->Version(row.record_type, row.record_id, row.version)) {
     return AlreadyExistsError("record version written twice");
   }
-  rows_.PutVersion(row);
+  rows_->PutVersion(std::move(row));
   return OkStatus();
 }
 

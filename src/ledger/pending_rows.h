@@ -24,12 +24,23 @@ class RowSet {
   void PutVersion(storage::RecordVersionRow row);
   void Append(RowSet&& other);
   void Clear();
+  // A point to roll back to: RollbackTo(mark) forgets every row put since.
+  struct Mark {
+    size_t events = 0;
+    size_t versions = 0;
+  };
+  Mark mark() const { return {events_.size(), versions_.size()}; }
+  void RollbackTo(Mark m);
   bool empty() const { return events_.empty() && versions_.empty(); }
 
   const std::vector<storage::EventIndexRow>& events() const { return events_; }
   const std::vector<storage::RecordVersionRow>& versions() const { return versions_; }
 
   std::optional<storage::RecordVersionRow> Latest(const std::string& type, const std::string& id) const;
+  // The same with a key made by Key(): a reader that looks in several sets
+  // builds the key once.
+  std::optional<storage::RecordVersionRow> LatestByKey(const std::string& key) const;
+  static std::string Key(const std::string& type, const std::string& id);
   std::optional<storage::RecordVersionRow> Version(const std::string& type, const std::string& id,
                                                    uint64_t version) const;
   std::optional<storage::RecordVersionRow> BySeq(uint64_t seq) const;
@@ -38,7 +49,6 @@ class RowSet {
   uint64_t end_seq() const { return events_.empty() ? 0 : events_.back().seq + 1; }
 
  private:
-  static std::string Key(const std::string& type, const std::string& id);
   std::vector<storage::EventIndexRow> events_;
   std::vector<storage::RecordVersionRow> versions_;
   std::map<std::string, std::map<uint64_t, size_t>> by_record_;  // key → version → index
@@ -57,6 +67,11 @@ class PendingRows final : public storage::ProjectionReader {
   // REQUIRES: base outlives this object and is used only through it.
   explicit PendingRows(storage::ProjectionReader* base) : base_(base) {}
   void Add(RowSet&& rows);
+  // The open batch itself, for a CapturingTxn that writes into it directly
+  // (saving the copy Add makes). REQUIRES: called, and the set used, only on
+  // the thread that adds and seals (the sequencer): no other thread reads or
+  // writes the open batch.
+  RowSet& open_rows() { return *open_; }
   // The open batch, now immutable and shared with the projection thread.
   std::shared_ptr<const RowSet> Seal();
   void DiscardOpen();
@@ -89,8 +104,11 @@ class PendingRows final : public storage::ProjectionReader {
 // captured rows first, then `base`. Commit is not supported.
 class CapturingTxn final : public storage::ProjectionTxn {
  public:
-  explicit CapturingTxn(storage::ProjectionReader* base) : base_(base) {}
-  RowSet& rows() { return rows_; }
+  explicit CapturingTxn(storage::ProjectionReader* base) : base_(base), rows_(&own_rows_) {}
+  // Captures into `*target` (which may already hold rows; reads see them)
+  // instead of a set of its own. REQUIRES: target outlives this object.
+  CapturingTxn(storage::ProjectionReader* base, RowSet* target) : base_(base), rows_(target) {}
+  RowSet& rows() { return *rows_; }
 
   StatusOr<std::optional<storage::RecordVersionRow>> LatestVersion(const std::string& type,
                                                                    const std::string& id) override;
@@ -104,11 +122,14 @@ class CapturingTxn final : public storage::ProjectionTxn {
   StatusOr<Counts> CountRows() override;
   Status PutEvent(const storage::EventIndexRow& row) override;
   Status PutRecordVersion(const storage::RecordVersionRow& row) override;
+  Status PutEvent(storage::EventIndexRow&& row) override;
+  Status PutRecordVersion(storage::RecordVersionRow&& row) override;
   Status Commit(uint64_t applied_count) override;
 
  private:
   storage::ProjectionReader* base_;
-  RowSet rows_;
+  RowSet own_rows_;
+  RowSet* rows_;
   // Latest-version reads answered by `base`, remembered for the life of the
   // capture: a command's decide and its apply ask for the same record, and the
   // base does not change while one command runs.

@@ -161,7 +161,7 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
     d.changes = std::move(changes);
     d.reason = NonEmpty(std::move(cmd.reason));
     d.guideline = std::move(cmd.guideline);
-    return std::vector<EventDraft>{std::move(d)};
+    return ledger::OneDraft(std::move(d));
   });
 }
 
@@ -187,7 +187,7 @@ StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
     d.changes = std::move(changes);
     d.reason = cmd.reason;
     d.guideline = cmd.guideline;
-    return std::vector<EventDraft>{std::move(d)};
+    return ledger::OneDraft(std::move(d));
   });
 }
 
@@ -201,7 +201,7 @@ StatusOr<ledger::Decider> DecideDelete(DeleteRecord cmd) {
     d.type = kDeleted;
     d.record = ledger::RecordRef{cmd.type, cmd.id, cur.version + 1, std::nullopt};
     d.reason = cmd.reason;
-    return std::vector<EventDraft>{std::move(d)};
+    return ledger::OneDraft(std::move(d));
   });
 }
 
@@ -260,7 +260,7 @@ Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& t
     }
   }
   if ((modified || deleted) && (!e.reason || e.reason->empty())) return where("a reason is required");
-  return txn.PutRecordVersion(row);
+  return txn.PutRecordVersion(std::move(row));
 }
 
 }  // namespace vellum::records

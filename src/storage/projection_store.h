@@ -118,6 +118,12 @@ class ProjectionTxn : public ProjectionReader {
   ~ProjectionTxn() override = default;
   virtual Status PutEvent(const EventIndexRow& row) = 0;
   virtual Status PutRecordVersion(const RecordVersionRow& row) = 0;
+  // The same for a row the caller no longer needs: an engine that keeps rows
+  // in memory (the ledger's capture of in-flight rows) takes it without a copy.
+  virtual Status PutEvent(EventIndexRow&& row) { return PutEvent(static_cast<const EventIndexRow&>(row)); }
+  virtual Status PutRecordVersion(RecordVersionRow&& row) {
+    return PutRecordVersion(static_cast<const RecordVersionRow&>(row));
+  }
   // Commits with `applied_count` = number of events now reflected.
   virtual Status Commit(uint64_t applied_count) = 0;
 };

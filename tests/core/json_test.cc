@@ -107,6 +107,26 @@ std::string CanonValue(const bj::value& v) {
 // ---------------------------------------------------------------------------
 // Rejections: each names the problem and the byte where it is.
 
+// The object and array overloads (no copy into a value) write exactly what the
+// value overload writes, and fail the same way.
+TEST(CanonicalJsonTest, ObjectAndArrayOverloadsMatchTheValueOverload) {
+  bj::object o{{"b", 1}, {"a", bj::array{2.5, "x", nullptr}}, {"\u00e9", bj::object{{"z", true}, {"y", -0.0}}}};
+  bj::array a{o, 1e21, "\u2028"};
+  ASSERT_OK_AND_ASSIGN(std::string from_value, CanonicalJson(bj::value(o)));
+  ASSERT_OK_AND_ASSIGN(std::string from_object, CanonicalJson(o));
+  EXPECT_EQ(from_object, from_value);
+  ASSERT_OK_AND_ASSIGN(std::string arr_value, CanonicalJson(bj::value(a)));
+  ASSERT_OK_AND_ASSIGN(std::string arr_direct, CanonicalJson(a));
+  EXPECT_EQ(arr_direct, arr_value);
+  std::string out = "prefix";
+  ASSERT_OK(AppendCanonicalJson(o, &out));
+  EXPECT_EQ(out, "prefix" + from_value);
+  bj::object bad{{"k", bj::array{1, std::numeric_limits<double>::infinity()}}};
+  out = "keep";
+  EXPECT_THAT(AppendCanonicalJson(bad, &out), StatusIs(StatusCode::kInvalidArgument, HasSubstr("/k/1")));
+  EXPECT_EQ(out, "keep");
+}
+
 TEST(ParseJsonTest, AcceptsOrdinaryDocument) {
   ASSERT_OK_AND_ASSIGN(bj::value v, ParseJson(R"( {"a":[1,-2,3.5,true,false,null,"x"],"b":{}} )"));
   const bj::array& a = v.at("a").as_array();

@@ -178,6 +178,35 @@ TEST(EventTest, EncodeRefusesInvalidUtf8AndNonFiniteNumbers) {
   EXPECT_THAT(EncodeEvent(e), StatusIs(StatusCode::kInvalidArgument, ::testing::_));
 }
 
+// seq and record.version are written as integers directly; the form must stay
+// the ECMAScript form of the double, as for every other number (RFC 8785).
+TEST(EventTest, IntegersAreWrittenAsTheirCanonicalNumbers) {
+  const uint64_t kCases[] = {0, 1, 9, 10, 42, 999999, 1000000, (uint64_t{1} << 53) - 1, uint64_t{1} << 53,
+                             (uint64_t{1} << 53) + 1, uint64_t{1} << 60, std::numeric_limits<uint64_t>::max()};
+  for (uint64_t n : kCases) {
+    Event e = FullEvent();
+    e.seq = n;
+    e.record->version = n;
+    ASSERT_OK_AND_ASSIGN(std::string line, EncodeEvent(e));
+    const std::string want = core::FormatJsonNumber(static_cast<double>(n));
+    EXPECT_THAT(line, HasSubstr("\"seq\":" + want + ",")) << n;
+    EXPECT_THAT(line, HasSubstr("\"version\":" + want + "}")) << n;
+  }
+}
+
+// A decider's single draft is moved into the result, not copied.
+TEST(EventTest, OneDraftKeepsTheDraft) {
+  EventDraft d;
+  d.type = "record.created";
+  d.changes = json::array{json::object{{"path", "/a"}, {"new", 1}}};
+  d.data = json::object{{"k", "v"}};
+  std::vector<EventDraft> v = OneDraft(std::move(d));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].type, "record.created");
+  EXPECT_EQ(v[0].changes.size(), 1u);
+  EXPECT_EQ(v[0].data.at("k").as_string(), "v");
+}
+
 TEST(EventTest, LeafHashIsRfc9162) {
   ASSERT_OK_AND_ASSIGN(std::string line, EncodeEvent(FullEvent()));
   EXPECT_EQ(EventLeafHash(line), core::Sha256(std::string(1, '\0') + line));

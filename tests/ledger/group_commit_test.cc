@@ -141,5 +141,25 @@ TEST_F(GroupCommitTest, SubmitAllSharesOneFdatasync) {
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v_));
 }
 
+// Event ids are drawn from blocks of random bytes; across several blocks
+// (256 ids each) every id is still 32 lower-case hex digits and none repeats.
+TEST_F(GroupCommitTest, EventIdsStayRandomHexAndDistinctAcrossBlocks) {
+  constexpr int kCommands = 700;
+  std::vector<records::CreateRecord> commands;
+  for (int i = 0; i < kCommands; ++i) {
+    commands.push_back({"case", fmt::format("ids-{:04}", i), {{"i", i}}, std::nullopt, std::nullopt});
+  }
+  auto results = v_->CreateRecords(importer_, std::move(commands));
+  std::vector<std::string> ids;
+  for (auto& r : results) {
+    ASSERT_OK(r.status());
+    ASSERT_EQ(r->id.size(), 32u);
+    for (char c : r->id) ASSERT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << r->id;
+    ids.push_back(r->id);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "an event id repeated";
+}
+
 }  // namespace
 }  // namespace vellum::testing

@@ -55,14 +55,17 @@ Statement& Statement::Bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
   return *this;
 }
-Statement& Statement::Bind(int i, std::string_view text) {
-  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+Statement& Statement::BindBytes(int i, std::string_view bytes, bool text, bool copy) {
+  const int n = static_cast<int>(bytes.size());
+  sqlite3_destructor_type how = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+  if (text) sqlite3_bind_text(stmt_, i, bytes.data(), n, how);
+  else sqlite3_bind_blob(stmt_, i, bytes.data(), n, how);
   return *this;
 }
-Statement& Statement::BindBlob(int i, std::string_view bytes) {
-  sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-  return *this;
-}
+Statement& Statement::Bind(int i, std::string_view text) { return BindBytes(i, text, true, true); }
+Statement& Statement::BindBlob(int i, std::string_view bytes) { return BindBytes(i, bytes, false, true); }
+Statement& Statement::BindTextNoCopy(int i, std::string_view text) { return BindBytes(i, text, true, false); }
+Statement& Statement::BindBlobNoCopy(int i, std::string_view bytes) { return BindBytes(i, bytes, false, false); }
 Statement& Statement::BindNull(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;
