@@ -144,7 +144,8 @@ ledger::Decider DecideKeyChange(const std::string& user_id, const std::string& k
 
 }  // namespace
 
-StatusOr<std::string> Vellum::CreateApiKey(const Principal& p, const std::string& user_id, std::string reason) {
+StatusOr<std::string> Vellum::CreateApiKey(const Principal& p, const std::string& user_id, std::string reason,
+                                           std::string* key_id_out) {
   RETURN_IF_ERROR(RequireReason(reason, "issue an API key"));
   RETURN_IF_ERROR(Authorize(p, Action::kUserManage, "user " + user_id));
   std::string key_id = core::HexEncode(core::RandomBytes(8));
@@ -164,6 +165,7 @@ StatusOr<std::string> Vellum::CreateApiKey(const Principal& p, const std::string
                                       DecideKeyChange(user_id, key_id, identity::kApiKeyCreated, add, reason),
                                       "user " + user_id));
   RETURN_IF_ERROR(impl_->secrets->AddApiKey(key_id, user_id, TokenHash(key), e.ts, std::nullopt));
+  if (key_id_out != nullptr) *key_id_out = key_id;
   return key;
 }
 

@@ -123,7 +123,9 @@ class Vellum {
   StatusOr<ledger::Event> ResetPassword(const Principal& p, const std::string& user_id, std::string_view password,
                                         std::string reason);
   // A new API key for a service account, returned once (only its hash is kept).
-  StatusOr<std::string> CreateApiKey(const Principal& p, const std::string& user_id, std::string reason);
+  // `key_id`, if given, receives the key's id (not a secret: revoking takes it).
+  StatusOr<std::string> CreateApiKey(const Principal& p, const std::string& user_id, std::string reason,
+                                     std::string* key_id = nullptr);
   StatusOr<ledger::Event> RevokeApiKey(const Principal& p, const std::string& key_id, std::string reason);
   // user.read
   StatusOr<std::vector<identity::User>> ListUsers(const Principal& p);

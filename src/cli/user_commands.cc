@@ -308,18 +308,20 @@ void RegisterUser(CLI::App& app, Globals& g, Runner& run) {
       run = [&g, o]() -> int {
         auto s = OpenSignedIn(g);
         if (!s.ok()) return Fail(s.status());
-        auto key = s->vellum->CreateApiKey(s->principal, o->id, o->reason);
+        std::string key_id;
+        auto key = s->vellum->CreateApiKey(s->principal, o->id, o->reason, &key_id);
         if (!key.ok()) return Fail(key.status());
         fmt::print("{}\n", *key);
-        fmt::print(stderr, "Store this key in a file only the service can read; pass it with --api-key-file.\n"
-                           "Its key id (for revoking it) is in the user.api_key_created event: "
-                           "vellum log --action user.api_key_created\n");
+        fmt::print(stderr,
+                   "Key id {} (revoke with: vellum user apikey revoke --key-id {} --reason …).\n"
+                   "Store the key in a file only the service can read; pass it with --api-key-file.\n",
+                   key_id, key_id);
         return kExitOk;
       };
     });
     auto r = std::make_shared<Opts>();
     CLI::App* rv = keys->add_subcommand("revoke", "Revoke a key");
-    rv->add_option("--key-id", r->key_id, "Key id (from the user.api_key_created event)")->required();
+    rv->add_option("--key-id", r->key_id, "Key id (printed by create; listed in `user show` and the user.api_key_created event)")->required();
     rv->add_option("--reason", r->reason, "Why (required)")->required();
     rv->callback([&g, &run, r] {
       run = [&g, r]() -> int {
