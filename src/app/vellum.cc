@@ -238,8 +238,17 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   // ledger without any account is an init interrupted in between, which no one
   // could ever sign in to.
   if (m->ledger->open_report().damage.empty()) {
-    ASSIGN_OR_RETURN(auto accounts, m->projection->ListRecords(identity::kUserType));
-    if (accounts.empty()) {
+    // One indexed lookup that stops at the first account, not a read of every
+    // account: this runs at each open, i.e. for every CLI command.
+    storage::EventQuery first_account;
+    first_account.type = identity::kUserCreated;
+    first_account.limit = 1;
+    bool any_account = false;
+    RETURN_IF_ERROR(m->projection->QueryEvents(first_account, [&any_account](uint64_t) {
+      any_account = true;
+      return false;
+    }));
+    if (!any_account) {
       return FailedPreconditionError(fmt::format(
           "{} has no accounts: `vellum init` was interrupted before it created the first administrator. "
           "Remove the directory and run `vellum init` again", dir));
