@@ -227,6 +227,8 @@ struct Ledger::Impl {
       e.reason = std::move(d.reason);
       e.guideline = std::move(d.guideline);
       e.data = std::move(d.data);
+      e.content = std::move(d.content);
+      e.changes_text = std::move(d.changes_text);
       e.ts = *ts;
       auto line = Seal(e);
       if (!line.ok()) return fail(line.status());
