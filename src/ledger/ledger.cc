@@ -103,6 +103,10 @@ struct Ledger::Impl {
   std::deque<Batch> batches;
   std::atomic<size_t> batches_queued{0};
   bool batches_closed = false;
+  // Events committed to the projection (published after each commit). The
+  // sequencer, not the projection thread, drops committed rows from `pending`
+  // (see PendingRows::BeginReads).
+  std::atomic<uint64_t> projected{0};
 
   std::thread sequencer;
   std::thread applier;
@@ -346,6 +350,11 @@ struct Ledger::Impl {
     const int64_t start_ts = last_ts;
     const core::Hash start_leaf = last_leaf;
     std::vector<std::shared_ptr<Request>> checkpoints;
+    // Rows committed before now are visible to the read transaction that the
+    // batch's first lookup starts.
+    pending->EraseBelow(projected.load(std::memory_order_acquire));
+    Status reads = pending->BeginReads();
+    if (!reads.ok()) Warn("could not start a read transaction: " + reads.ToString());
     for (auto& r : reqs) {
       if (r->kind == Request::Kind::kCheckpoint) {
         checkpoints.push_back(r);
@@ -365,6 +374,12 @@ struct Ledger::Impl {
       bool anomaly = false;
       RunCommand(*r, lines, leaves, anomaly);
       if (anomaly) r->status = RecordClockAnomaly(r->status, lines, leaves);
+    }
+    if (reads.ok()) {
+      // A read transaction left open would hide later commits from the next
+      // batches' lookups: refuse writes rather than decide on a stale view.
+      reads = pending->EndReads();
+      if (!reads.ok()) Halt(reads.WithContext("ending a read transaction of records.db"));
     }
     Batch batch;
     if (!lines.empty()) {
@@ -452,7 +467,7 @@ struct Ledger::Impl {
           Halt(UnavailableError("updating records.db failed (" + s.message() +
                                 "); writes are stopped until Vellum is restarted"));
         } else {
-          pending->EraseBelow(end_seq);
+          projected.store(end_seq, std::memory_order_release);
         }
       }
       for (auto& batch : taken) {
