@@ -63,16 +63,46 @@ class EventIdSource {
   size_t used_ = sizeof block_;
 };
 
+// Counts the commands of one call down to zero as the projection thread
+// finishes them; the call waits for zero. (One per call: a promise per
+// command allocated a shared state each.)
+class Completion {
+ public:
+  explicit Completion(size_t commands) : left_(commands) {}
+  void CountDown(size_t n) {
+    std::lock_guard lock(mu_);
+    left_ -= n;
+    if (left_ == 0) cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t left_;
+};
+
 // One queued request for the sequencer.
 struct Request {
   enum class Kind { kCommand, kCheckpoint } kind = Kind::kCommand;
-  Actor actor;
+  std::shared_ptr<const Actor> actor;  // shared by the commands of one call
   Decider decide;
-  std::promise<StatusOr<std::vector<Event>>> done;
-  std::promise<StatusOr<storage::StoredCheckpoint>> checkpoint_done;
+  // A command's call waits for this (one count per command of the call); the
+  // projection thread counts it down once `status` and `events` are final.
+  std::shared_ptr<Completion> done;
+  // kCheckpoint only (a promise allocates its state: not one per command).
+  std::unique_ptr<std::promise<StatusOr<storage::StoredCheckpoint>>> checkpoint_done;
   // Filled by the sequencer.
   Status status;
   std::vector<Event> events;
+
+  StatusOr<std::vector<Event>> TakeResult() {
+    if (!status.ok()) return status;
+    return std::move(events);
+  }
 };
 
 // A group commit on its way to the projection.
@@ -225,7 +255,7 @@ struct Ledger::Impl {
       }
       Event e;
       e.type = std::move(d.type);
-      e.actor = req.actor;
+      e.actor = *req.actor;
       e.record = std::move(d.record);
       e.changes = std::move(d.changes);
       e.reason = std::move(d.reason);
@@ -404,8 +434,10 @@ struct Ledger::Impl {
     }
     batch.rows = pending->Seal();
     batch.end_seq = next_seq;
+    // Moved, not copied: once the projection thread lets go of a command, its
+    // caller must hold the last reference (see ApplierLoop).
     for (auto& r : reqs) {
-      if (r->kind == Request::Kind::kCommand) batch.requests.push_back(r);
+      if (r->kind == Request::Kind::kCommand) batch.requests.push_back(std::move(r));
     }
     {
       std::lock_guard lock(batch_mu);
@@ -417,7 +449,7 @@ struct Ledger::Impl {
       auto cp = Checkpoint();
       if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
     }
-    for (auto& r : checkpoints) r->checkpoint_done.set_value(Checkpoint());
+    for (auto& r : checkpoints) r->checkpoint_done->set_value(Checkpoint());
   }
 
   Status AppendTreeNodes(const std::vector<core::Hash>& leaves) {
@@ -470,11 +502,22 @@ struct Ledger::Impl {
           projected.store(end_seq, std::memory_order_release);
         }
       }
+      // Each command is released before it is counted: its caller, which still
+      // holds it, then frees the command on its own thread (what it allocated),
+      // not this one, which every call waits for.
       for (auto& batch : taken) {
+        std::shared_ptr<Completion> done;
+        size_t finished = 0;
         for (auto& r : batch.requests) {
-          if (r->status.ok()) r->done.set_value(std::move(r->events));
-          else r->done.set_value(r->status);
+          if (r->done != done) {
+            if (done) done->CountDown(finished);
+            done = r->done;
+            finished = 0;
+          }
+          r.reset();
+          ++finished;
         }
+        if (done) done->CountDown(finished);
       }
     }
   }
@@ -771,24 +814,28 @@ const OpenReport& Ledger::open_report() const { return impl_->report; }
 
 StatusOr<std::vector<Event>> Ledger::Submit(const Actor& actor, Decider decide) {
   auto req = std::make_shared<Request>();
-  req->actor = actor;
+  req->actor = std::make_shared<const Actor>(actor);
   req->decide = std::move(decide);
-  auto fut = req->done.get_future();
+  req->done = std::make_shared<Completion>(1);
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->halted.ok()) return impl_->halted;
     if (impl_->stopping) return UnavailableError("the ledger is closing");
-    impl_->queue.push_back(std::move(req));
+    impl_->queue.push_back(req);
     impl_->queued = impl_->queue.size();
   }
   impl_->cv.notify_one();
-  return fut.get();
+  req->done->Wait();
+  return req->TakeResult();
 }
 
 std::vector<StatusOr<std::vector<Event>>> Ledger::SubmitAll(const Actor& actor, std::vector<Decider> decide) {
-  std::vector<std::future<StatusOr<std::vector<Event>>>> futures;
+  std::vector<std::shared_ptr<Request>> reqs;
   std::vector<StatusOr<std::vector<Event>>> out;
-  futures.reserve(decide.size());
+  reqs.reserve(decide.size());
+  out.reserve(decide.size());
+  auto shared_actor = std::make_shared<const Actor>(actor);
+  auto done = std::make_shared<Completion>(decide.size());
   {
     std::lock_guard lock(impl_->mu);
     Status refuse = !impl_->halted.ok() ? impl_->halted
@@ -800,15 +847,17 @@ std::vector<StatusOr<std::vector<Event>>> Ledger::SubmitAll(const Actor& actor, 
     }
     for (auto& d : decide) {
       auto req = std::make_shared<Request>();
-      req->actor = actor;
+      req->actor = shared_actor;
       req->decide = std::move(d);
-      futures.push_back(req->done.get_future());
+      req->done = done;
+      reqs.push_back(req);
       impl_->queue.push_back(std::move(req));
     }
     impl_->queued = impl_->queue.size();
   }
   impl_->cv.notify_one();
-  for (auto& f : futures) out.push_back(f.get());
+  done->Wait();
+  for (auto& r : reqs) out.push_back(r->TakeResult());
   return out;
 }
 
@@ -840,7 +889,8 @@ StatusOr<std::vector<core::Hash>> Ledger::ConsistencyProof(uint64_t size1, uint6
 StatusOr<storage::StoredCheckpoint> Ledger::MakeCheckpoint() {
   auto req = std::make_shared<Request>();
   req->kind = Request::Kind::kCheckpoint;
-  auto fut = req->checkpoint_done.get_future();
+  req->checkpoint_done = std::make_unique<std::promise<StatusOr<storage::StoredCheckpoint>>>();
+  auto fut = req->checkpoint_done->get_future();
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return UnavailableError("the ledger is closing");
