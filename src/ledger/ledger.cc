@@ -105,10 +105,38 @@ struct Request {
   }
 };
 
+// Whether a batch's events reached stable storage, known once the sequencer's
+// append returns. The projection thread writes the batch's rows meanwhile and
+// commits them only once they are durable.
+class Durability {
+ public:
+  void Set(bool durable) {
+    {
+      std::lock_guard lock(mu_);
+      durable_ = durable;
+    }
+    cv_.notify_all();
+  }
+  bool Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return durable_.has_value(); });
+    return *durable_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<bool> durable_;
+};
+
 // A group commit on its way to the projection.
 struct Batch {
   std::shared_ptr<const RowSet> rows;
-  uint64_t end_seq = 0;  // events [.., end_seq) are durable
+  uint64_t end_seq = 0;  // events [.., end_seq) once durable
+  // Null when the batch appends nothing. The sequencer hands a batch over
+  // before its append ends only after the previous batch's append ended, so
+  // at most the newest batch the projection thread holds is undecided.
+  std::shared_ptr<Durability> durability;
   std::vector<std::shared_ptr<Request>> requests;
 };
 
@@ -411,40 +439,53 @@ struct Ledger::Impl {
       reads = pending->EndReads();
       if (!reads.ok()) Halt(reads.WithContext("ending a read transaction of records.db"));
     }
+    // The batch goes to the projection thread before its append, so that its
+    // rows are written to records.db while the events are synced; they are
+    // committed (and the calls answered) only once the events are durable.
     Batch batch;
-    if (!lines.empty()) {
-      Status s = deps.log->AppendEvents(lines);
-      if (!s.ok()) {
-        // Nothing of this batch is stored: undo the sequencer state and fail every command in it.
-        next_seq = start_seq;
-        last_ts = start_ts;
-        last_leaf = start_leaf;
-        pending->DiscardOpen();
-        for (auto& r : reqs) {
-          if (r->status.ok() && r->kind == Request::Kind::kCommand) {
-            r->status = s;
-            r->events.clear();
-          }
-        }
-        if (s.code() == StatusCode::kDataLoss) Halt(s);
-      } else {
-        s = AppendTreeNodes(leaves);
-        if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
-      }
-    }
     batch.rows = pending->Seal();
     batch.end_seq = next_seq;
+    if (!lines.empty()) batch.durability = std::make_shared<Durability>();
+    std::shared_ptr<Durability> durability = batch.durability;
+    std::vector<Request*> commands;
     // Moved, not copied: once the projection thread lets go of a command, its
-    // caller must hold the last reference (see ApplierLoop).
+    // caller must hold the last reference (see ApplierLoop). The projection
+    // thread does not let go before the durability is set, after the last use below.
     for (auto& r : reqs) {
-      if (r->kind == Request::Kind::kCommand) batch.requests.push_back(std::move(r));
+      if (r->kind != Request::Kind::kCommand) continue;
+      commands.push_back(r.get());
+      batch.requests.push_back(std::move(r));
     }
+    std::shared_ptr<const RowSet> rows = batch.rows;
     {
       std::lock_guard lock(batch_mu);
       batches.push_back(std::move(batch));
       batches_queued = batches.size();
     }
     batch_cv.notify_one();
+    if (durability) {
+      Status s = deps.log->AppendEvents(lines);
+      if (!s.ok()) {
+        // Nothing of this batch is stored: undo the sequencer state and fail every command in it.
+        next_seq = start_seq;
+        last_ts = start_ts;
+        last_leaf = start_leaf;
+        pending->Drop(rows);
+        for (Request* r : commands) {
+          if (r->status.ok()) {
+            r->status = s;
+            r->events.clear();
+          }
+        }
+        if (s.code() == StatusCode::kDataLoss) Halt(s);
+        durability->Set(false);
+      } else {
+        s = AppendTreeNodes(leaves);
+        if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
+        // After the tree: an answered call's events are in Size() and the proofs.
+        durability->Set(true);
+      }
+    }
     if (CheckpointDue()) {
       auto cp = Checkpoint();
       if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
@@ -485,22 +526,14 @@ struct Ledger::Impl {
         }
         batches_queued = batches.size();
       }
-      std::vector<const RowSet*> rows;
-      uint64_t end_seq = 0;
-      for (const auto& b : taken) {
-        if (b.rows->empty()) continue;
-        rows.push_back(b.rows.get());
-        end_seq = std::max(end_seq, b.end_seq);
-      }
-      if (!rows.empty()) {
-        Status s = CommitRows(rows, end_seq);
-        if (!s.ok()) {
-          // The events are durable; the projection catches up when the ledger is reopened.
-          Halt(UnavailableError("updating records.db failed (" + s.message() +
-                                "); writes are stopped until Vellum is restarted"));
-        } else {
-          projected.store(end_seq, std::memory_order_release);
-        }
+      Status s = CommitDurable(taken);
+      // Whatever happened above, the newest batch's append must have ended
+      // before its commands are let go of (the sequencer uses them until then).
+      if (taken.back().durability) taken.back().durability->Wait();
+      if (!s.ok()) {
+        // The events are durable; the projection catches up when the ledger is reopened.
+        Halt(UnavailableError("updating records.db failed (" + s.message() +
+                              "); writes are stopped until Vellum is restarted"));
       }
       // Each command is released before it is counted: its caller, which still
       // holds it, then frees the command on its own thread (what it allocated),
@@ -520,6 +553,39 @@ struct Ledger::Impl {
         if (done) done->CountDown(finished);
       }
     }
+  }
+
+  // Commits the rows of the durable batches among `taken` in one transaction.
+  // Only the newest batch's append may still be running: the rows are written
+  // meanwhile and only the commit waits for it. In the rare case that append
+  // failed, the transaction is rolled back and written again without that
+  // batch's rows.
+  Status CommitDurable(const std::vector<Batch>& taken) {
+    std::vector<const RowSet*> rows;
+    std::vector<uint64_t> ends;
+    for (const auto& b : taken) {
+      if (b.durability && &b != &taken.back() && !b.durability->Wait()) continue;  // decided: returns at once
+      if (b.rows->empty()) continue;
+      rows.push_back(b.rows.get());
+      ends.push_back(b.end_seq);
+    }
+    if (rows.empty()) return OkStatus();
+    Durability* newest = rows.back() == taken.back().rows.get() ? taken.back().durability.get() : nullptr;
+    {
+      ASSIGN_OR_RETURN(auto txn, deps.projection->BeginWrite());
+      for (const RowSet* r : rows) RETURN_IF_ERROR(WriteRows(*r, *txn));
+      if (newest == nullptr || newest->Wait()) return Publish(txn->Commit(ends.back()), ends.back());
+    }  // rolled back
+    rows.pop_back();
+    ends.pop_back();
+    if (rows.empty()) return OkStatus();
+    return Publish(CommitRows(rows, ends.back()), ends.back());
+  }
+
+  // After a commit of `applied` events: the sequencer may drop their rows.
+  Status Publish(Status committed, uint64_t applied) {
+    if (committed.ok()) projected.store(applied, std::memory_order_release);
+    return committed;
   }
 
   Status CommitRows(const std::vector<const RowSet*>& sets, uint64_t applied) {

@@ -103,9 +103,9 @@ std::shared_ptr<const RowSet> PendingRows::Seal() {
   return sealed;
 }
 
-void PendingRows::DiscardOpen() {
+void PendingRows::Drop(const std::shared_ptr<const RowSet>& sealed) {
   std::lock_guard lock(mu_);
-  open_ = std::make_shared<RowSet>();
+  std::erase(sealed_, sealed);
 }
 
 void PendingRows::EraseBelow(uint64_t count) {

@@ -71,8 +71,8 @@ class RowSet {
 
 // Rows in flight between the sequencer and the projection store, one RowSet
 // per group commit. Thread-safe. The sequencer adds each command's rows to the
-// open batch, seals it once the batch is durable (or discards it if the append
-// failed), and the projection thread erases sealed batches once committed.
+// open batch, seals it when the batch goes to the projection thread (and drops
+// it if the batch's append fails), and erases sealed batches once committed.
 // Reads look at the open batch, then the sealed ones newest first, then fall
 // through to `base` (the latest committed projection).
 class PendingRows final : public storage::ProjectionReader {
@@ -87,7 +87,8 @@ class PendingRows final : public storage::ProjectionReader {
   RowSet& open_rows() { return *open_; }
   // The open batch, now immutable and shared with the projection thread.
   std::shared_ptr<const RowSet> Seal();
-  void DiscardOpen();
+  // Forgets a sealed batch whose events were not stored after all.
+  void Drop(const std::shared_ptr<const RowSet>& sealed);
   // Forgets sealed batches whose events all have seq < `count` (they are committed).
   void EraseBelow(uint64_t count);
   // The reads until EndReads share one read transaction of `base`. Its
