@@ -439,9 +439,13 @@ struct Ledger::Impl {
       reads = pending->EndReads();
       if (!reads.ok()) Halt(reads.WithContext("ending a read transaction of records.db"));
     }
-    // The batch goes to the projection thread before its append, so that its
-    // rows are written to records.db while the events are synced; they are
-    // committed (and the calls answered) only once the events are durable.
+    // A large batch goes to the projection thread before its append, so that
+    // its rows are written to records.db while the events are synced; they are
+    // committed (and the calls answered) only once the events are durable. A
+    // small one goes after: handing it over early made a lone call slower
+    // (the projection thread then waits on the sync instead of polling for work).
+    constexpr size_t kEarlyHandOverEvents = 64;
+    const bool early = lines.size() >= kEarlyHandOverEvents;
     Batch batch;
     batch.rows = pending->Seal();
     batch.end_seq = next_seq;
@@ -457,12 +461,7 @@ struct Ledger::Impl {
       batch.requests.push_back(std::move(r));
     }
     std::shared_ptr<const RowSet> rows = batch.rows;
-    {
-      std::lock_guard lock(batch_mu);
-      batches.push_back(std::move(batch));
-      batches_queued = batches.size();
-    }
-    batch_cv.notify_one();
+    if (early) HandOver(std::move(batch));
     if (durability) {
       Status s = deps.log->AppendEvents(lines);
       if (!s.ok()) {
@@ -486,11 +485,21 @@ struct Ledger::Impl {
         durability->Set(true);
       }
     }
+    if (!early) HandOver(std::move(batch));
     if (CheckpointDue()) {
       auto cp = Checkpoint();
       if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
     }
     for (auto& r : checkpoints) r->checkpoint_done->set_value(Checkpoint());
+  }
+
+  void HandOver(Batch batch) {
+    {
+      std::lock_guard lock(batch_mu);
+      batches.push_back(std::move(batch));
+      batches_queued = batches.size();
+    }
+    batch_cv.notify_one();
   }
 
   Status AppendTreeNodes(const std::vector<core::Hash>& leaves) {
