@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,17 @@ struct EventDraft {
   std::optional<std::string> reason;
   std::optional<std::string> guideline;
   boost::json::object data;  // type-specific details
+  // The new version's canonical content (whose SHA-256 is record->content_hash)
+  // when the decider computed it anyway. Transient, never encoded: it spares
+  // the projector rebuilding, re-encoding and re-hashing the content from
+  // `changes` on the sequencer. Replays (recovery, verify) decode events
+  // without it and recompute.
+  std::shared_ptr<const std::string> content;
+  // `changes` in canonical form, when the decider encoded it off the
+  // sequencer thread. Transient like `content`: EncodeEvent writes these bytes
+  // instead of encoding `changes` again. REQUIRES: exactly the canonical
+  // encoding of `changes` (set only where both come from one value).
+  std::shared_ptr<const std::string> changes_text;
 };
 
 // The usual decider result: one draft. Builds the vector by moving `d` in
@@ -71,6 +83,10 @@ struct Event {
   std::optional<std::string> guideline;
   boost::json::object data;
   std::optional<core::Hash> prev;  // leaf hash of event seq-1; nullopt only for seq 0
+  // Carried from EventDraft::content and ::changes_text, transient as there:
+  // absent from a decoded event.
+  std::shared_ptr<const std::string> content;
+  std::shared_ptr<const std::string> changes_text;
 };
 
 // The canonical line (no trailing newline).

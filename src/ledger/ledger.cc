@@ -63,22 +63,80 @@ class EventIdSource {
   size_t used_ = sizeof block_;
 };
 
+// Counts the commands of one call down to zero as the projection thread
+// finishes them; the call waits for zero. (One per call: a promise per
+// command allocated a shared state each.)
+class Completion {
+ public:
+  explicit Completion(size_t commands) : left_(commands) {}
+  void CountDown(size_t n) {
+    std::lock_guard lock(mu_);
+    left_ -= n;
+    if (left_ == 0) cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t left_;
+};
+
 // One queued request for the sequencer.
 struct Request {
   enum class Kind { kCommand, kCheckpoint } kind = Kind::kCommand;
-  Actor actor;
+  std::shared_ptr<const Actor> actor;  // shared by the commands of one call
   Decider decide;
-  std::promise<StatusOr<std::vector<Event>>> done;
-  std::promise<StatusOr<storage::StoredCheckpoint>> checkpoint_done;
+  // A command's call waits for this (one count per command of the call); the
+  // projection thread counts it down once `status` and `events` are final.
+  std::shared_ptr<Completion> done;
+  // kCheckpoint only (a promise allocates its state: not one per command).
+  std::unique_ptr<std::promise<StatusOr<storage::StoredCheckpoint>>> checkpoint_done;
   // Filled by the sequencer.
   Status status;
   std::vector<Event> events;
+
+  StatusOr<std::vector<Event>> TakeResult() {
+    if (!status.ok()) return status;
+    return std::move(events);
+  }
+};
+
+// Whether a batch's events reached stable storage, known once the sequencer's
+// append returns. The projection thread writes the batch's rows meanwhile and
+// commits them only once they are durable.
+class Durability {
+ public:
+  void Set(bool durable) {
+    {
+      std::lock_guard lock(mu_);
+      durable_ = durable;
+    }
+    cv_.notify_all();
+  }
+  bool Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return durable_.has_value(); });
+    return *durable_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<bool> durable_;
 };
 
 // A group commit on its way to the projection.
 struct Batch {
   std::shared_ptr<const RowSet> rows;
-  uint64_t end_seq = 0;  // events [.., end_seq) are durable
+  uint64_t end_seq = 0;  // events [.., end_seq) once durable
+  // Null when the batch appends nothing. The sequencer hands a batch over
+  // before its append ends only after the previous batch's append ended, so
+  // at most the newest batch the projection thread holds is undecided.
+  std::shared_ptr<Durability> durability;
   std::vector<std::shared_ptr<Request>> requests;
 };
 
@@ -103,6 +161,10 @@ struct Ledger::Impl {
   std::deque<Batch> batches;
   std::atomic<size_t> batches_queued{0};
   bool batches_closed = false;
+  // Events committed to the projection (published after each commit). The
+  // sequencer, not the projection thread, drops committed rows from `pending`
+  // (see PendingRows::BeginReads).
+  std::atomic<uint64_t> projected{0};
 
   std::thread sequencer;
   std::thread applier;
@@ -221,12 +283,14 @@ struct Ledger::Impl {
       }
       Event e;
       e.type = std::move(d.type);
-      e.actor = req.actor;
+      e.actor = *req.actor;
       e.record = std::move(d.record);
       e.changes = std::move(d.changes);
       e.reason = std::move(d.reason);
       e.guideline = std::move(d.guideline);
       e.data = std::move(d.data);
+      e.content = std::move(d.content);
+      e.changes_text = std::move(d.changes_text);
       e.ts = *ts;
       auto line = Seal(e);
       if (!line.ok()) return fail(line.status());
@@ -344,6 +408,11 @@ struct Ledger::Impl {
     const int64_t start_ts = last_ts;
     const core::Hash start_leaf = last_leaf;
     std::vector<std::shared_ptr<Request>> checkpoints;
+    // Rows committed before now are visible to the read transaction that the
+    // batch's first lookup starts.
+    pending->EraseBelow(projected.load(std::memory_order_acquire));
+    Status reads = pending->BeginReads();
+    if (!reads.ok()) Warn("could not start a read transaction: " + reads.ToString());
     for (auto& r : reqs) {
       if (r->kind == Request::Kind::kCheckpoint) {
         checkpoints.push_back(r);
@@ -364,43 +433,73 @@ struct Ledger::Impl {
       RunCommand(*r, lines, leaves, anomaly);
       if (anomaly) r->status = RecordClockAnomaly(r->status, lines, leaves);
     }
+    if (reads.ok()) {
+      // A read transaction left open would hide later commits from the next
+      // batches' lookups: refuse writes rather than decide on a stale view.
+      reads = pending->EndReads();
+      if (!reads.ok()) Halt(reads.WithContext("ending a read transaction of records.db"));
+    }
+    // A large batch goes to the projection thread before its append, so that
+    // its rows are written to records.db while the events are synced; they are
+    // committed (and the calls answered) only once the events are durable. A
+    // small one goes after: handing it over early made a lone call slower
+    // (the projection thread then waits on the sync instead of polling for work).
+    constexpr size_t kEarlyHandOverEvents = 64;
+    const bool early = lines.size() >= kEarlyHandOverEvents;
     Batch batch;
-    if (!lines.empty()) {
+    batch.rows = pending->Seal();
+    batch.end_seq = next_seq;
+    if (!lines.empty()) batch.durability = std::make_shared<Durability>();
+    std::shared_ptr<Durability> durability = batch.durability;
+    std::vector<Request*> commands;
+    // Moved, not copied: once the projection thread lets go of a command, its
+    // caller must hold the last reference (see ApplierLoop). The projection
+    // thread does not let go before the durability is set, after the last use below.
+    for (auto& r : reqs) {
+      if (r->kind != Request::Kind::kCommand) continue;
+      commands.push_back(r.get());
+      batch.requests.push_back(std::move(r));
+    }
+    std::shared_ptr<const RowSet> rows = batch.rows;
+    if (early) HandOver(std::move(batch));
+    if (durability) {
       Status s = deps.log->AppendEvents(lines);
       if (!s.ok()) {
         // Nothing of this batch is stored: undo the sequencer state and fail every command in it.
         next_seq = start_seq;
         last_ts = start_ts;
         last_leaf = start_leaf;
-        pending->DiscardOpen();
-        for (auto& r : reqs) {
-          if (r->status.ok() && r->kind == Request::Kind::kCommand) {
+        pending->Drop(rows);
+        for (Request* r : commands) {
+          if (r->status.ok()) {
             r->status = s;
             r->events.clear();
           }
         }
         if (s.code() == StatusCode::kDataLoss) Halt(s);
+        durability->Set(false);
       } else {
         s = AppendTreeNodes(leaves);
         if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
+        // After the tree: an answered call's events are in Size() and the proofs.
+        durability->Set(true);
       }
     }
-    batch.rows = pending->Seal();
-    batch.end_seq = next_seq;
-    for (auto& r : reqs) {
-      if (r->kind == Request::Kind::kCommand) batch.requests.push_back(r);
+    if (!early) HandOver(std::move(batch));
+    if (CheckpointDue()) {
+      auto cp = Checkpoint();
+      if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
     }
+    for (auto& r : checkpoints) r->checkpoint_done->set_value(Checkpoint());
+  }
+
+  void HandOver(Batch batch) {
     {
       std::lock_guard lock(batch_mu);
       batches.push_back(std::move(batch));
       batches_queued = batches.size();
     }
     batch_cv.notify_one();
-    if (CheckpointDue()) {
-      auto cp = Checkpoint();
-      if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
-    }
-    for (auto& r : checkpoints) r->checkpoint_done.set_value(Checkpoint());
   }
 
   Status AppendTreeNodes(const std::vector<core::Hash>& leaves) {
@@ -436,30 +535,66 @@ struct Ledger::Impl {
         }
         batches_queued = batches.size();
       }
-      std::vector<const RowSet*> rows;
-      uint64_t end_seq = 0;
-      for (const auto& b : taken) {
-        if (b.rows->empty()) continue;
-        rows.push_back(b.rows.get());
-        end_seq = std::max(end_seq, b.end_seq);
+      Status s = CommitDurable(taken);
+      // Whatever happened above, the newest batch's append must have ended
+      // before its commands are let go of (the sequencer uses them until then).
+      if (taken.back().durability) taken.back().durability->Wait();
+      if (!s.ok()) {
+        // The events are durable; the projection catches up when the ledger is reopened.
+        Halt(UnavailableError("updating records.db failed (" + s.message() +
+                              "); writes are stopped until Vellum is restarted"));
       }
-      if (!rows.empty()) {
-        Status s = CommitRows(rows, end_seq);
-        if (!s.ok()) {
-          // The events are durable; the projection catches up when the ledger is reopened.
-          Halt(UnavailableError("updating records.db failed (" + s.message() +
-                                "); writes are stopped until Vellum is restarted"));
-        } else {
-          pending->EraseBelow(end_seq);
-        }
-      }
+      // Each command is released before it is counted: its caller, which still
+      // holds it, then frees the command on its own thread (what it allocated),
+      // not this one, which every call waits for.
       for (auto& batch : taken) {
+        std::shared_ptr<Completion> done;
+        size_t finished = 0;
         for (auto& r : batch.requests) {
-          if (r->status.ok()) r->done.set_value(std::move(r->events));
-          else r->done.set_value(r->status);
+          if (r->done != done) {
+            if (done) done->CountDown(finished);
+            done = r->done;
+            finished = 0;
+          }
+          r.reset();
+          ++finished;
         }
+        if (done) done->CountDown(finished);
       }
     }
+  }
+
+  // Commits the rows of the durable batches among `taken` in one transaction.
+  // Only the newest batch's append may still be running: the rows are written
+  // meanwhile and only the commit waits for it. In the rare case that append
+  // failed, the transaction is rolled back and written again without that
+  // batch's rows.
+  Status CommitDurable(const std::vector<Batch>& taken) {
+    std::vector<const RowSet*> rows;
+    std::vector<uint64_t> ends;
+    for (const auto& b : taken) {
+      if (b.durability && &b != &taken.back() && !b.durability->Wait()) continue;  // decided: returns at once
+      if (b.rows->empty()) continue;
+      rows.push_back(b.rows.get());
+      ends.push_back(b.end_seq);
+    }
+    if (rows.empty()) return OkStatus();
+    Durability* newest = rows.back() == taken.back().rows.get() ? taken.back().durability.get() : nullptr;
+    {
+      ASSIGN_OR_RETURN(auto txn, deps.projection->BeginWrite());
+      for (const RowSet* r : rows) RETURN_IF_ERROR(WriteRows(*r, *txn));
+      if (newest == nullptr || newest->Wait()) return Publish(txn->Commit(ends.back()), ends.back());
+    }  // rolled back
+    rows.pop_back();
+    ends.pop_back();
+    if (rows.empty()) return OkStatus();
+    return Publish(CommitRows(rows, ends.back()), ends.back());
+  }
+
+  // After a commit of `applied` events: the sequencer may drop their rows.
+  Status Publish(Status committed, uint64_t applied) {
+    if (committed.ok()) projected.store(applied, std::memory_order_release);
+    return committed;
   }
 
   Status CommitRows(const std::vector<const RowSet*>& sets, uint64_t applied) {
@@ -754,24 +889,28 @@ const OpenReport& Ledger::open_report() const { return impl_->report; }
 
 StatusOr<std::vector<Event>> Ledger::Submit(const Actor& actor, Decider decide) {
   auto req = std::make_shared<Request>();
-  req->actor = actor;
+  req->actor = std::make_shared<const Actor>(actor);
   req->decide = std::move(decide);
-  auto fut = req->done.get_future();
+  req->done = std::make_shared<Completion>(1);
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->halted.ok()) return impl_->halted;
     if (impl_->stopping) return UnavailableError("the ledger is closing");
-    impl_->queue.push_back(std::move(req));
+    impl_->queue.push_back(req);
     impl_->queued = impl_->queue.size();
   }
   impl_->cv.notify_one();
-  return fut.get();
+  req->done->Wait();
+  return req->TakeResult();
 }
 
 std::vector<StatusOr<std::vector<Event>>> Ledger::SubmitAll(const Actor& actor, std::vector<Decider> decide) {
-  std::vector<std::future<StatusOr<std::vector<Event>>>> futures;
+  std::vector<std::shared_ptr<Request>> reqs;
   std::vector<StatusOr<std::vector<Event>>> out;
-  futures.reserve(decide.size());
+  reqs.reserve(decide.size());
+  out.reserve(decide.size());
+  auto shared_actor = std::make_shared<const Actor>(actor);
+  auto done = std::make_shared<Completion>(decide.size());
   {
     std::lock_guard lock(impl_->mu);
     Status refuse = !impl_->halted.ok() ? impl_->halted
@@ -783,15 +922,17 @@ std::vector<StatusOr<std::vector<Event>>> Ledger::SubmitAll(const Actor& actor, 
     }
     for (auto& d : decide) {
       auto req = std::make_shared<Request>();
-      req->actor = actor;
+      req->actor = shared_actor;
       req->decide = std::move(d);
-      futures.push_back(req->done.get_future());
+      req->done = done;
+      reqs.push_back(req);
       impl_->queue.push_back(std::move(req));
     }
     impl_->queued = impl_->queue.size();
   }
   impl_->cv.notify_one();
-  for (auto& f : futures) out.push_back(f.get());
+  done->Wait();
+  for (auto& r : reqs) out.push_back(r->TakeResult());
   return out;
 }
 
@@ -823,7 +964,8 @@ StatusOr<std::vector<core::Hash>> Ledger::ConsistencyProof(uint64_t size1, uint6
 StatusOr<storage::StoredCheckpoint> Ledger::MakeCheckpoint() {
   auto req = std::make_shared<Request>();
   req->kind = Request::Kind::kCheckpoint;
-  auto fut = req->checkpoint_done.get_future();
+  req->checkpoint_done = std::make_unique<std::promise<StatusOr<storage::StoredCheckpoint>>>();
+  auto fut = req->checkpoint_done->get_future();
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return UnavailableError("the ledger is closing");

@@ -1,27 +1,29 @@
 #include "ledger/pending_rows.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 
 namespace vellum::ledger {
 
 using storage::EventIndexRow;
 using storage::RecordVersionRow;
 
-std::string RowSet::Key(const std::string& type, const std::string& id) {
-  std::string k = type;
-  k.push_back('\0');
-  k += id;
-  return k;
+uint64_t RowSet::Key(const std::string& type, const std::string& id) {
+  const uint64_t h = std::hash<std::string_view>{}(type);
+  return h ^ (std::hash<std::string_view>{}(id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
 void RowSet::PutEvent(EventIndexRow row) {
-  event_by_seq_[row.seq] = events_.size();
+  if (!events_.empty() && row.seq <= events_.back().seq) events_sorted_ = false;
   events_.push_back(std::move(row));
 }
 
 void RowSet::PutVersion(RecordVersionRow row) {
-  by_record_[Key(row.record_type, row.record_id)][row.version] = versions_.size();
-  version_by_seq_[row.seq] = versions_.size();
+  if (!versions_.empty() && row.seq <= versions_.back().seq) versions_sorted_ = false;
+  auto [it, added] = newest_by_key_.try_emplace(Key(row.record_type, row.record_id), versions_.size());
+  prev_same_key_.push_back(added ? kNone : it->second);
+  it->second = versions_.size();
   versions_.push_back(std::move(row));
 }
 
@@ -34,49 +36,59 @@ void RowSet::Append(RowSet&& other) {
 void RowSet::Clear() { *this = RowSet(); }
 
 void RowSet::RollbackTo(Mark m) {
-  for (size_t i = m.events; i < events_.size(); ++i) event_by_seq_.erase(events_[i].seq);
   events_.resize(std::min(m.events, events_.size()));
-  for (size_t i = m.versions; i < versions_.size(); ++i) {
-    const RecordVersionRow& v = versions_[i];
-    version_by_seq_.erase(v.seq);
-    auto it = by_record_.find(Key(v.record_type, v.record_id));
-    if (it == by_record_.end()) continue;
-    it->second.erase(v.version);
-    if (it->second.empty()) by_record_.erase(it);
+  while (versions_.size() > m.versions) {
+    const RecordVersionRow& v = versions_.back();
+    const uint64_t key = Key(v.record_type, v.record_id);
+    if (prev_same_key_.back() == kNone) newest_by_key_.erase(key);
+    else newest_by_key_[key] = prev_same_key_.back();
+    prev_same_key_.pop_back();
+    versions_.pop_back();
   }
-  versions_.resize(std::min(m.versions, versions_.size()));
 }
 
-std::optional<RecordVersionRow> RowSet::Latest(const std::string& type, const std::string& id) const {
-  return LatestByKey(Key(type, id));
+const RecordVersionRow* RowSet::LatestByKey(uint64_t key, const std::string& type, const std::string& id) const {
+  auto it = newest_by_key_.find(key);
+  if (it == newest_by_key_.end()) return nullptr;
+  // Rows of one record are put in version order, so the first match is the latest.
+  for (size_t i = it->second; i != kNone; i = prev_same_key_[i]) {
+    const RecordVersionRow& v = versions_[i];
+    if (v.record_id == id && v.record_type == type) return &v;
+  }
+  return nullptr;
 }
 
-std::optional<RecordVersionRow> RowSet::LatestByKey(const std::string& key) const {
-  auto it = by_record_.find(key);
-  if (it == by_record_.end() || it->second.empty()) return std::nullopt;
-  return versions_[it->second.rbegin()->second];
+const RecordVersionRow* RowSet::Version(const std::string& type, const std::string& id, uint64_t version) const {
+  auto it = newest_by_key_.find(Key(type, id));
+  if (it == newest_by_key_.end()) return nullptr;
+  for (size_t i = it->second; i != kNone; i = prev_same_key_[i]) {
+    const RecordVersionRow& v = versions_[i];
+    if (v.version == version && v.record_id == id && v.record_type == type) return &v;
+  }
+  return nullptr;
 }
 
-std::optional<RecordVersionRow> RowSet::Version(const std::string& type, const std::string& id,
-                                                uint64_t version) const {
-  auto it = by_record_.find(Key(type, id));
-  if (it == by_record_.end()) return std::nullopt;
-  auto v = it->second.find(version);
-  if (v == it->second.end()) return std::nullopt;
-  return versions_[v->second];
+namespace {
+
+// The row with `seq` in `rows`, by binary search when they are in seq order.
+template <typename Row>
+const Row* FindSeq(const std::vector<Row>& rows, bool sorted, uint64_t seq) {
+  if (sorted) {
+    auto it = std::lower_bound(rows.begin(), rows.end(), seq,
+                               [](const Row& r, uint64_t s) { return r.seq < s; });
+    return it != rows.end() && it->seq == seq ? &*it : nullptr;
+  }
+  for (const Row& r : rows) {
+    if (r.seq == seq) return &r;
+  }
+  return nullptr;
 }
 
-std::optional<RecordVersionRow> RowSet::BySeq(uint64_t seq) const {
-  auto it = version_by_seq_.find(seq);
-  if (it == version_by_seq_.end()) return std::nullopt;
-  return versions_[it->second];
-}
+}  // namespace
 
-std::optional<EventIndexRow> RowSet::Event(uint64_t seq) const {
-  auto it = event_by_seq_.find(seq);
-  if (it == event_by_seq_.end()) return std::nullopt;
-  return events_[it->second];
-}
+const RecordVersionRow* RowSet::BySeq(uint64_t seq) const { return FindSeq(versions_, versions_sorted_, seq); }
+
+const EventIndexRow* RowSet::Event(uint64_t seq) const { return FindSeq(events_, events_sorted_, seq); }
 
 void PendingRows::Add(RowSet&& rows) {
   std::lock_guard lock(mu_);
@@ -91,9 +103,9 @@ std::shared_ptr<const RowSet> PendingRows::Seal() {
   return sealed;
 }
 
-void PendingRows::DiscardOpen() {
+void PendingRows::Drop(const std::shared_ptr<const RowSet>& sealed) {
   std::lock_guard lock(mu_);
-  open_ = std::make_shared<RowSet>();
+  std::erase(sealed_, sealed);
 }
 
 void PendingRows::EraseBelow(uint64_t count) {
@@ -102,19 +114,19 @@ void PendingRows::EraseBelow(uint64_t count) {
 }
 
 template <typename Fn>
-auto PendingRows::Find(const Fn& fn) -> decltype(fn(std::declval<const RowSet&>())) {
+auto PendingRows::Find(const Fn& fn) -> std::optional<std::remove_cvref_t<decltype(*fn(std::declval<const RowSet&>()))>> {
   std::lock_guard lock(mu_);
-  if (auto r = fn(*open_)) return r;
+  if (const auto* r = fn(*open_)) return *r;
   for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
-    if (auto r = fn(**it)) return r;
+    if (const auto* r = fn(**it)) return *r;
   }
   return std::nullopt;
 }
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
                                                                     const std::string& id) {
-  const std::string key = RowSet::Key(type, id);
-  if (auto r = Find([&](const RowSet& s) { return s.LatestByKey(key); })) return r;
+  const uint64_t key = RowSet::Key(type, id);
+  if (auto r = Find([&](const RowSet& s) { return s.LatestByKey(key, type, id); })) return r;
   return base_->LatestVersion(type, id);
 }
 
@@ -145,12 +157,10 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
-  std::string key = RowSet::Key(type, id);
-  if (auto r = rows_->LatestByKey(key)) return r;
-  auto it = latest_from_base_.find(key);
-  if (it != latest_from_base_.end()) return it->second;
+  if (const RecordVersionRow* r = rows_->Latest(type, id)) return std::optional<RecordVersionRow>(*r);
+  if (last_from_base_ && last_from_base_->id == id && last_from_base_->type == type) return last_from_base_->row;
   ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));
-  latest_from_base_.emplace(std::move(key), r);
+  last_from_base_ = BaseAnswer{type, id, r};
   return r;
 }
 
@@ -161,17 +171,17 @@ StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(cons
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::Version(const std::string& type, const std::string& id,
                                                                uint64_t version) {
-  if (auto r = rows_->Version(type, id, version)) return r;
+  if (const RecordVersionRow* r = rows_->Version(type, id, version)) return std::optional<RecordVersionRow>(*r);
   return base_->Version(type, id, version);
 }
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::VersionBySeq(uint64_t seq) {
-  if (auto r = rows_->BySeq(seq)) return r;
+  if (const RecordVersionRow* r = rows_->BySeq(seq)) return std::optional<RecordVersionRow>(*r);
   return base_->VersionBySeq(seq);
 }
 
 StatusOr<std::optional<EventIndexRow>> CapturingTxn::IndexedEvent(uint64_t seq) {
-  if (auto r = rows_->Event(seq)) return r;
+  if (const EventIndexRow* r = rows_->Event(seq)) return std::optional<EventIndexRow>(*r);
   return base_->IndexedEvent(seq);
 }
 

@@ -7,10 +7,11 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "storage/projection_store.h"
@@ -18,6 +19,11 @@
 namespace vellum::ledger {
 
 // Rows in append order, with lookups. Not thread-safe.
+//
+// Rows arrive in sequence order (one event at a time), so lookups by seq are
+// binary searches over the rows themselves, and a record's rows are found
+// through one hash entry per record chained through the rows: no per-row
+// index nodes or key strings to allocate on the sequencer.
 class RowSet {
  public:
   void PutEvent(storage::EventIndexRow row);
@@ -36,30 +42,37 @@ class RowSet {
   const std::vector<storage::EventIndexRow>& events() const { return events_; }
   const std::vector<storage::RecordVersionRow>& versions() const { return versions_; }
 
-  std::optional<storage::RecordVersionRow> Latest(const std::string& type, const std::string& id) const;
+  // The newest row of a record in the set.
+  const storage::RecordVersionRow* Latest(const std::string& type, const std::string& id) const {
+    return LatestByKey(Key(type, id), type, id);
+  }
   // The same with a key made by Key(): a reader that looks in several sets
-  // builds the key once.
-  std::optional<storage::RecordVersionRow> LatestByKey(const std::string& key) const;
-  static std::string Key(const std::string& type, const std::string& id);
-  std::optional<storage::RecordVersionRow> Version(const std::string& type, const std::string& id,
-                                                   uint64_t version) const;
-  std::optional<storage::RecordVersionRow> BySeq(uint64_t seq) const;
-  std::optional<storage::EventIndexRow> Event(uint64_t seq) const;
+  // hashes the record once.
+  const storage::RecordVersionRow* LatestByKey(uint64_t key, const std::string& type, const std::string& id) const;
+  static uint64_t Key(const std::string& type, const std::string& id);
+  const storage::RecordVersionRow* Version(const std::string& type, const std::string& id, uint64_t version) const;
+  const storage::RecordVersionRow* BySeq(uint64_t seq) const;
+  const storage::EventIndexRow* Event(uint64_t seq) const;
   // One past the highest event seq in the set (0 when empty).
   uint64_t end_seq() const { return events_.empty() ? 0 : events_.back().seq + 1; }
 
  private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   std::vector<storage::EventIndexRow> events_;
   std::vector<storage::RecordVersionRow> versions_;
-  std::map<std::string, std::map<uint64_t, size_t>> by_record_;  // key → version → index
-  std::map<uint64_t, size_t> version_by_seq_;
-  std::map<uint64_t, size_t> event_by_seq_;
+  // For versions_[i], the index of the previous row with the same Key (kNone if none).
+  std::vector<size_t> prev_same_key_;
+  std::unordered_map<uint64_t, size_t> newest_by_key_;  // Key → index of its newest row
+  // Whether events_ and versions_ are in ascending seq order (they are when
+  // put one event at a time); if not, seq lookups scan.
+  bool events_sorted_ = true;
+  bool versions_sorted_ = true;
 };
 
 // Rows in flight between the sequencer and the projection store, one RowSet
 // per group commit. Thread-safe. The sequencer adds each command's rows to the
-// open batch, seals it once the batch is durable (or discards it if the append
-// failed), and the projection thread erases sealed batches once committed.
+// open batch, seals it when the batch goes to the projection thread (and drops
+// it if the batch's append fails), and erases sealed batches once committed.
 // Reads look at the open batch, then the sealed ones newest first, then fall
 // through to `base` (the latest committed projection).
 class PendingRows final : public storage::ProjectionReader {
@@ -74,9 +87,15 @@ class PendingRows final : public storage::ProjectionReader {
   RowSet& open_rows() { return *open_; }
   // The open batch, now immutable and shared with the projection thread.
   std::shared_ptr<const RowSet> Seal();
-  void DiscardOpen();
+  // Forgets a sealed batch whose events were not stored after all.
+  void Drop(const std::shared_ptr<const RowSet>& sealed);
   // Forgets sealed batches whose events all have seq < `count` (they are committed).
   void EraseBelow(uint64_t count);
+  // The reads until EndReads share one read transaction of `base`. Its
+  // snapshot would miss rows committed and then erased after it was taken, so
+  // while it is open nothing may be erased: call EraseBelow only outside.
+  Status BeginReads() { return base_->BeginReads(); }
+  Status EndReads() { return base_->EndReads(); }
 
   StatusOr<std::optional<storage::RecordVersionRow>> LatestVersion(const std::string& type,
                                                                    const std::string& id) override;
@@ -90,9 +109,10 @@ class PendingRows final : public storage::ProjectionReader {
   StatusOr<Counts> CountRows() override;
 
  private:
-  // First answer from the open batch or the sealed ones, newest first.
+  // First answer from the open batch or the sealed ones, newest first,
+  // copied under the lock (a sealed set may be dropped once committed).
   template <typename Fn>
-  auto Find(const Fn& fn) -> decltype(fn(std::declval<const RowSet&>()));
+  auto Find(const Fn& fn) -> std::optional<std::remove_cvref_t<decltype(*fn(std::declval<const RowSet&>()))>>;
 
   std::mutex mu_;
   std::shared_ptr<RowSet> open_ = std::make_shared<RowSet>();
@@ -130,10 +150,14 @@ class CapturingTxn final : public storage::ProjectionTxn {
   storage::ProjectionReader* base_;
   RowSet own_rows_;
   RowSet* rows_;
-  // Latest-version reads answered by `base`, remembered for the life of the
-  // capture: a command's decide and its apply ask for the same record, and the
-  // base does not change while one command runs.
-  std::map<std::string, std::optional<storage::RecordVersionRow>> latest_from_base_;
+  // The last latest-version read answered by `base`: a command's decide and
+  // its apply ask for the same record one after the other, and the base does
+  // not change while one command runs.
+  struct BaseAnswer {
+    std::string type, id;
+    std::optional<storage::RecordVersionRow> row;
+  };
+  std::optional<BaseAnswer> last_from_base_;
 };
 
 // Writes captured rows into a real transaction.

@@ -135,6 +135,7 @@ StatusOr<EventDraft> DraftVersion(std::string event_type, const std::string& typ
   d.record = ledger::RecordRef{type, id, current ? current->version + 1 : 1, core::Sha256(canonical)};
   ASSIGN_OR_RETURN(d.changes, DiffContent(before, content));
   d.reason = std::move(reason);
+  d.content = std::make_shared<const std::string>(std::move(canonical));
   return d;
 }
 
@@ -146,8 +147,14 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
   RETURN_IF_ERROR(ValidateContent(cmd.content));
   ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
   core::Hash hash = core::Sha256(canonical);
+  auto content = std::make_shared<const std::string>(std::move(canonical));
   ASSIGN_OR_RETURN(json::array changes, DiffContent(json::object(), cmd.content));
-  return ledger::Decider([cmd = std::move(cmd), hash, changes = std::move(changes)](
+  // A create's changes do not depend on the ledger's state: encoded here, on
+  // the caller's thread, the sequencer only copies the bytes into the event.
+  ASSIGN_OR_RETURN(std::string changes_canonical, core::CanonicalJson(changes));
+  auto changes_text = std::make_shared<const std::string>(std::move(changes_canonical));
+  return ledger::Decider([cmd = std::move(cmd), hash, content = std::move(content), changes = std::move(changes),
+                          changes_text = std::move(changes_text)](
                              ProjectionReader& state) mutable -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(auto latest, state.LatestVersion(cmd.type, cmd.id));
     if (latest) {
@@ -161,6 +168,8 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
     d.changes = std::move(changes);
     d.reason = NonEmpty(std::move(cmd.reason));
     d.guideline = std::move(cmd.guideline);
+    d.content = std::move(content);
+    d.changes_text = std::move(changes_text);
     return ledger::OneDraft(std::move(d));
   });
 }
@@ -173,7 +182,9 @@ StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
   RETURN_IF_ERROR(ValidateContent(cmd.content));
   ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
   core::Hash hash = core::Sha256(canonical);
-  return ledger::Decider([cmd = std::move(cmd), hash](ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
+  auto content = std::make_shared<const std::string>(std::move(canonical));
+  return ledger::Decider([cmd = std::move(cmd), hash, content = std::move(content)](
+                             ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(RecordVersionRow cur, CurrentVersion(state, cmd.type, cmd.id, cmd.expected_version));
     if (cur.content_hash == hash) {
       return InvalidArgumentError(fmt::format("the new content of {}/{} is identical to version {}: nothing to change",
@@ -187,6 +198,7 @@ StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
     d.changes = std::move(changes);
     d.reason = cmd.reason;
     d.guideline = cmd.guideline;
+    d.content = content;
     return ledger::OneDraft(std::move(d));
   });
 }
@@ -240,7 +252,7 @@ Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& t
     if (ref.version != latest->version + 1) {
       return where(fmt::format("version does not follow version {}", latest->version));
     }
-    if (modified) {
+    if (modified && !e.content) {
       auto parsed = ParseContent(latest->content);
       if (!parsed.ok()) return where(parsed.status().message());
       content = std::move(*parsed);
@@ -250,6 +262,13 @@ Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& t
     if (ref.content_hash) return where("a tombstone has no content hash");
     if (!e.changes.empty()) return where("a delete carries no changes");
     row.deleted = true;
+  } else if (e.content) {
+    // Decided in this process: the decider diffed and hashed this very
+    // content, so applying the changes would only rebuild it. A replay has
+    // no carried content and takes the branch below.
+    if (!ref.content_hash) return where("the content hash does not match the changes");
+    row.content = *e.content;
+    row.content_hash = *ref.content_hash;
   } else {
     Status s = ApplyChanges(e.changes, &content);
     if (!s.ok()) return where(s.message());

@@ -110,6 +110,30 @@ TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
   RecordProperty("fdatasyncs", static_cast<int>(syncs));
 }
 
+// The projection writes a batch's rows while its events are synced and
+// commits them only once they are durable. A failed sync among concurrent
+// batches must fail exactly that batch's calls: every acknowledged event is
+// stored and in records.db, and nothing of a failed call is.
+TEST_F(GroupCommitTest, FailedSyncAmongConcurrentBatchesFailsOnlyItsCalls) {
+  const uint64_t first_seq = v_->Size();
+  env_.FailNth(FaultOp::kSync, 4, UnavailableError("injected I/O error"));
+  const WriteOutcome out = RunWriters(*v_, annotators_[0], 16, 25, "sync");
+  env_.ClearFaults();
+  EXPECT_FALSE(out.errors.empty()) << "no sync failed";
+  for (const Status& e : out.errors) {
+    EXPECT_THAT(e, StatusIs(StatusCode::kUnavailable, ::testing::HasSubstr("injected")));
+  }
+  std::vector<uint64_t> seqs;
+  for (const Ack& a : out.acks) seqs.push_back(a.seq);
+  std::sort(seqs.begin(), seqs.end());
+  for (size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], first_seq + i) << "sequence not dense";
+  EXPECT_EQ(v_->Size(), first_seq + out.acks.size());
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v_, quality_, out.acks));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v_));
+  ASSERT_OK(v_->CreateRecord(annotators_[0], {"annotation", "after", {{"a", 1}}, std::nullopt, std::nullopt})
+                .status()) << "writes go on";
+}
+
 // Commands handed over together (an importer's batch) are queued at once, so the
 // sequencer takes them in one group commit: exactly one fdatasync for all of them.
 TEST_F(GroupCommitTest, SubmitAllSharesOneFdatasync) {

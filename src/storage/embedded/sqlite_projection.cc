@@ -323,11 +323,26 @@ class SqliteReader final : public ProjectionReader {
     return readers_.VersionsInRange(from, to, out);
   }
   StatusOr<Counts> CountRows() override { return readers_.CountRows(*db_); }
+  Status BeginReads() override {
+    if (in_txn_) return OkStatus();
+    // Deferred: the read transaction starts at the first read.
+    RETURN_IF_ERROR(db_->Exec("BEGIN"));
+    in_txn_ = in_reads_ = true;
+    return OkStatus();
+  }
+  Status EndReads() override {
+    if (!in_reads_) return OkStatus();
+    in_txn_ = in_reads_ = false;
+    Status s = db_->Exec("COMMIT");
+    if (!s.ok()) db_->Exec("ROLLBACK").IgnoreError();  // read-only: nothing to lose
+    return s;
+  }
 
  private:
   SqliteReader() = default;
   std::unique_ptr<Database> db_;
   bool in_txn_ = false;
+  bool in_reads_ = false;  // in_txn_ from BeginReads, not from a snapshot
   Readers readers_;
 };
 
