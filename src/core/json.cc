@@ -1038,8 +1038,16 @@ const char* ScanCanonicalString(const char* p, const char* end, bool* escaped) {
     while (end - p >= 8) {
       const uint64_t w = Load8(reinterpret_cast<const unsigned char*>(p));
       const uint64_t control = (w - kOnes * 0x20) & ~w & kHighBits;
-      if ((control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0) break;
-      p += 8;
+      const uint64_t found = control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+      if (found == 0) {
+        p += 8;
+        continue;
+      }
+      // The lowest flagged byte is exact (a borrow only flags bytes above a real
+      // match), so on little-endian it is the first byte to look at; most
+      // strings are short and end within their first 8 bytes.
+      if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(found) / 8;
+      break;
     }
     while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
     if (p >= end || static_cast<unsigned char>(*p) < 0x20) return nullptr;

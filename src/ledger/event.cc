@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <type_traits>
 #include <boost/json/value.hpp>
 
@@ -147,8 +148,7 @@ class CanonicalLineReader {
     do {
       const char c = *p_++;
       if (c == '"') {
-        while (*p_ != '"') p_ += *p_ == '\\' ? 2 : 1;
-        ++p_;
+        p_ = PastString(p_);
       } else if (c == '{' || c == '[') {
         ++depth;
       } else if (c == '}' || c == ']') {
@@ -215,6 +215,7 @@ class CanonicalLineReader {
   bool Container(char open, T* out) {
     if (p_ == end_ || *p_ != open) return false;
     const std::string_view text = Value();
+    if (text.size() == 2) return true;  // {} or [] (most events' data): *out stays empty
     // The line was checked nested at most kMaxEventDepth deep; this value sits one level lower.
     auto v = core::ParseJson(text, {text.size() + 1, kMaxEventDepth, text.size() + 1});
     if (!v.ok()) return false;
@@ -233,6 +234,18 @@ class CanonicalLineReader {
   }
 
  private:
+  // Past the closing quote of the string whose text starts at `p`: the first
+  // '"' not escaped, i.e. not after an odd number of backslashes.
+  const char* PastString(const char* p) const {
+    for (const char* from = p;;) {
+      const char* q = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end_ - from)));
+      size_t slashes = 0;
+      while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
+      if (slashes % 2 == 0) return q + 1;
+      from = q + 1;
+    }
+  }
+
   const char* p_;
   const char* end_;
 };
