@@ -1023,125 +1023,199 @@ bool KeyTextLess(std::string_view a, bool a_escaped, std::string_view b, bool b_
 
 }  // namespace
 
-bool IsCanonicalJsonText(std::string_view text) {
+namespace {
+
+// Past the closing quote of the string whose opening quote precedes `p`, or
+// null when the string is not in canonical form or not well-formed: an
+// unescaped control character, an escape other than the one AppendEscaped
+// writes for its character, or no closing quote. *escaped tells whether the
+// string holds an escape.
+const char* ScanCanonicalString(const char* p, const char* end, bool* escaped) {
+  *escaped = false;
+  for (;;) {
+    // Skip 8 bytes at a time while none is '"', '\\' or a control character.
+    const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
+    while (end - p >= 8) {
+      const uint64_t w = Load8(reinterpret_cast<const unsigned char*>(p));
+      const uint64_t control = (w - kOnes * 0x20) & ~w & kHighBits;
+      const uint64_t found = control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+      if (found == 0) {
+        p += 8;
+        continue;
+      }
+      // The lowest flagged byte is exact (a borrow only flags bytes above a real
+      // match), so on little-endian it is the first byte to look at; most
+      // strings are short and end within their first 8 bytes.
+      if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(found) / 8;
+      break;
+    }
+    while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+    if (p >= end || static_cast<unsigned char>(*p) < 0x20) return nullptr;
+    if (*p == '"') return p + 1;
+    *escaped = true;
+    if (end - p < 2) return nullptr;
+    const char e = p[1];
+    if (e == 'u') {
+      if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1')) return nullptr;
+      const char lo = p[5];
+      int v;
+      if (lo >= '0' && lo <= '9')
+        v = lo - '0';
+      else if (lo >= 'a' && lo <= 'f')
+        v = lo - 'a' + 10;
+      else
+        return nullptr;
+      if (kEscape[static_cast<size_t>((p[4] - '0') * 16 + v)] != 'u') return nullptr;
+      p += 6;
+    } else if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+      p += 2;
+    } else {
+      return nullptr;  // "\/", or a \u escape of a character written as itself
+    }
+  }
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Past the number token starting at `p` (RFC 8259 grammar), or null.
+const char* ScanNumber(const char* p, const char* end) {
+  if (p < end && *p == '-') ++p;
+  if (p >= end || !IsDigit(*p)) return nullptr;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (p < end && IsDigit(*p)) ++p;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p >= end || !IsDigit(*p)) return nullptr;
+    while (p < end && IsDigit(*p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p >= end || !IsDigit(*p)) return nullptr;
+    while (p < end && IsDigit(*p)) ++p;
+  }
+  return p;
+}
+
+// One pass over `text`: whether it is one well-formed JSON value, nested at
+// most max_depth deep, written exactly in RFC 8785 form. UTF-8 is not looked
+// at. Canonical members are in strictly ascending key order, so a duplicate
+// key fails that check; canonical strings escape only control characters, so
+// no surrogate escape can occur; a number that is not a finite double has no
+// canonical spelling.
+bool ScanCanonical(std::string_view text, size_t max_depth) {
   struct Frame {
     bool object;
-    bool expect_key;  // the next string is a member's key
     bool has_key = false;
     bool key_escaped = false;
     std::string_view key;  // the previous member's key, as written
   };
+  // What may come next: a value (or, first in an array, its end); a key (or,
+  // first in an object, its end); the colon after a key; a comma or the end of
+  // the open container (or of the text, at the top).
+  enum class Want { kValue, kKey, kColon, kNext };
   thread_local std::vector<Frame> stack;
   stack.clear();
+  Want want = Want::kValue;
+  bool first = false;  // just after '[' or '{'
   const char* p = text.data();
   const char* const end = p + text.size();
+  const auto literal = [&](std::string_view word) {
+    if (want != Want::kValue || static_cast<size_t>(end - p) < word.size() ||
+        std::string_view(p, word.size()) != word) {
+      return false;
+    }
+    p += word.size();
+    want = Want::kNext;
+    return true;
+  };
   while (p < end) {
     switch (*p) {
       case '{':
-        stack.push_back({true, true});
-        ++p;
-        break;
       case '[':
-        stack.push_back({false, false});
+        if (want != Want::kValue || stack.size() >= max_depth) return false;
+        stack.push_back({*p == '{'});
+        want = *p == '{' ? Want::kKey : Want::kValue;
+        first = true;
         ++p;
         break;
       case '}':
       case ']':
-        if (stack.empty()) return false;
+        if (stack.empty() || stack.back().object != (*p == '}')) return false;
+        if (!(want == Want::kNext || (first && want == (*p == '}' ? Want::kKey : Want::kValue))))
+          return false;
         stack.pop_back();
+        want = Want::kNext;
+        first = false;
         ++p;
         break;
       case ',':
-        if (!stack.empty() && stack.back().object) stack.back().expect_key = true;
+        if (want != Want::kNext || stack.empty()) return false;
+        want = stack.back().object ? Want::kKey : Want::kValue;
+        first = false;
         ++p;
         break;
       case ':':
+        if (want != Want::kColon) return false;
+        want = Want::kValue;
         ++p;
         break;
       case '"': {
-        const char* const start = ++p;
+        if (want != Want::kKey && want != Want::kValue) return false;
+        const char* const start = p + 1;
         bool escaped = false;
-        for (;;) {
-          // Skip 8 bytes at a time while none is '"' or '\\'.
-          const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
-          while (end - p >= 8) {
-            const uint64_t w = Load8(reinterpret_cast<const unsigned char*>(p));
-            if ((has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0) break;
-            p += 8;
-          }
-          while (p < end && *p != '"' && *p != '\\') ++p;
-          if (p >= end) return false;
-          if (*p == '"') break;
-          // An escape: canonical only in the form AppendEscaped writes.
-          escaped = true;
-          if (end - p < 2) return false;
-          const char e = p[1];
-          if (e == 'u') {
-            if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1'))
-              return false;
-            const char lo = p[5];
-            int v;
-            if (lo >= '0' && lo <= '9')
-              v = lo - '0';
-            else if (lo >= 'a' && lo <= 'f')
-              v = lo - 'a' + 10;
-            else
-              return false;
-            if (kEscape[static_cast<size_t>((p[4] - '0') * 16 + v)] != 'u') return false;
-            p += 6;
-          } else if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
-                     e == 't') {
-            p += 2;
-          } else {
-            return false;  // "\/", or a \u escape of a character written as itself
-          }
+        p = ScanCanonicalString(start, end, &escaped);
+        if (p == nullptr) return false;
+        first = false;
+        if (want == Want::kValue) {
+          want = Want::kNext;
+          break;
         }
-        const std::string_view str(start, static_cast<size_t>(p - start));
-        ++p;  // the closing quote
-        if (!stack.empty() && stack.back().object && stack.back().expect_key) {
-          Frame& f = stack.back();
-          f.expect_key = false;
-          if (f.has_key && !KeyTextLess(f.key, f.key_escaped, str, escaped)) return false;
-          f.has_key = true;
-          f.key = str;
-          f.key_escaped = escaped;
-        }
+        const std::string_view key(start, static_cast<size_t>(p - 1 - start));
+        Frame& f = stack.back();
+        if (f.has_key && !KeyTextLess(f.key, f.key_escaped, key, escaped)) return false;
+        f.has_key = true;
+        f.key = key;
+        f.key_escaped = escaped;
+        want = Want::kColon;
         break;
       }
       case 't':
-      case 'n':
-        p += 4;  // true, null
+        if (!literal("true")) return false;
         break;
       case 'f':
-        p += 5;  // false
+        if (!literal("false")) return false;
         break;
-      case '-':
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7':
-      case '8':
-      case '9': {
+      case 'n':
+        if (!literal("null")) return false;
+        break;
+      default: {
+        if (want != Want::kValue) return false;
         const char* const start = p;
-        while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' ||
-                           *p == 'e' || *p == 'E')) {
-          ++p;
-        }
-        if (!IsCanonicalNumber(std::string_view(start, static_cast<size_t>(p - start))))
+        p = ScanNumber(p, end);
+        if (p == nullptr || !IsCanonicalNumber(std::string_view(start, static_cast<size_t>(p - start))))
           return false;
+        want = Want::kNext;
+        first = false;
         break;
       }
-      default:
-        return false;  // whitespace between tokens
     }
   }
+  const bool ok = stack.empty() && want == Want::kNext;
   // Don't keep a huge stack alive after one deeply nested text.
   if (stack.capacity() > 4096) std::vector<Frame>().swap(stack);
-  return true;
+  return ok;
+}
+
+}  // namespace
+
+bool IsCanonicalJsonText(std::string_view text) { return ScanCanonical(text, SIZE_MAX); }
+
+bool IsCanonicalJson(std::string_view text, size_t max_depth) {
+  return IsValidUtf8(text) && ScanCanonical(text, max_depth);
 }
 
 }  // namespace vellum::core

@@ -64,6 +64,12 @@ StatusOr<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimi
 // keys, finite numbers); for other text the answer means nothing.
 bool IsCanonicalJsonText(std::string_view text);
 
+// Whether ParseJson would accept `text` nested at most max_depth deep (with
+// no byte limits) and IsCanonicalJsonText(text) holds, in one pass over the
+// text and without building a value: what a reader of canonical text such as
+// an event line needs to know before it picks fields out of the text itself.
+bool IsCanonicalJson(std::string_view text, size_t max_depth);
+
 // ECMAScript Number.prototype.toString of a finite double ("1e+21", "5e-7", "-0" → "0").
 // REQUIRES: std::isfinite(d) (NaN and ±Infinity give "NaN", "Infinity", "-Infinity").
 std::string FormatJsonNumber(double d);

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstring>
+#include <type_traits>
 #include <boost/json/value.hpp>
 
 #include "core/clock.h"
@@ -133,6 +136,172 @@ void AppendUint(uint64_t v, std::string* out) {
   }
 }
 
+// The nesting an event line may reach (see DecodeEvent).
+constexpr size_t kMaxEventDepth = 1024;
+
+// Reads the fields of a line that core::IsCanonicalJson accepted straight
+// from its text, in canonical (sorted) key order. Every method returns false,
+// without naming the problem, when the text is not what an event holds there.
+class CanonicalLineReader {
+ public:
+  explicit CanonicalLineReader(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
+
+  // Consumes exactly `text`, e.g. ",\"actor_name\":".
+  bool Expect(std::string_view text) {
+    if (static_cast<size_t>(end_ - p_) < text.size() || std::string_view(p_, text.size()) != text) return false;
+    p_ += text.size();
+    return true;
+  }
+  bool AtEnd() const { return p_ == end_; }
+  bool AtNull() { return Expect("null"); }
+
+  // The text of the value at the cursor, which moves past it. The line is
+  // well-formed, so brackets match and every '"' inside a string is escaped.
+  std::string_view Value() {
+    const char* start = p_;
+    size_t depth = 0;
+    do {
+      const char c = *p_++;
+      if (c == '"') {
+        p_ = PastString(p_);
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+      } else if (depth == 0) {
+        while (p_ < end_ && *p_ != ',' && *p_ != '}' && *p_ != ']') ++p_;
+      }
+    } while (depth > 0);
+    return {start, static_cast<size_t>(p_ - start)};
+  }
+
+  bool String(std::string* out) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const std::string_view text = Value();
+    const std::string_view inner = text.substr(1, text.size() - 2);
+    if (inner.find('\\') == std::string_view::npos) {
+      out->assign(inner);
+      return true;
+    }
+    // Escapes are rare in these fields: let the parser read them.
+    auto v = core::ParseJson(text, {text.size() + 1, 1, text.size() + 1});
+    if (!v.ok() || !v->is_string()) return false;
+    out->assign(v->get_string().data(), v->get_string().size());
+    return true;
+  }
+  // A string without escapes, as its text between the quotes.
+  bool PlainString(std::string_view* out) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const std::string_view text = Value();
+    *out = text.substr(1, text.size() - 2);
+    return out->find('\\') == std::string_view::npos;
+  }
+  bool OptString(std::optional<std::string>* out) {
+    if (AtNull()) {
+      out->reset();
+      return true;
+    }
+    return String(&out->emplace());
+  }
+  // A non-negative integer written as plain digits that fits uint64 (what
+  // ReqUint accepts from a canonical line; anything else is left to it).
+  bool Uint(uint64_t* out) {
+    const std::string_view text = Value();
+    uint64_t v = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size()) return false;
+    *out = v;
+    return true;
+  }
+  bool OptHash(std::optional<core::Hash>* out) {
+    if (AtNull()) {
+      out->reset();
+      return true;
+    }
+    if (p_ == end_ || *p_ != '"') return false;
+    const std::string_view text = Value();
+    auto h = core::HashFromTagged(text.substr(1, text.size() - 2));
+    if (!h.ok()) return false;
+    *out = *h;
+    return true;
+  }
+  // The value at the cursor parsed, when it is a container of the kind `T`.
+  template <typename T>
+  bool Container(char open, T* out) {
+    if (p_ == end_ || *p_ != open) return false;
+    const std::string_view text = Value();
+    if (text.size() == 2) return true;  // {} or [] (most events' data): *out stays empty
+    // The line was checked nested at most kMaxEventDepth deep; this value sits one level lower.
+    auto v = core::ParseJson(text, {text.size() + 1, kMaxEventDepth, text.size() + 1});
+    if (!v.ok()) return false;
+    if constexpr (std::is_same_v<T, json::array>) {
+      *out = std::move(v->get_array());
+    } else {
+      *out = std::move(v->get_object());
+    }
+    return true;
+  }
+  // Skips a container of the kind `open`, whose form IsCanonicalJson proved.
+  bool SkipContainer(char open) {
+    if (p_ == end_ || *p_ != open) return false;
+    Value();
+    return true;
+  }
+
+ private:
+  // Past the closing quote of the string whose text starts at `p`: the first
+  // '"' not escaped, i.e. not after an odd number of backslashes.
+  const char* PastString(const char* p) const {
+    for (const char* from = p;;) {
+      const char* q = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end_ - from)));
+      size_t slashes = 0;
+      while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
+      if (slashes % 2 == 0) return q + 1;
+      from = q + 1;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+bool ReadRecordRef(CanonicalLineReader& r, RecordRef* ref) {
+  return r.Expect("{\"hash\":") && r.OptHash(&ref->content_hash) && r.Expect(",\"id\":") &&
+         r.String(&ref->id) && r.Expect(",\"type\":") && r.String(&ref->type) &&
+         r.Expect(",\"version\":") && r.Uint(&ref->version) && r.Expect("}");
+}
+
+// DecodeEvent for a line in canonical form, reading it once for the check and
+// once for the fields, without building a value for the whole line. Returns
+// nullopt for any line it does not prove to be a well-formed event; the
+// caller then decodes it the thorough way, which names the problem. Without
+// `bodies`, changes and data are checked to be an array and an object (their
+// form is proven with the line's) but left empty.
+std::optional<Event> DecodeCanonicalLine(std::string_view line, bool bodies) {
+  if (!core::IsCanonicalJson(line, kMaxEventDepth)) return std::nullopt;
+  CanonicalLineReader r(line);
+  Event e;
+  std::string_view ts;
+  const bool ok =
+      r.Expect("{\"actor\":") && r.String(&e.actor.id) && r.Expect(",\"actor_name\":") &&
+      r.String(&e.actor.name) && r.Expect(",\"changes\":") &&
+      (bodies ? r.Container('[', &e.changes) : r.SkipContainer('[')) && r.Expect(",\"client\":") &&
+      r.OptString(&e.actor.client) && r.Expect(",\"data\":") &&
+      (bodies ? r.Container('{', &e.data) : r.SkipContainer('{')) && r.Expect(",\"guideline\":") &&
+      r.OptString(&e.guideline) && r.Expect(",\"id\":") && r.String(&e.id) && r.Expect(",\"prev\":") &&
+      r.OptHash(&e.prev) && r.Expect(",\"reason\":") && r.OptString(&e.reason) &&
+      r.Expect(",\"record\":") && (r.AtNull() || ReadRecordRef(r, &e.record.emplace())) &&
+      r.Expect(",\"seq\":") && r.Uint(&e.seq) && r.Expect(",\"session\":") && r.OptString(&e.actor.session) &&
+      r.Expect(",\"source\":") && (r.AtNull() || r.Container('{', &e.actor.source.emplace())) &&
+      r.Expect(",\"ts\":") && r.PlainString(&ts) && r.Expect(",\"type\":") && r.String(&e.type) &&
+      r.Expect("}") && r.AtEnd();
+  if (!ok) return std::nullopt;
+  auto t = core::ParseTimestamp(ts);
+  if (!t.ok() || core::FormatTimestamp(*t) != ts) return std::nullopt;
+  e.ts = *t;
+  return e;
+}
+
 }  // namespace
 
 core::Hash EventLeafHash(std::string_view line) { return LeafHash(line); }
@@ -201,7 +370,11 @@ StatusOr<std::string> EncodeEvent(const Event& e) {
   return out;
 }
 
-StatusOr<Event> DecodeEvent(std::string_view line) {
+namespace {
+
+// DecodeEvent through a value built from the whole line: for lines the
+// canonical reader does not accept, where it names the problem.
+StatusOr<Event> DecodeByParsing(std::string_view line) {
   core::JsonLimits limits;
   limits.max_bytes = line.size() + 1;
   limits.max_string_bytes = line.size() + 1;
@@ -210,7 +383,7 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
   // content at the input limit is deeper than that limit. Whatever EncodeEvent
   // wrote must decode again, or history and verify cannot read the ledger;
   // the bound only keeps recursion over the parsed value in check.
-  limits.max_depth = 1024;
+  limits.max_depth = kMaxEventDepth;
   auto parsed = core::ParseJson(line, limits);
   if (!parsed.ok()) return DataLossError("not valid JSON: " + parsed.status().message());
   if (!parsed->is_object()) return DataLossError("an event must be a JSON object");
@@ -285,6 +458,21 @@ StatusOr<Event> DecodeEvent(std::string_view line) {
       core::FormatTimestamp(e.ts) != std::string_view(ts.data(), ts.size())) {
     return DataLossError("the line is not in canonical form (RFC 8785): it was not written by Vellum");
   }
+  return e;
+}
+
+}  // namespace
+
+StatusOr<Event> DecodeEvent(std::string_view line) {
+  if (auto e = DecodeCanonicalLine(line, /*bodies=*/true)) return std::move(*e);
+  return DecodeByParsing(line);
+}
+
+StatusOr<Event> DecodeEventEnvelope(std::string_view line) {
+  if (auto e = DecodeCanonicalLine(line, /*bodies=*/false)) return std::move(*e);
+  ASSIGN_OR_RETURN(Event e, DecodeByParsing(line));
+  e.changes.clear();
+  e.data.clear();
   return e;
 }
 

@@ -329,11 +329,14 @@ class VerifyRun {
   // ---- events ----
 
   // A run of consecutive lines checked by one worker. The main thread reads
-  // lines, hashes them and builds the tree (sequential work); workers decode
-  // and replay (the expensive, independent work) in parallel.
+  // lines and builds the tree from the leaf hashes in order (sequential work);
+  // workers hash, decode and replay (the expensive, independent work) in
+  // parallel.
   struct Chunk {
     uint64_t first_seq = 0;
-    std::optional<core::Hash> prev_leaf;  // leaf of the line before first_seq
+    // Leaf of the line before first_seq, hashed by the main thread when it
+    // dispatched the previous chunk, so the chain check needs no waiting.
+    std::optional<core::Hash> prev_leaf;
     // The lines back to back in one buffer (one allocation per chunk, not per line);
     // line i is text[ends[i-1], ends[i]).
     std::string text;
@@ -343,9 +346,9 @@ class VerifyRun {
       const size_t begin = i == 0 ? 0 : ends[i - 1];
       return std::string_view(text).substr(begin, ends[i] - begin);
     }
-    std::vector<core::Hash> leaves;
     std::vector<storage::EventLocation> locations;
     // Results.
+    std::vector<core::Hash> leaves;
     std::vector<VerifyProblem> problems;
     uint64_t record_versions = 0;
     std::optional<int64_t> first_ts, last_ts;
@@ -373,6 +376,7 @@ class VerifyRun {
     auto finish_front = [&] {
       auto& [chunk, done] = in_flight.front();
       done.get();
+      for (size_t i = 0; i < chunk->size(); ++i) AddLeaf(chunk->first_seq + i, chunk->leaves[i]);
       if (last_ts && chunk->first_ts && *chunk->first_ts < *last_ts) {
         Problem("chain", chunk->first_seq, "", fmt::format("time goes backwards ({} after {})",
                                                            core::FormatTimestamp(*chunk->first_ts),
@@ -391,6 +395,7 @@ class VerifyRun {
     auto dispatch = [&] {
       if (chunk->size() == 0) return;
       if (in_flight.size() >= lanes) finish_front();
+      prev_leaf = LeafHash(chunk->line(chunk->size() - 1));
       ProjectionReader* reader = reader_ ? (lane == 0 ? reader_.get() : readers[lane].get()) : nullptr;
       lane = (lane + 1) % lanes;
       Chunk* c = chunk.get();
@@ -403,7 +408,6 @@ class VerifyRun {
       const std::string_view line = cursor->line();
       report_.bytes += line.size() + 1;
       ++report_.events;
-      const core::Hash leaf = LeafHash(line);
       if (chunk->size() == 0) {
         chunk->first_seq = seq;
         chunk->prev_leaf = prev_leaf;
@@ -412,18 +416,7 @@ class VerifyRun {
       }
       chunk->text.append(line);
       chunk->ends.push_back(chunk->text.size());
-      chunk->leaves.push_back(leaf);
       chunk->locations.push_back(cursor->location());
-      prev_leaf = leaf;
-      tree_.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) {
-        std::string p = tree_cmp_.Compare(level, index, h);
-        // The first mismatch locates the damage; every node above it differs too.
-        if (!p.empty() && !tree_reported_) {
-          tree_reported_ = true;
-          Problem("tree", seq, "ledger/tree", p + " (and every tree node above it)");
-        }
-      });
-      MatchTargets();
       if (chunk->size() == kChunkLines) dispatch();
     }
     dispatch();
@@ -438,6 +431,20 @@ class VerifyRun {
     });
   }
 
+  // Adds the leaf of event `seq` to the tree, comparing the nodes it completes
+  // with the stored ones and the roots with the checkpoints'. In sequence order.
+  void AddLeaf(uint64_t seq, const core::Hash& leaf) {
+    tree_.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) {
+      std::string p = tree_cmp_.Compare(level, index, h);
+      // The first mismatch locates the damage; every node above it differs too.
+      if (!p.empty() && !tree_reported_) {
+        tree_reported_ = true;
+        Problem("tree", seq, "ledger/tree", p + " (and every tree node above it)");
+      }
+    });
+    MatchTargets();
+  }
+
   // Runs on a worker thread; touches only `c` and `reader`.
   void CheckChunk(Chunk& c, ProjectionReader* reader) const {
     auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
@@ -445,11 +452,15 @@ class VerifyRun {
     };
     std::optional<StoredRun> stored;
     if (reader) stored.emplace(*reader, c.first_seq, c.first_seq + c.size());
+    c.leaves.reserve(c.size());
     for (size_t i = 0; i < c.size(); ++i) {
       const uint64_t seq = c.first_seq + i;
+      c.leaves.push_back(LeafHash(c.line(i)));
       // Formatted only for a problem: a clean run never needs it.
       auto where = [&] { return fmt::format("{}:{}", c.locations[i].file, c.locations[i].offset); };
-      auto ev = DecodeEvent(c.line(i));
+      // The replay needs the whole event, the genesis check its data; the
+      // rest of a check of the files needs only the envelope.
+      auto ev = reader || seq == 0 ? DecodeEvent(c.line(i)) : DecodeEventEnvelope(c.line(i));
       if (!ev.ok()) {
         problem("event", seq, where(), ev.status().message());
         continue;

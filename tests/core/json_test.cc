@@ -974,5 +974,75 @@ TEST(IsCanonicalJsonTextTest, AgreesWithReencodingOnRandomEdits) {
   EXPECT_GT(checked - canonical, 1000);
 }
 
+// IsCanonicalJson decides without the parser: it must agree with "the parser
+// accepts it and re-encoding gives the same bytes" on any text at all.
+bool ParsesAndReencodesToItself(const std::string& text, size_t max_depth) {
+  JsonLimits limits;
+  limits.max_bytes = text.size() + 1;
+  limits.max_string_bytes = text.size() + 1;
+  limits.max_depth = max_depth;
+  auto c = CanonicalizeJsonText(text, limits);
+  return c.ok() && *c == text;
+}
+
+TEST(IsCanonicalJsonTest, AgreesWithParsingOnEdgeCases) {
+  const std::vector<std::string> texts = {
+      "", " ", "{}", "[]", "{} ", "{}{}", "[1,]", "[,1]", "[1 ]", "{\"a\":}", "{\"a\"}", "{\"a\":1,}",
+      "{,}", "{\"a\":1,\"a\":2}", "{\"b\":1,\"a\":2}", "{1:2}", "[\"a\":1]", "tru", "true",
+      "[true,]", "[null,1]", "nul", "falsey", "[01]", "[-]", "[1.]", "[1e]", "[.5]", "[1e400]",
+      "[\"\x01\"]", "[\"\\u0001\"]", "[\"\\ud800\"]", "[\"\\ud83d\\ude00\"]", "[\"\xff\"]",
+      "[\"\xc3\xa9\"]", "[\"abc", "[\"a\\\"]", "]", "[", "[[]]", "[[[]]]", "[{}]", "{\"a\":[{}]}",
+      "\"x\"", "0", "-0", "1,2", ":", "[1:2]", "{\"a\"::1}", "[[1],[2]]", "[]]", "[1]1"};
+  for (const auto& t : texts) {
+    EXPECT_EQ(IsCanonicalJson(t, 2), ParsesAndReencodesToItself(t, 2)) << t;
+    EXPECT_EQ(IsCanonicalJson(t, 64), ParsesAndReencodesToItself(t, 64)) << t;
+  }
+}
+
+TEST(IsCanonicalJsonTest, AgreesWithParsingOnRandomEdits) {
+  std::mt19937_64 rng(9162);
+  const std::vector<std::string> atoms = {"0", "-1", "12.5", "1e21", "true", "false", "null",
+                                          "\"a\"", "\"\\n\"", "\"\xc3\xa9\"", "\"\\\"\""};
+  std::function<std::string(int)> gen = [&](int depth) -> std::string {
+    switch (depth > 3 ? 0 : rng() % 3) {
+      case 0:
+        return atoms[rng() % atoms.size()];
+      case 1: {
+        std::string out = "[";
+        for (size_t i = 0, n = rng() % 4; i < n; ++i) out += (i ? "," : "") + gen(depth + 1);
+        return out + "]";
+      }
+      default: {
+        std::string out = "{";
+        for (size_t i = 0, n = rng() % 4; i < n; ++i)
+          out += (i ? ",\"" : "\"") + std::string(1, static_cast<char>('a' + i)) + "\":" + gen(depth + 1);
+        return out + "}";
+      }
+    }
+  };
+  const std::vector<std::string> inserts = {" ", ",", ":", "[", "]", "{", "}", "\"", "\\", "0",
+                                            "-", ".", "e", "t", "\x01", "\xff", "\\u0061", "\\ud800"};
+  int canonical = 0, checked = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string t = gen(0);
+    for (int edit = 0; edit < 4; ++edit) {
+      if (edit > 0 && !t.empty()) {
+        const size_t at = rng() % (t.size() + 1);
+        if (rng() % 3 == 0 && at < t.size())
+          t.erase(at, 1);
+        else
+          t.insert(at, inserts[rng() % inserts.size()]);
+      }
+      ++checked;
+      const size_t depth = 1 + rng() % 4;
+      const bool want = ParsesAndReencodesToItself(t, depth);
+      canonical += want;
+      ASSERT_EQ(IsCanonicalJson(t, depth), want) << t << " depth " << depth;
+    }
+  }
+  EXPECT_GT(canonical, 2000);
+  EXPECT_GT(checked - canonical, 2000);
+}
+
 }  // namespace
 }  // namespace vellum::core
