@@ -985,6 +985,8 @@ bool ParsesAndReencodesToItself(const std::string& text, size_t max_depth) {
   return c.ok() && *c == text;
 }
 
+// AT-4: verify proves each line canonical with this one-pass check; it must accept exactly
+// what parsing and re-encoding to the same bytes accepts.
 TEST(IsCanonicalJsonTest, AgreesWithParsingOnEdgeCases) {
   const std::vector<std::string> texts = {
       "", " ", "{}", "[]", "{} ", "{}{}", "[1,]", "[,1]", "[1 ]", "{\"a\":}", "{\"a\"}", "{\"a\":1,}",
@@ -999,6 +1001,7 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnEdgeCases) {
   }
 }
 
+// AT-4
 TEST(IsCanonicalJsonTest, AgreesWithParsingOnRandomEdits) {
   std::mt19937_64 rng(9162);
   const std::vector<std::string> atoms = {"0", "-1", "12.5", "1e21", "true", "false", "null",

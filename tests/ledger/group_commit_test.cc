@@ -110,6 +110,7 @@ TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
   RecordProperty("fdatasyncs", static_cast<int>(syncs));
 }
 
+// SR-1: nothing acknowledged is lost, nothing unacknowledged is projected.
 // The projection writes a batch's rows while its events are synced and
 // commits them only once they are durable. A failed sync among concurrent
 // batches must fail exactly that batch's calls: every acknowledged event is

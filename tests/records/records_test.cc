@@ -365,6 +365,8 @@ TEST(RecordsTest, DecidersSeeTheProjectionAtDecisionTime) {
   EXPECT_THAT(h.Run(create_again), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
 }
 
+// AT-2, AT-4: the event line and the projected row are the same whether the decider
+// carried its canonical forms or the projector rebuilt them from the event.
 TEST(RecordsTest, CarriedCanonicalFormsAreThoseOfTheEvent) {
   // The ledger writes a decider's pre-encoded changes and stores its canonical
   // content as they are: they must be exactly what the event says, so that
