@@ -1218,4 +1218,36 @@ bool IsCanonicalJson(std::string_view text, size_t max_depth) {
   return IsValidUtf8(text) && ScanCanonical(text, max_depth);
 }
 
+size_t WellFormedValueEnd(std::string_view text, size_t begin) {
+  const char* p = text.data() + begin;
+  const char* const end = text.data() + text.size();
+  // Past the closing quote of a string whose text starts at `from`: the first
+  // '"' not escaped, i.e. not after an odd number of backslashes.
+  auto past_string = [end](const char* from) {
+    for (const char* start = from;;) {
+      const char* q = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end - from)));
+      if (q == nullptr) return end;
+      size_t slashes = 0;
+      while (q - slashes > start && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
+      if (slashes % 2 == 0) return q + 1;
+      from = q + 1;
+    }
+  };
+  size_t depth = 0;
+  while (p < end) {
+    const char c = *p++;
+    if (c == '"') {
+      p = past_string(p);
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (depth == 0) {
+      while (p < end && *p != ',' && *p != '}' && *p != ']') ++p;
+    }
+    if (depth == 0) break;
+  }
+  return static_cast<size_t>(p - text.data());
+}
+
 }  // namespace vellum::core

@@ -70,6 +70,14 @@ bool IsCanonicalJsonText(std::string_view text);
 // an event line needs to know before it picks fields out of the text itself.
 bool IsCanonicalJson(std::string_view text, size_t max_depth);
 
+// Where the JSON value that starts at text[begin] ends: past its closing
+// bracket or quote, or past the last character of a number or literal. For
+// readers that pick values out of text already proven well-formed.
+// REQUIRES: a well-formed value starts at `begin` (ParseJson or
+// IsCanonicalJson accepted the text holding it); otherwise the answer means
+// nothing, though it never reads past the end of `text`.
+size_t WellFormedValueEnd(std::string_view text, size_t begin);
+
 // ECMAScript Number.prototype.toString of a finite double ("1e+21", "5e-7", "-0" → "0").
 // REQUIRES: std::isfinite(d) (NaN and ±Infinity give "NaN", "Infinity", "-Infinity").
 std::string FormatJsonNumber(double d);

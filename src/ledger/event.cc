@@ -136,15 +136,14 @@ void AppendUint(uint64_t v, std::string* out) {
   }
 }
 
-// The nesting an event line may reach (see DecodeEvent).
-constexpr size_t kMaxEventDepth = 1024;
 
 // Reads the fields of a line that core::IsCanonicalJson accepted straight
 // from its text, in canonical (sorted) key order. Every method returns false,
 // without naming the problem, when the text is not what an event holds there.
 class CanonicalLineReader {
  public:
-  explicit CanonicalLineReader(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
+  explicit CanonicalLineReader(std::string_view line)
+      : line_(line), p_(line.data()), end_(line.data() + line.size()) {}
 
   // Consumes exactly `text`, e.g. ",\"actor_name\":".
   bool Expect(std::string_view text) {
@@ -156,22 +155,10 @@ class CanonicalLineReader {
   bool AtNull() { return Expect("null"); }
 
   // The text of the value at the cursor, which moves past it. The line is
-  // well-formed, so brackets match and every '"' inside a string is escaped.
+  // well-formed (IsCanonicalJson proved it).
   std::string_view Value() {
     const char* start = p_;
-    size_t depth = 0;
-    do {
-      const char c = *p_++;
-      if (c == '"') {
-        p_ = PastString(p_);
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        --depth;
-      } else if (depth == 0) {
-        while (p_ < end_ && *p_ != ',' && *p_ != '}' && *p_ != ']') ++p_;
-      }
-    } while (depth > 0);
+    p_ = line_.data() + core::WellFormedValueEnd(line_, static_cast<size_t>(p_ - line_.data()));
     return {start, static_cast<size_t>(p_ - start)};
   }
 
@@ -243,24 +230,18 @@ class CanonicalLineReader {
   }
   // Skips a container of the kind `open`, whose form IsCanonicalJson proved.
   bool SkipContainer(char open) {
+    std::string_view ignored;
+    return Raw(open, &ignored);
+  }
+  // The text of a container of the kind `open` (canonical, like the line).
+  bool Raw(char open, std::string_view* out) {
     if (p_ == end_ || *p_ != open) return false;
-    Value();
+    *out = Value();
     return true;
   }
 
  private:
-  // Past the closing quote of the string whose text starts at `p`: the first
-  // '"' not escaped, i.e. not after an odd number of backslashes.
-  const char* PastString(const char* p) const {
-    for (const char* from = p;;) {
-      const char* q = static_cast<const char*>(std::memchr(from, '"', static_cast<size_t>(end_ - from)));
-      size_t slashes = 0;
-      while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
-      if (slashes % 2 == 0) return q + 1;
-      from = q + 1;
-    }
-  }
-
+  std::string_view line_;
   const char* p_;
   const char* end_;
 };
@@ -274,10 +255,31 @@ bool ReadRecordRef(CanonicalLineReader& r, RecordRef* ref) {
 // DecodeEvent for a line in canonical form, reading it once for the check and
 // once for the fields, without building a value for the whole line. Returns
 // nullopt for any line it does not prove to be a well-formed event; the
-// caller then decodes it the thorough way, which names the problem. Without
-// `bodies`, changes and data are checked to be an array and an object (their
-// form is proven with the line's) but left empty.
-std::optional<Event> DecodeCanonicalLine(std::string_view line, bool bodies) {
+// caller then decodes it the thorough way, which names the problem. What is
+// built of `changes` and `data` depends on `bodies`: they are checked to be an
+// array and an object either way (their form is proven with the line's).
+enum class Bodies {
+  kValues,       // both parsed into values
+  kNone,         // both left empty
+  kChangesText,  // data parsed, changes kept as text in changes_text
+};
+
+bool ReadChanges(CanonicalLineReader& r, Bodies bodies, Event* e) {
+  switch (bodies) {
+    case Bodies::kValues:
+      return r.Container('[', &e->changes);
+    case Bodies::kNone:
+      return r.SkipContainer('[');
+    case Bodies::kChangesText:
+      std::string_view text;
+      if (!r.Raw('[', &text)) return false;
+      e->changes_text = std::make_shared<const std::string>(text);
+      return true;
+  }
+  return false;
+}
+
+std::optional<Event> DecodeCanonicalLine(std::string_view line, Bodies bodies) {
   if (!core::IsCanonicalJson(line, kMaxEventDepth)) return std::nullopt;
   CanonicalLineReader r(line);
   Event e;
@@ -285,9 +287,9 @@ std::optional<Event> DecodeCanonicalLine(std::string_view line, bool bodies) {
   const bool ok =
       r.Expect("{\"actor\":") && r.String(&e.actor.id) && r.Expect(",\"actor_name\":") &&
       r.String(&e.actor.name) && r.Expect(",\"changes\":") &&
-      (bodies ? r.Container('[', &e.changes) : r.SkipContainer('[')) && r.Expect(",\"client\":") &&
+      ReadChanges(r, bodies, &e) && r.Expect(",\"client\":") &&
       r.OptString(&e.actor.client) && r.Expect(",\"data\":") &&
-      (bodies ? r.Container('{', &e.data) : r.SkipContainer('{')) && r.Expect(",\"guideline\":") &&
+      (bodies != Bodies::kNone ? r.Container('{', &e.data) : r.SkipContainer('{')) && r.Expect(",\"guideline\":") &&
       r.OptString(&e.guideline) && r.Expect(",\"id\":") && r.String(&e.id) && r.Expect(",\"prev\":") &&
       r.OptHash(&e.prev) && r.Expect(",\"reason\":") && r.OptString(&e.reason) &&
       r.Expect(",\"record\":") && (r.AtNull() || ReadRecordRef(r, &e.record.emplace())) &&
@@ -464,12 +466,17 @@ StatusOr<Event> DecodeByParsing(std::string_view line) {
 }  // namespace
 
 StatusOr<Event> DecodeEvent(std::string_view line) {
-  if (auto e = DecodeCanonicalLine(line, /*bodies=*/true)) return std::move(*e);
+  if (auto e = DecodeCanonicalLine(line, Bodies::kValues)) return std::move(*e);
+  return DecodeByParsing(line);
+}
+
+StatusOr<Event> DecodeEventForReplay(std::string_view line) {
+  if (auto e = DecodeCanonicalLine(line, Bodies::kChangesText)) return std::move(*e);
   return DecodeByParsing(line);
 }
 
 StatusOr<Event> DecodeEventEnvelope(std::string_view line) {
-  if (auto e = DecodeCanonicalLine(line, /*bodies=*/false)) return std::move(*e);
+  if (auto e = DecodeCanonicalLine(line, Bodies::kNone)) return std::move(*e);
   ASSIGN_OR_RETURN(Event e, DecodeByParsing(line));
   e.changes.clear();
   e.data.clear();

@@ -84,10 +84,17 @@ struct Event {
   boost::json::object data;
   std::optional<core::Hash> prev;  // leaf hash of event seq-1; nullopt only for seq 0
   // Carried from EventDraft::content and ::changes_text, transient as there:
-  // absent from a decoded event.
+  // absent from an event read by DecodeEvent.
   std::shared_ptr<const std::string> content;
+  // The canonical text of `changes`. Set by the decider (then `changes` is
+  // its value too) or by DecodeEventForReplay (then `changes` is left empty
+  // and a consumer that needs the value parses this text).
   std::shared_ptr<const std::string> changes_text;
 };
+
+// How deep an event line may nest (its values one level less): what the
+// decoders accept, so content and changes are bounded by it too.
+inline constexpr size_t kMaxEventDepth = 1024;
 
 // The canonical line (no trailing newline).
 // Fails (kInvalidArgument) only when a string is not valid UTF-8 or a number is not finite.
@@ -102,6 +109,12 @@ StatusOr<Event> DecodeEvent(std::string_view line);
 // errors, but `changes` and `data` are left empty (their form is checked, no
 // value is built for them). Verify of the ledger files alone reads this way.
 StatusOr<Event> DecodeEventEnvelope(std::string_view line);
+
+// DecodeEvent for replays (recovery, verify): the same checks and errors, but
+// when the line is in canonical form `changes` is not built: its text is in
+// `changes_text` (projectors read the common cases straight from the text).
+// A line that is not canonical decodes as with DecodeEvent.
+StatusOr<Event> DecodeEventForReplay(std::string_view line);
 
 // An event's leaf hash as stored in the Merkle tree and chained by `prev`.
 core::Hash EventLeafHash(std::string_view line);

@@ -737,7 +737,7 @@ struct Ledger::Impl {
           }
         } else {
           // Step 1.
-          auto ev = DecodeEvent(line);
+          auto ev = DecodeEventForReplay(line);
           if (!ev.ok()) {
             if (!core::ParseJson(line, {line.size() + 1, 1024, line.size() + 1}).ok()) {
               cut_at = seq;

@@ -460,7 +460,7 @@ class VerifyRun {
       auto where = [&] { return fmt::format("{}:{}", c.locations[i].file, c.locations[i].offset); };
       // The replay needs the whole event, the genesis check its data; the
       // rest of a check of the files needs only the envelope.
-      auto ev = reader || seq == 0 ? DecodeEvent(c.line(i)) : DecodeEventEnvelope(c.line(i));
+      auto ev = reader || seq == 0 ? DecodeEventForReplay(c.line(i)) : DecodeEventEnvelope(c.line(i));
       if (!ev.ok()) {
         problem("event", seq, where(), ev.status().message());
         continue;

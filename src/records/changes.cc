@@ -81,6 +81,56 @@ StatusOr<std::vector<std::string>> SplitPointer(std::string_view path) {
 
 }  // namespace
 
+std::optional<std::string> CreatedContentFromText(std::string_view changes) {
+  // [{"new":V1,"path":"/K1"},{"new":V2,"path":"/K2"},…] → {"K1":V1,"K2":V2,…}.
+  // The text is canonical, so each V is already in canonical form, and a key
+  // written without escapes is the same text as a JSON string and as a
+  // pointer token. ASCII keys make byte order the UTF-16 order RFC 8785 sorts
+  // object keys by.
+  constexpr std::string_view kNew = "{\"new\":";
+  constexpr std::string_view kPath = ",\"path\":\"/";
+  if (changes.size() < 2 || changes.front() != '[' || changes.back() != ']') return std::nullopt;
+  std::string out;
+  out.reserve(changes.size());
+  out.push_back('{');
+  std::string_view previous_key;
+  size_t p = 1;
+  while (p + 1 < changes.size()) {
+    if (p > 1) {
+      if (changes[p] != ',') return std::nullopt;
+      ++p;
+    }
+    if (changes.substr(p, kNew.size()) != kNew) return std::nullopt;
+    const size_t value_begin = p + kNew.size();
+    const size_t value_end = core::WellFormedValueEnd(changes, value_begin);
+    p = value_end;
+    if (changes.substr(p, kPath.size()) != kPath) return std::nullopt;
+    p += kPath.size();
+    const size_t key_end = changes.find('"', p);
+    if (key_end == std::string_view::npos) return std::nullopt;
+    const std::string_view key = changes.substr(p, key_end - p);
+    for (char c : key) {
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\\' || c == '~' || c == '/') return std::nullopt;
+    }
+    const bool first = previous_key.data() == nullptr;
+    if (!first) {
+      if (key <= previous_key) return std::nullopt;  // out of order or twice: not a create's form
+      out.push_back(',');
+    }
+    previous_key = key;
+    p = key_end + 1;
+    if (p >= changes.size() || changes[p] != '}') return std::nullopt;
+    ++p;
+    out.push_back('"');
+    out.append(key);
+    out.append("\":");
+    out.append(changes.substr(value_begin, value_end - value_begin));
+  }
+  if (p + 1 != changes.size()) return std::nullopt;
+  out.push_back('}');
+  return out;
+}
+
 std::string EscapePointerToken(std::string_view token) {
   std::string out;
   out.reserve(token.size());

@@ -6,6 +6,7 @@
 // their canonical form (so 1 and 1.0 are the same value).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,14 @@ StatusOr<boost::json::array> DiffContent(const boost::json::object& from, const 
 // absent exactly when the field is), so a replay proves the chain of versions.
 // Errors are kDataLoss naming the path.
 Status ApplyChanges(const boost::json::array& changes, boost::json::object* doc);
+
+// The canonical content a create's changes make from nothing, read straight
+// from their canonical text when they have the form every create has: one
+// {"new", "path"} change per top-level field, in key order, with keys of
+// plain ASCII. Nullopt for any other text (a caller then parses the text and
+// applies it with ApplyChanges, which also names what is wrong).
+// REQUIRES: `changes` is canonical JSON (RFC 8785), as in an event line.
+std::optional<std::string> CreatedContentFromText(std::string_view changes);
 
 // RFC 6901 escaping of one reference token ("a/b" → "a~1b").
 std::string EscapePointerToken(std::string_view token);

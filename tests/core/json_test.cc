@@ -1047,5 +1047,23 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnRandomEdits) {
   EXPECT_GT(checked - canonical, 2000);
 }
 
+// Readers of event lines pick values out of the text with WellFormedValueEnd.
+TEST(WellFormedValueEndTest, EndsWhereTheValueEnds) {
+  const std::string text = R"([1,-2.5e3,"a\"b,]",{"k":["}",{"x":"\\"}]},[],true,null,"",{}])";
+  std::vector<std::string> values;
+  for (size_t at = 1; at < text.size() - 1; ++at) {
+    const size_t end = WellFormedValueEnd(text, at);
+    values.push_back(text.substr(at, end - at));
+    at = end;  // the comma
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"1", "-2.5e3", R"("a\"b,]")", R"({"k":["}",{"x":"\\"}]})", "[]",
+                                              "true", "null", R"("")", "{}"}));
+  EXPECT_EQ(WellFormedValueEnd(text, 0), text.size());
+  EXPECT_EQ(WellFormedValueEnd("42", 0), 2u);
+  // Text that breaks the precondition ends the scan at the end of the text, never beyond.
+  EXPECT_EQ(WellFormedValueEnd("[\"abc", 0), 5u);
+  EXPECT_EQ(WellFormedValueEnd("{{", 0), 2u);
+}
+
 }  // namespace
 }  // namespace vellum::core

@@ -454,14 +454,29 @@ TEST(EventDecodeTest, AcceptsExactlyWhatEncodeEventWrites) {
     for (const auto& s : edits) {
       ++tried;
       auto d = DecodeEvent(s);
-      // The envelope-only decode accepts and refuses the same lines, for the same reasons.
+      // The envelope-only and replay decodes accept and refuse the same lines, for the
+      // same reasons (AT-4: verify reads every line with one of them).
       auto envelope = DecodeEventEnvelope(s);
+      auto replay = DecodeEventForReplay(s);
       ASSERT_EQ(envelope.ok(), d.ok()) << s;
+      ASSERT_EQ(replay.ok(), d.ok()) << s;
       if (!d.ok()) {
         EXPECT_EQ(envelope.status().message(), d.status().message()) << s;
+        EXPECT_EQ(replay.status().message(), d.status().message()) << s;
         continue;
       }
       ++accepted;
+      // The replay decode keeps the changes as their canonical text instead of a value.
+      if (replay->changes_text) {
+        EXPECT_TRUE(replay->changes.empty());
+        ASSERT_OK_AND_ASSIGN(std::string changes, core::CanonicalJson(d->changes));
+        EXPECT_EQ(*replay->changes_text, changes);
+      } else {
+        EXPECT_EQ(replay->changes, d->changes);
+      }
+      EXPECT_EQ(replay->data, d->data);
+      ASSERT_OK_AND_ASSIGN(std::string from_replay, EncodeEvent(*replay));
+      EXPECT_EQ(from_replay, s);
       ASSERT_OK_AND_ASSIGN(std::string again, EncodeEvent(*d));
       EXPECT_EQ(again, s);
       EXPECT_TRUE(envelope->changes.empty() && envelope->data.empty());

@@ -140,6 +140,43 @@ TEST(ChangesTest, RandomDocumentsRoundTrip) {
   }
 }
 
+// Verify and recovery rebuild a created record's content straight from the
+// text of its changes: it must be exactly what applying them makes (AT-4).
+TEST(ChangesTest, CreatedContentFromTextIsWhatApplyingMakes) {
+  int read_from_text = 0;
+  for (uint64_t seed = 1; seed <= 400; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    DocGen gen(seed);
+    const json::object content = gen.Object(4);
+    ASSERT_OK_AND_ASSIGN(json::array changes, DiffContent(json::object(), content));
+    std::optional<std::string> got = CreatedContentFromText(Canonical(changes));
+    if (!got) continue;  // keys the text path leaves to ApplyChanges
+    ++read_from_text;
+    EXPECT_EQ(*got, Canonical(content));
+  }
+  EXPECT_GT(read_from_text, 100);
+  EXPECT_EQ(CreatedContentFromText("[]"), "{}");
+  EXPECT_EQ(CreatedContentFromText(R"([{"new":"x","path":"/a"},{"new":{"c":[1,"]}"]},"path":"/b"}])"),
+            R"({"a":"x","b":{"c":[1,"]}"]}})");
+  EXPECT_EQ(CreatedContentFromText(R"([{"new":null,"path":"/"}])"), R"({"":null})");
+  // Anything but a create's usual form is left to ApplyChanges.
+  for (const char* other : {
+           R"([{"new":1,"old":0,"path":"/a"}])",               // an old value
+           R"([{"old":0,"path":"/a"}])",                       // a removal
+           R"([{"path":"/a"}])",                               // neither
+           R"([{"new":1,"path":"/b"},{"new":2,"path":"/a"}])", // out of order
+           R"([{"new":1,"path":"/a"},{"new":2,"path":"/a"}])", // twice
+           R"([{"new":1,"path":"/a/b"}])",                     // nested
+           R"([{"new":1,"path":"/a~1b"}])",                    // escaped token
+           R"([{"new":1,"path":"/a"b"}])",                    // escaped string
+           R"([{"new":1,"path":"/ü"}])", "[{\"new\":1,\"path\":\"/\xc3\xbc\"}]",  // not ASCII
+           R"([{"new":1,"path":"a"}])",                        // not a pointer
+           R"([{"new":1,"path":"/a"},])", R"([1])", R"({})", "",
+       }) {
+    EXPECT_EQ(CreatedContentFromText(other), std::nullopt) << other;
+  }
+}
+
 TEST(ChangesTest, ChangesAreMinimalAndNested) {
   EXPECT_EQ(
       DiffAndReplay(JsonObject(R"({"a":1,"b":{"c":"x","d":[1,2]},"e":true})"),
