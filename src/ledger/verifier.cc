@@ -33,8 +33,11 @@ constexpr size_t kNodeChunk = 4096;
 // event; the allocations of those maps were a large part of its cost).
 class ReplayTxn final : public storage::ProjectionTxn {
  public:
-  // REQUIRES: base outlives this object.
-  ReplayTxn(ProjectionReader* base, uint64_t seq) : base_(base), seq_(seq) {}
+  // `stored` is the record-version row records.db holds for event `seq`, if
+  // any, and may be given only when records.db's schema is intact.
+  // REQUIRES: base and stored outlive this object.
+  ReplayTxn(ProjectionReader* base, uint64_t seq, const RecordVersionRow* stored)
+      : base_(base), seq_(seq), stored_(stored) {}
 
   const std::vector<RecordVersionRow>& versions() const { return versions_; }
 
@@ -45,6 +48,16 @@ class ReplayTxn final : public storage::ProjectionTxn {
         mine = &v;
     }
     if (mine) return std::optional<RecordVersionRow>(*mine);
+    // Most events create a record, and this saves their lookup: when records.db
+    // says this event made version 1 of the record, no earlier version exists.
+    // Its schema allows one row per record version, so an earlier version 1
+    // is impossible, and an earlier version 2 or later would have had to follow
+    // an even earlier version 1 (its own event's replay, which finds none,
+    // reports it). Should this row itself be wrong, the comparison with the
+    // replay's row reports it.
+    if (stored_ && stored_->version == 1 && stored_->record_type == t && stored_->record_id == id) {
+      return std::optional<RecordVersionRow>();
+    }
     return base_->LatestVersionBefore(t, id, seq_);
   }
   StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t, const std::string& id,
@@ -94,6 +107,7 @@ class ReplayTxn final : public storage::ProjectionTxn {
  private:
   ProjectionReader* base_;
   uint64_t seq_;
+  const RecordVersionRow* stored_;
   std::vector<EventIndexRow> events_;
   std::vector<RecordVersionRow> versions_;
 };
@@ -199,6 +213,7 @@ class VerifyRun {
     CheckWitnesses();
     std::sort(targets_.begin(), targets_.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
     if (in_.check_projection) {
+      CheckProjectionSchema();
       auto reader_or = in_.projection->BeginRead(/*snapshot=*/true);
       if (!reader_or.ok()) {
         Problem("projection", std::nullopt, "records.db", "cannot be read: " + reader_or.status().message());
@@ -517,7 +532,9 @@ class VerifyRun {
     // cursors stay in step with the events.
     auto stored_event = stored.Event(e.seq);
     auto stored_version = stored.Version(e.seq);
-    ReplayTxn replay(&reader, e.seq);
+    const RecordVersionRow* made_here =
+        schema_intact_ && stored_version.ok() ? *stored_version : nullptr;
+    ReplayTxn replay(&reader, e.seq, made_here);
     Status s = in_.projector->Apply(e, replay);
     if (!s.ok()) {
       problem(where(), "replaying the event failed: " + s.message());
@@ -581,6 +598,21 @@ class VerifyRun {
     return n;
   }
 
+  // ---- records.db ----
+
+  void CheckProjectionSchema() {
+    auto differences = in_.projection->SchemaDifferences();
+    if (!differences.ok()) {
+      Problem("projection", std::nullopt, "records.db",
+              "its schema cannot be read: " + differences.status().message());
+      return;
+    }
+    for (const auto& d : *differences) {
+      Problem("projection", std::nullopt, "records.db", "its schema was changed: " + d);
+    }
+    schema_intact_ = differences->empty();
+  }
+
   // ---- totals ----
 
   void CheckTreeTail() {
@@ -639,6 +671,7 @@ class VerifyRun {
   std::vector<CheckpointInfo> targets_;
   size_t next_target_ = 0;
   std::unique_ptr<ProjectionReader> reader_;
+  bool schema_intact_ = false;
   uint64_t expected_versions_ = 0;
 };
 

@@ -152,6 +152,10 @@ class ProjectionStore {
   // Every version of one record, oldest first.
   virtual StatusOr<std::vector<RecordVersionRow>> History(const std::string& type,
                                                           const std::string& id) = 0;
+  // How the store's tables, indexes and triggers differ from the ones Vellum
+  // creates, one sentence each; empty when they are the same. Verify relies on
+  // the declared constraints (one row per record version, one per event).
+  virtual StatusOr<std::vector<std::string>> SchemaDifferences() = 0;
 };
 
 }  // namespace vellum::storage

@@ -865,6 +865,15 @@ INSTANTIATE_TEST_SUITE_P(
                       "INSERT INTO record_versions VALUES('note','n-9',1,0,0,0,'{}',zeroblob(32))",
                       {"projection", 0, "records.db",
                        "record note/n-9 version 1 is attributed to this event"}},
+        // Verify relies on records.db's constraints (one row per record version):
+        // its schema must be Vellum's own.
+        RecordsDbCase{"IndexRedefined",
+                      "DROP INDEX events_by_type; CREATE INDEX events_by_type ON events(actor)",
+                      {"projection", std::nullopt, "records.db",
+                       "its schema was changed: index events_by_type is not defined as Vellum defines it"}},
+        RecordsDbCase{"TriggerAdded",
+                      "CREATE TRIGGER hide AFTER INSERT ON events BEGIN SELECT 1; END",
+                      {"projection", std::nullopt, "records.db", "its schema was changed: trigger hide was added"}},
         RecordsDbCase{
             "EventIndexActor",
             "UPDATE events SET actor='u-mallory' WHERE seq=50",

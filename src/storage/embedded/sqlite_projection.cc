@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <mutex>
 
 #include "storage/embedded/sqlite_db.h"
@@ -500,6 +501,45 @@ StatusOr<std::vector<RecordVersionRow>> SqliteProjectionStore::History(const std
     if (!row) return out;
     out.push_back(ReadVersionRow(s));
   }
+}
+
+namespace {
+
+// Every table, index and trigger of a database by name: {type, SQL} (SQLite
+// keeps the statement that created each; automatic indexes have none).
+StatusOr<std::map<std::string, std::pair<std::string, std::string>>> SchemaOf(Database& db) {
+  ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT name, type, coalesce(sql, '') FROM sqlite_schema"));
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out[std::string(s.ColumnText(0))] = {std::string(s.ColumnText(1)), std::string(s.ColumnText(2))};
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> SqliteProjectionStore::SchemaDifferences() {
+  // The reference is the schema itself, created afresh in memory, so this
+  // check never lags behind a change of kSchema.
+  ASSIGN_OR_RETURN(auto reference_db, Database::Open(":memory:", true));
+  RETURN_IF_ERROR(reference_db->Exec(kSchema));
+  ASSIGN_OR_RETURN(auto want, SchemaOf(*reference_db));
+  std::lock_guard lock(impl_->query_mu);
+  ASSIGN_OR_RETURN(auto have, SchemaOf(*impl_->query_db));
+  std::vector<std::string> out;
+  for (const auto& [name, def] : want) {
+    auto it = have.find(name);
+    if (it == have.end()) {
+      out.push_back(fmt::format("{} {} is missing", def.first, name));
+    } else if (it->second != def) {
+      out.push_back(fmt::format("{} {} is not defined as Vellum defines it", def.first, name));
+    }
+  }
+  for (const auto& [name, def] : have) {
+    if (!want.count(name)) out.push_back(fmt::format("{} {} was added", def.first, name));
+  }
+  return out;
 }
 
 }  // namespace vellum::storage

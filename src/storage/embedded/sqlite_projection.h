@@ -23,6 +23,7 @@ class SqliteProjectionStore final : public ProjectionStore {
   Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) override;
   StatusOr<std::vector<RecordVersionRow>> ListRecords(const std::string& type) override;
   StatusOr<std::vector<RecordVersionRow>> History(const std::string& type, const std::string& id) override;
+  StatusOr<std::vector<std::string>> SchemaDifferences() override;
 
   struct Impl;
 
