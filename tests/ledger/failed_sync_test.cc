@@ -1,4 +1,6 @@
-// A failed fdatasync while earlier, durable batches share the projection
+// A failed fdatasync on the ledger's write path, and what it must undo.
+//
+// Mainly, a failed sync while earlier, durable batches share the projection
 // transaction (docs/architecture.md, "The write path"): the projection thread
 // writes a large batch's rows into its open records.db transaction while the
 // batch's events are synced, and that transaction can also hold the rows of
@@ -78,7 +80,7 @@ class Callers {
   std::vector<std::thread> threads_;
 };
 
-class FailedSyncRecommitTest : public ::testing::Test {
+class LedgerFailedSyncTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(core::Ed25519PrivateKey key, core::Ed25519PrivateKey::Generate());
@@ -212,6 +214,18 @@ class FailedSyncRecommitTest : public ::testing::Test {
     ExpectVerifyReportOk(report, size);
   }
 
+  // How many system.started events records.db indexes.
+  size_t StartEvents() {
+    size_t n = 0;
+    storage::EventQuery q;
+    q.type = "system.started";
+    EXPECT_OK(projection_->QueryEvents(q, [&](uint64_t) {
+      ++n;
+      return true;
+    }));
+    return n;
+  }
+
   TempDir tmp_;
   FaultInjectionEnv env_;
   core::FakeClock clock_{1'767'225'600'000'000};  // 2026-01-01T00:00:00Z
@@ -248,7 +262,7 @@ class FailedSyncRecommitTest : public ::testing::Test {
 //     released and fails.
 // The transaction log then proves the path: that transaction was rolled back
 // and the next one committed exactly A's rows.
-TEST_F(FailedSyncRecommitTest, DurableBatchesSharingTheTransactionOfAFailedSyncAreCommittedAgain) {
+TEST_F(LedgerFailedSyncTest, DurableBatchesSharingTheTransactionOfAFailedSyncAreCommittedAgain) {
   constexpr size_t kBatch = 64;  // the ledger's early hand-over size: rows written during the sync
   const ledger::Actor writer = Writer();
   StatusOr<std::vector<ledger::Event>> z = InternalError("not run");
@@ -349,6 +363,29 @@ TEST_F(FailedSyncRecommitTest, DurableBatchesSharingTheTransactionOfAFailedSyncA
   EXPECT_EQ(report.events_reapplied, 0u) << "records.db lacked acknowledged events";
   ASSERT_NO_FATAL_FAILURE(ExpectContents(b_first + 1, {run_a, run_c}, run_b));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(b_first + 1));
+}
+
+
+// AT-6, CC-1: the first write of a process records the clock and software in a
+// system.started event (here always: this genesis records neither). When the
+// batch that carries it fails its sync, the event is gone with the batch, so
+// the next write must record it instead.
+TEST_F(LedgerFailedSyncTest, StartOfTheProcessIsRecordedByTheNextWriteWhenTheFirstOneFails) {
+  ASSERT_EQ(StartEvents(), 0u);
+  env_.FailNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
+  auto first = records::DecideCreate({kType, "first", {{"i", 0}}, std::nullopt, std::nullopt});
+  ASSERT_OK(first.status());
+  EXPECT_THAT(ledger_->Submit(Writer(), std::move(*first)),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("injected fdatasync failure")));
+  EXPECT_EQ(StartEvents(), 0u);
+  auto second = records::DecideCreate({kType, "second", {{"i", 1}}, std::nullopt, std::nullopt});
+  ASSERT_OK(second.status());
+  ASSERT_OK_AND_ASSIGN(std::vector<ledger::Event> events, ledger_->Submit(Writer(), std::move(*second)));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(StartEvents(), 1u) << "the start of this process is not recorded";
+  // genesis, system.started, "second"
+  EXPECT_EQ(events.front().seq, 2u);
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(3));
 }
 
 }  // namespace
