@@ -407,6 +407,7 @@ struct Ledger::Impl {
     const uint64_t start_seq = next_seq;
     const int64_t start_ts = last_ts;
     const core::Hash start_leaf = last_leaf;
+    const bool start_was_recorded = start_recorded;
     std::vector<std::shared_ptr<Request>> checkpoints;
     // Rows committed before now are visible to the read transaction that the
     // batch's first lookup starts.
@@ -469,6 +470,8 @@ struct Ledger::Impl {
         next_seq = start_seq;
         last_ts = start_ts;
         last_leaf = start_leaf;
+        // A system.started event this batch carried is gone with it: the next write records it.
+        start_recorded = start_was_recorded;
         pending->Drop(rows);
         for (Request* r : commands) {
           if (r->status.ok()) {

@@ -5,9 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testing/status_matchers.h"
@@ -208,6 +211,41 @@ TEST_F(FaultEnvTest, FailedSyncLeavesDataUnsynced) {
   EXPECT_EQ(env_.UnsyncedBytes(dir_.Sub("seg")), 5u);
   ASSERT_OK(env_.DropUnsyncedData());
   EXPECT_EQ(Read("seg"), "kept\n");
+}
+
+// A held call waits, before it takes effect, until released; other calls go on
+// meanwhile; a fault armed for the same call fires once it is released; and
+// ClearFaults lets a held call go.
+TEST_F(FaultEnvTest, HeldCallWaitsForReleaseThenTakesEffectOrFails) {
+  constexpr std::chrono::milliseconds kWait{30'000};
+  ASSERT_OK_AND_ASSIGN(auto seg, env_.OpenAppendable(dir_.Sub("seg"), 0644));
+  ASSERT_OK_AND_ASSIGN(auto other, env_.OpenAppendable(dir_.Sub("other"), 0644));
+  ASSERT_OK(seg->Append("held\n"));
+  const uint64_t held = env_.HoldNth(FaultOp::kSync, 1);
+  env_.FailNth(FaultOp::kSync, 1, InternalError("fdatasync: Input/output error"));
+  std::atomic<bool> returned{false};
+  Status result;
+  std::thread syncer([&] {
+    result = seg->Sync();
+    returned = true;
+  });
+  ASSERT_TRUE(env_.AwaitHeld(FaultOp::kSync, held, kWait));
+  ASSERT_OK(other->Append("free\n"));
+  ASSERT_OK(other->Sync());  // the next call of the same kind is not held
+  EXPECT_FALSE(returned.load());
+  EXPECT_EQ(env_.UnsyncedBytes(dir_.Sub("seg")), 5u);
+  env_.ReleaseHeld(FaultOp::kSync, held);
+  syncer.join();
+  EXPECT_THAT(result, StatusIs(StatusCode::kInternal, HasSubstr("Input/output")));
+  EXPECT_EQ(env_.UnsyncedBytes(dir_.Sub("seg")), 5u) << "a failed sync took effect";
+
+  const uint64_t again = env_.HoldNth(FaultOp::kSync, 1);
+  std::thread cleared([&] { result = seg->Sync(); });
+  ASSERT_TRUE(env_.AwaitHeld(FaultOp::kSync, again, kWait));
+  env_.ClearFaults();
+  cleared.join();
+  EXPECT_OK(result);
+  EXPECT_EQ(env_.UnsyncedBytes(dir_.Sub("seg")), 0u);
 }
 
 TEST_F(FaultEnvTest, TruncateAndAtomicWritesAdjustTracking) {

@@ -114,7 +114,9 @@ TEST_F(GroupCommitTest, SixteenThreadsGetDenseSequenceAndShareFdatasyncs) {
 // The projection writes a batch's rows while its events are synced and
 // commits them only once they are durable. A failed sync among concurrent
 // batches must fail exactly that batch's calls: every acknowledged event is
-// stored and in records.db, and nothing of a failed call is.
+// stored and in records.db, and nothing of a failed call is. Which batches
+// share the failed one's projection transaction is up to the scheduler here;
+// failed_sync_test.cc forces durable batches into it (rollback and re-commit).
 TEST_F(GroupCommitTest, FailedSyncAmongConcurrentBatchesFailsOnlyItsCalls) {
   const uint64_t first_seq = v_->Size();
   env_.FailNth(FaultOp::kSync, 4, UnavailableError("injected I/O error"));

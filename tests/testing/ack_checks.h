@@ -20,6 +20,7 @@
 #include "app/vellum.h"
 #include "ledger/event.h"
 #include "testing/status_matchers.h"
+#include "testing/verify_checks.h"
 
 namespace vellum::testing {
 
@@ -66,12 +67,7 @@ inline void ExpectAcknowledgedPresent(app::Vellum& v, const app::Principal& read
 inline void ExpectVerifies(app::Vellum& v) {
   EXPECT_THAT(v.open_report().damage, ::testing::IsEmpty());
   ASSERT_OK_AND_ASSIGN(ledger::VerifyReport r, v.Verify({}, std::nullopt));
-  for (const auto& p : r.problems) {
-    ADD_FAILURE() << "verify: [" << p.area << "] " << (p.seq ? fmt::format("seq {} ", *p.seq) : "")
-                  << p.location << ": " << p.message;
-  }
-  EXPECT_TRUE(r.ok());
-  EXPECT_EQ(r.events, v.Size());
+  ExpectVerifyReportOk(r, v.Size());
 }
 
 struct WriteOutcome {

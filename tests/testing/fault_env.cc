@@ -106,9 +106,29 @@ void FaultInjectionEnv::FailFromNth(FaultOp op, uint64_t nth, Status status) {
   Arm(op, nth, std::move(status), /*sticky=*/true);
 }
 
-void FaultInjectionEnv::ClearFaults() {
+uint64_t FaultInjectionEnv::HoldNth(FaultOp op, uint64_t nth) {
+  assert(nth >= 1);
   std::lock_guard<std::mutex> l(mu_);
-  faults_.clear();
+  // Armed under mu_, so the number cannot be overtaken by a call counted meanwhile.
+  const uint64_t call = counts_[static_cast<int>(op)] + nth;
+  holds_[static_cast<int>(op)].Arm(call);
+  return call;
+}
+
+bool FaultInjectionEnv::AwaitHeld(FaultOp op, uint64_t call, std::chrono::milliseconds timeout) {
+  return holds_[static_cast<int>(op)].AwaitArrival(call, timeout);
+}
+
+void FaultInjectionEnv::ReleaseHeld(FaultOp op, uint64_t call) {
+  holds_[static_cast<int>(op)].Release(call);
+}
+
+void FaultInjectionEnv::ClearFaults() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    faults_.clear();
+  }
+  for (CallHolds& h : holds_) h.ReleaseAll();
 }
 
 uint64_t FaultInjectionEnv::OpCount(FaultOp op) const {
@@ -117,8 +137,12 @@ uint64_t FaultInjectionEnv::OpCount(FaultOp op) const {
 }
 
 Status FaultInjectionEnv::MaybeFail(FaultOp op) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   const uint64_t n = ++counts_[static_cast<int>(op)];
+  // A held call waits without mu_: other threads' calls go on meanwhile.
+  l.unlock();
+  holds_[static_cast<int>(op)].Pass(n);
+  l.lock();
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->op != op || n < it->first || (!it->sticky && n != it->first)) continue;
     Status s = it->status;

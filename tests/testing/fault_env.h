@@ -5,7 +5,10 @@
 //      through it back to its length at the last successful Sync(), optionally
 //      keeping a random ("torn") part of the unsynced tail; and
 //      DeleteFilesCreatedSinceDirSync() removes files whose directory was not
-//      synced after they were created.
+//      synced after they were created; and
+//  (c) hold the Nth call of a kind of operation until the test releases it, to
+//      force an interleaving of threads (a sync that is still running while
+//      another thread does its part).
 //
 // Model and limits: a file's length when first opened through this env counts as
 // synced; WriteFileAtomic is durable (the wrapped env syncs); Truncate, Rename and
@@ -15,6 +18,7 @@
 // Thread-safe. The env must outlive every file and lock it returns.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "testing/call_holds.h"
 
 namespace vellum::testing {
 
@@ -57,7 +62,14 @@ class FaultInjectionEnv final : public core::Env {
   void FailNth(FaultOp op, uint64_t nth, Status status);
   // Like FailNth, but that call and every later call of `op` fail (a dead disk, ENOSPC).
   void FailFromNth(FaultOp op, uint64_t nth, Status status);
-  // Disarms all pending faults.
+  // The `nth` next call of `op` waits, before it does anything (or fails, if a
+  // fault is armed for it too), until ReleaseHeld. Returns that call's number,
+  // which names it to AwaitHeld and ReleaseHeld. REQUIRES: nth >= 1.
+  uint64_t HoldNth(FaultOp op, uint64_t nth);
+  // Waits until call `call` of `op` is being held; false if it did not come within `timeout`.
+  bool AwaitHeld(FaultOp op, uint64_t call, std::chrono::milliseconds timeout);
+  void ReleaseHeld(FaultOp op, uint64_t call);
+  // Disarms all pending faults and lets every held call go.
   void ClearFaults();
   // Calls of `op` made so far, failed ones included.
   uint64_t OpCount(FaultOp op) const;
@@ -119,6 +131,7 @@ class FaultInjectionEnv final : public core::Env {
   mutable std::mutex mu_;
   uint64_t counts_[kFaultOpCount] = {};
   std::vector<Fault> faults_;
+  CallHolds holds_[kFaultOpCount];  // own locking: a held call must not block mu_
   std::map<std::string, std::shared_ptr<FileState>> files_;  // by path
   std::set<std::string> created_;                            // not yet covered by a SyncDir
 };
