@@ -240,6 +240,17 @@ class TamperTest : public ::testing::Test {
     return w;
   }
 
+  // The writes of TryWrites go ahead and the ledger verifies after them.
+  void ExpectWritesAcceptedAndVerifying() {
+    Writes w = TryWrites();
+    EXPECT_FALSE(w.record_refused);
+    EXPECT_FALSE(w.checkpoint_refused);
+    VerifyOutput v = RunVerify(dir_);
+    EXPECT_EQ(v.exit_code, 0) << v.Describe();
+    EXPECT_EQ(v.events, kEvents + 1);
+    EXPECT_EQ(v.checkpoints, kCheckpointSizes.size() + 1);
+  }
+
   // The core assertion of every tamper test: verify finds the tamper and `named` finds
   // the place named; after writes through the binary it still does.
   void ExpectDetectedAndNeverHealed(const std::function<void(const VerifyOutput&)>& named) {
@@ -281,15 +292,7 @@ TEST_F(TamperTest, UntouchedLedgerVerifies) {
 
 // The writes every tamper test makes keep an untouched ledger verifying, so a failing
 // verify after them is the tamper's doing.
-TEST_F(TamperTest, WritesKeepAnUntouchedLedgerVerifying) {
-  Writes w = TryWrites();
-  EXPECT_FALSE(w.record_refused);
-  EXPECT_FALSE(w.checkpoint_refused);
-  VerifyOutput v = RunVerify(dir_);
-  EXPECT_EQ(v.exit_code, 0) << v.Describe();
-  EXPECT_EQ(v.events, kEvents + 1);
-  EXPECT_EQ(v.checkpoints, kCheckpointSizes.size() + 1);
-}
+TEST_F(TamperTest, WritesKeepAnUntouchedLedgerVerifying) { ExpectWritesAcceptedAndVerifying(); }
 
 // ---- 1. editing a field of an event ----
 
@@ -881,6 +884,42 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<RecordsDbCase>& info) {
       return std::string(info.param.name);
     });
+
+// records.db as a Vellum with schema version 1 left it: record_versions keyed by
+// (record_type, record_id, version), WITHOUT ROWID, holding the same rows.
+constexpr char kRecordsDbToSchemaV1[] = R"sql(
+  ALTER TABLE record_versions RENAME TO record_versions_v2;
+  CREATE TABLE record_versions (record_type TEXT NOT NULL, record_id TEXT NOT NULL,
+    version INTEGER NOT NULL, seq INTEGER NOT NULL UNIQUE, ts INTEGER NOT NULL,
+    deleted INTEGER NOT NULL, content TEXT, content_hash BLOB,
+    PRIMARY KEY (record_type, record_id, version)) STRICT, WITHOUT ROWID;
+  INSERT INTO record_versions SELECT * FROM record_versions_v2;
+  DROP TABLE record_versions_v2;
+  UPDATE meta SET value=1 WHERE key='schema_version';
+)sql";
+
+// SR-2, AT-4: the binary migrates a schema version 1 records.db when it opens it,
+// keeping every row: the ledger verifies and takes writes, with nothing re-applied.
+TEST_F(TamperTest, SchemaVersion1RecordsDbIsMigratedAndVerifies) {
+  ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"), kRecordsDbToSchemaV1));
+  VerifyOutput v = RunVerify(dir_);
+  EXPECT_EQ(v.exit_code, 0) << v.Describe();
+  EXPECT_EQ(v.events, kEvents);
+  ExpectWritesAcceptedAndVerifying();
+}
+
+// AT-4: the migration copies rows as they are, so a row edited in a version 1
+// records.db is still named afterwards; an upgrade never heals it.
+TEST_F(TamperTest, RowEditedInASchemaVersion1RecordsDbIsNamed) {
+  ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"), kRecordsDbToSchemaV1));
+  ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"),
+                                  "UPDATE record_versions SET content='{\"n\":2,\"status\":\"approved\"}' "
+                                  "WHERE record_type='note' AND record_id='n-2' AND version=2"));
+  ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
+    EXPECT_PROBLEM(v, "projection", kAfterCheckpointSeq, "records.db",
+                   "record note/n-2 version 2 differs from the replay of the ledger: content");
+  });
+}
 
 // ---- 8. checkpoints ----
 

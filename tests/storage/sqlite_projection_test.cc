@@ -86,6 +86,24 @@ std::string JournalMode(const std::string& db_path) {
   return mode;
 }
 
+// The first column of every row `sql` returns, as text, read with SQLite directly.
+std::vector<std::string> RawColumn(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char* t = sqlite3_column_text(st, 0);
+        out.push_back(t ? reinterpret_cast<const char*>(t) : "");
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
 class SqliteProjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -124,6 +142,16 @@ TEST_F(SqliteProjectionTest, SchemaIsCreatedInWalMode) {
             (std::set<std::string>{"record_type", "record_id", "version", "seq", "ts", "deleted",
                                    "content", "content_hash"}));
   EXPECT_EQ(Columns(Path(), "meta"), (std::set<std::string>{"key", "value"}));
+  // Schema version 2: record versions are a rowid table keyed by seq, found by
+  // record through a unique index.
+  EXPECT_THAT(RawColumn(Path(), "SELECT value FROM meta WHERE key='schema_version'"), ElementsAre("2"));
+  EXPECT_THAT(RawColumn(Path(), "SELECT name FROM pragma_table_info('record_versions') WHERE pk > 0"),
+              ElementsAre("seq"));
+  EXPECT_THAT(RawColumn(Path(), "SELECT name FROM pragma_index_info('record_versions_by_record') ORDER BY seqno"),
+              ElementsAre("record_type", "record_id", "version"));
+  EXPECT_THAT(RawColumn(Path(), "SELECT \"unique\" FROM pragma_index_list('record_versions') "
+                                "WHERE name='record_versions_by_record'"),
+              ElementsAre("1"));
   EXPECT_EQ(JournalMode(Path()), "wal");
   ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
   EXPECT_EQ(applied, 0u);
@@ -153,6 +181,109 @@ TEST_F(SqliteProjectionTest, NewerSchemaVersionIsRefused) {
   sqlite3_close(db);
   EXPECT_THAT(SqliteProjectionStore::Open(Path(), false),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("schema version 99")));
+}
+
+// A records.db written by a Vellum with schema version 1 (record_versions keyed
+// by (record_type, record_id, version), WITHOUT ROWID), created with SQLite directly.
+void WriteSchemaV1(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* sql = R"sql(
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    CREATE TABLE events (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL,
+      actor TEXT NOT NULL, record_type TEXT, record_id TEXT, record_version INTEGER,
+      leaf_hash BLOB NOT NULL) STRICT;
+    CREATE INDEX events_by_actor ON events(actor);
+    CREATE INDEX events_by_type ON events(type);
+    CREATE TABLE record_versions (record_type TEXT NOT NULL, record_id TEXT NOT NULL,
+      version INTEGER NOT NULL, seq INTEGER NOT NULL UNIQUE, ts INTEGER NOT NULL,
+      deleted INTEGER NOT NULL, content TEXT, content_hash BLOB,
+      PRIMARY KEY (record_type, record_id, version)) STRICT, WITHOUT ROWID;
+    INSERT INTO meta VALUES ('schema_version', 1), ('applied_count', 4);
+    INSERT INTO events VALUES (0, 10, 'ledger.genesis', 'system', NULL, NULL, NULL, x'00');
+    INSERT INTO events VALUES (1, 11, 'record.created', 'u', 'note', 'n-2', 1, x'01');
+    INSERT INTO events VALUES (2, 12, 'record.created', 'u', 'note', 'n-1', 1, x'02');
+    INSERT INTO events VALUES (3, 13, 'record.deleted', 'u', 'note', 'n-2', 2, x'03');
+    INSERT INTO record_versions VALUES ('note', 'n-2', 1, 1, 11, 0, '{"a":1}', x'aa');
+    INSERT INTO record_versions VALUES ('note', 'n-1', 1, 2, 12, 0, '{"b":1}', x'bb');
+    INSERT INTO record_versions VALUES ('note', 'n-2', 2, 3, 13, 1, NULL, NULL);
+  )sql";
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+// RV-1, AT-3: an upgrade keeps every version retrievable. A version 1 file is
+// migrated in place (its rows copied, its applied count kept), not refused and
+// not emptied for a rebuild from the ledger.
+TEST_F(SqliteProjectionTest, SchemaVersion1IsMigratedKeepingEveryRow) {
+  store_.reset();
+  std::string path = tmp_.Sub("v1.db");
+  WriteSchemaV1(path);
+  ASSERT_OK_AND_ASSIGN(store_, SqliteProjectionStore::Open(path, /*create=*/false));
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
+  EXPECT_EQ(applied, 4u);
+  EXPECT_THAT(RawColumn(path, "SELECT value FROM meta WHERE key='schema_version'"), ElementsAre("2"));
+  EXPECT_THAT(RawColumn(path, "SELECT name FROM pragma_table_info('record_versions') WHERE pk > 0"),
+              ElementsAre("seq"));
+  EXPECT_THAT(RawColumn(path, "SELECT name FROM sqlite_schema WHERE name LIKE 'record_versions%' ORDER BY name"),
+              ElementsAre("record_versions", "record_versions_by_record"));
+
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+  std::vector<RecordVersionRow> rows;
+  ASSERT_OK(r->VersionsInRange(0, 100, &rows));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].record_id, "n-2");
+  EXPECT_EQ(rows[0].content, "{\"a\":1}");
+  EXPECT_EQ(rows[1].seq, 2u);
+  EXPECT_EQ(rows[1].record_id, "n-1");
+  EXPECT_EQ(rows[1].ts, 12);
+  EXPECT_TRUE(rows[2].deleted);
+  EXPECT_EQ(rows[2].version, 2u);
+  ASSERT_OK_AND_ASSIGN(auto latest, r->LatestVersion("note", "n-2"));
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->seq, 3u);
+  ASSERT_OK_AND_ASSIGN(auto before, r->LatestVersionBefore("note", "n-2", 3));
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(*before, rows[0]);
+  ASSERT_OK_AND_ASSIGN(auto e, r->IndexedEvent(3));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->record_version, 2u);
+  r.reset();
+  ASSERT_OK_AND_ASSIGN(auto listed, store_->ListRecords("note"));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0], rows[1]);
+  EXPECT_EQ(listed[1], rows[2]);
+
+  // The migrated file takes new versions and reopens without another migration.
+  Commit({Ev(4, 14, "record.modified", "u", "note", "n-1", 2)}, {Ver("note", "n-1", 2, 4)}, 5);
+  store_.reset();
+  ASSERT_OK_AND_ASSIGN(store_, SqliteProjectionStore::Open(path, /*create=*/false));
+  ASSERT_OK_AND_ASSIGN(auto h, store_->History("note", "n-1"));
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0], rows[1]);
+  EXPECT_EQ(h[1], Ver("note", "n-1", 2, 4));
+}
+
+// A migration that fails leaves the version 1 file as it was.
+TEST_F(SqliteProjectionTest, FailedMigrationLeavesTheFileUnchanged) {
+  store_.reset();
+  std::string path = tmp_.Sub("v1.db");
+  WriteSchemaV1(path);
+  // A name the migration needs is taken, so it fails half-way.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE record_versions_v1 (x INTEGER)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto failed = SqliteProjectionStore::Open(path, /*create=*/false);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("migrating records.db from schema version 1"));
+  EXPECT_THAT(RawColumn(path, "SELECT value FROM meta WHERE key='schema_version'"), ElementsAre("1"));
+  EXPECT_THAT(RawColumn(path, "SELECT name FROM pragma_table_info('record_versions') WHERE pk > 0 ORDER BY pk"),
+              ElementsAre("record_type", "record_id", "version"));
+  EXPECT_THAT(RawColumn(path, "SELECT count(*) FROM record_versions"), ElementsAre("3"));
 }
 
 TEST_F(SqliteProjectionTest, WriteTxnCommitsAndCountsApplied) {

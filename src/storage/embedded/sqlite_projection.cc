@@ -18,13 +18,45 @@ using sqlite::Database;
 using sqlite::ScopedReset;
 using sqlite::Statement;
 
-constexpr int kSchemaVersion = 1;
+// Version 2 keys record_versions by seq (version 1: by (type, id, version),
+// WITHOUT ROWID); Open migrates a version 1 file (MigrateFromV1).
+constexpr int kSchemaVersion = 2;
 
-constexpr char kSchema[] = R"sql(
+constexpr char kMetaSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) STRICT;
+)sql";
+
+// record_versions is a rowid table keyed by the event's seq: each batch appends
+// at the end of its B-tree, and verify's ranges by seq are sequential reads.
+// Keyed by (type, id, version) instead, every insert landed at a random place
+// in a B-tree holding the whole content, plus an insert into a seq index; and
+// each row of a range read was an index lookup then a primary-key lookup.
+// The record lookups use the unique index record_versions_by_record. The
+// columns keep version 1's order.
+constexpr char kRecordVersionsTable[] = R"sql(
+CREATE TABLE IF NOT EXISTS record_versions (
+  record_type  TEXT NOT NULL,
+  record_id    TEXT NOT NULL,
+  version      INTEGER NOT NULL,
+  seq          INTEGER PRIMARY KEY,
+  ts           INTEGER NOT NULL,
+  deleted      INTEGER NOT NULL,
+  content      TEXT,
+  content_hash BLOB
+) STRICT;
+)sql";
+
+constexpr char kRecordVersionsIndex[] = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS record_versions_by_record
+  ON record_versions(record_type, record_id, version);
+)sql";
+
+// events keeps its record columns although QueryEvents finds a record's events
+// through record_versions: verify compares them, as stored, with the replay.
+constexpr char kEventsTable[] = R"sql(
 CREATE TABLE IF NOT EXISTS events (
   seq            INTEGER PRIMARY KEY,
   ts             INTEGER NOT NULL,
@@ -37,17 +69,6 @@ CREATE TABLE IF NOT EXISTS events (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS events_by_actor ON events(actor);
 CREATE INDEX IF NOT EXISTS events_by_type ON events(type);
-CREATE TABLE IF NOT EXISTS record_versions (
-  record_type  TEXT NOT NULL,
-  record_id    TEXT NOT NULL,
-  version      INTEGER NOT NULL,
-  seq          INTEGER NOT NULL UNIQUE,
-  ts           INTEGER NOT NULL,
-  deleted      INTEGER NOT NULL,
-  content      TEXT,
-  content_hash BLOB,
-  PRIMARY KEY (record_type, record_id, version)
-) STRICT, WITHOUT ROWID;
 )sql";
 
 constexpr char kVersionColumns[] =
@@ -91,7 +112,17 @@ EventIndexRow ReadEventRow(const Statement& s) {
   return r;
 }
 
-// Prepared reads shared by the write transaction and read snapshots.
+// Prepared reads shared by the write transaction and read snapshots. Their
+// plans (EXPLAIN QUERY PLAN, SQLite 3.40, schema version 2):
+//   latest, latest_before, history: SEARCH record_versions USING INDEX
+//     record_versions_by_record (record_type=? AND record_id=?), walked in
+//     version order; latest_before's `seq < ?` is the rowid, read from the
+//     index entry.
+//   version: SEARCH ... USING INDEX record_versions_by_record (record_type=? AND
+//     record_id=? AND version=?)
+//   by_seq, event: SEARCH ... USING INTEGER PRIMARY KEY (rowid=?)
+//   events_range, versions_range: SEARCH ... USING INTEGER PRIMARY KEY
+//     (rowid>? AND rowid<?), i.e. a sequential walk of the table.
 struct Readers {
   Statement latest, latest_before, version, by_seq, event, events_range, versions_range;
 
@@ -109,7 +140,7 @@ struct Readers {
         "SELECT {} FROM record_versions WHERE seq=?1", kVersionColumns)));
     ASSIGN_OR_RETURN(event, db.Prepare(fmt::format(
         "SELECT {} FROM events WHERE seq=?1", kEventColumns)));
-    // Ranges walk the events' primary key and record_versions' unique seq index in order.
+    // Both ranges walk a table keyed by seq in order.
     ASSIGN_OR_RETURN(
         events_range,
         db.Prepare(fmt::format("SELECT {} FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
@@ -201,6 +232,48 @@ StatusOr<uint64_t> ReadAppliedCount(Database& db) {
   ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT value FROM meta WHERE key='applied_count'"));
   ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? static_cast<uint64_t>(s.ColumnInt(0)) : 0;
+}
+
+// Version 1 held the same rows keyed by (record_type, record_id, version).
+// They are copied, not rebuilt from the ledger: a rebuild (applied count 0)
+// would drop the leaf hashes recovery checks events past the last checkpoint
+// against, and would take the whole ledger through recovery's unapplied-tail
+// path in one batch. verify still compares every copied row with a replay.
+Status MigrateFromV1(Database& db) {
+  RETURN_IF_ERROR(db.Exec("ALTER TABLE record_versions RENAME TO record_versions_v1"));
+  RETURN_IF_ERROR(db.Exec(kRecordVersionsTable));
+  // In seq order, so the rows are appended as the writer appends them.
+  RETURN_IF_ERROR(db.Exec(fmt::format(
+      "INSERT INTO record_versions ({0}) SELECT {0} FROM record_versions_v1 ORDER BY seq", kVersionColumns)));
+  RETURN_IF_ERROR(db.Exec("DROP TABLE record_versions_v1"));
+  RETURN_IF_ERROR(db.Exec(kRecordVersionsIndex));
+  return db.Exec(fmt::format("UPDATE meta SET value={} WHERE key='schema_version'", kSchemaVersion));
+}
+
+// Creates the schema in a new file, migrates an older one, refuses an unknown
+// (newer) one. The caller runs it in a transaction: a failed migration leaves
+// the file as it was.
+Status EnsureSchema(Database& db) {
+  RETURN_IF_ERROR(db.Exec(kMetaSchema));
+  std::optional<int64_t> version;
+  {
+    ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT value FROM meta WHERE key='schema_version'"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) version = s.ColumnInt(0);
+  }
+  if (!version) {
+    RETURN_IF_ERROR(db.Exec(kEventsTable));
+    RETURN_IF_ERROR(db.Exec(kRecordVersionsTable));
+    RETURN_IF_ERROR(db.Exec(kRecordVersionsIndex));
+    return db.Exec(fmt::format(
+        "INSERT INTO meta(key, value) VALUES ('schema_version', {}), ('applied_count', 0)", kSchemaVersion));
+  }
+  if (*version == 1) return MigrateFromV1(db).WithContext("migrating records.db from schema version 1");
+  if (*version != kSchemaVersion) {
+    return FailedPreconditionError(
+        fmt::format("records.db has schema version {}, this Vellum reads {}", *version, kSchemaVersion));
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -366,18 +439,14 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(con
   ASSIGN_OR_RETURN(m->db, Database::Open(path, create));
   RETURN_IF_ERROR(m->db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                               "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;"));
-  RETURN_IF_ERROR(m->db->Exec(kSchema));
-  {
-    ASSIGN_OR_RETURN(Statement s, m->db->Prepare("SELECT value FROM meta WHERE key='schema_version'"));
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) {
-      RETURN_IF_ERROR(m->db->Exec(fmt::format(
-          "INSERT INTO meta(key, value) VALUES ('schema_version', {}), ('applied_count', 0)", kSchemaVersion)));
-    } else if (s.ColumnInt(0) != kSchemaVersion) {
-      return FailedPreconditionError(fmt::format("records.db has schema version {}, this Vellum reads {}",
-                                                 s.ColumnInt(0), kSchemaVersion));
-    }
+  // Deferred: opening a file already at this version writes nothing, so it
+  // takes no write lock.
+  RETURN_IF_ERROR(m->db->Exec("BEGIN"));
+  if (Status s = EnsureSchema(*m->db); !s.ok()) {
+    m->db->Exec("ROLLBACK").IgnoreError();  // the error to report is `s`
+    return s;
   }
+  RETURN_IF_ERROR(m->db->Exec("COMMIT"));
   RETURN_IF_ERROR(m->readers.Prepare(*m->db));
   ASSIGN_OR_RETURN(m->put_event, m->db->Prepare(fmt::format(
       "INSERT INTO events ({}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", kEventColumns)));
@@ -403,9 +472,9 @@ StatusOr<std::unique_ptr<ProjectionReader>> SqliteProjectionStore::BeginRead(boo
 }
 
 // Every index costs time on the write path, so there are only two on events
-// (actor, type). A record's events are found through record_versions' primary
-// key, and a time range through the sequence numbers: time never decreases
-// along the ledger, so the first event at or after a time is a binary search.
+// (actor, type). A record's events are found through record_versions_by_record,
+// and a time range through the sequence numbers: time never decreases along the
+// ledger, so the first event at or after a time is a binary search.
 namespace {
 
 StatusOr<uint64_t> FirstSeqAtOrAfter(Database& db, int64_t ts) {
@@ -443,6 +512,12 @@ Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::functi
     ASSIGN_OR_RETURN(uint64_t u, FirstSeqAtOrAfter(db, *q.until));
     to = u;
   }
+  // Plans (EXPLAIN QUERY PLAN): by record type [and id], SEARCH v USING
+  // COVERING INDEX record_versions_by_record (record_type=? [AND record_id=?]),
+  // SEARCH e USING INTEGER PRIMARY KEY (rowid=?), a temporary B-tree for the
+  // order; with an actor or action too, SEARCH e USING COVERING INDEX
+  // events_by_actor / events_by_type (actor=? AND rowid>?), then v by rowid; by
+  // record id alone (no index starts with it), e by rowid range, v by rowid.
   const bool by_record = q.record_type || q.record_id;
   std::string sql = by_record ? "SELECT e.seq FROM record_versions v JOIN events e ON e.seq = v.seq WHERE e.seq >= ?1"
                               : "SELECT e.seq FROM events e WHERE e.seq >= ?1";
@@ -475,7 +550,9 @@ Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::functi
 
 StatusOr<std::vector<RecordVersionRow>> SqliteProjectionStore::ListRecords(const std::string& type) {
   std::lock_guard lock(impl_->query_mu);
-  // The primary key (type, id, version) serves both the grouping and the max.
+  // record_versions_by_record (type, id, version) serves both the grouping and
+  // the max: SEARCH v USING INDEX record_versions_by_record (record_type=?), and
+  // for the max SEARCH w USING COVERING INDEX (record_type=? AND record_id=?).
   ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare(fmt::format(
       "SELECT {} FROM record_versions v WHERE record_type=?1 AND version = "
       "(SELECT max(version) FROM record_versions w WHERE w.record_type=v.record_type AND w.record_id=v.record_id) "
