@@ -874,6 +874,12 @@ INSTANTIATE_TEST_SUITE_P(
                       "DROP INDEX events_by_type; CREATE INDEX events_by_type ON events(actor)",
                       {"projection", std::nullopt, "records.db",
                        "its schema was changed: index events_by_type is not defined as Vellum defines it"}},
+        RecordsDbCase{"VersionUniquenessDropped",
+                      "DROP INDEX record_versions_by_record; CREATE INDEX record_versions_by_record "
+                      "ON record_versions(record_type, record_id, version)",
+                      {"projection", std::nullopt, "records.db",
+                       "its schema was changed: index record_versions_by_record is not defined as Vellum "
+                       "defines it"}},
         RecordsDbCase{"TriggerAdded",
                       "CREATE TRIGGER hide AFTER INSERT ON events BEGIN SELECT 1; END",
                       {"projection", std::nullopt, "records.db", "its schema was changed: trigger hide was added"}},

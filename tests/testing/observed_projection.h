@@ -64,6 +64,7 @@ class ObservedProjectionStore final : public storage::ProjectionStore {
                                                            const std::string& id) override {
     return base_->History(type, id);
   }
+  StatusOr<std::vector<std::string>> SchemaDifferences() override { return base_->SchemaDifferences(); }
 
  private:
   class ObservedTxn;

@@ -250,6 +250,14 @@ Status MigrateFromV1(Database& db) {
   return db.Exec(fmt::format("UPDATE meta SET value={} WHERE key='schema_version'", kSchemaVersion));
 }
 
+// Every table and index of the current version.
+Status CreateSchema(Database& db) {
+  RETURN_IF_ERROR(db.Exec(kMetaSchema));
+  RETURN_IF_ERROR(db.Exec(kEventsTable));
+  RETURN_IF_ERROR(db.Exec(kRecordVersionsTable));
+  return db.Exec(kRecordVersionsIndex);
+}
+
 // Creates the schema in a new file, migrates an older one, refuses an unknown
 // (newer) one. The caller runs it in a transaction: a failed migration leaves
 // the file as it was.
@@ -262,9 +270,7 @@ Status EnsureSchema(Database& db) {
     if (row) version = s.ColumnInt(0);
   }
   if (!version) {
-    RETURN_IF_ERROR(db.Exec(kEventsTable));
-    RETURN_IF_ERROR(db.Exec(kRecordVersionsTable));
-    RETURN_IF_ERROR(db.Exec(kRecordVersionsIndex));
+    RETURN_IF_ERROR(CreateSchema(db));
     return db.Exec(fmt::format(
         "INSERT INTO meta(key, value) VALUES ('schema_version', {}), ('applied_count', 0)", kSchemaVersion));
   }
@@ -598,9 +604,10 @@ StatusOr<std::map<std::string, std::pair<std::string, std::string>>> SchemaOf(Da
 
 StatusOr<std::vector<std::string>> SqliteProjectionStore::SchemaDifferences() {
   // The reference is the schema itself, created afresh in memory, so this
-  // check never lags behind a change of kSchema.
+  // check never lags behind a change of the schema. A migrated file has the
+  // same definitions (MigrateFromV1 creates its tables from the same text).
   ASSIGN_OR_RETURN(auto reference_db, Database::Open(":memory:", true));
-  RETURN_IF_ERROR(reference_db->Exec(kSchema));
+  RETURN_IF_ERROR(CreateSchema(*reference_db));
   ASSIGN_OR_RETURN(auto want, SchemaOf(*reference_db));
   std::lock_guard lock(impl_->query_mu);
   ASSIGN_OR_RETURN(auto have, SchemaOf(*impl_->query_db));
