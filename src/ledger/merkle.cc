@@ -1,5 +1,7 @@
 #include "ledger/merkle.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cassert>
@@ -60,8 +62,7 @@ void ShiftUntilOddOrZero(uint64_t& fn, uint64_t& sn) {
 }
 
 Status ProofSizeError(const char* what, size_t got, size_t want) {
-  return DataLossError(std::string(what) + ": proof has " + std::to_string(got) +
-                       " hashes, expected " + std::to_string(want));
+  return DataLossError(fmt::format("{}: proof has {} hashes, expected {}", what, got, want));
 }
 
 }  // namespace
@@ -81,15 +82,13 @@ Hash EmptyRoot() { return core::Sha256(std::string_view()); }
 // from the right gives MTH. Cost: popcount(n) <= log2(n) + 1 lookups.
 StatusOr<Hash> SubtreeRoot(const SubtreeSource& src, uint64_t begin, uint64_t end) {
   if (begin >= end) {
-    return InvalidArgumentError("empty subtree [" + std::to_string(begin) + ", " +
-                                std::to_string(end) + ")");
+    return InvalidArgumentError(fmt::format("empty subtree [{}, {})", begin, end));
   }
   const uint64_t n = end - begin;
   // [0, n) is the whole tree; any other subtree has n <= 2^63, so bit_ceil cannot overflow.
   const bool aligned = begin == 0 || (n <= (uint64_t{1} << 63) && begin % std::bit_ceil(n) == 0);
   if (!aligned) {
-    return InvalidArgumentError("[" + std::to_string(begin) + ", " + std::to_string(end) +
-                                ") is not an RFC 9162 subtree");
+    return InvalidArgumentError(fmt::format("[{}, {}) is not an RFC 9162 subtree", begin, end));
   }
   // Pieces in increasing size (right to left), folded as node(piece, acc).
   uint64_t piece_end = end;
@@ -128,8 +127,7 @@ StatusOr<Hash> RootAt(const SubtreeSource& src, uint64_t size) {
 StatusOr<std::vector<Hash>> InclusionProof(const SubtreeSource& src, uint64_t index,
                                            uint64_t size) {
   if (index >= size) {
-    return InvalidArgumentError("index " + std::to_string(index) + " >= size " +
-                                std::to_string(size));
+    return InvalidArgumentError(fmt::format("index {} >= size {}", index, size));
   }
   std::vector<Hash> proof;
   proof.reserve(InclusionProofSize(index, size));
@@ -157,8 +155,8 @@ StatusOr<std::vector<Hash>> InclusionProof(const SubtreeSource& src, uint64_t in
 StatusOr<std::vector<Hash>> ConsistencyProof(const SubtreeSource& src, uint64_t size1,
                                              uint64_t size2) {
   if (size1 == 0 || size1 > size2) {
-    return InvalidArgumentError("consistency needs 0 < size1 <= size2, got size1 " +
-                                std::to_string(size1) + ", size2 " + std::to_string(size2));
+    return InvalidArgumentError(
+        fmt::format("consistency needs 0 < size1 <= size2, got size1 {}, size2 {}", size1, size2));
   }
   std::vector<Hash> proof;
   if (size1 == size2) return proof;
@@ -198,8 +196,7 @@ Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
   constexpr const char* kWhat = "inclusion proof";
   // 1.
   if (index >= size) {
-    return DataLossError(std::string(kWhat) + ": index " + std::to_string(index) + " >= size " +
-                         std::to_string(size));
+    return DataLossError(fmt::format("{}: index {} >= size {}", kWhat, index, size));
   }
   const size_t want = InclusionProofSize(index, size);
   if (proof.size() != want) return ProofSizeError(kWhat, proof.size(), want);
@@ -231,10 +228,9 @@ Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
 Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> proof,
                          const Hash& root1, const Hash& root2) {
   constexpr const char* kWhat = "consistency proof";
-  if (size1 == 0) return DataLossError(std::string(kWhat) + ": size1 is 0");
+  if (size1 == 0) return DataLossError(fmt::format("{}: size1 is 0", kWhat));
   if (size1 > size2) {
-    return DataLossError(std::string(kWhat) + ": size1 " + std::to_string(size1) + " > size2 " +
-                         std::to_string(size2));
+    return DataLossError(fmt::format("{}: size1 {} > size2 {}", kWhat, size1, size2));
   }
   if (size1 == size2) {
     if (!proof.empty()) return ProofSizeError(kWhat, proof.size(), 0);
