@@ -196,6 +196,11 @@ struct Ledger::Impl {
     std::lock_guard lock(mu);
     if (halted.ok()) halted = std::move(s);
   }
+  // Says more precisely why writes are stopped. REQUIRES: halted.
+  void ReplaceHalt(Status s) {
+    std::lock_guard lock(mu);
+    halted = std::move(s);
+  }
   Status HaltStatus() {
     std::lock_guard lock(mu);
     return halted;
@@ -326,16 +331,59 @@ struct Ledger::Impl {
     return OkStatus();
   }
 
+  static Status ClockHaltStatus(const Status& why, uint64_t seq) {
+    return FailedPreconditionError(fmt::format(
+        "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and restart Vellum",
+        why.message(), seq));
+  }
+
   // Appends the clock-anomaly security event to the batch and stops writes.
   // Returns the status every refused caller gets.
   Status RecordClockAnomaly(const Status& why, std::vector<std::string>& lines, std::vector<core::Hash>& leaves) {
     const uint64_t seq = next_seq;
     Status s = AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves);
-    Halt(s.ok() ? FailedPreconditionError(fmt::format(
-                      "writes are stopped: {}; a security event was recorded at seq {}. Correct the clock and "
-                      "restart Vellum", why.message(), seq))
-                : s);
+    Halt(s.ok() ? ClockHaltStatus(why, seq) : s);
     return HaltStatus();
+  }
+
+  // The clock-anomaly event went down with its batch, whose sync failed:
+  // appends it again, alone, so that the stop of writes is on record (AT-6),
+  // or else says so in what every refused caller gets (`told`, and everyone
+  // after them) instead of naming a sequence number that holds nothing.
+  // Returns the batch of the stored event, for the projection thread after the
+  // failed one.
+  std::optional<Batch> RecordClockAnomalyAgain(const Status& why, const std::vector<Request*>& told) {
+    std::vector<std::string> lines;
+    std::vector<core::Hash> leaves;
+    const uint64_t seq = next_seq;
+    const int64_t ts = last_ts;
+    const core::Hash leaf = last_leaf;
+    Status s = AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves);
+    Batch batch;
+    batch.rows = pending->Seal();
+    batch.end_seq = next_seq;
+    if (s.ok()) s = deps.log->AppendEvents(lines);
+    std::optional<Batch> stored;
+    if (s.ok()) {
+      Status tree = AppendTreeNodes(leaves);
+      if (!tree.ok()) Warn("updating the Merkle tree files: " + tree.ToString());
+      batch.durability = std::make_shared<Durability>();
+      batch.durability->Set(true);
+      stored = std::move(batch);
+      ReplaceHalt(ClockHaltStatus(why, seq));
+    } else {
+      next_seq = seq;
+      last_ts = ts;
+      last_leaf = leaf;
+      pending->Drop(batch.rows);
+      Warn("the clock-anomaly security event could not be stored: " + s.ToString());
+      ReplaceHalt(FailedPreconditionError(fmt::format(
+          "writes are stopped: {}; the security event recording this could not be stored ({}). Correct the "
+          "clock and the storage, then restart Vellum",
+          why.message(), s.message())));
+    }
+    for (Request* r : told) r->status = HaltStatus();
+    return stored;
   }
 
   // AT-6, CC-1: the clock source, its synchronisation and the software version
@@ -409,6 +457,9 @@ struct Ledger::Impl {
     const core::Hash start_leaf = last_leaf;
     const bool start_was_recorded = start_recorded;
     std::vector<std::shared_ptr<Request>> checkpoints;
+    // A clock anomaly this batch records, and the commands refused with it.
+    std::optional<Status> anomaly;
+    std::vector<Request*> told_halted;
     // Rows committed before now are visible to the read transaction that the
     // batch's first lookup starts.
     pending->EraseBelow(projected.load(std::memory_order_acquire));
@@ -422,6 +473,7 @@ struct Ledger::Impl {
       Status h = HaltStatus();
       if (!h.ok()) {
         r->status = h;
+        if (anomaly) told_halted.push_back(r.get());
         continue;
       }
       // The genesis event records the start of the process that creates the ledger.
@@ -430,9 +482,13 @@ struct Ledger::Impl {
         Status s = RecordStartIfChanged(lines, leaves);
         if (!s.ok()) Warn("could not record the start of this process: " + s.ToString());
       }
-      bool anomaly = false;
-      RunCommand(*r, lines, leaves, anomaly);
-      if (anomaly) r->status = RecordClockAnomaly(r->status, lines, leaves);
+      bool clock_moved_back = false;
+      RunCommand(*r, lines, leaves, clock_moved_back);
+      if (clock_moved_back) {
+        anomaly = r->status;
+        r->status = RecordClockAnomaly(*anomaly, lines, leaves);
+        told_halted.push_back(r.get());
+      }
     }
     if (reads.ok()) {
       // A read transaction left open would hide later commits from the next
@@ -463,6 +519,7 @@ struct Ledger::Impl {
     }
     std::shared_ptr<const RowSet> rows = batch.rows;
     if (early) HandOver(std::move(batch));
+    std::optional<Batch> anomaly_again;
     if (durability) {
       Status s = deps.log->AppendEvents(lines);
       if (!s.ok()) {
@@ -480,6 +537,9 @@ struct Ledger::Impl {
           }
         }
         if (s.code() == StatusCode::kDataLoss) Halt(s);
+        // Before any call of this batch is answered (on the projection thread,
+        // once the durability is set), so that the refused ones learn the outcome.
+        if (anomaly) anomaly_again = RecordClockAnomalyAgain(*anomaly, told_halted);
         durability->Set(false);
       } else {
         s = AppendTreeNodes(leaves);
@@ -489,6 +549,7 @@ struct Ledger::Impl {
       }
     }
     if (!early) HandOver(std::move(batch));
+    if (anomaly_again) HandOver(std::move(*anomaly_again));
     if (CheckpointDue()) {
       auto cp = Checkpoint();
       if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());

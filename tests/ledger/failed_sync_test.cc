@@ -43,7 +43,9 @@
 namespace vellum::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAreArray;
+using ::testing::Not;
 using ::testing::HasSubstr;
 using Txn = ObservedProjectionStore::Txn;
 
@@ -215,10 +217,23 @@ class LedgerFailedSyncTest : public ::testing::Test {
   }
 
   // How many system.started events records.db indexes.
-  size_t StartEvents() {
+  size_t StartEvents() { return EventsOfType("system.started"); }
+
+  // One record written, then the clock moved back beyond the tolerance, so
+  // that the next write stops writes (AT-6). *size: the ledger's size then.
+  void WriteThenMoveTheClockBack(uint64_t* size) {
+    auto first = records::DecideCreate({kType, "first", {{"i", 0}}, std::nullopt, std::nullopt});
+    ASSERT_OK(first.status());
+    ASSERT_OK(ledger_->Submit(Writer(), std::move(*first)).status());
+    *size = ledger_->Size();
+    clock_.Advance(-10 * static_cast<int64_t>(Options().clock_tolerance_micros));
+  }
+
+  // Events of `type` in records.db.
+  size_t EventsOfType(const std::string& type) {
     size_t n = 0;
     storage::EventQuery q;
-    q.type = "system.started";
+    q.type = type;
     EXPECT_OK(projection_->QueryEvents(q, [&](uint64_t) {
       ++n;
       return true;
@@ -386,6 +401,52 @@ TEST_F(LedgerFailedSyncTest, StartOfTheProcessIsRecordedByTheNextWriteWhenTheFir
   // genesis, system.started, "second"
   EXPECT_EQ(events.front().seq, 2u);
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(3));
+}
+
+// AT-6: a clock moved back beyond the tolerance stops writes with a security
+// event. When the sync of the batch carrying that event fails, the event is
+// appended again on its own, and every refusal names where it is.
+TEST_F(LedgerFailedSyncTest, ClockAnomalyLostWithAFailedSyncIsAppendedAgain) {
+  uint64_t size = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteThenMoveTheClockBack(&size));
+  env_.FailNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
+  const std::string recorded = fmt::format("a security event was recorded at seq {}", size);
+  auto late = records::DecideCreate({kType, "late", {{"i", 1}}, std::nullopt, std::nullopt});
+  ASSERT_OK(late.status());
+  EXPECT_THAT(ledger_->Submit(Writer(), std::move(*late)),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr(recorded)));
+  auto later = records::DecideCreate({kType, "later", {{"i", 2}}, std::nullopt, std::nullopt});
+  ASSERT_OK(later.status());
+  EXPECT_THAT(ledger_->Submit(Writer(), std::move(*later)),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr(recorded)));
+  ASSERT_OK_AND_ASSIGN(std::string line, ledger_->ReadEvent(size));
+  ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
+  EXPECT_EQ(e.type, "security.clock_anomaly");
+  EXPECT_EQ(e.seq, size);
+  // Closed, the projection thread has committed everything: the event is in records.db too.
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(ledger_->Size(), size + 1);
+  EXPECT_EQ(EventsOfType("security.clock_anomaly"), 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(size + 1));
+}
+
+// AT-6: when the security event cannot be stored at all, the refusal says so
+// rather than naming a sequence number that holds nothing.
+TEST_F(LedgerFailedSyncTest, ClockAnomalyThatCannotBeStoredIsNotClaimed) {
+  uint64_t size = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteThenMoveTheClockBack(&size));
+  env_.FailFromNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
+  auto late = records::DecideCreate({kType, "late", {{"i", 1}}, std::nullopt, std::nullopt});
+  ASSERT_OK(late.status());
+  EXPECT_THAT(ledger_->Submit(Writer(), std::move(*late)),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("the security event recording this could not be stored"),
+                             HasSubstr("injected fdatasync failure"), Not(HasSubstr("recorded at seq")))));
+  env_.ClearFaults();
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(ledger_->Size(), size);
+  EXPECT_EQ(EventsOfType("security.clock_anomaly"), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(size));
 }
 
 }  // namespace
