@@ -81,6 +81,66 @@ StatusOr<std::vector<std::string>> SplitPointer(std::string_view path) {
 
 }  // namespace
 
+json::array CreateChanges(json::object&& content) {
+  // In DiffContent's order (SortedKeys): a create lists every field as added.
+  std::vector<std::string_view> keys = SortedKeys(content);
+  json::array out;
+  out.reserve(keys.size());
+  for (std::string_view key : keys) {
+    json::object change;
+    change.reserve(2);
+    change.emplace("path", "/" + EscapePointerToken(key));
+    change.emplace("new", std::move(content.at(key)));
+    out.push_back(std::move(change));
+  }
+  return out;
+}
+
+namespace {
+
+// A key that reads the same as a JSON string, a pointer token and in byte or
+// UTF-16 order: plain ASCII without escapes, '~' or '/'.
+bool IsPlainKey(std::string_view key) {
+  for (char c : key) {
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '\\' || c == '~' || c == '/') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> CreateChangesText(std::string_view content) {
+  // {"K1":V1,"K2":V2,…} → [{"new":V1,"path":"/K1"},{"new":V2,"path":"/K2"},…]
+  if (content.size() < 2 || content.front() != '{' || content.back() != '}') return std::nullopt;
+  std::string out;
+  out.reserve(content.size() * 5 / 4 + 32);
+  out.push_back('[');
+  size_t p = 1;
+  while (p + 1 < content.size()) {
+    if (p > 1) {
+      if (content[p] != ',') return std::nullopt;
+      ++p;
+      out.push_back(',');
+    }
+    if (content[p] != '"') return std::nullopt;
+    const size_t key_end = content.find('"', p + 1);
+    if (key_end == std::string_view::npos) return std::nullopt;
+    const std::string_view key = content.substr(p + 1, key_end - p - 1);
+    if (!IsPlainKey(key) || key_end + 1 >= content.size() || content[key_end + 1] != ':') return std::nullopt;
+    const size_t value_begin = key_end + 2;
+    const size_t value_end = core::WellFormedValueEnd(content, value_begin);
+    out.append("{\"new\":");
+    out.append(content.substr(value_begin, value_end - value_begin));
+    out.append(",\"path\":\"/");
+    out.append(key);
+    out.append("\"}");
+    p = value_end;
+  }
+  if (p + 1 != content.size()) return std::nullopt;
+  out.push_back(']');
+  return out;
+}
+
 std::optional<std::string> CreatedContentFromText(std::string_view changes) {
   // [{"new":V1,"path":"/K1"},{"new":V2,"path":"/K2"},…] → {"K1":V1,"K2":V2,…}.
   // The text is canonical, so each V is already in canonical form, and a key
@@ -109,9 +169,7 @@ std::optional<std::string> CreatedContentFromText(std::string_view changes) {
     const size_t key_end = changes.find('"', p);
     if (key_end == std::string_view::npos) return std::nullopt;
     const std::string_view key = changes.substr(p, key_end - p);
-    for (char c : key) {
-      if (static_cast<unsigned char>(c) >= 0x80 || c == '\\' || c == '~' || c == '/') return std::nullopt;
-    }
+    if (!IsPlainKey(key)) return std::nullopt;
     const bool first = previous_key.data() == nullptr;
     if (!first) {
       if (key <= previous_key) return std::nullopt;  // out of order or twice: not a create's form

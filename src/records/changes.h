@@ -25,6 +25,17 @@ StatusOr<boost::json::array> DiffContent(const boost::json::object& from, const 
 // Errors are kDataLoss naming the path.
 Status ApplyChanges(const boost::json::array& changes, boost::json::object* doc);
 
+// The changes of a create, DiffContent({}, content), made by moving the
+// values out of `content` instead of copying them.
+boost::json::array CreateChanges(boost::json::object&& content);
+
+// The canonical text of a create's changes read straight from the canonical
+// text of its content, when every key is plain ASCII without '~' or '/' (the
+// inverse of CreatedContentFromText below); nullopt otherwise (a caller then
+// encodes CreateChanges' value).
+// REQUIRES: `content` is the canonical JSON (RFC 8785) of an object.
+std::optional<std::string> CreateChangesText(std::string_view content);
+
 // The canonical content a create's changes make from nothing, read straight
 // from their canonical text when they have the form every create has: one
 // {"new", "path"} change per top-level field, in key order, with keys of

@@ -147,12 +147,17 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
   RETURN_IF_ERROR(ValidateContent(cmd.content));
   ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
   core::Hash hash = core::Sha256(canonical);
-  auto content = std::make_shared<const std::string>(std::move(canonical));
-  ASSIGN_OR_RETURN(json::array changes, DiffContent(json::object(), cmd.content));
   // A create's changes do not depend on the ledger's state: encoded here, on
   // the caller's thread, the sequencer only copies the bytes into the event.
-  ASSIGN_OR_RETURN(std::string changes_canonical, core::CanonicalJson(changes));
-  auto changes_text = std::make_shared<const std::string>(std::move(changes_canonical));
+  // Usually they are read off the canonical content; the values of the
+  // content move into the changes (nothing else needs them).
+  std::optional<std::string> changes_canonical = CreateChangesText(canonical);
+  json::array changes = CreateChanges(std::move(cmd.content));
+  if (!changes_canonical) {
+    ASSIGN_OR_RETURN(changes_canonical, core::CanonicalJson(changes));
+  }
+  auto content = std::make_shared<const std::string>(std::move(canonical));
+  auto changes_text = std::make_shared<const std::string>(std::move(*changes_canonical));
   return ledger::Decider([cmd = std::move(cmd), hash, content = std::move(content), changes = std::move(changes),
                           changes_text = std::move(changes_text)](
                              ProjectionReader& state) mutable -> StatusOr<std::vector<EventDraft>> {

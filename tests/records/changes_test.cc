@@ -177,6 +177,35 @@ TEST(ChangesTest, CreatedContentFromTextIsWhatApplyingMakes) {
   }
 }
 
+// A create's changes are made without a diff (CreateChanges) and, usually,
+// their canonical text straight from the content's (CreateChangesText): both
+// must be exactly DiffContent's (AT-2).
+TEST(ChangesTest, CreateChangesAreTheDiffFromNothing) {
+  int from_text = 0;
+  for (uint64_t seed = 1; seed <= 400; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    DocGen gen(seed);
+    json::object content = gen.Object(4);
+    const std::string canonical_content = Canonical(content);
+    ASSERT_OK_AND_ASSIGN(json::array diff, DiffContent(json::object(), content));
+    const std::string want = Canonical(diff);
+    std::optional<std::string> text = CreateChangesText(canonical_content);
+    if (text) {
+      ++from_text;
+      EXPECT_EQ(*text, want);
+      EXPECT_EQ(CreatedContentFromText(*text), canonical_content);
+    }
+    EXPECT_EQ(CreateChanges(std::move(content)), diff);
+  }
+  EXPECT_GT(from_text, 100);
+  EXPECT_EQ(CreateChangesText("{}"), "[]");
+  EXPECT_EQ(CreateChangesText(R"({"":1,"a":{"b":"}"},"c":[1,{}]})"),
+            R"([{"new":1,"path":"/"},{"new":{"b":"}"},"path":"/a"},{"new":[1,{}],"path":"/c"}])");
+  for (const char* other : {R"({"a~b":1})", R"({"a/b":1})", R"({""":1})", "{\"\xc3\xbc\":1}", "[]", ""}) {
+    EXPECT_EQ(CreateChangesText(other), std::nullopt) << other;
+  }
+}
+
 TEST(ChangesTest, ChangesAreMinimalAndNested) {
   EXPECT_EQ(
       DiffAndReplay(JsonObject(R"({"a":1,"b":{"c":"x","d":[1,2]},"e":true})"),
