@@ -55,25 +55,25 @@ void BM_EncodeEvent(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeEvent);
 
-void BM_DecodeEvent(benchmark::State& state) {
+// Decodes the sample event's line with `decode`, over and over.
+void DecodeLoop(benchmark::State& state, StatusOr<ledger::Event> (*decode)(std::string_view)) {
   std::string line = *ledger::EncodeEvent(SampleEvent());
   for (auto _ : state) {
-    auto e = ledger::DecodeEvent(line);
+    auto e = decode(line);
     benchmark::DoNotOptimize(e);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
 }
+
+void BM_DecodeEvent(benchmark::State& state) { DecodeLoop(state, &ledger::DecodeEvent); }
 BENCHMARK(BM_DecodeEvent);
 
+// What a full verify (and recovery) decodes: changes kept as text.
+void BM_DecodeEventForReplay(benchmark::State& state) { DecodeLoop(state, &ledger::DecodeEventForReplay); }
+BENCHMARK(BM_DecodeEventForReplay);
+
 // What verify of the ledger files alone decodes.
-void BM_DecodeEventEnvelope(benchmark::State& state) {
-  std::string line = *ledger::EncodeEvent(SampleEvent());
-  for (auto _ : state) {
-    auto e = ledger::DecodeEventEnvelope(line);
-    benchmark::DoNotOptimize(e);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
-}
+void BM_DecodeEventEnvelope(benchmark::State& state) { DecodeLoop(state, &ledger::DecodeEventEnvelope); }
 BENCHMARK(BM_DecodeEventEnvelope);
 
 void BM_LeafHash(benchmark::State& state) {
@@ -94,6 +94,29 @@ void BM_DiffContent(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(records::DiffContent(a, b));
 }
 BENCHMARK(BM_DiffContent);
+
+// A create's changes and their canonical text, as a record command makes them.
+void BM_CreateChanges(benchmark::State& state) {
+  const json::object content = Content(3);
+  const std::string canonical = *core::CanonicalJson(content);
+  for (auto _ : state) {
+    json::object copy = content;
+    benchmark::DoNotOptimize(records::CreateChangesText(canonical));
+    benchmark::DoNotOptimize(records::CreateChanges(std::move(copy)));
+  }
+}
+BENCHMARK(BM_CreateChanges);
+
+// The same the way it was made before: a diff from nothing, then encoded.
+void BM_CreateChangesByDiff(benchmark::State& state) {
+  const json::object content = Content(3);
+  for (auto _ : state) {
+    json::object copy = content;
+    auto changes = records::DiffContent(json::object(), copy);
+    benchmark::DoNotOptimize(core::CanonicalJson(*changes));
+  }
+}
+BENCHMARK(BM_CreateChangesByDiff);
 
 }  // namespace
 }  // namespace vellum
