@@ -351,14 +351,17 @@ struct Ledger::Impl {
   // or else says so in what every refused caller gets (`told`, and everyone
   // after them) instead of naming a sequence number that holds nothing.
   // Returns the batch of the stored event, for the projection thread after the
-  // failed one.
-  std::optional<Batch> RecordClockAnomalyAgain(const Status& why, const std::vector<Request*>& told) {
+  // failed one. `failure` is why the batch failed: after kDataLoss (the failed
+  // append could not be undone) the log is not written again.
+  std::optional<Batch> RecordClockAnomalyAgain(const Status& why, const Status& failure,
+                                               const std::vector<Request*>& told) {
     std::vector<std::string> lines;
     std::vector<core::Hash> leaves;
     const uint64_t seq = next_seq;
     const int64_t ts = last_ts;
     const core::Hash leaf = last_leaf;
-    Status s = AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves);
+    Status s = failure.code() == StatusCode::kDataLoss ? failure
+                                                        : AppendSystemEvent(ClockAnomalyEvent(why), lines, leaves);
     Batch batch;
     batch.rows = pending->Seal();
     batch.end_seq = next_seq;
@@ -539,7 +542,7 @@ struct Ledger::Impl {
         if (s.code() == StatusCode::kDataLoss) Halt(s);
         // Before any call of this batch is answered (on the projection thread,
         // once the durability is set), so that the refused ones learn the outcome.
-        if (anomaly) anomaly_again = RecordClockAnomalyAgain(*anomaly, told_halted);
+        if (anomaly) anomaly_again = RecordClockAnomalyAgain(*anomaly, s, told_halted);
         durability->Set(false);
       } else {
         s = AppendTreeNodes(leaves);

@@ -432,21 +432,43 @@ TEST_F(LedgerFailedSyncTest, ClockAnomalyLostWithAFailedSyncIsAppendedAgain) {
 
 // AT-6: when the security event cannot be stored at all, the refusal says so
 // rather than naming a sequence number that holds nothing.
-TEST_F(LedgerFailedSyncTest, ClockAnomalyThatCannotBeStoredIsNotClaimed) {
-  uint64_t size = 0;
-  ASSERT_NO_FATAL_FAILURE(WriteThenMoveTheClockBack(&size));
-  env_.FailFromNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
-  auto late = records::DecideCreate({kType, "late", {{"i", 1}}, std::nullopt, std::nullopt});
-  ASSERT_OK(late.status());
-  EXPECT_THAT(ledger_->Submit(Writer(), std::move(*late)),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("the security event recording this could not be stored"),
-                             HasSubstr("injected fdatasync failure"), Not(HasSubstr("recorded at seq")))));
-  env_.ClearFaults();
-  ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ledger_->Size(), size);
-  EXPECT_EQ(EventsOfType("security.clock_anomaly"), 0u);
-  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(size));
+class ClockAnomalyNotStoredTest : public LedgerFailedSyncTest {
+ protected:
+  // Moves the clock back, arms `faults`, and expects the next write refused
+  // with `error` named and nothing of it or of the security event stored.
+  void ExpectRefusedAndNothingStored(const std::function<void()>& faults, const std::string& error) {
+    uint64_t size = 0;
+    ASSERT_NO_FATAL_FAILURE(WriteThenMoveTheClockBack(&size));
+    faults();
+    auto late = records::DecideCreate({kType, "late", {{"i", 1}}, std::nullopt, std::nullopt});
+    ASSERT_OK(late.status());
+    EXPECT_THAT(ledger_->Submit(Writer(), std::move(*late)),
+                StatusIs(StatusCode::kFailedPrecondition,
+                         AllOf(HasSubstr("the security event recording this could not be stored"),
+                               HasSubstr(error), Not(HasSubstr("recorded at seq")))));
+    env_.ClearFaults();
+    ASSERT_NO_FATAL_FAILURE(Reopen());
+    EXPECT_EQ(ledger_->Size(), size);
+    EXPECT_EQ(EventsOfType("security.clock_anomaly"), 0u);
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifies(size));
+  }
+};
+
+// The batch's failed append could not be undone: the log is not written again.
+TEST_F(ClockAnomalyNotStoredTest, AfterAnAppendThatCouldNotBeUndone) {
+  ExpectRefusedAndNothingStored(
+      [&] { env_.FailFromNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure")); },
+      "could not be undone: injected fdatasync failure");
+}
+
+// The batch's sync fails, it is undone (sync 2), and the event's own sync fails too (sync 3).
+TEST_F(ClockAnomalyNotStoredTest, WhenItsOwnAppendFailsToo) {
+  ExpectRefusedAndNothingStored(
+      [&] {
+        env_.FailNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
+        env_.FailNth(FaultOp::kSync, 3, UnavailableError("second injected fdatasync failure"));
+      },
+      "(second injected fdatasync failure)");
 }
 
 }  // namespace
