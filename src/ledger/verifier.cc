@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <future>
+#include <iterator>
 #include <map>
 #include <thread>
 #include <set>
@@ -361,7 +362,18 @@ class VerifyRun {
       const size_t begin = i == 0 ? 0 : ends[i - 1];
       return std::string_view(text).substr(begin, ends[i] - begin);
     }
-    std::vector<storage::EventLocation> locations;
+    // Where the lines are: the location of the first line and of every line
+    // that begins a file, by line index; the others follow on from them.
+    std::vector<std::pair<size_t, storage::EventLocation>> file_starts;
+    storage::EventLocation location(size_t i) const {
+      auto it = std::prev(std::upper_bound(file_starts.begin(), file_starts.end(), i,
+                                           [](size_t k, const auto& start) { return k < start.first; }));
+      const size_t first = it->first;
+      const size_t first_begin = first == 0 ? 0 : ends[first - 1];
+      const size_t begin = i == 0 ? 0 : ends[i - 1];
+      // Lines are stored back to back without their newlines.
+      return {it->second.file, it->second.offset + (begin - first_begin) + (i - first)};
+    }
     // Results.
     std::vector<core::Hash> leaves;
     std::vector<VerifyProblem> problems;
@@ -431,7 +443,9 @@ class VerifyRun {
       }
       chunk->text.append(line);
       chunk->ends.push_back(chunk->text.size());
-      chunk->locations.push_back(cursor->location());
+      if (chunk->size() == 1 || cursor->offset() == 0) {
+        chunk->file_starts.emplace_back(chunk->size() - 1, cursor->location());
+      }
       if (chunk->size() == kChunkLines) dispatch();
     }
     dispatch();
@@ -472,7 +486,10 @@ class VerifyRun {
       const uint64_t seq = c.first_seq + i;
       c.leaves.push_back(LeafHash(c.line(i)));
       // Formatted only for a problem: a clean run never needs it.
-      auto where = [&] { return fmt::format("{}:{}", c.locations[i].file, c.locations[i].offset); };
+      auto where = [&] {
+        const storage::EventLocation at = c.location(i);
+        return fmt::format("{}:{}", at.file, at.offset);
+      };
       // The replay needs the whole event, the genesis check its data; the
       // rest of a check of the files needs only the envelope.
       auto ev = reader || seq == 0 ? DecodeEventForReplay(c.line(i)) : DecodeEventEnvelope(c.line(i));

@@ -45,6 +45,9 @@ class EventCursor {
   virtual uint64_t seq() const = 0;
   virtual std::string_view line() const = 0;  // canonical JSON, without the '\n'
   virtual EventLocation location() const = 0;
+  // location().offset without building the file name: a reader that keeps
+  // where every line is asks for the name only where a file begins (offset 0).
+  virtual uint64_t offset() const = 0;
 };
 
 struct StoredCheckpoint {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ using ::testing::Not;
 using vellum::testing::JsonObject;
 using vellum::testing::Person;
 using vellum::testing::ReadFileOrDie;
+using vellum::testing::WriteFileOrDie;
 using vellum::testing::TempDir;
 
 // Alice leads the annotation project: her role may create, modify, delete and
@@ -560,6 +563,66 @@ TEST_F(VellumTest, VerifyWithoutTheProjectionLeavesOutOnlyRecordsDb) {
   EXPECT_TRUE(files.ok()) << (files.problems.empty() ? "" : files.problems.front().message);
   EXPECT_EQ(files.events, full.events);
   EXPECT_EQ(files.root, full.root);
+}
+
+// AT-4: verify names a damaged event's file and byte offset, also when the
+// ledger spans many segment files within one run of lines verify checks at once.
+TEST_F(VellumTest, VerifyNamesFileAndOffsetAcrossSegments) {
+  {
+    InitOptions init;
+    init.origin = "test.example/ledger";
+    init.config.max_segment_bytes = 4096;  // a few events per segment
+    ASSERT_OK_AND_ASSIGN(auto v, vellum::testing::InitWithAdmin(Dir(), init, Fast()));
+    ASSERT_OK_AND_ASSIGN(admin_, vellum::testing::SignInAdmin(*v));
+    ASSERT_OK_AND_ASSIGN(alice_, vellum::testing::AddPerson(*v, admin_, kAlice, kAliceClient));
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_OK(v->CreateRecord(alice_, Create("a-" + std::to_string(i), R"({"label":"nodule"})")));
+    }
+  }
+  // Where every line is, read from the files themselves.
+  struct Place {
+    std::string file;
+    uint64_t offset;
+  };
+  std::vector<Place> places;
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(Dir() + "/ledger/segments")) {
+    files.push_back(entry.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_GT(files.size(), 5u);
+  for (const auto& f : files) {
+    const std::string text = ReadFileOrDie(Dir() + "/ledger/segments/" + f);
+    for (size_t at = 0; at < text.size(); at = text.find('\n', at) + 1) {
+      places.push_back({"ledger/segments/" + f, at});
+    }
+  }
+  // Events whose successor is in the middle of a segment, and one whose successor begins one.
+  std::vector<uint64_t> damaged;
+  for (uint64_t seq = places.size() / 2; seq + 1 < places.size() && damaged.size() < 2; ++seq) {
+    const bool next_begins_a_file = places[seq + 1].offset == 0;
+    if (next_begins_a_file == damaged.empty()) continue;  // first one in the middle, then one before a file
+    damaged.push_back(seq);
+  }
+  ASSERT_EQ(damaged.size(), 2u);
+  for (uint64_t seq : damaged) {
+    // A different event id: still canonical, but the next event's prev no longer matches.
+    const std::string path = Dir() + "/" + places[seq].file;
+    std::filesystem::permissions(path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+    std::string text = ReadFileOrDie(path);
+    const size_t id = text.find("\"id\":\"", places[seq].offset) + 6;
+    text[id] = text[id] == '0' ? '1' : '0';
+    WriteFileOrDie(path, text);
+  }
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  ASSERT_OK_AND_ASSIGN(auto report, v->Verify({}, std::nullopt, /*check_projection=*/false));
+  for (uint64_t seq : damaged) {
+    const Place& next = places[seq + 1];
+    const std::string want = next.file + ":" + std::to_string(next.offset);
+    bool named = false;
+    for (const auto& p : report.problems) named |= p.seq == seq + 1 && p.location == want;
+    EXPECT_TRUE(named) << "no problem at seq " << seq + 1 << " names " << want;
+  }
 }
 
 TEST_F(VellumTest, DeeplyNestedContentIsRefusedNotStoredUnreadable) {

@@ -495,8 +495,11 @@ TEST_P(EventEditTest, VerifyNamesTheEditedEvent) {
   ExpectDetectedAndNeverHealed([&](const VerifyOutput& v) {
     EXPECT_PROBLEM(v, "", seq, "", "");
     if (seq + 1 < kEvents) {
-      // The next event's prev no longer matches: the chain breaks right after the edit.
-      EXPECT_PROBLEM(v, "chain", seq + 1, std::string(kFirstSegment) + ":", "prev does not match");
+      // The next event's prev no longer matches: the chain breaks right after the edit,
+      // named by file and byte offset.
+      size_t offset = 0;
+      for (uint64_t k = 0; k <= seq; ++k) offset += (k == seq ? edited.size() : lines_[k].size()) + 1;
+      EXPECT_PROBLEM(v, "chain", seq + 1, fmt::format("{}:{}", kFirstSegment, offset), "prev does not match");
     }
     if (seq < kLatestCheckpoint) {
       EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(FirstCheckpointCovering(seq)),

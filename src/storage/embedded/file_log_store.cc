@@ -375,6 +375,7 @@ class FileEventCursor final : public EventCursor {
   uint64_t seq() const override { return seq_; }
   std::string_view line() const override { return line_; }
   EventLocation location() const override { return {"ledger/" + rel_path_, line_offset_}; }
+  uint64_t offset() const override { return line_offset_; }
 
  private:
   bool Seek() {
