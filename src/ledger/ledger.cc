@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "ledger/merkle.h"
 #include "ledger/pending_rows.h"
+#include "ledger/stored_run.h"
 #include "ledger/store_tree.h"
 
 namespace vellum::ledger {
@@ -788,10 +789,9 @@ struct Ledger::Impl {
       ASSIGN_OR_RETURN(auto reader, deps.projection->BeginRead(true));
       auto cursor = log.Scan(check_from);
       std::optional<uint64_t> cut_at;
-      // Step 2 reads the indexed events by ranges of kRecoveryChunk: one
+      // Step 2 reads the indexed events by runs of kRecoveryChunk: one
       // ordered scan each instead of a lookup per event.
-      std::vector<storage::EventIndexRow> indexed;
-      size_t next_indexed = 0;
+      std::optional<StoredRun> indexed;
       uint64_t indexed_to = check_from;
       while (cursor->Next() && report.damage.empty()) {
         const uint64_t seq = cursor->seq();
@@ -800,14 +800,10 @@ struct Ledger::Impl {
         if (seq < from) {
           // Step 2: cheap checks, the full ones are `vellum verify`'s.
           if (seq >= indexed_to) {
-            indexed.clear();
-            next_indexed = 0;
             indexed_to = std::min<uint64_t>(seq + kRecoveryChunk, from);
-            RETURN_IF_ERROR(reader->EventsInRange(seq, indexed_to, &indexed));
+            indexed.emplace(*reader, seq, indexed_to, StoredRun::Tables::kEventsOnly);
           }
-          while (next_indexed < indexed.size() && indexed[next_indexed].seq < seq) ++next_indexed;
-          const storage::EventIndexRow* row =
-              next_indexed < indexed.size() && indexed[next_indexed].seq == seq ? &indexed[next_indexed] : nullptr;
+          ASSIGN_OR_RETURN(const storage::EventIndexRow* row, indexed->Event(seq));
           if (line.find(PrevField(prev_leaf)) == std::string_view::npos) {
             report.damage.push_back(fmt::format("event {} does not chain to event {}: the ledger was edited", seq,
                                                 seq - 1));

@@ -16,6 +16,7 @@
 #include "ledger/event.h"
 #include "ledger/merkle.h"
 #include "ledger/pending_rows.h"
+#include "ledger/stored_run.h"
 
 namespace vellum::ledger {
 namespace {
@@ -111,56 +112,6 @@ class ReplayTxn final : public storage::ProjectionTxn {
   const RecordVersionRow* stored_;
   std::vector<EventIndexRow> events_;
   std::vector<RecordVersionRow> versions_;
-};
-
-// The rows records.db holds for one run of consecutive events, read with one
-// ordered range scan per table and consumed in sequence order. Should a range
-// read fail, falls back to one lookup per sequence number, whose errors are
-// then reported against each event as they were before range reads existed.
-class StoredRun {
- public:
-  // REQUIRES: reader outlives this object.
-  StoredRun(ProjectionReader& reader, uint64_t from, uint64_t to) : reader_(reader) {
-    Status s = reader.EventsInRange(from, to, &events_);
-    if (s.ok()) s = reader.VersionsInRange(from, to, &versions_);
-    if (!s.ok()) {
-      point_lookups_ = true;
-      events_.clear();
-      versions_.clear();
-    }
-  }
-
-  // The event-index row for `seq`, or null. REQUIRES: seq ascends from call to call.
-  StatusOr<const EventIndexRow*> Event(uint64_t seq) {
-    return Next(seq, events_, next_event_, event_, &ProjectionReader::IndexedEvent);
-  }
-
-  // The record-version row made by event `seq`, or null. REQUIRES: as for Event.
-  StatusOr<const RecordVersionRow*> Version(uint64_t seq) {
-    return Next(seq, versions_, next_version_, version_, &ProjectionReader::VersionBySeq);
-  }
-
- private:
-  template <typename Row>
-  StatusOr<const Row*> Next(uint64_t seq, const std::vector<Row>& rows, size_t& next,
-                            std::optional<Row>& looked_up,
-                            StatusOr<std::optional<Row>> (ProjectionReader::*lookup)(uint64_t)) {
-    if (point_lookups_) {
-      ASSIGN_OR_RETURN(looked_up, (reader_.*lookup)(seq));
-      return looked_up ? &*looked_up : nullptr;
-    }
-    while (next < rows.size() && rows[next].seq < seq) ++next;
-    if (next < rows.size() && rows[next].seq == seq) return &rows[next];
-    return nullptr;
-  }
-
-  ProjectionReader& reader_;
-  bool point_lookups_ = false;
-  std::vector<EventIndexRow> events_;
-  std::vector<RecordVersionRow> versions_;
-  size_t next_event_ = 0, next_version_ = 0;
-  std::optional<EventIndexRow> event_;
-  std::optional<RecordVersionRow> version_;
 };
 
 // Compares the tree nodes recomputed from events with the stored tree files,
