@@ -57,8 +57,9 @@ struct EventDraft {
   std::shared_ptr<const std::string> content;
   // `changes` in canonical form, when the decider encoded it off the
   // sequencer thread. Transient like `content`: EncodeEvent writes these bytes
-  // instead of encoding `changes` again. REQUIRES: exactly the canonical
-  // encoding of `changes` (set only where both come from one value).
+  // instead of encoding `changes`. When set, `changes` is either its value or
+  // empty (the text alone stands for them: a record create builds no value).
+  // REQUIRES: the canonical encoding of the changes the event means.
   std::shared_ptr<const std::string> changes_text;
 };
 
@@ -86,9 +87,10 @@ struct Event {
   // Carried from EventDraft::content and ::changes_text, transient as there:
   // absent from an event read by DecodeEvent.
   std::shared_ptr<const std::string> content;
-  // The canonical text of `changes`. Set by the decider (then `changes` is
-  // its value too) or by DecodeEventForReplay (then `changes` is left empty
-  // and a consumer that needs the value parses this text).
+  // The canonical text of `changes`. Set by the decider or by
+  // DecodeEventForReplay. When set, `changes` may be left empty (an appended
+  // record create, a replayed event): a consumer that needs the value parses
+  // this text.
   std::shared_ptr<const std::string> changes_text;
 };
 

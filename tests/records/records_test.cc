@@ -56,6 +56,7 @@ class Harness {
     e.actor.name = "Dr. Test";
     e.record = std::move(d.record);
     e.changes = std::move(d.changes);
+    e.changes_text = std::move(d.changes_text);  // a create's changes are text only
     e.reason = std::move(d.reason);
     e.guideline = std::move(d.guideline);
     e.data = std::move(d.data);

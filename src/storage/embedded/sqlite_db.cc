@@ -103,7 +103,26 @@ std::string_view Statement::ColumnBlob(int i) const {
   return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string_view();
 }
 
+namespace {
+
+// Process-wide settings, made before SQLite's first use. Every connection is
+// used by one thread at a time (SQLITE_OPEN_NOMUTEX), so the only lock left
+// shared by all of them is the one around SQLite's memory statistics, taken
+// on every allocation and free; the sequencer's reads and the projection's
+// writes contended for it. Vellum never reads those statistics.
+void ConfigureSqliteOnce() {
+  static const bool configured = [] {
+    // Fails harmlessly (SQLITE_MISUSE) if SQLite was initialised already.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, bool read_only) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
   if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
