@@ -212,9 +212,8 @@ Status CapturingTxn::PutRecordVersion(RecordVersionRow&& row) {
 Status CapturingTxn::Commit(uint64_t) { return InternalError("a capturing transaction cannot commit"); }
 
 Status WriteRows(const RowSet& rows, storage::ProjectionTxn& txn) {
-  for (const auto& e : rows.events()) RETURN_IF_ERROR(txn.PutEvent(e));
-  for (const auto& v : rows.versions()) RETURN_IF_ERROR(txn.PutRecordVersion(v));
-  return OkStatus();
+  RETURN_IF_ERROR(txn.PutEvents(rows.events()));
+  return txn.PutRecordVersions(rows.versions());
 }
 
 }  // namespace vellum::ledger

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,17 @@ class ProjectionTxn : public ProjectionReader {
   virtual Status PutEvent(EventIndexRow&& row) { return PutEvent(static_cast<const EventIndexRow&>(row)); }
   virtual Status PutRecordVersion(RecordVersionRow&& row) {
     return PutRecordVersion(static_cast<const RecordVersionRow&>(row));
+  }
+  // Many rows, in seq order: an engine may write them with fewer statements.
+  // On failure some may have been written: the transaction is then to be
+  // abandoned (rolled back), as after any failed write.
+  virtual Status PutEvents(std::span<const EventIndexRow> rows) {
+    for (const auto& r : rows) RETURN_IF_ERROR(PutEvent(r));
+    return OkStatus();
+  }
+  virtual Status PutRecordVersions(std::span<const RecordVersionRow> rows) {
+    for (const auto& r : rows) RETURN_IF_ERROR(PutRecordVersion(r));
+    return OkStatus();
   }
   // Commits with `applied_count` = number of events now reflected.
   virtual Status Commit(uint64_t applied_count) = 0;
