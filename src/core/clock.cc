@@ -141,6 +141,12 @@ std::string SystemClock::DescribeJson() {
 }
 
 std::string FormatTimestamp(int64_t micros_since_epoch) {
+  std::string out;
+  AppendTimestamp(micros_since_epoch, &out);
+  return out;
+}
+
+void AppendTimestamp(int64_t micros_since_epoch, std::string* result) {
   const int64_t secs = FloorDiv(micros_since_epoch, kMicrosPerSecond);
   int64_t frac = micros_since_epoch % kMicrosPerSecond;  // not via secs * 10^6: may overflow
   if (frac < 0) frac += kMicrosPerSecond;
@@ -161,14 +167,15 @@ std::string FormatTimestamp(int64_t micros_since_epoch) {
     put(14, 2, sod / 60 % 60);
     put(17, 2, sod % 60);
     put(20, 6, frac);
-    return std::string(out, sizeof out - 1);
+    result->append(out, sizeof out - 1);
+    return;
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ",
                 static_cast<long long>(date.year), date.month, date.day,
                 static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
                 static_cast<int>(sod % 60), static_cast<long long>(frac));
-  return buf;
+  result->append(buf);
 }
 
 StatusOr<int64_t> ParseTimestamp(std::string_view text) {

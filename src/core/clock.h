@@ -47,6 +47,8 @@ class FakeClock final : public Clock {
 // Proleptic Gregorian calendar; RFC 3339 only covers years 0000-9999, so times outside
 // that range format but do not parse back.
 std::string FormatTimestamp(int64_t micros_since_epoch);
+// The same appended to *out (no temporary string: the sequencer writes one per event).
+void AppendTimestamp(int64_t micros_since_epoch, std::string* out);
 // Accepts the form above, and also a date ("2026-11-25", midnight UTC) or a
 // timestamp with fewer fractional digits or none; always UTC ('Z').
 // Anything else is kInvalidArgument: other offsets, lowercase 't'/'z', spaces,

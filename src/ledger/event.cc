@@ -308,22 +308,38 @@ std::optional<Event> DecodeCanonicalLine(std::string_view line, Bodies bodies) {
 
 core::Hash EventLeafHash(std::string_view line) { return LeafHash(line); }
 
+StatusOr<EncodedActor> EncodedActor::Encode(const Actor& a) {
+  EncodedActor out;
+  RETURN_IF_ERROR(CheckUtf8("actor", a.id));
+  RETURN_IF_ERROR(CheckUtf8("actor_name", a.name));
+  if (a.client) RETURN_IF_ERROR(CheckUtf8("client", *a.client));
+  if (a.session) RETURN_IF_ERROR(CheckUtf8("session", *a.session));
+  out.head_.push_back('{');
+  AppendKey("actor", &out.head_, true);
+  core::AppendJsonString(a.id, &out.head_);
+  AppendKey("actor_name", &out.head_);
+  core::AppendJsonString(a.name, &out.head_);
+  AppendKey("changes", &out.head_);
+  AppendOptString(a.client, &out.client_);
+  AppendOptString(a.session, &out.session_);
+  if (a.source) RETURN_IF_ERROR(core::AppendCanonicalJson(*a.source, &out.source_));
+  else out.source_ = "null";
+  return out;
+}
+
 StatusOr<std::string> EncodeEvent(const Event& e) {
+  ASSIGN_OR_RETURN(EncodedActor actor, EncodedActor::Encode(e.actor));
+  return EncodeEvent(e, actor);
+}
+
+StatusOr<std::string> EncodeEvent(const Event& e, const EncodedActor& actor) {
   std::string out;
-  out.reserve(640 + (e.changes_text ? e.changes_text->size() : 0));
-  out.push_back('{');
-  AppendKey("actor", &out, true);
-  RETURN_IF_ERROR(CheckUtf8("actor", e.actor.id));
-  core::AppendJsonString(e.actor.id, &out);
-  AppendKey("actor_name", &out);
-  RETURN_IF_ERROR(CheckUtf8("actor_name", e.actor.name));
-  core::AppendJsonString(e.actor.name, &out);
-  AppendKey("changes", &out);
+  out.reserve(actor.head_.size() + 512 + (e.changes_text ? e.changes_text->size() : 0));
+  out.append(actor.head_);
   if (e.changes_text) out.append(*e.changes_text);
   else RETURN_IF_ERROR(core::AppendCanonicalJson(e.changes, &out));
   AppendKey("client", &out);
-  if (e.actor.client) RETURN_IF_ERROR(CheckUtf8("client", *e.actor.client));
-  AppendOptString(e.actor.client, &out);
+  out.append(actor.client_);
   AppendKey("data", &out);
   RETURN_IF_ERROR(core::AppendCanonicalJson(e.data, &out));
   AppendKey("guideline", &out);
@@ -358,13 +374,14 @@ StatusOr<std::string> EncodeEvent(const Event& e) {
   AppendKey("seq", &out);
   AppendUint(e.seq, &out);
   AppendKey("session", &out);
-  if (e.actor.session) RETURN_IF_ERROR(CheckUtf8("session", *e.actor.session));
-  AppendOptString(e.actor.session, &out);
+  out.append(actor.session_);
   AppendKey("source", &out);
-  if (e.actor.source) RETURN_IF_ERROR(core::AppendCanonicalJson(*e.actor.source, &out));
-  else out.append("null");
+  out.append(actor.source_);
   AppendKey("ts", &out);
-  core::AppendJsonString(core::FormatTimestamp(e.ts), &out);
+  // A timestamp holds nothing that needs escaping.
+  out.push_back('"');
+  core::AppendTimestamp(e.ts, &out);
+  out.push_back('"');
   AppendKey("type", &out);
   RETURN_IF_ERROR(CheckUtf8("type", e.type));
   core::AppendJsonString(e.type, &out);

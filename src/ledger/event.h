@@ -102,6 +102,23 @@ inline constexpr size_t kMaxEventDepth = 1024;
 // Fails (kInvalidArgument) only when a string is not valid UTF-8 or a number is not finite.
 StatusOr<std::string> EncodeEvent(const Event& e);
 
+// The parts of an event line that come from its actor, checked and encoded
+// once for all the events of one call (the sequencer encodes every event).
+class EncodedActor {
+ public:
+  // Fails as EncodeEvent does for an event of this actor.
+  static StatusOr<EncodedActor> Encode(const Actor& actor);
+
+ private:
+  friend StatusOr<std::string> EncodeEvent(const Event& e, const EncodedActor& actor);
+  std::string head_;  // {"actor":…,"actor_name":…,"changes":
+  std::string client_, session_, source_;  // their JSON values
+};
+
+// EncodeEvent with the actor's part already encoded.
+// REQUIRES: `actor` was encoded from e.actor.
+StatusOr<std::string> EncodeEvent(const Event& e, const EncodedActor& actor);
+
 // Strict inverse of EncodeEvent: the line must be exactly the canonical
 // encoding of a well-formed event (no missing, extra or mistyped fields).
 // Errors are kDataLoss naming the problem ("field \"prev\" is missing").

@@ -175,6 +175,9 @@ struct Ledger::Impl {
 
   // Sequencer-thread state.
   EventIdSource event_ids;
+  // The actor of the latest command, encoded (see RunCommand).
+  std::shared_ptr<const Actor> encoded_actor_for;
+  std::optional<EncodedActor> encoded_actor;
   uint64_t next_seq = 0;
   int64_t last_ts = 0;
   int64_t last_observed = 0;  // the clock's latest reading
@@ -240,12 +243,13 @@ struct Ledger::Impl {
 
   // ---- sequencing ----
 
-  // Fills the envelope of `e` (seq, id, prev) and encodes it.
-  StatusOr<std::string> Seal(Event& e) {
+  // Fills the envelope of `e` (seq, id, prev) and encodes it; `actor`, if
+  // given, is e.actor already encoded.
+  StatusOr<std::string> Seal(Event& e, const EncodedActor* actor = nullptr) {
     e.seq = next_seq;
     e.id = event_ids.Next();
     if (next_seq > 0) e.prev = last_leaf;
-    ASSIGN_OR_RETURN(std::string line, EncodeEvent(e));
+    ASSIGN_OR_RETURN(std::string line, actor ? EncodeEvent(e, *actor) : EncodeEvent(e));
     if (line.size() > options.max_event_bytes) {
       return ResourceExhaustedError(fmt::format("event of {} bytes exceeds the limit of {} bytes",
                                                 line.size(), options.max_event_bytes));
@@ -258,6 +262,16 @@ struct Ledger::Impl {
   void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves, bool& anomaly) {
     // Rows go straight into the open batch (copying them there afterwards
     // cost as much as capturing them) and are rolled back if the command fails.
+    // The commands of one call share their actor: encoded once for all.
+    if (encoded_actor_for != req.actor) {
+      auto a = EncodedActor::Encode(*req.actor);
+      if (!a.ok()) {
+        req.status = a.status();
+        return;
+      }
+      encoded_actor = std::move(*a);
+      encoded_actor_for = req.actor;
+    }
     RowSet& open_rows = pending->open_rows();
     const RowSet::Mark rows_mark = open_rows.mark();
     CapturingTxn capture(pending.get(), &open_rows);
@@ -270,16 +284,20 @@ struct Ledger::Impl {
     const uint64_t start_seq = next_seq;
     const int64_t start_ts = last_ts;
     const core::Hash start_leaf = last_leaf;
-    std::vector<std::string> cmd_lines;
-    std::vector<core::Hash> cmd_leaves;
-    std::vector<Event> events;
+    // Lines and leaves go straight into the batch's (lines[i] has leaves[i]),
+    // and are cut back if the command fails.
+    const size_t lines_mark = lines.size();
     auto fail = [&](Status s) {
       open_rows.RollbackTo(rows_mark);
       next_seq = start_seq;
       last_ts = start_ts;
       last_leaf = start_leaf;
+      lines.resize(lines_mark);
+      leaves.resize(lines_mark);
+      req.events.clear();
       req.status = std::move(s);
     };
+    req.events.reserve(drafts->size());
     for (auto& d : *drafts) {
       auto ts = NextTimestamp();
       if (!ts.ok()) {
@@ -298,7 +316,7 @@ struct Ledger::Impl {
       e.content = std::move(d.content);
       e.changes_text = std::move(d.changes_text);
       e.ts = *ts;
-      auto line = Seal(e);
+      auto line = Seal(e, &*encoded_actor);
       if (!line.ok()) return fail(line.status());
       core::Hash leaf = LeafHash(*line);
       Status s = capture.PutEvent(IndexRowFor(e, leaf));
@@ -307,13 +325,10 @@ struct Ledger::Impl {
       last_ts = e.ts;
       last_leaf = leaf;
       ++next_seq;
-      cmd_lines.push_back(std::move(*line));
-      cmd_leaves.push_back(leaf);
-      events.push_back(std::move(e));
+      lines.push_back(std::move(*line));
+      leaves.push_back(leaf);
+      req.events.push_back(std::move(e));
     }
-    for (auto& l : cmd_lines) lines.push_back(std::move(l));
-    leaves.insert(leaves.end(), cmd_leaves.begin(), cmd_leaves.end());
-    req.events = std::move(events);
   }
 
   // Appends an event the system itself causes (not a command) to the batch.
