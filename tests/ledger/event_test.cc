@@ -178,6 +178,41 @@ TEST(EventTest, EncodeRefusesInvalidUtf8AndNonFiniteNumbers) {
   EXPECT_THAT(EncodeEvent(e), StatusIs(StatusCode::kInvalidArgument, ::testing::_));
 }
 
+// The sequencer encodes a call's actor once (EncodedActor) and each of its
+// events with it: the lines are byte for byte those of EncodeEvent, for
+// actors with and without their optional parts (AT-2), and an actor that
+// cannot be encoded is refused with the same error.
+TEST(EventTest, EncodingWithAnEncodedActorWritesTheSameLine) {
+  std::vector<Actor> actors;
+  actors.push_back(FullEvent().actor);
+  actors.push_back(MinimalEvent().actor);
+  Actor escaped;
+  escaped.id = "u-\"quoted\"";
+  escaped.name = "Zoë \u00e9 \t tab \\ slash";
+  escaped.client = "";
+  escaped.source = json::object{{"z", 1}, {"a", json::array{"\u2028", nullptr}}};
+  actors.push_back(escaped);
+  for (const Actor& actor : actors) {
+    ASSERT_OK_AND_ASSIGN(EncodedActor encoded, EncodedActor::Encode(actor));
+    for (Event e : {FullEvent(), MinimalEvent()}) {
+      e.actor = actor;
+      ASSERT_OK_AND_ASSIGN(std::string plain, EncodeEvent(e));
+      ASSERT_OK_AND_ASSIGN(std::string shared, EncodeEvent(e, encoded));
+      EXPECT_EQ(shared, plain);
+      ASSERT_OK_AND_ASSIGN(Event back, DecodeEvent(shared));
+      ExpectSameEvent(back, e);
+    }
+  }
+  Actor bad;
+  bad.id = "u-1";
+  bad.name = "ok";
+  bad.session = "\xff";
+  Event e = MinimalEvent();
+  e.actor = bad;
+  EXPECT_THAT(EncodedActor::Encode(bad), StatusIs(StatusCode::kInvalidArgument, HasSubstr("session")));
+  EXPECT_THAT(EncodeEvent(e), StatusIs(StatusCode::kInvalidArgument, HasSubstr("session")));
+}
+
 // seq and record.version are written as integers directly; the form must stay
 // the ECMAScript form of the double, as for every other number (RFC 8785).
 TEST(EventTest, IntegersAreWrittenAsTheirCanonicalNumbers) {
