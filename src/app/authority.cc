@@ -40,16 +40,16 @@ Status Vellum::Impl::CheckAuthority(storage::ProjectionReader& state, const Prin
   return OkStatus();
 }
 
-ledger::Decider Vellum::Impl::Guarded(const Principal& p, Action action, ledger::Decider inner,
+ledger::Decider Vellum::Impl::Guarded(std::shared_ptr<const Principal> p, Action action, ledger::Decider inner,
                                       std::shared_ptr<bool> denied, SharedVerdict verdict) {
   core::Clock* c = clock;
-  return [p, action, inner = std::move(inner), denied = std::move(denied), verdict = std::move(verdict),
+  return [p = std::move(p), action, inner = std::move(inner), denied = std::move(denied), verdict = std::move(verdict),
           c](storage::ProjectionReader& state) -> StatusOr<std::vector<ledger::EventDraft>> {
     Status s;
     if (verdict && verdict->has_value()) {
       s = **verdict;
     } else {
-      s = CheckAuthority(state, p, action, c->NowMicros());
+      s = CheckAuthority(state, *p, action, c->NowMicros());
       if (verdict) *verdict = s;
     }
     if (!s.ok()) {
@@ -71,7 +71,7 @@ StatusOr<std::vector<ledger::Event>> Vellum::Impl::SubmitAs(const Principal& p, 
                                                             std::string_view object) {
   RETURN_IF_ERROR(decider.status());
   auto denied = std::make_shared<bool>(false);
-  auto r = ledger->Submit(p.Actor(), Guarded(p, action, std::move(*decider), denied));
+  auto r = ledger->Submit(p.Actor(), Guarded(std::make_shared<const Principal>(p), action, std::move(*decider), denied));
   if (*denied) RecordDenied(p, action, object, r.status());
   return r;
 }

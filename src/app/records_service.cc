@@ -43,13 +43,14 @@ std::vector<StatusOr<ledger::Event>> Vellum::CreateRecords(const Principal& p, s
   std::vector<size_t> index;
   auto denied = std::make_shared<bool>(false);
   auto verdict = std::make_shared<std::optional<Status>>();  // one authority check for the call
+  auto principal = std::make_shared<const Principal>(p);
   for (size_t i = 0; i < cmds.size(); ++i) {
     auto d = records::DecideCreate(std::move(cmds[i]));
     if (!d.ok()) {
       out[i] = d.status();
       continue;
     }
-    deciders.push_back(impl_->Guarded(p, Action::kRecordCreate, std::move(*d), denied, verdict));
+    deciders.push_back(impl_->Guarded(principal, Action::kRecordCreate, std::move(*d), denied, verdict));
     index.push_back(i);
   }
   auto results = impl_->ledger->SubmitAll(p.Actor(), std::move(deciders));

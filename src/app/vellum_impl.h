@@ -60,7 +60,9 @@ struct Vellum::Impl {
   // the policy (their types are reserved), so the state the check reads is the
   // same for all of them.
   using SharedVerdict = std::shared_ptr<std::optional<Status>>;
-  ledger::Decider Guarded(const Principal& p, identity::Action action, ledger::Decider inner,
+  // The deciders of one call also share their principal (a copy in each cost
+  // as much as the check they share).
+  ledger::Decider Guarded(std::shared_ptr<const Principal> p, identity::Action action, ledger::Decider inner,
                           std::shared_ptr<bool> denied, SharedVerdict verdict = nullptr);
   // Submits `decider` guarded by `action`; records a refusal.
   StatusOr<std::vector<ledger::Event>> SubmitAs(const Principal& p, identity::Action action,
