@@ -13,6 +13,7 @@ PACKAGES=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libboost-json1.81-dev libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libtcmalloc-minimal4  # the vellum binary's allocator
   faketime jq
   libargon2-dev oathtool  # test oracles only: reference Argon2, OATH Toolkit (TOTP)
   golang-go golang-golang-x-mod-dev
