@@ -32,8 +32,9 @@ namespace {
 constexpr char kOrigin[] = "vellum.test/verify-tree";
 // Three full runs of 2048 lines and a partial one.
 constexpr uint64_t kEvents = 3 * 2048 + 100;
-// At a run's boundary, inside a run, at the boundary after it, and at the end.
-constexpr uint64_t kCheckpointSizes[] = {1, 2048, 3000, 4096, kEvents};
+// Inside the first run, at the boundaries of the second (which goes in as one
+// subtree), inside the third (which goes in leaf by leaf), and at the end.
+constexpr uint64_t kCheckpointSizes[] = {1, 2048, 4096, 5000, kEvents};
 
 // Verify needs a projector, but not for the ledger files alone.
 class NoProjector final : public ledger::Projector {
@@ -151,10 +152,10 @@ TEST_F(VerifierTreeTest, UntouchedLedgerVerifiesWithCheckpointsInsideAndBetweenR
   EXPECT_EQ(r.root, root_);
 }
 
-// AT-4: an entry anywhere is named: inside a run that goes in as one subtree
-// (level 0 to its root at level 11), inside the run that holds a checkpoint and
-// goes in leaf by leaf, above the runs (level 12, compared as they are put
-// together), and in the partial last run.
+// AT-4: an entry anywhere is named: inside the run that goes in as one subtree
+// (leaves 2048..4095: level 0 to its root at level 11), above it (level 12 entry
+// 0, compared as that subtree is added), inside the runs that hold a checkpoint
+// and go in leaf by leaf, and in the partial last run.
 TEST_F(VerifierTreeTest, DamagedEntryIsNamedAtTheLeafThatCompletesIt) {
   const struct {
     int level;
@@ -174,7 +175,8 @@ TEST_F(VerifierTreeTest, DamagedEntryIsNamedAtTheLeafThatCompletesIt) {
 // order meets first: the lowest completing leaf, across runs and across the
 // nodes a run's worker compares and those compared above the runs.
 TEST_F(VerifierTreeTest, OfSeveralDamagedEntriesTheFirstCompletedIsNamed) {
-  // Level 12 entry 0 is completed by leaf 4095, level 2 entry 1000 by leaf 4003.
+  // Level 12 entry 0 is completed by leaf 4095, level 2 entry 1000 by leaf 4003
+  // (both in the run that goes in as one subtree).
   ASSERT_NO_FATAL_FAILURE(DamageEntry(12, 0));
   ASSERT_NO_FATAL_FAILURE(DamageEntry(2, 1000));
   ExpectOnlyTreeProblem(Verify(), 2, 1000);
