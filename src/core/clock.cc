@@ -140,42 +140,83 @@ std::string SystemClock::DescribeJson() {
   return boost::json::serialize(o);
 }
 
+namespace {
+
+// A time split into what its text shows.
+struct TimeParts {
+  CivilDate date;
+  int64_t second_of_day;
+  int64_t micros;  // the fraction of the second, 0..999999
+};
+
+TimeParts SplitTime(int64_t micros_since_epoch) {
+  const int64_t secs = FloorDiv(micros_since_epoch, kMicrosPerSecond);
+  int64_t frac = micros_since_epoch % kMicrosPerSecond;  // not via secs * 10^6: may overflow
+  if (frac < 0) frac += kMicrosPerSecond;
+  const int64_t days = FloorDiv(secs, kSecondsPerDay);
+  return {CivilFromDays(days), secs - days * kSecondsPerDay, frac};
+}
+
+// The size of FormatTimestamp's text for the years RFC 3339 covers.
+constexpr size_t kRfc3339Size = sizeof "0000-00-00T00:00:00.000000Z" - 1;
+
+bool InRfc3339Range(const TimeParts& t) { return t.date.year >= 0 && t.date.year <= 9999; }
+
+// FormatTimestamp's text for a time in the RFC 3339 range, digit by digit:
+// snprintf was most of the cost, and every event is formatted when written and
+// checked again when verified.
+// REQUIRES: InRfc3339Range(t); out holds kRfc3339Size chars.
+void WriteRfc3339(const TimeParts& t, char* out) {
+  std::memcpy(out, "0000-00-00T00:00:00.000000Z", kRfc3339Size);
+  auto put = [out](size_t at, size_t width, int64_t v) {
+    for (size_t i = at + width; i-- > at; v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, t.date.year);
+  put(5, 2, t.date.month);
+  put(8, 2, t.date.day);
+  put(11, 2, t.second_of_day / 3600);
+  put(14, 2, t.second_of_day / 60 % 60);
+  put(17, 2, t.second_of_day % 60);
+  put(20, 6, t.micros);
+}
+
+}  // namespace
+
 std::string FormatTimestamp(int64_t micros_since_epoch) {
   std::string out;
   AppendTimestamp(micros_since_epoch, &out);
   return out;
 }
 
-void AppendTimestamp(int64_t micros_since_epoch, std::string* result) {
-  const int64_t secs = FloorDiv(micros_since_epoch, kMicrosPerSecond);
-  int64_t frac = micros_since_epoch % kMicrosPerSecond;  // not via secs * 10^6: may overflow
-  if (frac < 0) frac += kMicrosPerSecond;
-  const int64_t days = FloorDiv(secs, kSecondsPerDay);
-  const int64_t sod = secs - days * kSecondsPerDay;
-  const CivilDate date = CivilFromDays(days);
-  if (date.year >= 0 && date.year <= 9999) {
-    // The RFC 3339 range, digit by digit: snprintf was most of the cost, and every
-    // event is formatted when written and again when verified.
-    char out[] = "0000-00-00T00:00:00.000000Z";
-    auto put = [&out](size_t at, size_t width, int64_t v) {
-      for (size_t i = at + width; i-- > at; v /= 10) out[i] = static_cast<char>('0' + v % 10);
-    };
-    put(0, 4, date.year);
-    put(5, 2, date.month);
-    put(8, 2, date.day);
-    put(11, 2, sod / 3600);
-    put(14, 2, sod / 60 % 60);
-    put(17, 2, sod % 60);
-    put(20, 6, frac);
-    result->append(out, sizeof out - 1);
+void AppendTimestamp(int64_t micros_since_epoch, std::string* out) {
+  const TimeParts t = SplitTime(micros_since_epoch);
+  if (InRfc3339Range(t)) {
+    char text[kRfc3339Size];
+    WriteRfc3339(t, text);
+    out->append(text, sizeof text);
     return;
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
-                static_cast<int>(sod % 60), static_cast<long long>(frac));
-  result->append(buf);
+                static_cast<long long>(t.date.year), t.date.month, t.date.day,
+                static_cast<int>(t.second_of_day / 3600), static_cast<int>(t.second_of_day / 60 % 60),
+                static_cast<int>(t.second_of_day % 60), static_cast<long long>(t.micros));
+  out->append(buf);
+}
+
+bool ParseCanonicalTimestamp(std::string_view text, int64_t* micros) {
+  // ParseTimestamp reads only four-digit years, and FormatTimestamp writes
+  // those in the fixed-size form; any other text cannot be its output.
+  if (text.size() != kRfc3339Size) return false;
+  const StatusOr<int64_t> parsed = ParseTimestamp(text);
+  if (!parsed.ok()) return false;
+  const TimeParts t = SplitTime(*parsed);
+  if (!InRfc3339Range(t)) return false;
+  char out[kRfc3339Size];
+  WriteRfc3339(t, out);
+  if (std::string_view(out, sizeof out) != text) return false;
+  *micros = *parsed;
+  return true;
 }
 
 StatusOr<int64_t> ParseTimestamp(std::string_view text) {

@@ -54,5 +54,9 @@ void AppendTimestamp(int64_t micros_since_epoch, std::string* out);
 // Anything else is kInvalidArgument: other offsets, lowercase 't'/'z', spaces,
 // more than six fractional digits, impossible dates (2025-02-29) and leap second :60.
 StatusOr<int64_t> ParseTimestamp(std::string_view text);
+// Whether `text` is exactly FormatTimestamp(t) for the t that ParseTimestamp
+// reads from it (the one form a stored event's time takes), decided without
+// allocating (verify checks every event's); *micros is t when it is.
+bool ParseCanonicalTimestamp(std::string_view text, int64_t* micros);
 
 }  // namespace vellum::core

@@ -1028,17 +1028,25 @@ namespace {
 // Past the closing quote of the string whose opening quote precedes `p`, or
 // null when the string is not in canonical form or not well-formed: an
 // unescaped control character, an escape other than the one AppendEscaped
-// writes for its character, or no closing quote. *escaped tells whether the
-// string holds an escape.
+// writes for its character, no closing quote, or, with kCheckUtf8, a byte
+// sequence that is not well-formed UTF-8. *escaped tells whether the string
+// holds an escape.
+template <bool kCheckUtf8>
 const char* ScanCanonicalString(const char* p, const char* end, bool* escaped) {
   *escaped = false;
+  // Bytes the fast loops stop at: '"', '\\', a control character and, when
+  // checking UTF-8, a non-ASCII byte (the start of a sequence to check).
+  const auto plain = [](unsigned char c) {
+    return c != '"' && c != '\\' && c >= 0x20 && (!kCheckUtf8 || c < 0x80);
+  };
   for (;;) {
-    // Skip 8 bytes at a time while none is '"', '\\' or a control character.
+    // Skip 8 bytes at a time while all are plain.
     const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
     while (end - p >= 8) {
       const uint64_t w = Load8(reinterpret_cast<const unsigned char*>(p));
       const uint64_t control = (w - kOnes * 0x20) & ~w & kHighBits;
-      const uint64_t found = control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+      uint64_t found = control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+      if constexpr (kCheckUtf8) found |= w & kHighBits;
       if (found == 0) {
         p += 8;
         continue;
@@ -1049,8 +1057,17 @@ const char* ScanCanonicalString(const char* p, const char* end, bool* escaped) {
       if constexpr (std::endian::native == std::endian::little) p += std::countr_zero(found) / 8;
       break;
     }
-    while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+    while (p < end && plain(static_cast<unsigned char>(*p))) ++p;
     if (p >= end || static_cast<unsigned char>(*p) < 0x20) return nullptr;
+    if constexpr (kCheckUtf8) {
+      if (static_cast<unsigned char>(*p) >= 0x80) {
+        const size_t len = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p),
+                                              reinterpret_cast<const unsigned char*>(end));
+        if (len == 0) return nullptr;
+        p += len;
+        continue;
+      }
+    }
     if (*p == '"') return p + 1;
     *escaped = true;
     if (end - p < 2) return nullptr;
@@ -1101,12 +1118,16 @@ const char* ScanNumber(const char* p, const char* end) {
 }
 
 // One pass over `text`: whether it is one well-formed JSON value, nested at
-// most max_depth deep, written exactly in RFC 8785 form. UTF-8 is not looked
-// at. Canonical members are in strictly ascending key order, so a duplicate
+// most max_depth deep, written exactly in RFC 8785 form, and, with kCheckUtf8,
+// valid UTF-8 (otherwise UTF-8 is not looked at). Only strings need that check:
+// outside them every byte must be ASCII structure, a literal or a number, so a
+// non-ASCII byte there already fails. Canonical members are in strictly ascending key order, so a duplicate
 // key fails that check; canonical strings escape only control characters, so
 // no surrogate escape can occur; a number that is not a finite double has no
-// canonical spelling.
-bool ScanCanonical(std::string_view text, size_t max_depth) {
+// canonical spelling. When `member_ends` is given, the offset just past each
+// value of the top-level object's members is appended to it, in order.
+template <bool kCheckUtf8>
+bool ScanCanonical(std::string_view text, size_t max_depth, std::vector<size_t>* member_ends) {
   struct Frame {
     bool object;
     bool has_key = false;
@@ -1123,13 +1144,20 @@ bool ScanCanonical(std::string_view text, size_t max_depth) {
   bool first = false;  // just after '[' or '{'
   const char* p = text.data();
   const char* const end = p + text.size();
+  // A value ended just before p.
+  const auto value_done = [&] {
+    want = Want::kNext;
+    if (member_ends != nullptr && stack.size() == 1 && stack.front().object) {
+      member_ends->push_back(static_cast<size_t>(p - text.data()));
+    }
+  };
   const auto literal = [&](std::string_view word) {
     if (want != Want::kValue || static_cast<size_t>(end - p) < word.size() ||
         std::string_view(p, word.size()) != word) {
       return false;
     }
     p += word.size();
-    want = Want::kNext;
+    value_done();
     return true;
   };
   while (p < end) {
@@ -1148,9 +1176,9 @@ bool ScanCanonical(std::string_view text, size_t max_depth) {
         if (!(want == Want::kNext || (first && want == (*p == '}' ? Want::kKey : Want::kValue))))
           return false;
         stack.pop_back();
-        want = Want::kNext;
         first = false;
         ++p;
+        value_done();
         break;
       case ',':
         if (want != Want::kNext || stack.empty()) return false;
@@ -1167,11 +1195,11 @@ bool ScanCanonical(std::string_view text, size_t max_depth) {
         if (want != Want::kKey && want != Want::kValue) return false;
         const char* const start = p + 1;
         bool escaped = false;
-        p = ScanCanonicalString(start, end, &escaped);
+        p = ScanCanonicalString<kCheckUtf8>(start, end, &escaped);
         if (p == nullptr) return false;
         first = false;
         if (want == Want::kValue) {
-          want = Want::kNext;
+          value_done();
           break;
         }
         const std::string_view key(start, static_cast<size_t>(p - 1 - start));
@@ -1198,7 +1226,7 @@ bool ScanCanonical(std::string_view text, size_t max_depth) {
         p = ScanNumber(p, end);
         if (p == nullptr || !IsCanonicalNumber(std::string_view(start, static_cast<size_t>(p - start))))
           return false;
-        want = Want::kNext;
+        value_done();
         first = false;
         break;
       }
@@ -1212,10 +1240,15 @@ bool ScanCanonical(std::string_view text, size_t max_depth) {
 
 }  // namespace
 
-bool IsCanonicalJsonText(std::string_view text) { return ScanCanonical(text, SIZE_MAX); }
+bool IsCanonicalJsonText(std::string_view text) { return ScanCanonical<false>(text, SIZE_MAX, nullptr); }
 
 bool IsCanonicalJson(std::string_view text, size_t max_depth) {
-  return IsValidUtf8(text) && ScanCanonical(text, max_depth);
+  return ScanCanonical<true>(text, max_depth, nullptr);
+}
+
+bool IsCanonicalJson(std::string_view text, size_t max_depth, std::vector<size_t>* member_ends) {
+  member_ends->clear();
+  return ScanCanonical<true>(text, max_depth, member_ends);
 }
 
 size_t WellFormedValueEnd(std::string_view text, size_t begin) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -69,6 +70,12 @@ bool IsCanonicalJsonText(std::string_view text);
 // text and without building a value: what a reader of canonical text such as
 // an event line needs to know before it picks fields out of the text itself.
 bool IsCanonicalJson(std::string_view text, size_t max_depth);
+// IsCanonicalJson that also tells where the values of the top-level object's
+// members end: *member_ends is cleared, then gets the offset just past each
+// member's value, in order (nothing for text that is not an object). Readers
+// that pick values out of the text then need not search for their ends. When
+// the answer is false, *member_ends means nothing.
+bool IsCanonicalJson(std::string_view text, size_t max_depth, std::vector<size_t>* member_ends);
 
 // Where the JSON value that starts at text[begin] ends: past its closing
 // bracket or quote, or past the last character of a number or literal. For

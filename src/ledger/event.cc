@@ -6,7 +6,9 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <span>
 #include <type_traits>
+#include <vector>
 #include <boost/json/value.hpp>
 
 #include "core/clock.h"
@@ -142,8 +144,10 @@ void AppendUint(uint64_t v, std::string* out) {
 // without naming the problem, when the text is not what an event holds there.
 class CanonicalLineReader {
  public:
-  explicit CanonicalLineReader(std::string_view line)
-      : line_(line), p_(line.data()), end_(line.data() + line.size()) {}
+  // `member_ends`: where the line's top-level member values end, as
+  // IsCanonicalJson found them.
+  CanonicalLineReader(std::string_view line, std::span<const size_t> member_ends)
+      : line_(line), p_(line.data()), end_(line.data() + line.size()), member_ends_(member_ends) {}
 
   // Consumes exactly `text`, e.g. ",\"actor_name\":".
   bool Expect(std::string_view text) {
@@ -154,11 +158,19 @@ class CanonicalLineReader {
   bool AtEnd() const { return p_ == end_; }
   bool AtNull() { return Expect("null"); }
 
+  // While true, the cursor is inside a member's value (the record's fields),
+  // where no value ends were recorded.
+  void set_nested(bool nested) { nested_ = nested; }
+
   // The text of the value at the cursor, which moves past it. The line is
-  // well-formed (IsCanonicalJson proved it).
+  // well-formed (IsCanonicalJson proved it). A top-level member's value ends
+  // at the first recorded member end past the cursor, so it is not searched
+  // for again (the containers are most of a line); a nested one is searched.
   std::string_view Value() {
     const char* start = p_;
-    p_ = line_.data() + core::WellFormedValueEnd(line_, static_cast<size_t>(p_ - line_.data()));
+    const size_t at = static_cast<size_t>(p_ - line_.data());
+    const auto it = nested_ ? member_ends_.end() : std::upper_bound(member_ends_.begin(), member_ends_.end(), at);
+    p_ = line_.data() + (it != member_ends_.end() ? *it : core::WellFormedValueEnd(line_, at));
     return {start, static_cast<size_t>(p_ - start)};
   }
 
@@ -244,12 +256,17 @@ class CanonicalLineReader {
   std::string_view line_;
   const char* p_;
   const char* end_;
+  std::span<const size_t> member_ends_;
+  bool nested_ = false;
 };
 
 bool ReadRecordRef(CanonicalLineReader& r, RecordRef* ref) {
-  return r.Expect("{\"hash\":") && r.OptHash(&ref->content_hash) && r.Expect(",\"id\":") &&
-         r.String(&ref->id) && r.Expect(",\"type\":") && r.String(&ref->type) &&
-         r.Expect(",\"version\":") && r.Uint(&ref->version) && r.Expect("}");
+  r.set_nested(true);
+  const bool ok = r.Expect("{\"hash\":") && r.OptHash(&ref->content_hash) && r.Expect(",\"id\":") &&
+                  r.String(&ref->id) && r.Expect(",\"type\":") && r.String(&ref->type) &&
+                  r.Expect(",\"version\":") && r.Uint(&ref->version) && r.Expect("}");
+  r.set_nested(false);
+  return ok;
 }
 
 // DecodeEvent for a line in canonical form, reading it once for the check and
@@ -280,8 +297,14 @@ bool ReadChanges(CanonicalLineReader& r, Bodies bodies, Event* e) {
 }
 
 std::optional<Event> DecodeCanonicalLine(std::string_view line, Bodies bodies) {
-  if (!core::IsCanonicalJson(line, kMaxEventDepth)) return std::nullopt;
-  CanonicalLineReader r(line);
+  thread_local std::vector<size_t> member_ends;
+  if (!core::IsCanonicalJson(line, kMaxEventDepth, &member_ends) || member_ends.size() != kEventKeys.size()) {
+    // Not an event's line (it has exactly these members): don't keep a huge
+    // buffer alive after a line with very many.
+    if (member_ends.capacity() > 4 * kEventKeys.size()) std::vector<size_t>().swap(member_ends);
+    return std::nullopt;
+  }
+  CanonicalLineReader r(line, member_ends);
   Event e;
   std::string_view ts;
   const bool ok =
@@ -298,9 +321,7 @@ std::optional<Event> DecodeCanonicalLine(std::string_view line, Bodies bodies) {
       r.Expect(",\"ts\":") && r.PlainString(&ts) && r.Expect(",\"type\":") && r.String(&e.type) &&
       r.Expect("}") && r.AtEnd();
   if (!ok) return std::nullopt;
-  auto t = core::ParseTimestamp(ts);
-  if (!t.ok() || core::FormatTimestamp(*t) != ts) return std::nullopt;
-  e.ts = *t;
+  if (!core::ParseCanonicalTimestamp(ts, &e.ts)) return std::nullopt;
   return e;
 }
 

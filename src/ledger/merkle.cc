@@ -288,21 +288,30 @@ StatusOr<TreeBuilder> TreeBuilder::Resume(const SubtreeSource& src, uint64_t siz
 }
 
 void TreeBuilder::Append(const Hash& leaf_hash, const NodeSink& sink) {
-  assert(size_ != UINT64_MAX);
-  uint64_t index = size_;
-  int level = 0;
-  Hash h = leaf_hash;
-  if (sink) sink(0, index, h);
-  // Each set low bit of size_ is a complete left sibling that the new leaf completes.
+  AppendSubtree(0, leaf_hash, sink);
+}
+
+void TreeBuilder::AppendSubtree(int level, const Hash& subtree_hash, const NodeSink& sink) {
+  assert(level >= 0 && level < 64);
+  const uint64_t width = uint64_t{1} << level;
+  assert(size_ % width == 0 && size_ <= UINT64_MAX - width);
+  uint64_t index = size_ >> level;
+  Hash h = subtree_hash;
+  if (sink) sink(level, index, h);
+  // With size_ aligned to 2^level, its bits below `level` are zero: the first
+  // set bit from `level` up is the smallest complete left sibling, and each
+  // further consecutive set bit is one more subtree the new one completes.
+  // The no-overflow precondition means not every bit from `level` up is set,
+  // so the loop stops below 64.
   while (((size_ >> level) & 1) != 0) {
     h = NodeHash(frontier_[static_cast<size_t>(level)], h);
     ++level;
     index >>= 1;
     if (sink) sink(level, index, h);
   }
-  if (frontier_.size() <= static_cast<size_t>(level)) frontier_.resize(level + 1);
+  if (frontier_.size() <= static_cast<size_t>(level)) frontier_.resize(static_cast<size_t>(level) + 1);
   frontier_[static_cast<size_t>(level)] = h;
-  ++size_;
+  size_ += width;
 }
 
 Hash TreeBuilder::Root() const {

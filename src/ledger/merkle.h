@@ -92,6 +92,14 @@ class TreeBuilder {
   // Adds a leaf hash; calls sink for the leaf (level 0) and for every subtree it
   // completes, lowest level first. An empty sink is allowed (only the root is wanted).
   void Append(const Hash& leaf_hash, const NodeSink& sink);
+  // Adds the complete subtree of 2^level leaves whose hash is `subtree_hash`
+  // (computed elsewhere, e.g. by another thread) as the next 2^level leaves,
+  // as if they had been appended one by one: calls sink for the subtree itself
+  // (at `level`) and for every larger subtree it completes, lowest level first;
+  // the nodes inside the subtree are not reported.
+  // REQUIRES: 0 <= level < 64, size() is a multiple of 2^level, and
+  // size() + 2^level does not overflow.
+  void AppendSubtree(int level, const Hash& subtree_hash, const NodeSink& sink);
   // Root of the current tree (EmptyRoot() when empty).
   Hash Root() const;
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 #include <set>
+#include <span>
 
 #include "core/clock.h"
 #include "core/encoding.h"
@@ -114,6 +115,27 @@ class ReplayTxn final : public storage::ProjectionTxn {
   std::vector<RecordVersionRow> versions_;
 };
 
+std::string TreeReadProblem(int level, const Status& s) {
+  return fmt::format("cannot read the tree file for level {}: {}", level, s.message());
+}
+
+// Compares node `index` of `level`, recomputed as `h`, with the stored entries
+// `stored` of that level, which begin at entry `stored_first` and end where the
+// level file ends, unless they are a full read. Returns a problem message or empty.
+// REQUIRES: index >= stored_first.
+std::string CompareStoredNode(int level, uint64_t index, const core::Hash& h,
+                              std::span<const core::Hash> stored, uint64_t stored_first) {
+  if (index >= stored_first + stored.size()) {
+    return fmt::format("ledger/tree/level-{:02}.hash lacks entry {} (the tree files are shorter than the ledger)",
+                       level, index);
+  }
+  if (stored[index - stored_first] != h) {
+    return fmt::format("ledger/tree/level-{:02}.hash entry {} differs from the hash recomputed from the events",
+                       level, index);
+  }
+  return {};
+}
+
 // Compares the tree nodes recomputed from events with the stored tree files,
 // reading each level file sequentially in chunks.
 class TreeComparer {
@@ -125,19 +147,11 @@ class TreeComparer {
     Chunk& c = chunks_[level];
     if (index < c.first || index >= c.first + c.hashes.size()) {
       auto nodes = log_->ReadNodes(level, index, kNodeChunk);
-      if (!nodes.ok()) return fmt::format("cannot read the tree file for level {}: {}", level, nodes.status().message());
+      if (!nodes.ok()) return TreeReadProblem(level, nodes.status());
       c.first = index;
       c.hashes = std::move(*nodes);
     }
-    if (index >= c.first + c.hashes.size()) {
-      return fmt::format("ledger/tree/level-{:02}.hash lacks entry {} (the tree files are shorter than the ledger)",
-                         level, index);
-    }
-    if (c.hashes[index - c.first] != h) {
-      return fmt::format("ledger/tree/level-{:02}.hash entry {} differs from the hash recomputed from the events",
-                         level, index);
-    }
-    return {};
+    return CompareStoredNode(level, index, h, c.hashes, c.first);
   }
 
  private:
@@ -327,12 +341,25 @@ class VerifyRun {
     }
     // Results.
     std::vector<core::Hash> leaves;
+    // The hash of the chunk's leaves as one subtree, when it is full (see CheckChunkTree).
+    std::optional<core::Hash> subtree_root;
+    // The first stored tree entry inside the chunk that differs from the
+    // recomputed one, in the order leaf-by-leaf appends would meet it: `seq` is
+    // the leaf that completes that node.
+    struct TreeMismatch {
+      uint64_t seq = 0;
+      std::string message;
+    };
+    std::optional<TreeMismatch> tree_mismatch;
     std::vector<VerifyProblem> problems;
     uint64_t record_versions = 0;
     std::optional<int64_t> first_ts, last_ts;
   };
 
-  static constexpr size_t kChunkLines = 2048;
+  // Chunks begin at multiples of kChunkLines, a power of two, so a full chunk
+  // is one complete subtree of the tree, at level kChunkLevel.
+  static constexpr int kChunkLevel = 11;
+  static constexpr size_t kChunkLines = size_t{1} << kChunkLevel;
 
   void StreamEvents() {
     const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
@@ -354,7 +381,7 @@ class VerifyRun {
     auto finish_front = [&] {
       auto& [chunk, done] = in_flight.front();
       done.get();
-      for (size_t i = 0; i < chunk->size(); ++i) AddLeaf(chunk->first_seq + i, chunk->leaves[i]);
+      AddChunkToTree(*chunk);
       if (last_ts && chunk->first_ts && *chunk->first_ts < *last_ts) {
         Problem("chain", chunk->first_seq, "", fmt::format("time goes backwards ({} after {})",
                                                            core::FormatTimestamp(*chunk->first_ts),
@@ -411,21 +438,90 @@ class VerifyRun {
     });
   }
 
-  // Adds the leaf of event `seq` to the tree, comparing the nodes it completes
-  // with the stored ones and the roots with the checkpoints'. In sequence order.
-  void AddLeaf(uint64_t seq, const core::Hash& leaf) {
-    tree_.Append(leaf, [&](int level, uint64_t index, const core::Hash& h) {
-      std::string p = tree_cmp_.Compare(level, index, h);
-      // The first mismatch locates the damage; every node above it differs too.
-      if (!p.empty() && !tree_reported_) {
-        tree_reported_ = true;
-        Problem("tree", seq, "ledger/tree", p + " (and every tree node above it)");
-      }
-    });
-    MatchTargets();
+  // Adds a checked chunk's leaves to the tree, in sequence order, comparing the
+  // nodes they complete beyond the chunk (its worker compared those inside)
+  // with the stored ones and the roots with the checkpoints'. A full chunk goes
+  // in as one subtree, unless a checkpoint's size falls inside it: then its
+  // root at that size is needed, so the leaves go in one by one.
+  void AddChunkToTree(const Chunk& c) {
+    const uint64_t end = c.first_seq + c.size();
+    // The leaf whose append completes the nodes the sink is given.
+    uint64_t completing = end - 1;
+    const TreeBuilder::NodeSink compare_beyond = [&](int level, uint64_t index, const core::Hash& h) {
+      if ((index << level) >= c.first_seq || tree_reported_) return;  // inside: the worker compared it
+      ReportTree(completing, tree_cmp_.Compare(level, index, h));
+    };
+    const bool target_inside = next_target_ < targets_.size() && targets_[next_target_].size < end;
+    if (c.subtree_root && !target_inside) {
+      // The worker's nodes are all completed by the last leaf at the latest,
+      // and lie below the nodes this append completes: they come first.
+      if (c.tree_mismatch) ReportTree(c.tree_mismatch->seq, c.tree_mismatch->message);
+      tree_.AppendSubtree(kChunkLevel, *c.subtree_root, compare_beyond);
+      MatchTargets();
+      return;
+    }
+    for (size_t i = 0; i < c.size(); ++i) {
+      completing = c.first_seq + i;
+      if (c.tree_mismatch && c.tree_mismatch->seq == completing) ReportTree(completing, c.tree_mismatch->message);
+      tree_.Append(c.leaves[i], compare_beyond);
+      MatchTargets();
+    }
   }
 
-  // Runs on a worker thread; touches only `c` and `reader`.
+  // The first mismatch locates the damage; every node above it differs too, so
+  // only that one is reported.
+  void ReportTree(uint64_t seq, const std::string& problem) {
+    if (problem.empty() || tree_reported_) return;
+    tree_reported_ = true;
+    Problem("tree", seq, "ledger/tree", problem + " (and every tree node above it)");
+  }
+
+  // Runs on a worker thread. Recomputes every tree node wholly inside the chunk
+  // (the chunk begins at a multiple of kChunkLines, so these are the complete
+  // subtrees its leaves make, up to the whole chunk) and compares them with the
+  // stored level files, keeping the mismatch leaf-by-leaf appends would meet
+  // first. Leaves the chunk's subtree hash in c.subtree_root when it is full.
+  void CheckChunkTree(Chunk& c) const {
+    std::vector<core::Hash> nodes = c.leaves;
+    for (int level = 0; !nodes.empty(); ++level) {
+      CompareLevel(level, c.first_seq >> level, nodes, c);
+      if (nodes.size() == 1) {
+        if (level == kChunkLevel) c.subtree_root = nodes[0];
+        break;
+      }
+      // Pairs in place: node i of the next level from nodes 2i and 2i+1 (an
+      // odd last node has no complete parent inside the chunk).
+      const size_t parents = nodes.size() / 2;
+      for (size_t i = 0; i < parents; ++i) nodes[i] = NodeHash(nodes[2 * i], nodes[2 * i + 1]);
+      nodes.resize(parents);
+    }
+  }
+
+  // Compares `nodes`, entries `first`… of `level`, with the level file; keeps a
+  // mismatch in c.tree_mismatch if the leaf that completes it comes before the
+  // one kept so far (levels are compared lowest first, so on a tie the lower
+  // node, met first, stays).
+  void CompareLevel(int level, uint64_t first, std::span<const core::Hash> nodes, Chunk& c) const {
+    auto keep = [&](uint64_t index, std::string message) {
+      const uint64_t completed_by = ((index + 1) << level) - 1;
+      if (c.tree_mismatch && c.tree_mismatch->seq <= completed_by) return;
+      c.tree_mismatch = Chunk::TreeMismatch{completed_by, std::move(message)};
+    };
+    auto stored = in_.log->ReadNodes(level, first, nodes.size());
+    if (!stored.ok()) {
+      keep(first, TreeReadProblem(level, stored.status()));
+      return;
+    }
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      std::string problem = CompareStoredNode(level, first + i, nodes[i], *stored, first);
+      if (!problem.empty()) {
+        keep(first + i, std::move(problem));
+        return;
+      }
+    }
+  }
+
+  // Runs on a worker thread; touches only `c` and `reader` (and reads the tree files).
   void CheckChunk(Chunk& c, ProjectionReader* reader) const {
     auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
       c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
@@ -472,6 +568,7 @@ class VerifyRun {
       if (reader)
         c.record_versions += CheckProjection(*ev, c.leaves[i], where, *reader, *stored, c.problems);
     }
+    CheckChunkTree(c);
   }
 
   void CheckGenesis(const Event& e, const std::string& where, std::vector<VerifyProblem>& out) const {

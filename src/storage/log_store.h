@@ -5,7 +5,9 @@
 // interface later without touching callers.
 //
 // Thread safety: one writer (the ledger's sequencer thread) calls the
-// mutating methods; Read/Node/Scan may be called from any thread.
+// mutating methods; ReadEvent/LocateEvent/Scan/Node/ReadNodes/NodeCount may be
+// called from any thread, also from several at once (verify's workers each
+// read the tree files for their own run of events).
 #pragma once
 
 #include <cstdint>

@@ -193,6 +193,52 @@ TEST(TimestampTest, ErrorQuotesOnlyABoundedPrefix) {
   EXPECT_THAT(r.status().message(), HasSubstr("2026-11-25T13:01:02.1"));
 }
 
+// What ParseCanonicalTimestamp must decide: the round trip it replaces.
+bool RoundTrips(const std::string& text, int64_t* micros) {
+  auto t = ParseTimestamp(text);
+  if (!t.ok() || FormatTimestamp(*t) != text) return false;
+  *micros = *t;
+  return true;
+}
+
+// Decoding checks an event's time with ParseCanonicalTimestamp instead of the
+// round trip through ParseTimestamp and FormatTimestamp; the two agree on the
+// canonical form of many times, on every one-byte edit of some of them (each
+// byte replaced by every value), and on the other forms ParseTimestamp reads.
+TEST(TimestampTest, CanonicalCheckAgreesWithTheRoundTrip) {
+  std::vector<std::string> texts = {"2026-11-25", "2026-11-25T13:01:02Z", "2026-11-25T13:01:02.5Z",
+                                    "2026-11-25T13:01:02.12345Z", "2024-02-29T00:00:00.000000Z",
+                                    "2025-02-29T00:00:00.000000Z", "2026-11-25T24:00:00.000000Z",
+                                    "10000-01-01T00:00:00.000000Z", "-001-01-01T00:00:00.000000Z"};
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    texts.push_back(FormatTimestamp(static_cast<int64_t>(rng() % (uint64_t{400} * 365 * 86400 * kMicros))));
+  }
+  texts.push_back(FormatTimestamp(0));
+  texts.push_back(FormatTimestamp(-1));
+  texts.push_back(FormatTimestamp(std::numeric_limits<int64_t>::max()));
+  texts.push_back(FormatTimestamp(std::numeric_limits<int64_t>::min()));
+  const std::vector<std::string> seeds = {"2026-11-25T13:01:02.123456Z", "2000-02-29T23:59:59.999999Z",
+                                          "0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z"};
+  for (const std::string& seed : seeds) {
+    for (size_t at = 0; at < seed.size(); ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string edited = seed;
+        edited[at] = static_cast<char>(b);
+        texts.push_back(std::move(edited));
+      }
+    }
+  }
+  for (const std::string& text : texts) {
+    int64_t want = 0, got = 0;
+    const bool canonical = RoundTrips(text, &want);
+    ASSERT_EQ(ParseCanonicalTimestamp(text, &got), canonical) << '"' << text << '"';
+    if (canonical) {
+      EXPECT_EQ(got, want) << text;
+    }
+  }
+}
+
 TEST(SystemClockTest, NowMatchesTheSystemWallClock) {
   SystemClock clock;
   const int64_t before = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -1001,6 +1001,42 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnEdgeCases) {
   }
 }
 
+// AT-4: IsCanonicalJson checks UTF-8 while it scans strings, not in a pass of
+// its own (outside strings any non-ASCII byte already breaks the form): every
+// well-formed and ill-formed sequence, at every position relative to the
+// 8-byte steps of the string scan, next to escapes and closing quotes, in keys
+// and values, and outside strings.
+TEST(IsCanonicalJsonTest, AgreesWithParsingOnUtf8AtEveryPosition) {
+  const std::vector<std::string> sequences = {
+      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf",
+      "\xee\x80\x80", "\xc2\x80", "\xdf\xbf",
+      // Overlong, surrogates, above U+10FFFF, stray or missing continuation bytes.
+      "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xed\xbf\xbf",
+      "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\x80", "\xbf", "\xc3",
+      "\xe2\x82", "\xf0\x9f\x98", "\xc3\x28", "\xe2\x28\xa1", "\xff", "\xfe"};
+  const std::vector<std::string> afters = {"", "x", "\\n", "\\\"", "\\u001f"};
+  int checked = 0;
+  for (const std::string& seq : sequences) {
+    for (size_t before = 0; before <= 17; ++before) {
+      for (const std::string& after : afters) {
+        for (size_t tail = 0; tail <= 9; tail += 3) {
+          const std::string text = std::string(before, 'a') + seq + after + std::string(tail, 'b');
+          for (const std::string& t : {"[\"" + text + "\"]", "{\"" + text + "\":1}",
+                                       "{\"a\":\"" + text + "\",\"b\":[\"" + text + "\"]}"}) {
+            ++checked;
+            ASSERT_EQ(IsCanonicalJson(t, 4), ParsesAndReencodesToItself(t, 4)) << t;
+          }
+        }
+      }
+    }
+    for (const std::string& t : {seq, "[" + seq + "]", "[1" + seq + "]", "{\"a\":" + seq + "}",
+                                 "[\"a\"" + seq + "]", "[true]" + seq, seq + "[]"}) {
+      ASSERT_EQ(IsCanonicalJson(t, 4), ParsesAndReencodesToItself(t, 4)) << t;
+    }
+  }
+  EXPECT_GT(checked, 10000);
+}
+
 // AT-4
 TEST(IsCanonicalJsonTest, AgreesWithParsingOnRandomEdits) {
   std::mt19937_64 rng(9162);
@@ -1063,6 +1099,30 @@ TEST(WellFormedValueEndTest, EndsWhereTheValueEnds) {
   // Text that breaks the precondition ends the scan at the end of the text, never beyond.
   EXPECT_EQ(WellFormedValueEnd("[\"abc", 0), 5u);
   EXPECT_EQ(WellFormedValueEnd("{{", 0), 2u);
+}
+
+// AT-4: the member ends IsCanonicalJson records are where WellFormedValueEnd puts
+// the end of each top-level member's value (readers of event lines use either),
+// and the answer is the same as without them.
+TEST(IsCanonicalJsonTest, RecordsWhereEachTopLevelMemberValueEnds) {
+  const std::string object =
+      R"({"a":1,"b":-2.5,"c":"x\"y,}","d":{"k":["}",{"x":"\\"}]},"e":[],"f":true,"g":null,"h":"","i":{}})";
+  std::vector<size_t> ends;
+  ASSERT_TRUE(IsCanonicalJson(object, 8, &ends));
+  std::vector<size_t> want;
+  for (size_t at = object.find(':') + 1; at < object.size(); at = object.find(':', want.back()) + 1) {
+    want.push_back(WellFormedValueEnd(object, at));
+    if (object[want.back()] == '}') break;
+  }
+  EXPECT_EQ(ends, want);
+  for (const std::string text : {"{}", "[1,{\"a\":2}]", "\"s\"", "3", "{\"a\":[{\"b\":1}]}"}) {
+    ASSERT_TRUE(IsCanonicalJson(text, 8, &ends)) << text;
+    EXPECT_EQ(ends.size(), text == "{\"a\":[{\"b\":1}]}" ? 1u : 0u) << text;
+  }
+  for (const std::string text : {"{\"b\":1,\"a\":2}", "{\"a\":1,}", "{\"a\":\"\xff\"}", "[1] "}) {
+    EXPECT_FALSE(IsCanonicalJson(text, 8, &ends)) << text;
+    EXPECT_EQ(IsCanonicalJson(text, 8), false) << text;
+  }
 }
 
 }  // namespace

@@ -315,6 +315,74 @@ TEST(TreeBuilder, SinkReportsLeafThenCompletedSubtrees) {
   }
 }
 
+struct SinkCall {
+  int level;
+  uint64_t index;
+  Hash hash;
+  bool operator==(const SinkCall&) const = default;
+};
+
+// Appends leaves [from, to) one by one and returns the sink calls at `min_level`
+// and above: what AppendSubtree must report for the same leaves.
+std::vector<SinkCall> AppendLeaves(TreeBuilder& builder, uint64_t from, uint64_t to, int min_level) {
+  std::vector<SinkCall> calls;
+  for (uint64_t i = from; i < to; ++i) {
+    builder.Append(LeafHash(Data()[i]), [&](int level, uint64_t index, const Hash& h) {
+      if (level >= min_level) calls.push_back({level, index, h});
+    });
+  }
+  return calls;
+}
+
+// AT-3: a complete subtree appended in one step (its hash computed elsewhere) leaves
+// the builder exactly as appending its leaves one by one would: same size, root,
+// right edge (later appends agree) and the same completed nodes at its level and above.
+TEST(TreeBuilder, AppendSubtreeEqualsLeafByLeafAtEveryAlignedPosition) {
+  for (int k = 0; (size_t{1} << k) <= kMaxSize; ++k) {
+    const uint64_t width = uint64_t{1} << k;
+    TreeBuilder by_leaf, by_subtree;
+    for (uint64_t begin = 0; begin + width <= kMaxSize; begin += width) {
+      const std::vector<SinkCall> want = AppendLeaves(by_leaf, begin, begin + width, k);
+      std::vector<SinkCall> got;
+      const Hash subtree = Mth(Leaves(Data()).subspan(begin, width));
+      by_subtree.AppendSubtree(k, subtree, [&](int level, uint64_t index, const Hash& h) {
+        got.push_back({level, index, h});
+      });
+      ASSERT_EQ(got, want) << "level " << k << " at " << begin;
+      ASSERT_EQ(by_subtree.size(), begin + width);
+      ASSERT_EQ(by_subtree.Root(), Mth(Leaves(Data()).subspan(0, begin + width)))
+          << "level " << k << " at " << begin;
+    }
+    // The leaves that do not fill another subtree, one by one on both.
+    const uint64_t end = by_leaf.size();
+    EXPECT_EQ(AppendLeaves(by_subtree, end, kMaxSize, 0), AppendLeaves(by_leaf, end, kMaxSize, 0))
+        << "level " << k;
+    EXPECT_EQ(by_subtree.Root(), Mth(Leaves(Data())));
+  }
+}
+
+// AT-3: any mix of leaves and aligned subtrees of any sizes builds the RFC 9162 tree.
+TEST(TreeBuilder, MixedLeavesAndSubtreesBuildTheSameTree) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    TreeBuilder mixed, by_leaf;
+    while (mixed.size() < kMaxSize) {
+      const uint64_t size = mixed.size();
+      // The largest level allowed here: aligned to the position and within the data.
+      int max_level = size == 0 ? 63 : std::countr_zero(size);
+      while ((uint64_t{1} << max_level) > kMaxSize - size) --max_level;
+      const int k = std::uniform_int_distribution<int>(0, max_level)(rng);
+      const uint64_t width = uint64_t{1} << k;
+      const std::vector<SinkCall> want = AppendLeaves(by_leaf, size, size + width, k);
+      std::vector<SinkCall> got;
+      mixed.AppendSubtree(k, Mth(Leaves(Data()).subspan(size, width)),
+                          [&](int level, uint64_t index, const Hash& h) { got.push_back({level, index, h}); });
+      ASSERT_EQ(got, want) << "seed " << seed << " level " << k << " at " << size;
+      ASSERT_EQ(mixed.Root(), Mth(Leaves(Data()).subspan(0, size + width))) << "seed " << seed;
+    }
+  }
+}
+
 TEST(TreeBuilder, ResumeAtEverySizeContinuesIdentically) {
   const MemoryTree& full = Tree();
   for (uint64_t size = 0; size <= 140; ++size) {
