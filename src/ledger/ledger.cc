@@ -260,8 +260,6 @@ struct Ledger::Impl {
   // Runs one command. On success its lines and rows are added to the batch and
   // the sequencer state advances; on failure nothing changes.
   void RunCommand(Request& req, std::vector<std::string>& lines, std::vector<core::Hash>& leaves, bool& anomaly) {
-    // Rows go straight into the open batch (copying them there afterwards
-    // cost as much as capturing them) and are rolled back if the command fails.
     // The commands of one call share their actor: encoded once for all.
     if (encoded_actor_for != req.actor) {
       auto a = EncodedActor::Encode(*req.actor);
@@ -272,6 +270,8 @@ struct Ledger::Impl {
       encoded_actor = std::move(*a);
       encoded_actor_for = req.actor;
     }
+    // Rows go straight into the open batch (copying them there afterwards
+    // cost as much as capturing them) and are rolled back if the command fails.
     RowSet& open_rows = pending->open_rows();
     const RowSet::Mark rows_mark = open_rows.mark();
     CapturingTxn capture(pending.get(), &open_rows);

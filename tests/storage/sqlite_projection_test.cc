@@ -395,6 +395,10 @@ TEST_F(SqliteProjectionTest, FailedBulkWriteLeavesNothingAndTheStoreUsable) {
     // The 40th row repeats a version records.db already holds: inside the
     // second statement of 32, after the first was written.
     EXPECT_THAT(txn->PutRecordVersions(versions), StatusIs(StatusCode::kAlreadyExists, HasSubstr("UNIQUE")));
+    // The failure ended the transaction: nothing more is written or committed through it.
+    EXPECT_THAT(txn->PutEvent(Ev(70, 10, "user.locked", "u-1")),
+                StatusIs(StatusCode::kFailedPrecondition, HasSubstr("rolled back")));
+    EXPECT_THAT(txn->Commit(71), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("rolled back")));
   }  // abandoned
   ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
   EXPECT_EQ(applied, 1u);

@@ -387,11 +387,13 @@ class SqliteTxn final : public ProjectionTxn {
   // `r` outlives Run (which resets the statement), so its bytes are bound
   // without copies: the copies were a tenth of the projection thread's time.
   Status PutEvent(const EventIndexRow& r) override {
+    RETURN_IF_ERROR(CheckOpen());
     BindEvent(m_->put_event, 0, r);
     return m_->put_event.Run();
   }
 
   Status PutRecordVersion(const RecordVersionRow& r) override {
+    RETURN_IF_ERROR(CheckOpen());
     BindVersion(m_->put_version, 0, r);
     return m_->put_version.Run();
   }
@@ -399,15 +401,18 @@ class SqliteTxn final : public ProjectionTxn {
   // Rows kBulkRows at a time through one multi-row INSERT: the per-statement
   // work (step, reset, opening the tables and indexes) is shared by them.
   Status PutEvents(std::span<const EventIndexRow> rows) override {
-    return PutInBulk(rows, m_->put_events_bulk, [this](const EventIndexRow& r) { return PutEvent(r); }, BindEvent);
+    RETURN_IF_ERROR(CheckOpen());
+    return RolledBackUnlessOk(
+        PutInBulk(rows, m_->put_events_bulk, [this](const EventIndexRow& r) { return PutEvent(r); }, BindEvent));
   }
   Status PutRecordVersions(std::span<const RecordVersionRow> rows) override {
-    return PutInBulk(rows, m_->put_versions_bulk, [this](const RecordVersionRow& r) { return PutRecordVersion(r); },
-                     BindVersion);
+    RETURN_IF_ERROR(CheckOpen());
+    return RolledBackUnlessOk(PutInBulk(
+        rows, m_->put_versions_bulk, [this](const RecordVersionRow& r) { return PutRecordVersion(r); }, BindVersion));
   }
 
-
   Status Commit(uint64_t applied_count) override {
+    RETURN_IF_ERROR(CheckOpen());
     m_->set_applied.Bind(1, static_cast<int64_t>(applied_count));
     RETURN_IF_ERROR(m_->set_applied.Run());
     RETURN_IF_ERROR(m_->db->Exec("COMMIT"));
@@ -417,7 +422,19 @@ class SqliteTxn final : public ProjectionTxn {
 
  private:
   SqliteProjectionStore::Impl* m_;
+  // A failed bulk write (INSERT OR ROLLBACK) may have ended the transaction:
+  // later writes would each commit on their own, so they are refused.
+  Status RolledBackUnlessOk(Status s) {
+    if (!s.ok()) rolled_back_ = true;
+    return s;
+  }
+  Status CheckOpen() const {
+    if (rolled_back_) return FailedPreconditionError("the projection transaction was rolled back by a failed write");
+    return OkStatus();
+  }
+
   bool done_ = false;
+  bool rolled_back_ = false;
 };
 
 class SqliteReader final : public ProjectionReader {
