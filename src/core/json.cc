@@ -1121,8 +1121,8 @@ const char* ScanNumber(const char* p, const char* end) {
 // most max_depth deep, written exactly in RFC 8785 form, and, with kCheckUtf8,
 // valid UTF-8 (otherwise UTF-8 is not looked at). Only strings need that check:
 // outside them every byte must be ASCII structure, a literal or a number, so a
-// non-ASCII byte there already fails. Canonical members are in strictly ascending key order, so a duplicate
-// key fails that check; canonical strings escape only control characters, so
+// non-ASCII byte there already fails. Canonical members are in strictly
+// ascending key order, so a duplicate key fails that check; canonical strings escape only control characters, so
 // no surrogate escape can occur; a number that is not a finite double has no
 // canonical spelling. When `member_ends` is given, the offset just past each
 // value of the top-level object's members is appended to it, in order.

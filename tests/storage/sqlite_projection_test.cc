@@ -120,6 +120,16 @@ class SqliteProjectionTest : public ::testing::Test {
     ASSERT_OK(txn->Commit(applied));
   }
 
+  // What a fresh snapshot of the store holds: its applied count and row counts.
+  void ExpectStored(uint64_t applied, uint64_t events, uint64_t versions) {
+    ASSERT_OK_AND_ASSIGN(uint64_t got_applied, store_->AppliedCount());
+    EXPECT_EQ(got_applied, applied);
+    ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
+    ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
+    EXPECT_EQ(counts.events, events);
+    EXPECT_EQ(counts.record_versions, versions);
+  }
+
   std::vector<uint64_t> Query(const EventQuery& q) {
     std::vector<uint64_t> out;
     Status s = store_->QueryEvents(q, [&](uint64_t seq) {
@@ -322,12 +332,8 @@ TEST_F(SqliteProjectionTest, UncommittedTxnRollsBackOnDestroy) {
     ASSERT_OK(txn->PutEvent(Ev(1, 11, "record.created", "u-1", "note", "n-1", 1)));
     ASSERT_OK(txn->PutRecordVersion(Ver("note", "n-1", 1, 1)));
   }  // no Commit
-  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
-  EXPECT_EQ(applied, 1u);
+  ExpectStored(/*applied=*/1, /*events=*/1, /*versions=*/0);
   ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
-  ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
-  EXPECT_EQ(counts.events, 1u);
-  EXPECT_EQ(counts.record_versions, 0u);
   ASSERT_OK_AND_ASSIGN(auto e1, r->IndexedEvent(1));
   EXPECT_FALSE(e1.has_value());
   // The same rows can be written again afterwards.
@@ -400,14 +406,7 @@ TEST_F(SqliteProjectionTest, FailedBulkWriteLeavesNothingAndTheStoreUsable) {
                 StatusIs(StatusCode::kFailedPrecondition, HasSubstr("rolled back")));
     EXPECT_THAT(txn->Commit(71), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("rolled back")));
   }  // abandoned
-  ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
-  EXPECT_EQ(applied, 1u);
-  {
-    ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
-    ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
-    EXPECT_EQ(counts.events, 1u);
-    EXPECT_EQ(counts.record_versions, 1u);
-  }
+  ExpectStored(/*applied=*/1, /*events=*/1, /*versions=*/1);
   // The next transaction writes them all once the conflict is gone.
   versions.erase(versions.begin() + 39);
   ASSERT_OK_AND_ASSIGN(auto txn, store_->BeginWrite());
@@ -415,10 +414,7 @@ TEST_F(SqliteProjectionTest, FailedBulkWriteLeavesNothingAndTheStoreUsable) {
   ASSERT_OK(txn->PutRecordVersions(versions));
   ASSERT_OK(txn->Commit(65));
   txn.reset();
-  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
-  ASSERT_OK_AND_ASSIGN(auto counts, r->CountRows());
-  EXPECT_EQ(counts.events, 65u);
-  EXPECT_EQ(counts.record_versions, 64u);
+  ExpectStored(/*applied=*/65, /*events=*/65, /*versions=*/64);
 }
 
 TEST_F(SqliteProjectionTest, PointReads) {

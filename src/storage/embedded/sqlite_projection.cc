@@ -343,16 +343,19 @@ void BindVersion(Statement& s, int row, const RecordVersionRow& r) {
   }
 }
 
-// Writes full groups of kBulkRows rows with `bulk`, the rest one by one.
-template <typename Row, typename PutOne>
-Status PutInBulk(std::span<const Row> rows, Statement& bulk, const PutOne& put_one,
+// Writes full groups of kBulkRows rows with `bulk`, the rest one by one with `single`.
+template <typename Row>
+Status PutInBulk(std::span<const Row> rows, Statement& bulk, Statement& single,
                  void (*bind)(Statement&, int, const Row&)) {
   size_t i = 0;
   for (; i + kBulkRows <= rows.size(); i += kBulkRows) {
     for (int k = 0; k < kBulkRows; ++k) bind(bulk, k, rows[i + static_cast<size_t>(k)]);
     RETURN_IF_ERROR(bulk.Run());
   }
-  for (; i < rows.size(); ++i) RETURN_IF_ERROR(put_one(rows[i]));
+  for (; i < rows.size(); ++i) {
+    bind(single, 0, rows[i]);
+    RETURN_IF_ERROR(single.Run());
+  }
   return OkStatus();
 }
 
@@ -402,13 +405,11 @@ class SqliteTxn final : public ProjectionTxn {
   // work (step, reset, opening the tables and indexes) is shared by them.
   Status PutEvents(std::span<const EventIndexRow> rows) override {
     RETURN_IF_ERROR(CheckOpen());
-    return RolledBackUnlessOk(
-        PutInBulk(rows, m_->put_events_bulk, [this](const EventIndexRow& r) { return PutEvent(r); }, BindEvent));
+    return RolledBackUnlessOk(PutInBulk(rows, m_->put_events_bulk, m_->put_event, BindEvent));
   }
   Status PutRecordVersions(std::span<const RecordVersionRow> rows) override {
     RETURN_IF_ERROR(CheckOpen());
-    return RolledBackUnlessOk(PutInBulk(
-        rows, m_->put_versions_bulk, [this](const RecordVersionRow& r) { return PutRecordVersion(r); }, BindVersion));
+    return RolledBackUnlessOk(PutInBulk(rows, m_->put_versions_bulk, m_->put_version, BindVersion));
   }
 
   Status Commit(uint64_t applied_count) override {
