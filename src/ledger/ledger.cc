@@ -14,7 +14,9 @@
 #include "core/encoding.h"
 #include "core/json.h"
 #include "ledger/merkle.h"
+#include "ledger/append_thread.h"
 #include "ledger/pending_rows.h"
+#include "ledger/poll_briefly.h"
 #include "ledger/stored_run.h"
 #include "ledger/store_tree.h"
 
@@ -23,17 +25,6 @@ namespace {
 
 constexpr char kSystemActor[] = "system";
 
-// How long the sequencer and the projection thread poll for more work before
-// sleeping. On virtual machines a sleeping thread can take a millisecond or
-// more to wake, longer than a whole group commit; polling briefly keeps a
-// steady stream of commands from paying that on every call.
-constexpr std::chrono::microseconds kPollBeforeSleep{300};
-
-template <typename Ready>
-void PollBriefly(const Ready& ready) {
-  const auto until = std::chrono::steady_clock::now() + kPollBeforeSleep;
-  while (!ready() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
-}
 constexpr size_t kRecoveryChunk = 4096;
 
 // Random event ids (32 hex digits). One RAND_bytes call per event cost more
@@ -169,6 +160,7 @@ struct Ledger::Impl {
 
   std::thread sequencer;
   std::thread applier;
+  std::unique_ptr<AppendThread> append_thread;  // see SequencerLoop
 
   // Why writes are refused (OK while they are not). Guarded by mu.
   Status halted;
@@ -447,12 +439,53 @@ struct Ledger::Impl {
     return AppendSystemEvent(std::move(e), lines, leaves);
   }
 
+  // A batch of commands sequenced (sequence numbers, times, chain, rows) whose
+  // events are not stored yet: what its append needs, and what settling its
+  // outcome needs.
+  struct Sequenced {
+    std::vector<std::string> lines;
+    std::vector<core::Hash> leaves;
+    // The sequencer's state before this batch, restored if its append fails.
+    uint64_t start_seq = 0;
+    int64_t start_ts = 0;
+    core::Hash start_leaf{};
+    bool start_was_recorded = false;
+    std::vector<std::shared_ptr<Request>> checkpoints;
+    // A clock anomaly this batch records, and the commands refused with it.
+    std::optional<Status> anomaly;
+    std::vector<Request*> told_halted;
+    Batch batch;  // for the projection thread; moved there when handed over
+    // Handed over before its append ends (see Launch).
+    bool early = false;
+    std::vector<Request*> commands;
+    std::shared_ptr<const RowSet> rows;
+    std::shared_ptr<Durability> durability;  // null when there is nothing to append
+    // Failed with the batch before it, whose append failed: never appended.
+    bool abandoned = false;
+  };
+
+  // The sequencer sequences the next batch while the previous one is appended
+  // (written and fdatasynced) on `append_thread`: otherwise it sits idle for
+  // every sync. Only one append runs at a time, and a batch is appended only
+  // once the one before it is durable; should that one fail after all, the
+  // batch sequenced on top of it fails with it (see Settle).
   void SequencerLoop() {
+    std::unique_ptr<Sequenced> appending;  // its append runs on append_thread
+    auto settle_appending = [&](Sequenced* next) {
+      Status appended = append_thread->Wait();
+      Settle(*appending, appended, next);
+      appending.reset();
+    };
     for (;;) {
       std::vector<std::shared_ptr<Request>> reqs;
-      PollBriefly([&] { return queued.load(std::memory_order_relaxed) > 0; });
+      if (!appending) PollBriefly([&] { return queued.load(std::memory_order_relaxed) > 0; });
       {
         std::unique_lock lock(mu);
+        if (appending && queue.empty()) {
+          lock.unlock();
+          settle_appending(nullptr);
+          continue;
+        }
         cv.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty() && stopping) break;
         while (!queue.empty() && reqs.size() < options.max_batch_events) {
@@ -461,24 +494,34 @@ struct Ledger::Impl {
         }
         queued = queue.size();
       }
-      ProcessBatch(std::move(reqs));
+      // Sequenced on top of a running append only when that append's failure
+      // would leave nothing else to undo: not while writes are stopped (a clock
+      // anomaly's refusals and its event), not before this process's start is
+      // recorded (which reads the log).
+      if (appending && (!HaltStatus().ok() || !start_recorded)) settle_appending(nullptr);
+      std::unique_ptr<Sequenced> next = Sequence(std::move(reqs));
+      if (appending) settle_appending(next.get());
+      if (next->abandoned) continue;
+      // Appended on the append thread only when more commands are waiting: a
+      // lone call would otherwise pay a thread's wake-up on top of its sync.
+      const bool overlap = next->durability && queued.load(std::memory_order_relaxed) > 0;
+      Launch(*next, overlap);
+      if (overlap) appending = std::move(next);
     }
+    if (appending) settle_appending(nullptr);
     std::lock_guard lock(batch_mu);
     batches_closed = true;
     batch_cv.notify_all();
   }
 
-  void ProcessBatch(std::vector<std::shared_ptr<Request>> reqs) {
-    std::vector<std::string> lines;
-    std::vector<core::Hash> leaves;
-    const uint64_t start_seq = next_seq;
-    const int64_t start_ts = last_ts;
-    const core::Hash start_leaf = last_leaf;
-    const bool start_was_recorded = start_recorded;
-    std::vector<std::shared_ptr<Request>> checkpoints;
-    // A clock anomaly this batch records, and the commands refused with it.
-    std::optional<Status> anomaly;
-    std::vector<Request*> told_halted;
+  // Assigns sequence numbers, times and the chain to the commands of `reqs`
+  // and captures their rows; stores nothing.
+  std::unique_ptr<Sequenced> Sequence(std::vector<std::shared_ptr<Request>> reqs) {
+    auto s = std::make_unique<Sequenced>();
+    s->start_seq = next_seq;
+    s->start_ts = last_ts;
+    s->start_leaf = last_leaf;
+    s->start_was_recorded = start_recorded;
     // Rows committed before now are visible to the read transaction that the
     // batch's first lookup starts.
     pending->EraseBelow(projected.load(std::memory_order_acquire));
@@ -486,27 +529,27 @@ struct Ledger::Impl {
     if (!reads.ok()) Warn("could not start a read transaction: " + reads.ToString());
     for (auto& r : reqs) {
       if (r->kind == Request::Kind::kCheckpoint) {
-        checkpoints.push_back(r);
+        s->checkpoints.push_back(r);
         continue;
       }
       Status h = HaltStatus();
       if (!h.ok()) {
         r->status = h;
-        if (anomaly) told_halted.push_back(r.get());
+        if (s->anomaly) s->told_halted.push_back(r.get());
         continue;
       }
       // The genesis event records the start of the process that creates the ledger.
       if (!start_recorded && next_seq > 0) {
         start_recorded = true;
-        Status s = RecordStartIfChanged(lines, leaves);
-        if (!s.ok()) Warn("could not record the start of this process: " + s.ToString());
+        Status st = RecordStartIfChanged(s->lines, s->leaves);
+        if (!st.ok()) Warn("could not record the start of this process: " + st.ToString());
       }
       bool clock_moved_back = false;
-      RunCommand(*r, lines, leaves, clock_moved_back);
+      RunCommand(*r, s->lines, s->leaves, clock_moved_back);
       if (clock_moved_back) {
-        anomaly = r->status;
-        r->status = RecordClockAnomaly(*anomaly, lines, leaves);
-        told_halted.push_back(r.get());
+        s->anomaly = r->status;
+        r->status = RecordClockAnomaly(*s->anomaly, s->lines, s->leaves);
+        s->told_halted.push_back(r.get());
       }
     }
     if (reads.ok()) {
@@ -521,59 +564,105 @@ struct Ledger::Impl {
     // small one goes after: handing it over early made a lone call slower
     // (the projection thread then waits on the sync instead of polling for work).
     constexpr size_t kEarlyHandOverEvents = 64;
-    const bool early = lines.size() >= kEarlyHandOverEvents;
-    Batch batch;
-    batch.rows = pending->Seal();
-    batch.end_seq = next_seq;
-    if (!lines.empty()) batch.durability = std::make_shared<Durability>();
-    std::shared_ptr<Durability> durability = batch.durability;
-    std::vector<Request*> commands;
+    s->early = s->lines.size() >= kEarlyHandOverEvents;
+    s->batch.rows = pending->Seal();
+    s->batch.end_seq = next_seq;
+    if (!s->lines.empty()) s->batch.durability = std::make_shared<Durability>();
+    s->durability = s->batch.durability;
+    s->rows = s->batch.rows;
     // Moved, not copied: once the projection thread lets go of a command, its
     // caller must hold the last reference (see ApplierLoop). The projection
-    // thread does not let go before the durability is set, after the last use below.
+    // thread does not let go before the durability is set, after the last use
+    // of `commands` (see Settle).
     for (auto& r : reqs) {
       if (r->kind != Request::Kind::kCommand) continue;
-      commands.push_back(r.get());
-      batch.requests.push_back(std::move(r));
+      s->commands.push_back(r.get());
+      s->batch.requests.push_back(std::move(r));
     }
-    std::shared_ptr<const RowSet> rows = batch.rows;
-    if (early) HandOver(std::move(batch));
+    return s;
+  }
+
+  // Starts storing a sequenced batch once the batch before it is settled:
+  // appended here, or on append_thread if `overlap` (then Settle follows its
+  // Wait). A batch with nothing to append is settled at once.
+  void Launch(Sequenced& s, bool overlap) {
+    if (s.early) HandOver(std::move(s.batch));
+    if (!s.durability) return Settle(s, OkStatus(), nullptr);
+    if (overlap) {
+      append_thread->Start([this, &s] { return Append(s); });
+      return;
+    }
+    Status appended = Append(s);
+    Settle(s, appended, nullptr);
+  }
+
+  // Stores the batch's events and their tree nodes; once they are durable its
+  // calls may be answered. Touches no sequencer state but the tree: it runs on
+  // append_thread while the sequencer sequences the next batch.
+  Status Append(Sequenced& s) {
+    RETURN_IF_ERROR(deps.log->AppendEvents(s.lines));
+    Status tree_status = AppendTreeNodes(s.leaves);
+    if (!tree_status.ok()) Halt(tree_status.WithContext("updating the Merkle tree files"));
+    // After the tree: an answered call's events are in Size() and the proofs.
+    s.durability->Set(true);
+    return OkStatus();
+  }
+
+  // After the append of `s` ended with `appended`. Should it have failed,
+  // nothing of `s` is stored: the sequencer state goes back to before it and
+  // every command in it fails; so does every command of `next`, the batch
+  // sequenced on top of it (if any), whose decisions saw rows that are gone.
+  void Settle(Sequenced& s, const Status& appended, Sequenced* next) {
     std::optional<Batch> anomaly_again;
-    if (durability) {
-      Status s = deps.log->AppendEvents(lines);
-      if (!s.ok()) {
-        // Nothing of this batch is stored: undo the sequencer state and fail every command in it.
-        next_seq = start_seq;
-        last_ts = start_ts;
-        last_leaf = start_leaf;
-        // A system.started event this batch carried is gone with it: the next write records it.
-        start_recorded = start_was_recorded;
-        pending->Drop(rows);
-        for (Request* r : commands) {
-          if (r->status.ok()) {
-            r->status = s;
-            r->events.clear();
+    if (!appended.ok()) {
+      next_seq = s.start_seq;
+      last_ts = s.start_ts;
+      last_leaf = s.start_leaf;
+      // A system.started event this batch carried is gone with it: the next write records it.
+      start_recorded = s.start_was_recorded;
+      pending->Drop(s.rows);
+      for (Request* r : s.commands) {
+        if (r->status.ok()) Fail(*r, appended);
+      }
+      if (appended.code() == StatusCode::kDataLoss) Halt(appended);
+      if (next) {
+        pending->Drop(next->rows);
+        // Refusals too: they may rest on rows of `s`. Those refused with
+        // next's clock anomaly are told by RecordClockAnomalyAgain below.
+        for (Request* r : next->commands) {
+          if (std::find(next->told_halted.begin(), next->told_halted.end(), r) == next->told_halted.end()) {
+            Fail(*r, appended);
           }
         }
-        if (s.code() == StatusCode::kDataLoss) Halt(s);
-        // Before any call of this batch is answered (on the projection thread,
-        // once the durability is set), so that the refused ones learn the outcome.
-        if (anomaly) anomaly_again = RecordClockAnomalyAgain(*anomaly, s, told_halted);
-        durability->Set(false);
-      } else {
-        s = AppendTreeNodes(leaves);
-        if (!s.ok()) Halt(s.WithContext("updating the Merkle tree files"));
-        // After the tree: an answered call's events are in Size() and the proofs.
-        durability->Set(true);
+        next->abandoned = true;
       }
+      // Before any call of these batches is answered (on the projection
+      // thread, once the durability is set), so that the refused ones learn
+      // the outcome. Only one of them can hold an anomaly: a batch is not
+      // sequenced on top of a running append while writes are stopped.
+      const Sequenced* with_anomaly = s.anomaly ? &s : (next && next->anomaly ? next : nullptr);
+      if (with_anomaly) {
+        anomaly_again = RecordClockAnomalyAgain(*with_anomaly->anomaly, appended, with_anomaly->told_halted);
+      }
+      s.durability->Set(false);
+      if (next && next->durability) next->durability->Set(false);
     }
-    if (!early) HandOver(std::move(batch));
+    if (!s.early) HandOver(std::move(s.batch));
     if (anomaly_again) HandOver(std::move(*anomaly_again));
+    if (next && next->abandoned) HandOver(std::move(next->batch));
     if (CheckpointDue()) {
       auto cp = Checkpoint();
       if (!cp.ok()) Warn("periodic checkpoint failed: " + cp.status().ToString());
     }
-    for (auto& r : checkpoints) r->checkpoint_done->set_value(Checkpoint());
+    for (auto& r : s.checkpoints) r->checkpoint_done->set_value(Checkpoint());
+    if (next && next->abandoned) {
+      for (auto& r : next->checkpoints) r->checkpoint_done->set_value(Checkpoint());
+    }
+  }
+
+  static void Fail(Request& r, const Status& why) {
+    r.status = why;
+    r.events.clear();
   }
 
   void HandOver(Batch batch) {
@@ -902,6 +991,7 @@ struct Ledger::Impl {
   }
 
   void Start() {
+    append_thread = std::make_unique<AppendThread>();
     sequencer = std::thread([this] { SequencerLoop(); });
     applier = std::thread([this] { ApplierLoop(); });
   }
@@ -915,6 +1005,7 @@ struct Ledger::Impl {
     cv.notify_all();
     if (sequencer.joinable()) sequencer.join();
     if (applier.joinable()) applier.join();
+    append_thread.reset();  // idle: the sequencer settled every append
   }
 };
 

@@ -41,8 +41,11 @@ struct LedgerOptions {
   // timestamps are held at the last event's time.
   int64_t clock_tolerance_micros = 1'000'000;
   size_t max_event_bytes = 1 << 20;
-  // Most events the sequencer puts in one group commit.
-  size_t max_batch_events = 8192;
+  // Most commands the sequencer puts in one group commit. Smaller batches let
+  // the sequencer, the append and the projection work on consecutive batches
+  // at once; with 16,384 commands in flight, 1,024 per batch gave 25 % more
+  // events/s than 8,192 (and 9 % less CPU per event), with no loss at 2,048.
+  size_t max_batch_events = 1024;
   // Files every new checkpoint is appended to (AT-5).
   std::vector<std::string> witness_files;
   // Recorded with the clock state when a process first writes (CC-1).

@@ -126,9 +126,10 @@ class LedgerFailedSyncTest : public ::testing::Test {
     return d;
   }
 
-  static ledger::LedgerOptions Options() {
+  ledger::LedgerOptions Options() const {
     ledger::LedgerOptions o;
     o.origin = kOrigin;
+    o.max_batch_events = max_batch_events_;
     // No checkpoint (its syncs would shift the numbering of the syncs held below).
     o.checkpoint_every_events = 1'000'000;
     o.checkpoint_every_micros = int64_t{1} << 60;
@@ -241,6 +242,7 @@ class LedgerFailedSyncTest : public ::testing::Test {
     return n;
   }
 
+  size_t max_batch_events_ = ledger::LedgerOptions().max_batch_events;
   TempDir tmp_;
   FaultInjectionEnv env_;
   core::FakeClock clock_{1'767'225'600'000'000};  // 2026-01-01T00:00:00Z
@@ -380,6 +382,72 @@ TEST_F(LedgerFailedSyncTest, DurableBatchesSharingTheTransactionOfAFailedSyncAre
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(b_first + 1));
 }
 
+
+// SR-1: the sequencer sequences the next batch while the previous one is
+// appended (more commands are waiting). When that append fails, the batch
+// sequenced on top of it fails with it, refusals included: they may rest on
+// rows that are gone. Nothing of either batch is anywhere and their sequence
+// numbers are handed out again (SR-2, AT-4).
+//
+// Batches of at most 4 commands; 8 queued at once. A (a-00..a-03, after the
+// system.started event this process records) is appended on the append thread
+// while B (b-00..b-02, and a-00 again: a duplicate only because of A) is
+// sequenced. A's sync is held until then and fails.
+TEST_F(LedgerFailedSyncTest, BatchSequencedDuringAFailedAppendFailsWithIt) {
+  max_batch_events_ = 4;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  const uint64_t first = ledger_->Size();
+  std::vector<ledger::Decider> deciders = Creates("a", 4);
+  for (auto& d : Creates("b", 3)) deciders.push_back(std::move(d));
+  deciders.push_back(std::move(Creates("a", 1).front()));
+  const uint64_t a_sync = env_.HoldNth(FaultOp::kSync, 1);
+  env_.FailNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
+  std::vector<StatusOr<std::vector<ledger::Event>>> results;
+  Callers callers([&] { env_.ClearFaults(); });
+  callers.Run([&] { results = ledger_->SubmitAll(Writer(), std::move(deciders)); });
+  ASSERT_TRUE(env_.AwaitHeld(FaultOp::kSync, a_sync, kWait)) << "A was never synced";
+  env_.ReleaseHeld(FaultOp::kSync, a_sync);
+  callers.JoinAll();
+
+  ASSERT_EQ(results.size(), 8u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_THAT(results[i], StatusIs(StatusCode::kUnavailable, HasSubstr("injected fdatasync failure")))
+        << "command " << i;
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first, {}, Run{"a", first, 4}));
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first, {}, Run{"b", first, 3}));
+
+  // The duplicate was refused on A's rows only: created now, after this
+  // process's start is recorded again, at A's first sequence number + 1.
+  ASSERT_OK_AND_ASSIGN(std::vector<ledger::Event> again,
+                       ledger_->Submit(Writer(), std::move(Creates("a", 1).front())));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again.front().seq, first + 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first + 2, {Run{"a", first + 1, 1}}, Run{"b", first, 3}));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(first + 2));
+}
+
+// SR-1, AT-1: batches appended on the append thread while the next ones are
+// sequenced keep the order and density of sequence numbers: 40 commands in
+// batches of at most 4 each sync once per batch, all acknowledged in order,
+// and the ledger verifies.
+TEST_F(LedgerFailedSyncTest, BatchesSequencedDuringAppendsKeepTheirOrder) {
+  max_batch_events_ = 4;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  const uint64_t first = ledger_->Size();
+  const uint64_t syncs_before = env_.OpCount(FaultOp::kSync);
+  auto results = ledger_->SubmitAll(Writer(), Creates("p", 40));
+  ASSERT_EQ(results.size(), 40u);
+  // The first batch also carries this process's system.started event.
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_OK(results[i].status()) << Id("p", i);
+    ASSERT_EQ(results[i]->size(), 1u);
+    EXPECT_EQ(results[i]->front().seq, first + 1 + i);
+  }
+  EXPECT_EQ(env_.OpCount(FaultOp::kSync) - syncs_before, 10u);
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first + 41, {Run{"p", first + 1, 40}}, Run{"q", 0, 0}));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(first + 41));
+}
 
 // AT-6, CC-1: the first write of a process records the clock and software in a
 // system.started event (here always: this genesis records neither). When the
