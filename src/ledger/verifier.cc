@@ -95,14 +95,16 @@ class ReplayTxn final : public storage::ProjectionTxn {
     events_.push_back(row);
     return OkStatus();
   }
-  Status PutRecordVersion(const RecordVersionRow& row) override {
+  Status PutRecordVersion(const RecordVersionRow& row) override { return PutRecordVersion(RecordVersionRow(row)); }
+  // The projector hands its row over: kept without copying its content.
+  Status PutRecordVersion(RecordVersionRow&& row) override {
     for (const auto& r : versions_) {
       if (r.record_type == row.record_type && r.record_id == row.record_id &&
           r.version == row.version) {
         return AlreadyExistsError("record version written twice");
       }
     }
-    versions_.push_back(row);
+    versions_.push_back(std::move(row));
     return OkStatus();
   }
   Status Commit(uint64_t) override { return InternalError("a replay transaction cannot commit"); }
