@@ -531,6 +531,8 @@ class VerifyRun {
     std::optional<StoredRun> stored;
     if (reader) stored.emplace(*reader, c.first_seq, c.first_seq + c.size());
     c.leaves.reserve(c.size());
+    // One event decoded into line after line: its strings keep their storage.
+    Event ev;
     for (size_t i = 0; i < c.size(); ++i) {
       const uint64_t seq = c.first_seq + i;
       c.leaves.push_back(LeafHash(c.line(i)));
@@ -541,34 +543,35 @@ class VerifyRun {
       };
       // The replay needs the whole event, the genesis check its data; the
       // rest of a check of the files needs only the envelope.
-      auto ev = reader || seq == 0 ? DecodeEventForReplay(c.line(i)) : DecodeEventEnvelope(c.line(i));
-      if (!ev.ok()) {
-        problem("event", seq, where(), ev.status().message());
+      const Status decoded =
+          reader || seq == 0 ? DecodeEventForReplay(c.line(i), &ev) : DecodeEventEnvelope(c.line(i), &ev);
+      if (!decoded.ok()) {
+        problem("event", seq, where(), decoded.message());
         continue;
       }
-      if (ev->seq != seq) {
+      if (ev.seq != seq) {
         problem("chain", seq, where(),
                 fmt::format(
                     "the event says seq {} but is at position {} (events were deleted, inserted or "
                     "reordered)",
-                    ev->seq, seq));
+                    ev.seq, seq));
       }
       const std::optional<core::Hash> prev_leaf = i == 0 ? c.prev_leaf : std::optional<core::Hash>(c.leaves[i - 1]);
       if (seq == 0) {
-        if (ev->prev) problem("chain", seq, where(), "the first event must have prev null");
-        CheckGenesis(*ev, where(), c.problems);
-      } else if (!ev->prev || !prev_leaf || *ev->prev != *prev_leaf) {
+        if (ev.prev) problem("chain", seq, where(), "the first event must have prev null");
+        CheckGenesis(ev, where(), c.problems);
+      } else if (!ev.prev || !prev_leaf || *ev.prev != *prev_leaf) {
         problem("chain", seq, where(), "prev does not match the hash of the preceding event");
       }
-      if (c.last_ts && ev->ts < *c.last_ts) {
+      if (c.last_ts && ev.ts < *c.last_ts) {
         problem("chain", seq, where(),
-                fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
+                fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev.ts),
                             core::FormatTimestamp(*c.last_ts)));
       }
-      if (!c.first_ts) c.first_ts = ev->ts;
-      c.last_ts = ev->ts;
+      if (!c.first_ts) c.first_ts = ev.ts;
+      c.last_ts = ev.ts;
       if (reader)
-        c.record_versions += CheckProjection(*ev, c.leaves[i], where, *reader, *stored, c.problems);
+        c.record_versions += CheckProjection(ev, c.leaves[i], where, *reader, *stored, c.problems);
     }
     CheckChunkTree(c);
   }
