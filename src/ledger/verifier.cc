@@ -375,6 +375,10 @@ class VerifyRun {
       }
     }
     const size_t lanes = reader_ ? readers.size() : workers;
+    // Each lane's stored rows, read over chunk after chunk. A lane's chunks
+    // run one at a time (its previous one is finished before it is given the
+    // next), as for its reader.
+    std::vector<std::optional<StoredRun>> runs(lanes);
     std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> in_flight;
     std::optional<int64_t> last_ts;
     uint64_t record_versions = 0;
@@ -404,9 +408,10 @@ class VerifyRun {
       if (in_flight.size() >= lanes) finish_front();
       prev_leaf = LeafHash(chunk->line(chunk->size() - 1));
       ProjectionReader* reader = reader_ ? (lane == 0 ? reader_.get() : readers[lane].get()) : nullptr;
+      std::optional<StoredRun>* run = &runs[lane];
       lane = (lane + 1) % lanes;
       Chunk* c = chunk.get();
-      auto fut = std::async(std::launch::async, [this, c, reader] { CheckChunk(*c, reader); });
+      auto fut = std::async(std::launch::async, [this, c, reader, run] { CheckChunk(*c, reader, *run); });
       in_flight.emplace_back(std::move(chunk), std::move(fut));
       chunk = std::make_unique<Chunk>();
     };
@@ -523,13 +528,20 @@ class VerifyRun {
     }
   }
 
-  // Runs on a worker thread; touches only `c` and `reader` (and reads the tree files).
-  void CheckChunk(Chunk& c, ProjectionReader* reader) const {
+  // Runs on a worker thread; touches only `c`, `reader` and `run` (the rows
+  // of reader's previous chunk, read over here) and reads the tree files.
+  void CheckChunk(Chunk& c, ProjectionReader* reader, std::optional<StoredRun>& run) const {
     auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
       c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
     };
-    std::optional<StoredRun> stored;
-    if (reader) stored.emplace(*reader, c.first_seq, c.first_seq + c.size());
+    if (reader) {
+      if (run) {
+        run->Read(c.first_seq, c.first_seq + c.size());
+      } else {
+        run.emplace(*reader, c.first_seq, c.first_seq + c.size());
+      }
+    }
+    StoredRun* stored = reader ? &*run : nullptr;
     c.leaves.reserve(c.size());
     // One event decoded into line after line: its strings keep their storage.
     Event ev;
