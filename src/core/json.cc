@@ -935,7 +935,19 @@ bool IsCanonicalSlow(std::string_view t);
 bool IsCanonicalNumber(std::string_view t) {
   const bool negative = t[0] == '-';
   const std::string_view digits = t.substr(negative ? 1 : 0);
-  const bool integer = digits.find_first_of(".eE") == kNpos;
+  // One loop over the token finds the point and an exponent (find_first_of
+  // with a set calls memchr per character; verify checks every number).
+  size_t point = kNpos;
+  bool exponent = false;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (digits[i] == '.') {
+      point = i;
+    } else if (digits[i] == 'e' || digits[i] == 'E') {
+      exponent = true;
+      break;
+    }
+  }
+  const bool integer = point == kNpos && !exponent;
   // Up to 15 digits is below 2^53: written back as the same digits. JSON has no
   // leading zeros, so only "-0" (written "0") differs.
   if (integer && digits.size() <= 15) return !(negative && digits == "0");
@@ -944,8 +956,7 @@ bool IsCanonicalNumber(std::string_view t) {
   // decimal of 15 digits or fewer reads as the same double: its shortest digits are
   // its own, written back as is unless a zero ends the fraction or ECMAScript turns
   // to the exponent form (below 1e-6).
-  if (!integer && digits.find_first_of("eE") == kNpos) {
-    const size_t point = digits.find('.');
+  if (!integer && !exponent) {
     const std::string_view whole = digits.substr(0, point);
     const std::string_view fraction = digits.substr(point + 1);
     if (fraction.back() != '0') {

@@ -5,6 +5,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/encoding.h"
 
 namespace vellum::core {
@@ -89,10 +93,46 @@ constexpr std::array<uint8_t, 256> MakeHexTable() {
 constexpr std::array<uint8_t, 256> kHexValue = MakeHexTable();
 }  // namespace
 
+namespace {
+
+#if defined(__SSE2__)
+// Decodes 32 lower-case hex digits into 16 bytes, 16 digits at a time; false
+// if any is not one. Verify decodes two hashes per event, and a lookup per
+// digit was a few percent of its time.
+bool DecodeHex32(const char* hex, uint8_t* out) {
+  const __m128i zero_char = _mm_set1_epi8('0'), a_char = _mm_set1_epi8('a');
+  const __m128i nine = _mm_set1_epi8(9), five = _mm_set1_epi8(5), ten = _mm_set1_epi8(10);
+  const __m128i low_byte = _mm_set1_epi16(0x00FF);
+  __m128i halves[2];
+  int valid = 0xFFFF;
+  for (int k = 0; k < 2; ++k) {
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hex + 16 * k));
+    // c - '0' <= 9 and c - 'a' <= 5, compared unsigned (min equals the value).
+    const __m128i d = _mm_sub_epi8(c, zero_char);
+    const __m128i l = _mm_sub_epi8(c, a_char);
+    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+    const __m128i is_letter = _mm_cmpeq_epi8(_mm_min_epu8(l, five), l);
+    valid &= _mm_movemask_epi8(_mm_or_si128(is_digit, is_letter));
+    const __m128i nibbles =
+        _mm_or_si128(_mm_and_si128(is_digit, d), _mm_and_si128(is_letter, _mm_add_epi8(l, ten)));
+    // Each 16-bit lane holds a digit pair, the high nibble in its low byte.
+    halves[k] = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nibbles, low_byte), 4), _mm_srli_epi16(nibbles, 8));
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(halves[0], halves[1]));
+  return valid == 0xFFFF;
+}
+#endif
+
+}  // namespace
+
 StatusOr<Hash> HashFromHex(std::string_view hex) {
   if (hex.size() != 64) return InvalidArgumentError("a SHA-256 hash must be 64 hex digits");
-  // One table lookup per digit, decoded in place: verify decodes two hashes per event.
   Hash h;
+#if defined(__SSE2__)
+  const bool ok = DecodeHex32(hex.data(), h.data()) && DecodeHex32(hex.data() + 32, h.data() + 16);
+  if (!ok) return InvalidArgumentError("a SHA-256 hash must be lower-case hex");
+#else
+  // One table lookup per digit, decoded in place.
   uint8_t bad = 0;
   for (size_t i = 0; i < h.size(); ++i) {
     const uint8_t hi = kHexValue[static_cast<unsigned char>(hex[2 * i])];
@@ -101,6 +141,7 @@ StatusOr<Hash> HashFromHex(std::string_view hex) {
     h[i] = static_cast<uint8_t>((hi << 4) | (lo & 0x0F));
   }
   if (bad & 0xF0) return InvalidArgumentError("a SHA-256 hash must be lower-case hex");
+#endif
   return h;
 }
 

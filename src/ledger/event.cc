@@ -147,12 +147,22 @@ class CanonicalLineReader {
   // `member_ends`: where the line's top-level member values end, as
   // IsCanonicalJson found them.
   CanonicalLineReader(std::string_view line, std::span<const size_t> member_ends)
-      : line_(line), p_(line.data()), end_(line.data() + line.size()), member_ends_(member_ends) {}
+      : line_(line),
+        p_(line.data()),
+        end_(line.data() + line.size()),
+        member_ends_(member_ends),
+        // One search of the whole line spares one per string field when, as
+        // usual, nothing in it is escaped.
+        has_escapes_(line.find('\\') != std::string_view::npos) {}
 
-  // Consumes exactly `text`, e.g. ",\"actor_name\":".
-  bool Expect(std::string_view text) {
-    if (static_cast<size_t>(end_ - p_) < text.size() || std::string_view(p_, text.size()) != text) return false;
-    p_ += text.size();
+  // Consumes exactly the literal `text`, e.g. ",\"actor_name\":". Its length
+  // is a constant, so the compiler compares it inline for equality (a
+  // string_view compare calls memcmp for an ordering, a tenth of decoding).
+  template <size_t N>
+  bool Expect(const char (&text)[N]) {
+    constexpr size_t n = N - 1;
+    if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, text, n) != 0) return false;
+    p_ += n;
     return true;
   }
   bool AtEnd() const { return p_ == end_; }
@@ -166,11 +176,16 @@ class CanonicalLineReader {
   // well-formed (IsCanonicalJson proved it). A top-level member's value ends
   // at the first recorded member end past the cursor, so it is not searched
   // for again (the containers are most of a line); a nested one is searched.
+  // Top-level values are read in line order, so the first recorded end past
+  // the cursor is found by walking forward from the previous one.
   std::string_view Value() {
     const char* start = p_;
     const size_t at = static_cast<size_t>(p_ - line_.data());
-    const auto it = nested_ ? member_ends_.end() : std::upper_bound(member_ends_.begin(), member_ends_.end(), at);
-    p_ = line_.data() + (it != member_ends_.end() ? *it : core::WellFormedValueEnd(line_, at));
+    if (!nested_) {
+      while (next_end_ < member_ends_.size() && member_ends_[next_end_] <= at) ++next_end_;
+    }
+    p_ = line_.data() + (!nested_ && next_end_ < member_ends_.size() ? member_ends_[next_end_]
+                                                                      : core::WellFormedValueEnd(line_, at));
     return {start, static_cast<size_t>(p_ - start)};
   }
 
@@ -178,7 +193,7 @@ class CanonicalLineReader {
     if (p_ == end_ || *p_ != '"') return false;
     const std::string_view text = Value();
     const std::string_view inner = text.substr(1, text.size() - 2);
-    if (inner.find('\\') == std::string_view::npos) {
+    if (!has_escapes_ || inner.find('\\') == std::string_view::npos) {
       out->assign(inner);
       return true;
     }
@@ -193,14 +208,16 @@ class CanonicalLineReader {
     if (p_ == end_ || *p_ != '"') return false;
     const std::string_view text = Value();
     *out = text.substr(1, text.size() - 2);
-    return out->find('\\') == std::string_view::npos;
+    return !has_escapes_ || out->find('\\') == std::string_view::npos;
   }
+  // Reuses the storage of a string *out holds already.
   bool OptString(std::optional<std::string>* out) {
     if (AtNull()) {
       out->reset();
       return true;
     }
-    return String(&out->emplace());
+    if (!out->has_value()) out->emplace();
+    return String(&**out);
   }
   // A non-negative integer written as plain digits that fits uint64 (what
   // ReqUint accepts from a canonical line; anything else is left to it).
@@ -257,7 +274,9 @@ class CanonicalLineReader {
   const char* p_;
   const char* end_;
   std::span<const size_t> member_ends_;
+  size_t next_end_ = 0;  // member_ends_ before it end at or before the cursor
   bool nested_ = false;
+  const bool has_escapes_;
 };
 
 bool ReadRecordRef(CanonicalLineReader& r, RecordRef* ref) {
@@ -282,6 +301,8 @@ enum class Bodies {
 };
 
 bool ReadChanges(CanonicalLineReader& r, Bodies bodies, Event* e) {
+  e->changes.clear();
+  e->changes_text.reset();
   switch (bodies) {
     case Bodies::kValues:
       return r.Container('[', &e->changes);
@@ -296,33 +317,47 @@ bool ReadChanges(CanonicalLineReader& r, Bodies bodies, Event* e) {
   return false;
 }
 
-std::optional<Event> DecodeCanonicalLine(std::string_view line, Bodies bodies) {
+// *opt holding an empty value, reusing the storage of the one it held.
+template <typename T>
+T* Emptied(std::optional<T>* opt) {
+  if (!opt->has_value()) return &opt->emplace();
+  if constexpr (std::is_same_v<T, RecordRef>) {
+    (*opt)->content_hash.reset();  // the other fields are all written
+  } else {
+    (*opt)->clear();
+  }
+  return &**opt;
+}
+
+// Decodes into *e, replacing every field; false leaves *e unspecified.
+bool DecodeCanonicalLine(std::string_view line, Bodies bodies, Event* e) {
   thread_local std::vector<size_t> member_ends;
   if (!core::IsCanonicalJson(line, kMaxEventDepth, &member_ends) || member_ends.size() != kEventKeys.size()) {
     // Not an event's line (it has exactly these members): don't keep a huge
     // buffer alive after a line with very many.
     if (member_ends.capacity() > 4 * kEventKeys.size()) std::vector<size_t>().swap(member_ends);
-    return std::nullopt;
+    return false;
   }
   CanonicalLineReader r(line, member_ends);
-  Event e;
+  // Read below only when present, and left empty for an empty container.
+  e->data.clear();
+  e->content.reset();
   std::string_view ts;
   const bool ok =
-      r.Expect("{\"actor\":") && r.String(&e.actor.id) && r.Expect(",\"actor_name\":") &&
-      r.String(&e.actor.name) && r.Expect(",\"changes\":") &&
-      ReadChanges(r, bodies, &e) && r.Expect(",\"client\":") &&
-      r.OptString(&e.actor.client) && r.Expect(",\"data\":") &&
-      (bodies != Bodies::kNone ? r.Container('{', &e.data) : r.SkipContainer('{')) && r.Expect(",\"guideline\":") &&
-      r.OptString(&e.guideline) && r.Expect(",\"id\":") && r.String(&e.id) && r.Expect(",\"prev\":") &&
-      r.OptHash(&e.prev) && r.Expect(",\"reason\":") && r.OptString(&e.reason) &&
-      r.Expect(",\"record\":") && (r.AtNull() || ReadRecordRef(r, &e.record.emplace())) &&
-      r.Expect(",\"seq\":") && r.Uint(&e.seq) && r.Expect(",\"session\":") && r.OptString(&e.actor.session) &&
-      r.Expect(",\"source\":") && (r.AtNull() || r.Container('{', &e.actor.source.emplace())) &&
-      r.Expect(",\"ts\":") && r.PlainString(&ts) && r.Expect(",\"type\":") && r.String(&e.type) &&
+      r.Expect("{\"actor\":") && r.String(&e->actor.id) && r.Expect(",\"actor_name\":") &&
+      r.String(&e->actor.name) && r.Expect(",\"changes\":") &&
+      ReadChanges(r, bodies, e) && r.Expect(",\"client\":") &&
+      r.OptString(&e->actor.client) && r.Expect(",\"data\":") &&
+      (bodies != Bodies::kNone ? r.Container('{', &e->data) : r.SkipContainer('{')) && r.Expect(",\"guideline\":") &&
+      r.OptString(&e->guideline) && r.Expect(",\"id\":") && r.String(&e->id) && r.Expect(",\"prev\":") &&
+      r.OptHash(&e->prev) && r.Expect(",\"reason\":") && r.OptString(&e->reason) &&
+      r.Expect(",\"record\":") && (r.AtNull() ? (e->record.reset(), true) : ReadRecordRef(r, Emptied(&e->record))) &&
+      r.Expect(",\"seq\":") && r.Uint(&e->seq) && r.Expect(",\"session\":") && r.OptString(&e->actor.session) &&
+      r.Expect(",\"source\":") &&
+      (r.AtNull() ? (e->actor.source.reset(), true) : r.Container('{', Emptied(&e->actor.source))) &&
+      r.Expect(",\"ts\":") && r.PlainString(&ts) && r.Expect(",\"type\":") && r.String(&e->type) &&
       r.Expect("}") && r.AtEnd();
-  if (!ok) return std::nullopt;
-  if (!core::ParseCanonicalTimestamp(ts, &e.ts)) return std::nullopt;
-  return e;
+  return ok && core::ParseCanonicalTimestamp(ts, &e->ts);
 }
 
 }  // namespace
@@ -504,20 +539,34 @@ StatusOr<Event> DecodeByParsing(std::string_view line) {
 }  // namespace
 
 StatusOr<Event> DecodeEvent(std::string_view line) {
-  if (auto e = DecodeCanonicalLine(line, Bodies::kValues)) return std::move(*e);
+  Event e;
+  if (DecodeCanonicalLine(line, Bodies::kValues, &e)) return e;
   return DecodeByParsing(line);
+}
+
+Status DecodeEventForReplay(std::string_view line, Event* out) {
+  if (DecodeCanonicalLine(line, Bodies::kChangesText, out)) return OkStatus();
+  ASSIGN_OR_RETURN(*out, DecodeByParsing(line));
+  return OkStatus();
 }
 
 StatusOr<Event> DecodeEventForReplay(std::string_view line) {
-  if (auto e = DecodeCanonicalLine(line, Bodies::kChangesText)) return std::move(*e);
-  return DecodeByParsing(line);
+  Event e;
+  RETURN_IF_ERROR(DecodeEventForReplay(line, &e));
+  return e;
+}
+
+Status DecodeEventEnvelope(std::string_view line, Event* out) {
+  if (DecodeCanonicalLine(line, Bodies::kNone, out)) return OkStatus();
+  ASSIGN_OR_RETURN(*out, DecodeByParsing(line));
+  out->changes.clear();
+  out->data.clear();
+  return OkStatus();
 }
 
 StatusOr<Event> DecodeEventEnvelope(std::string_view line) {
-  if (auto e = DecodeCanonicalLine(line, Bodies::kNone)) return std::move(*e);
-  ASSIGN_OR_RETURN(Event e, DecodeByParsing(line));
-  e.changes.clear();
-  e.data.clear();
+  Event e;
+  RETURN_IF_ERROR(DecodeEventEnvelope(line, &e));
   return e;
 }
 

@@ -135,6 +135,13 @@ StatusOr<Event> DecodeEventEnvelope(std::string_view line);
 // A line that is not canonical decodes as with DecodeEvent.
 StatusOr<Event> DecodeEventForReplay(std::string_view line);
 
+// DecodeEventEnvelope and DecodeEventForReplay into *out, every field of
+// which they replace, reusing the storage its strings hold: for a reader that
+// decodes many lines one after another (verify), which then allocates for a
+// line only what the previous one did not. On an error *out is unspecified.
+Status DecodeEventEnvelope(std::string_view line, Event* out);
+Status DecodeEventForReplay(std::string_view line, Event* out);
+
 // An event's leaf hash as stored in the Merkle tree and chained by `prev`.
 core::Hash EventLeafHash(std::string_view line);
 

@@ -6,9 +6,16 @@ using storage::EventIndexRow;
 using storage::ProjectionReader;
 using storage::RecordVersionRow;
 
-StoredRun::StoredRun(ProjectionReader& reader, uint64_t from, uint64_t to, Tables tables) : reader_(reader) {
-  Status s = reader.EventsInRange(from, to, &events_);
-  if (s.ok() && tables == Tables::kEventsAndVersions) s = reader.VersionsInRange(from, to, &versions_);
+StoredRun::StoredRun(ProjectionReader& reader, uint64_t from, uint64_t to, Tables tables)
+    : reader_(reader), tables_(tables) {
+  Read(from, to);
+}
+
+void StoredRun::Read(uint64_t from, uint64_t to) {
+  point_lookups_ = false;
+  next_event_ = next_version_ = 0;
+  Status s = reader_.EventsInRange(from, to, &events_);
+  if (s.ok() && tables_ == Tables::kEventsAndVersions) s = reader_.VersionsInRange(from, to, &versions_);
   if (!s.ok()) {
     point_lookups_ = true;
     events_.clear();

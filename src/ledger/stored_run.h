@@ -22,6 +22,11 @@ class StoredRun {
   StoredRun(storage::ProjectionReader& reader, uint64_t from, uint64_t to,
             Tables tables = Tables::kEventsAndVersions);
 
+  // Reads the rows of events [from, to) in place of the run read so far, as
+  // the constructor does, over the rows it holds: a reader of run after run
+  // (a verify worker) then reuses their storage instead of allocating anew.
+  void Read(uint64_t from, uint64_t to);
+
   // The event-index row for `seq`, or null. REQUIRES: seq ascends from call to
   // call and lies in [from, to).
   StatusOr<const storage::EventIndexRow*> Event(uint64_t seq);
@@ -36,6 +41,7 @@ class StoredRun {
                             StatusOr<std::optional<Row>> (storage::ProjectionReader::*lookup)(uint64_t));
 
   storage::ProjectionReader& reader_;
+  Tables tables_;
   bool point_lookups_ = false;
   std::vector<storage::EventIndexRow> events_;
   std::vector<storage::RecordVersionRow> versions_;

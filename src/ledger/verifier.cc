@@ -95,14 +95,16 @@ class ReplayTxn final : public storage::ProjectionTxn {
     events_.push_back(row);
     return OkStatus();
   }
-  Status PutRecordVersion(const RecordVersionRow& row) override {
+  Status PutRecordVersion(const RecordVersionRow& row) override { return PutRecordVersion(RecordVersionRow(row)); }
+  // The projector hands its row over: kept without copying its content.
+  Status PutRecordVersion(RecordVersionRow&& row) override {
     for (const auto& r : versions_) {
       if (r.record_type == row.record_type && r.record_id == row.record_id &&
           r.version == row.version) {
         return AlreadyExistsError("record version written twice");
       }
     }
-    versions_.push_back(row);
+    versions_.push_back(std::move(row));
     return OkStatus();
   }
   Status Commit(uint64_t) override { return InternalError("a replay transaction cannot commit"); }
@@ -373,6 +375,10 @@ class VerifyRun {
       }
     }
     const size_t lanes = reader_ ? readers.size() : workers;
+    // Each lane's stored rows, read over chunk after chunk. A lane's chunks
+    // run one at a time (its previous one is finished before it is given the
+    // next), as for its reader.
+    std::vector<std::optional<StoredRun>> runs(lanes);
     std::deque<std::pair<std::unique_ptr<Chunk>, std::future<void>>> in_flight;
     std::optional<int64_t> last_ts;
     uint64_t record_versions = 0;
@@ -402,9 +408,10 @@ class VerifyRun {
       if (in_flight.size() >= lanes) finish_front();
       prev_leaf = LeafHash(chunk->line(chunk->size() - 1));
       ProjectionReader* reader = reader_ ? (lane == 0 ? reader_.get() : readers[lane].get()) : nullptr;
+      std::optional<StoredRun>* run = &runs[lane];
       lane = (lane + 1) % lanes;
       Chunk* c = chunk.get();
-      auto fut = std::async(std::launch::async, [this, c, reader] { CheckChunk(*c, reader); });
+      auto fut = std::async(std::launch::async, [this, c, reader, run] { CheckChunk(*c, reader, *run); });
       in_flight.emplace_back(std::move(chunk), std::move(fut));
       chunk = std::make_unique<Chunk>();
     };
@@ -521,14 +528,23 @@ class VerifyRun {
     }
   }
 
-  // Runs on a worker thread; touches only `c` and `reader` (and reads the tree files).
-  void CheckChunk(Chunk& c, ProjectionReader* reader) const {
+  // Runs on a worker thread; touches only `c`, `reader` and `run` (the rows
+  // of reader's previous chunk, read over here) and reads the tree files.
+  void CheckChunk(Chunk& c, ProjectionReader* reader, std::optional<StoredRun>& run) const {
     auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
       c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
     };
-    std::optional<StoredRun> stored;
-    if (reader) stored.emplace(*reader, c.first_seq, c.first_seq + c.size());
+    if (reader) {
+      if (run) {
+        run->Read(c.first_seq, c.first_seq + c.size());
+      } else {
+        run.emplace(*reader, c.first_seq, c.first_seq + c.size());
+      }
+    }
+    StoredRun* stored = reader ? &*run : nullptr;
     c.leaves.reserve(c.size());
+    // One event decoded into line after line: its strings keep their storage.
+    Event ev;
     for (size_t i = 0; i < c.size(); ++i) {
       const uint64_t seq = c.first_seq + i;
       c.leaves.push_back(LeafHash(c.line(i)));
@@ -539,34 +555,35 @@ class VerifyRun {
       };
       // The replay needs the whole event, the genesis check its data; the
       // rest of a check of the files needs only the envelope.
-      auto ev = reader || seq == 0 ? DecodeEventForReplay(c.line(i)) : DecodeEventEnvelope(c.line(i));
-      if (!ev.ok()) {
-        problem("event", seq, where(), ev.status().message());
+      const Status decoded =
+          reader || seq == 0 ? DecodeEventForReplay(c.line(i), &ev) : DecodeEventEnvelope(c.line(i), &ev);
+      if (!decoded.ok()) {
+        problem("event", seq, where(), decoded.message());
         continue;
       }
-      if (ev->seq != seq) {
+      if (ev.seq != seq) {
         problem("chain", seq, where(),
                 fmt::format(
                     "the event says seq {} but is at position {} (events were deleted, inserted or "
                     "reordered)",
-                    ev->seq, seq));
+                    ev.seq, seq));
       }
       const std::optional<core::Hash> prev_leaf = i == 0 ? c.prev_leaf : std::optional<core::Hash>(c.leaves[i - 1]);
       if (seq == 0) {
-        if (ev->prev) problem("chain", seq, where(), "the first event must have prev null");
-        CheckGenesis(*ev, where(), c.problems);
-      } else if (!ev->prev || !prev_leaf || *ev->prev != *prev_leaf) {
+        if (ev.prev) problem("chain", seq, where(), "the first event must have prev null");
+        CheckGenesis(ev, where(), c.problems);
+      } else if (!ev.prev || !prev_leaf || *ev.prev != *prev_leaf) {
         problem("chain", seq, where(), "prev does not match the hash of the preceding event");
       }
-      if (c.last_ts && ev->ts < *c.last_ts) {
+      if (c.last_ts && ev.ts < *c.last_ts) {
         problem("chain", seq, where(),
-                fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev->ts),
+                fmt::format("time goes backwards ({} after {})", core::FormatTimestamp(ev.ts),
                             core::FormatTimestamp(*c.last_ts)));
       }
-      if (!c.first_ts) c.first_ts = ev->ts;
-      c.last_ts = ev->ts;
+      if (!c.first_ts) c.first_ts = ev.ts;
+      c.last_ts = ev.ts;
       if (reader)
-        c.record_versions += CheckProjection(*ev, c.leaves[i], where, *reader, *stored, c.problems);
+        c.record_versions += CheckProjection(ev, c.leaves[i], where, *reader, *stored, c.problems);
     }
     CheckChunkTree(c);
   }

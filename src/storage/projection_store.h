@@ -74,9 +74,11 @@ class ProjectionReader {
   virtual StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) = 0;
   virtual StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) = 0;
   // Every event-index row, and every record-version row, with from <= seq < to, in seq
-  // order, appended to *out. A sequential read for verify, which compares runs of
-  // consecutive events with their replay; an engine serves it with one ordered range
-  // scan instead of a lookup per sequence number. The defaults do the lookups.
+  // order, in place of what *out held: an engine may overwrite the rows there, so
+  // that a caller reading run after run into one vector reuses their storage. A
+  // sequential read for verify, which compares runs of consecutive events with their
+  // replay; an engine serves it with one ordered range scan instead of a lookup per
+  // sequence number. The defaults do the lookups. On an error *out is unspecified.
   // REQUIRES: from <= to, and to - from rows fit in memory (callers pass bounded runs).
   virtual Status EventsInRange(uint64_t from, uint64_t to, std::vector<EventIndexRow>* out);
   virtual Status VersionsInRange(uint64_t from, uint64_t to, std::vector<RecordVersionRow>* out);
@@ -101,6 +103,7 @@ class ProjectionReader {
   static Status LookUpEach(ProjectionReader& reader, uint64_t from, uint64_t to,
                            StatusOr<std::optional<Row>> (ProjectionReader::*lookup)(uint64_t),
                            std::vector<Row>* out) {
+    out->clear();
     for (uint64_t seq = from; seq < to; ++seq) {
       ASSIGN_OR_RETURN(std::optional<Row> row, (reader.*lookup)(seq));
       if (row) out->push_back(std::move(*row));

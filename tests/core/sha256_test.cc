@@ -46,5 +46,29 @@ TEST(HashTextTest, RejectsAnythingButTaggedLowerCaseHex) {
   EXPECT_OK(HashFromTagged("sha256:" + ok).status());
 }
 
+// Verify reads every event's hashes with HashFromHex (AT-4): every byte value
+// at every position is accepted exactly when it is a lower-case hex digit, and
+// then decodes to its value.
+TEST(HashTextTest, EachDigitPositionAcceptsExactlyLowerCaseHex) {
+  const std::string base = "0123456789abcdeffedcba98765432100f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  ASSERT_OK_AND_ASSIGN(const Hash base_hash, HashFromHex(base));
+  for (size_t at = 0; at < base.size(); ++at) {
+    for (int b = 0; b < 256; ++b) {
+      std::string hex = base;
+      hex[at] = static_cast<char>(b);
+      const bool digit = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f');
+      auto h = HashFromHex(hex);
+      ASSERT_EQ(h.ok(), digit) << at << " " << b;
+      if (!digit) continue;
+      Hash want = base_hash;
+      const uint8_t v = static_cast<uint8_t>(b <= '9' ? b - '0' : b - 'a' + 10);
+      uint8_t& byte = want[at / 2];
+      byte = at % 2 == 0 ? static_cast<uint8_t>((v << 4) | (byte & 0x0F))
+                         : static_cast<uint8_t>((byte & 0xF0) | v);
+      ASSERT_EQ(*h, want) << at << " " << b;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vellum::core

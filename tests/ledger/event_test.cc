@@ -538,6 +538,36 @@ TEST(EventDecodeTest, AcceptsExactlyWhatEncodeEventWrites) {
   }
 }
 
+// Verify decodes line after line into one Event (AT-4): what the previous
+// line left in it must not show through, whichever optional parts either has.
+TEST(EventDecodeTest, DecodingIntoAReusedEventReplacesEveryField) {
+  Event full = FullEvent();
+  full.content = std::make_shared<const std::string>("{}");
+  Event no_record = FullEvent();
+  no_record.record.reset();
+  Event tombstone = FullEvent();
+  tombstone.record->content_hash.reset();
+  const std::vector<Event> events = {full, MinimalEvent(), no_record, tombstone, FullEvent()};
+  for (auto decode : {+[](std::string_view l, Event* e) { return DecodeEventForReplay(l, e); },
+                      +[](std::string_view l, Event* e) { return DecodeEventEnvelope(l, e); }}) {
+    Event reused = full;
+    for (const Event& e : events) {
+      ASSERT_OK_AND_ASSIGN(const std::string line, EncodeEvent(e));
+      ASSERT_OK(decode(line, &reused));
+      Event fresh;
+      ASSERT_OK(decode(line, &fresh));
+      ExpectSameEvent(fresh, reused);
+      EXPECT_EQ(reused.content, nullptr);
+      ASSERT_EQ(reused.changes_text != nullptr, fresh.changes_text != nullptr);
+      if (fresh.changes_text) {
+        EXPECT_EQ(*reused.changes_text, *fresh.changes_text);
+      }
+      ASSERT_OK_AND_ASSIGN(Event returned, DecodeEvent(line));
+      ExpectSameEvent(e, returned);
+    }
+  }
+}
+
 TEST(EventDecodeTest, RejectsNonObjectsAndBrokenJson) {
   for (const char* text :
        {"", "null", "[]", "42", "\"event\"", "{", "{\"seq\":1,}", "{\"a\":1,\"a\":1}", "\xff"}) {

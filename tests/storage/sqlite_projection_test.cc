@@ -493,12 +493,18 @@ TEST_F(SqliteProjectionTest, RangeReadsAreOrderedHalfOpenAndMatchPointReads) {
       {Ver("note", "n-1", 2, 3), Ver("note", "n-2", 1, 2), Ver("note", "n-1", 1, 1)}, 6);
   ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(true));
 
-  std::vector<EventIndexRow> events{Ev(99, 0, "kept", "x")};
+  // What the vector held is replaced, its rows overwritten (fewer rows than it held, then more).
+  std::vector<EventIndexRow> events(5, Ev(99, 0, "replaced", "x", "t", "id", 7));
   ASSERT_OK(r->EventsInRange(1, 5, &events));
   std::vector<uint64_t> seqs;
   for (const auto& e : events) seqs.push_back(e.seq);
-  EXPECT_THAT(seqs, ElementsAre(99, 1, 2, 3));  // appended; 4 has no row; 5 is past the end
-  EXPECT_EQ(events[3], Ev(3, 13, "record.modified", "u-2", "note", "n-1", 2));
+  EXPECT_THAT(seqs, ElementsAre(1, 2, 3));  // 4 has no row; 5 is past the end
+  EXPECT_EQ(events[0], Ev(1, 11, "record.created", "u-1", "note", "n-1", 1));
+  EXPECT_EQ(events[2], Ev(3, 13, "record.modified", "u-2", "note", "n-1", 2));
+  ASSERT_OK(r->EventsInRange(0, 100, &events));
+  EXPECT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0], Ev(0, 10, "ledger.genesis", "system"));
+  EXPECT_EQ(events[4], Ev(5, 15, "user.locked", "u-9"));
 
   std::vector<RecordVersionRow> versions;
   ASSERT_OK(r->VersionsInRange(0, 100, &versions));
