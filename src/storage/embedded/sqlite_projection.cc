@@ -458,11 +458,6 @@ class SqliteReader final : public ProjectionReader {
   static StatusOr<std::unique_ptr<SqliteReader>> Open(const std::string& path, bool snapshot) {
     auto r = std::unique_ptr<SqliteReader>(new SqliteReader);
     ASSIGN_OR_RETURN(r->db_, Database::Open(path, false, /*read_only=*/true));
-    // Pages are read through a memory map instead of a pread copy each:
-    // verify walks all of records.db through these views, and the copies were
-    // a quarter of its range reads. (SQLite's caveat: a process that truncates
-    // the file under a mapped reader makes it fault; Vellum never shrinks it.)
-    RETURN_IF_ERROR(r->db_->Exec("PRAGMA mmap_size=1073741824"));
     RETURN_IF_ERROR(r->readers_.Prepare(*r->db_));
     if (snapshot) {
       RETURN_IF_ERROR(r->db_->Exec("BEGIN"));
