@@ -384,21 +384,23 @@ TEST_F(LedgerFailedSyncTest, DurableBatchesSharingTheTransactionOfAFailedSyncAre
 
 
 // SR-1: the sequencer sequences the next batch while the previous one is
-// appended (more commands are waiting). When that append fails, the batch
-// sequenced on top of it fails with it, refusals included: they may rest on
-// rows that are gone. Nothing of either batch is anywhere and their sequence
-// numbers are handed out again (SR-2, AT-4).
+// appended (a large batch, and more commands are waiting). When that append
+// fails, the batch sequenced on top of it fails with it, refusals included:
+// they may rest on rows that are gone. Nothing of either batch is anywhere and
+// their sequence numbers are handed out again (SR-2, AT-4).
 //
-// Batches of at most 4 commands; 8 queued at once. A (a-00..a-03, after the
-// system.started event this process records) is appended on the append thread
-// while B (b-00..b-02, and a-00 again: a duplicate only because of A) is
-// sequenced. A's sync is held until then and fails.
+// Batches of at most 64 commands (the ledger's early hand-over size: smaller
+// ones are not appended on the append thread); 128 queued at once. A
+// (a-00..a-63, after the system.started event this process records) is
+// appended on the append thread while B (b-00..b-62, and a-00 again: a
+// duplicate only because of A) is sequenced. A's sync is held until then and fails.
 TEST_F(LedgerFailedSyncTest, BatchSequencedDuringAFailedAppendFailsWithIt) {
-  max_batch_events_ = 4;
+  constexpr size_t kBatch = 64;
+  max_batch_events_ = kBatch;
   ASSERT_NO_FATAL_FAILURE(Reopen());
   const uint64_t first = ledger_->Size();
-  std::vector<ledger::Decider> deciders = Creates("a", 4);
-  for (auto& d : Creates("b", 3)) deciders.push_back(std::move(d));
+  std::vector<ledger::Decider> deciders = Creates("a", kBatch);
+  for (auto& d : Creates("b", kBatch - 1)) deciders.push_back(std::move(d));
   deciders.push_back(std::move(Creates("a", 1).front()));
   const uint64_t a_sync = env_.HoldNth(FaultOp::kSync, 1);
   env_.FailNth(FaultOp::kSync, 1, UnavailableError("injected fdatasync failure"));
@@ -409,13 +411,13 @@ TEST_F(LedgerFailedSyncTest, BatchSequencedDuringAFailedAppendFailsWithIt) {
   env_.ReleaseHeld(FaultOp::kSync, a_sync);
   callers.JoinAll();
 
-  ASSERT_EQ(results.size(), 8u);
+  ASSERT_EQ(results.size(), 2 * kBatch);
   for (size_t i = 0; i < results.size(); ++i) {
     EXPECT_THAT(results[i], StatusIs(StatusCode::kUnavailable, HasSubstr("injected fdatasync failure")))
         << "command " << i;
   }
-  ASSERT_NO_FATAL_FAILURE(ExpectContents(first, {}, Run{"a", first, 4}));
-  ASSERT_NO_FATAL_FAILURE(ExpectContents(first, {}, Run{"b", first, 3}));
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first, {}, Run{"a", first, kBatch}));
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first, {}, Run{"b", first, kBatch - 1}));
 
   // The duplicate was refused on A's rows only: created now, after this
   // process's start is recorded again, at A's first sequence number + 1.
@@ -423,21 +425,22 @@ TEST_F(LedgerFailedSyncTest, BatchSequencedDuringAFailedAppendFailsWithIt) {
                        ledger_->Submit(Writer(), std::move(Creates("a", 1).front())));
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again.front().seq, first + 1);
-  ASSERT_NO_FATAL_FAILURE(ExpectContents(first + 2, {Run{"a", first + 1, 1}}, Run{"b", first, 3}));
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first + 2, {Run{"a", first + 1, 1}}, Run{"b", first, kBatch - 1}));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(first + 2));
 }
 
 // SR-1, AT-1: batches appended on the append thread while the next ones are
-// sequenced keep the order and density of sequence numbers: 40 commands in
-// batches of at most 4 each sync once per batch, all acknowledged in order,
+// sequenced keep the order and density of sequence numbers: 640 commands in
+// batches of at most 64 each sync once per batch, all acknowledged in order,
 // and the ledger verifies.
 TEST_F(LedgerFailedSyncTest, BatchesSequencedDuringAppendsKeepTheirOrder) {
-  max_batch_events_ = 4;
+  constexpr size_t kBatch = 64, kCommands = 10 * kBatch;
+  max_batch_events_ = kBatch;
   ASSERT_NO_FATAL_FAILURE(Reopen());
   const uint64_t first = ledger_->Size();
   const uint64_t syncs_before = env_.OpCount(FaultOp::kSync);
-  auto results = ledger_->SubmitAll(Writer(), Creates("p", 40));
-  ASSERT_EQ(results.size(), 40u);
+  auto results = ledger_->SubmitAll(Writer(), Creates("p", kCommands));
+  ASSERT_EQ(results.size(), kCommands);
   // The first batch also carries this process's system.started event.
   for (size_t i = 0; i < results.size(); ++i) {
     ASSERT_OK(results[i].status()) << Id("p", i);
@@ -445,8 +448,8 @@ TEST_F(LedgerFailedSyncTest, BatchesSequencedDuringAppendsKeepTheirOrder) {
     EXPECT_EQ(results[i]->front().seq, first + 1 + i);
   }
   EXPECT_EQ(env_.OpCount(FaultOp::kSync) - syncs_before, 10u);
-  ASSERT_NO_FATAL_FAILURE(ExpectContents(first + 41, {Run{"p", first + 1, 40}}, Run{"q", 0, 0}));
-  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(first + 41));
+  ASSERT_NO_FATAL_FAILURE(ExpectContents(first + 1 + kCommands, {Run{"p", first + 1, kCommands}}, Run{"q", 0, 0}));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(first + 1 + kCommands));
 }
 
 // AT-6, CC-1: the first write of a process records the clock and software in a
