@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/allocator.h"
 #include "cli/cli_common.h"
 
 namespace {
@@ -14,6 +15,7 @@ namespace {
 using vellum::cli::Format;
 
 int Main(int argc, char** argv) {
+  vellum::cli::TuneAllocator();
   // stdout carries only data; warnings and alerts (e.g. an account locked) go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("vellum"));
   spdlog::set_pattern("vellum: %l: %v");
