@@ -318,14 +318,16 @@ bool ReadChanges(CanonicalLineReader& r, Bodies bodies, Event* e) {
 }
 
 // *opt holding an empty value, reusing the storage of the one it held.
-template <typename T>
-T* Emptied(std::optional<T>* opt) {
+json::object* Emptied(std::optional<json::object>* opt) {
   if (!opt->has_value()) return &opt->emplace();
-  if constexpr (std::is_same_v<T, RecordRef>) {
-    (*opt)->content_hash.reset();  // the other fields are all written
-  } else {
-    (*opt)->clear();
-  }
+  (*opt)->clear();
+  return &**opt;
+}
+// As above for a record reference, of which ReadRecordRef writes every field
+// but the optional content hash.
+RecordRef* Emptied(std::optional<RecordRef>* opt) {
+  if (!opt->has_value()) return &opt->emplace();
+  (*opt)->content_hash.reset();
   return &**opt;
 }
 

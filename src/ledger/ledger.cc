@@ -896,7 +896,7 @@ struct Ledger::Impl {
       std::optional<uint64_t> cut_at;
       // Step 2 reads the indexed events by runs of kRecoveryChunk: one
       // ordered scan each instead of a lookup per event.
-      std::optional<StoredRun> indexed;
+      StoredRun indexed(*reader, StoredRun::Tables::kEventsOnly);
       uint64_t indexed_to = check_from;
       while (cursor->Next() && report.damage.empty()) {
         const uint64_t seq = cursor->seq();
@@ -906,9 +906,9 @@ struct Ledger::Impl {
           // Step 2: cheap checks, the full ones are `vellum verify`'s.
           if (seq >= indexed_to) {
             indexed_to = std::min<uint64_t>(seq + kRecoveryChunk, from);
-            indexed.emplace(*reader, seq, indexed_to, StoredRun::Tables::kEventsOnly);
+            indexed.Read(seq, indexed_to);
           }
-          ASSIGN_OR_RETURN(const storage::EventIndexRow* row, indexed->Event(seq));
+          ASSIGN_OR_RETURN(const storage::EventIndexRow* row, indexed.Event(seq));
           if (line.find(PrevField(prev_leaf)) == std::string_view::npos) {
             report.damage.push_back(fmt::format("event {} does not chain to event {}: the ledger was edited", seq,
                                                 seq - 1));

@@ -6,10 +6,7 @@ using storage::EventIndexRow;
 using storage::ProjectionReader;
 using storage::RecordVersionRow;
 
-StoredRun::StoredRun(ProjectionReader& reader, uint64_t from, uint64_t to, Tables tables)
-    : reader_(reader), tables_(tables) {
-  Read(from, to);
-}
+StoredRun::StoredRun(ProjectionReader& reader, Tables tables) : reader_(reader), tables_(tables) {}
 
 void StoredRun::Read(uint64_t from, uint64_t to) {
   point_lookups_ = false;

@@ -16,19 +16,17 @@ class StoredRun {
  public:
   enum class Tables { kEventsAndVersions, kEventsOnly };
 
-  // Reads the rows of events [from, to). Should a range read fail, falls back
-  // to one lookup per sequence number, whose errors are then reported for
-  // each event. REQUIRES: reader outlives this object.
-  StoredRun(storage::ProjectionReader& reader, uint64_t from, uint64_t to,
-            Tables tables = Tables::kEventsAndVersions);
+  // Holds no run until Read. REQUIRES: reader outlives this object.
+  explicit StoredRun(storage::ProjectionReader& reader, Tables tables = Tables::kEventsAndVersions);
 
-  // Reads the rows of events [from, to) in place of the run read so far, as
-  // the constructor does, over the rows it holds: a reader of run after run
-  // (a verify worker) then reuses their storage instead of allocating anew.
+  // Reads the rows of events [from, to) in place of the run read before, over
+  // the rows it held: a reader of run after run (verify's workers, recovery)
+  // reuses their storage. Should a range read fail, falls back to one lookup
+  // per sequence number, whose errors are then reported for each event.
   void Read(uint64_t from, uint64_t to);
 
   // The event-index row for `seq`, or null. REQUIRES: seq ascends from call to
-  // call and lies in [from, to).
+  // call and lies in the [from, to) of the latest Read.
   StatusOr<const storage::EventIndexRow*> Event(uint64_t seq);
 
   // The record-version row made by event `seq`, or null. REQUIRES: as for

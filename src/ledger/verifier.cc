@@ -535,11 +535,8 @@ class VerifyRun {
       c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
     };
     if (reader) {
-      if (run) {
-        run->Read(c.first_seq, c.first_seq + c.size());
-      } else {
-        run.emplace(*reader, c.first_seq, c.first_seq + c.size());
-      }
+      if (!run) run.emplace(*reader);
+      run->Read(c.first_seq, c.first_seq + c.size());
     }
     StoredRun* stored = reader ? &*run : nullptr;
     c.leaves.reserve(c.size());
