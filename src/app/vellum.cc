@@ -31,9 +31,17 @@ ledger::Actor SystemActor() {
   return a;
 }
 
-namespace {
-
 std::string LockPath(const std::string& dir) { return core::JoinPath(dir, "LOCK"); }
+
+StatusOr<core::NoteVerifier> ReadLedgerPublicKey(core::Env* env, const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(PublicKeyPath(dir)));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  auto key = core::ParseVerifierKey(text);
+  if (!key.ok()) return DataLossError("keys/ledger.pub is not a valid verifier key: " + key.status().message());
+  return *key;
+}
+
+namespace {
 
 std::string RandomHex(size_t bytes) {
   std::string b(bytes, '\0');
@@ -73,11 +81,7 @@ Status Vellum::Impl::LoadKeys() {
   auto s = core::ParseSignerKey(skey);
   if (!s.ok()) return DataLossError("keys/ledger.key is not a valid signing key");  // never echo key material
   signer = std::move(*s);
-  ASSIGN_OR_RETURN(std::string vkey, env->ReadFile(PublicKeyPath(dir)));
-  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
-  auto v = core::ParseVerifierKey(vkey);
-  if (!v.ok()) return DataLossError("keys/ledger.pub is not a valid verifier key: " + v.status().message());
-  verifier = *v;
+  ASSIGN_OR_RETURN(verifier, ReadLedgerPublicKey(env, dir));
   if (verifier.public_key != signer->key.public_key() || verifier.name != signer->name) {
     return DataLossError("keys/ledger.pub does not belong to keys/ledger.key");
   }
@@ -256,8 +260,11 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();
-  m->report.torn_tail_bytes = rec.torn_tail_bytes;
-  if (rec.torn_tail_bytes > 0) m->report.torn_tail_location = fmt::format("{}:{}", rec.torn_tail_file, rec.torn_tail_offset);
+  // The ledger removes an incomplete last line only when it finds no damage.
+  if (rec.torn_tail_bytes > 0 && m->report.damage.empty()) {
+    m->report.torn_tail_bytes = rec.torn_tail_bytes;
+    m->report.torn_tail_location = fmt::format("{}:{}", rec.torn_tail_file, rec.torn_tail_offset);
+  }
   return std::unique_ptr<Vellum>(new Vellum(std::move(m)));
 }
 

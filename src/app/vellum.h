@@ -207,5 +207,10 @@ std::string PublicKeyPath(const std::string& dir);
 std::string LedgerDir(const std::string& dir);
 std::string RecordsDbPath(const std::string& dir);
 std::string AuthDbPath(const std::string& dir);
+// Writers hold it exclusively, `vellum verify` shared.
+std::string LockPath(const std::string& dir);
+
+// keys/ledger.pub: the key checkpoints are signed with (kDataLoss if it is not one).
+StatusOr<core::NoteVerifier> ReadLedgerPublicKey(core::Env* env, const std::string& dir);
 
 }  // namespace vellum::app

@@ -572,6 +572,11 @@ StatusOr<Event> DecodeEventEnvelope(std::string_view line) {
   return e;
 }
 
+bool IsNotJsonAtAll(std::string_view line) {
+  // No size limit: an oversized event is still JSON.
+  return !core::ParseJson(line, {line.size() + 1, 1024, line.size() + 1}).ok();
+}
+
 Status ValidateId(std::string_view what, std::string_view id) {
   if (id.empty()) return InvalidArgumentError(fmt::format("{} must not be empty", what));
   if (id.size() > 128) return InvalidArgumentError(fmt::format("{} is longer than 128 characters", what));

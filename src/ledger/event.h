@@ -142,6 +142,11 @@ StatusOr<Event> DecodeEventForReplay(std::string_view line);
 Status DecodeEventEnvelope(std::string_view line, Event* out);
 Status DecodeEventForReplay(std::string_view line, Event* out);
 
+// Whether `line` is not JSON at all: what a torn or zero-filled write leaves at
+// the end of a segment, as opposed to an event that was altered (still JSON).
+// Recovery cuts such a tail; verify reports it as a crash remnant.
+bool IsNotJsonAtAll(std::string_view line);
+
 // An event's leaf hash as stored in the Merkle tree and chained by `prev`.
 core::Hash EventLeafHash(std::string_view line);
 

@@ -920,7 +920,7 @@ struct Ledger::Impl {
           // Step 1.
           auto ev = DecodeEventForReplay(line);
           if (!ev.ok()) {
-            if (!core::ParseJson(line, {line.size() + 1, 1024, line.size() + 1}).ok()) {
+            if (IsNotJsonAtAll(line)) {
               cut_at = seq;
               break;
             }
@@ -940,10 +940,13 @@ struct Ledger::Impl {
       RETURN_IF_ERROR(cursor->status());
       if (cut_at && report.damage.empty()) {
         report.invalid_tail_events_removed = count - *cut_at;
-        RETURN_IF_ERROR(log.TruncateEvents(*cut_at));
         count = *cut_at;
       }
     }
+    // Cuts the unacknowledged tail, and an incomplete line a torn write left
+    // after the last event: only now, when nothing worse was found (a cut made
+    // by an attacker looks the same, and is then kept as evidence).
+    if (report.damage.empty()) RETURN_IF_ERROR(log.TruncateEvents(count));
     // Step 3: rebuild the tree past its durable size.
     uint64_t synced = log.TreeSyncedSize();
     auto resumed = TreeBuilder::Resume(store_tree, synced);
@@ -980,6 +983,7 @@ struct Ledger::Impl {
       }
       RETURN_IF_ERROR(CommitRows({&capture.rows()}, count));
       report.events_reapplied = count - applied;
+      report.reapplied_from = applied;
     }
     next_seq = count;
     if (count > 0) {
@@ -1047,7 +1051,33 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
         "); writes are refused. Run `vellum verify` for a full report");
   }
   impl->Start();
-  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+  auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+  ledger->RecordRecovery();
+  return ledger;
+}
+
+// Events that recovery applied were in the ledger but not in records.db: left by
+// a crash between the two, or appended by someone with access to the files, who
+// would look the same (docs/threat-model.md). The trail says which ones entered
+// this way, in an event the next checkpoint signs with them.
+void Ledger::RecordRecovery() {
+  const OpenReport& r = impl_->report;
+  if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0) return;
+  EventDraft d;
+  d.type = "system.recovered";
+  if (r.events_reapplied > 0) {
+    d.data["applied_to_records_db"] = boost::json::object{
+        {"first_seq", r.reapplied_from}, {"last_seq", r.reapplied_from + r.events_reapplied - 1}};
+  }
+  if (r.invalid_tail_events_removed > 0) d.data["unreadable_lines_removed"] = r.invalid_tail_events_removed;
+  Actor system;
+  system.id = kSystemActor;
+  system.name = "Vellum";
+  auto recorded = Submit(system, [d = std::move(d)](storage::ProjectionReader&) mutable
+                         -> StatusOr<std::vector<EventDraft>> { return OneDraft(std::move(d)); });
+  if (!recorded.ok()) {
+    impl_->Warn("recovery could not be recorded in the ledger (system.recovered): " + recorded.status().ToString());
+  }
 }
 
 StatusOr<std::unique_ptr<Ledger>> Ledger::Create(const LedgerDeps& deps, const LedgerOptions& options,

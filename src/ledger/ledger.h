@@ -74,6 +74,7 @@ struct OpenReport {
   uint64_t invalid_tail_events_removed = 0;
   uint64_t tree_leaves_rebuilt = 0;
   uint64_t events_reapplied = 0;
+  uint64_t reapplied_from = 0;  // the first of them
   // Inconsistencies that are not crash remnants (tampering or damage). When
   // non-empty the ledger is read-only; `vellum verify` explains in full.
   std::vector<std::string> damage;
@@ -117,6 +118,8 @@ class Ledger {
  private:
   struct Impl;
   explicit Ledger(std::unique_ptr<Impl> impl);
+  // Appends `system.recovered` when opening applied or removed events.
+  void RecordRecovery();
   std::unique_ptr<Impl> impl_;
 };
 

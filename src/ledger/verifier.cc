@@ -189,10 +189,12 @@ class VerifyRun {
         reader_ = std::move(*reader_or);
       }
     }
+    ReadAppliedCount();
     StreamEvents();
     CheckTargetsBeyondEnd();
     CheckTreeTail();
     CheckProjectionTotals();
+    CheckSignedSize();
     report_.root = tree_.Root();
     return std::move(report_);
   }
@@ -252,6 +254,7 @@ class VerifyRun {
       }
       prev_hash = CheckpointNoteHash(sc.note);
       first = false;
+      report_.signed_size = std::max(report_.signed_size, cp->size);
       AddTarget(sc.name, cp->size, cp->root, false);
     }
   }
@@ -418,6 +421,10 @@ class VerifyRun {
     while (cursor->Next()) {
       const uint64_t seq = cursor->seq();
       const std::string_view line = cursor->line();
+      if (seq >= applied_ && IsNotJsonAtAll(line)) {
+        NoteTornTail(seq, cursor->location());
+        break;
+      }
       report_.bytes += line.size() + 1;
       ++report_.events;
       if (chunk->size() == 0) {
@@ -477,9 +484,19 @@ class VerifyRun {
 
   // The first mismatch locates the damage; every node above it differs too, so
   // only that one is reported.
+  // A node completed only past the tree size made durable (ledger/tree/synced)
+  // may be what a crash left half-written, which the next open recomputes from
+  // the events: a note. (After that open, every such node is recomputed.)
   void ReportTree(uint64_t seq, const std::string& problem) {
     if (problem.empty() || tree_reported_) return;
     tree_reported_ = true;
+    if (seq >= in_.log->TreeSyncedSize()) {
+      report_.notes.push_back(fmt::format(
+          "{}, past the tree size made durable ({}): what a crash leaves there, not a problem; the next command "
+          "that opens the ledger recomputes it from the events",
+          problem, in_.log->TreeSyncedSize()));
+      return;
+    }
     Problem("tree", seq, "ledger/tree", problem + " (and every tree node above it)");
   }
 
@@ -534,9 +551,11 @@ class VerifyRun {
     auto problem = [&](std::string area, uint64_t seq, std::string location, std::string message) {
       c.problems.push_back({std::move(area), seq, std::move(location), std::move(message)});
     };
-    if (reader) {
+    // Events records.db has not applied yet are checked as events only.
+    const uint64_t replay_end = std::min<uint64_t>(c.first_seq + c.size(), applied_);
+    if (reader && c.first_seq < replay_end) {
       if (!run) run.emplace(*reader);
-      run->Read(c.first_seq, c.first_seq + c.size());
+      run->Read(c.first_seq, replay_end);
     }
     StoredRun* stored = reader ? &*run : nullptr;
     c.leaves.reserve(c.size());
@@ -579,7 +598,7 @@ class VerifyRun {
       }
       if (!c.first_ts) c.first_ts = ev.ts;
       c.last_ts = ev.ts;
-      if (reader)
+      if (reader && seq < replay_end)
         c.record_versions += CheckProjection(ev, c.leaves[i], where, *reader, *stored, c.problems);
     }
     CheckChunkTree(c);
@@ -713,21 +732,26 @@ class VerifyRun {
       Problem("projection", std::nullopt, "records.db", counts.status().message());
       return;
     }
-    if (counts->events != report_.events || counts->max_event_seq + 1 != static_cast<int64_t>(report_.events)) {
+    // The events records.db should hold: those it says it applied, and never more than the ledger's.
+    const uint64_t replayed = std::min(applied_, report_.events);
+    if (counts->events != replayed || counts->max_event_seq + 1 != static_cast<int64_t>(replayed)) {
       Problem("projection", std::nullopt, "records.db",
-              fmt::format("indexes {} events (highest seq {}) but the ledger holds {}", counts->events,
-                          counts->max_event_seq, report_.events));
+              replayed == report_.events
+                  ? fmt::format("indexes {} events (highest seq {}) but the ledger holds {}", counts->events,
+                                counts->max_event_seq, report_.events)
+                  : fmt::format("indexes {} events (highest seq {}) but says it applied {}", counts->events,
+                                counts->max_event_seq, replayed));
     }
-    if (counts->max_version_seq >= static_cast<int64_t>(report_.events)) {
+    if (counts->max_version_seq >= static_cast<int64_t>(replayed)) {
       // A version row no event of the ledger made (added to records.db, or its event removed).
       auto extra = reader_->VersionBySeq(static_cast<uint64_t>(counts->max_version_seq));
       if (extra.ok() && *extra) {
         Problem(
             "projection", std::nullopt, "records.db",
             fmt::format(
-                "record {}/{} version {} is attributed to seq {}, beyond the ledger's {} events",
+                "record {}/{} version {} is attributed to seq {}, beyond the {} events records.db applied",
                 (*extra)->record_type, (*extra)->record_id, (*extra)->version, (*extra)->seq,
-                report_.events));
+                replayed));
       }
     }
     if (counts->record_versions != expected_versions_) {
@@ -735,11 +759,62 @@ class VerifyRun {
               fmt::format("holds {} record versions but the ledger's events make {}", counts->record_versions,
                           expected_versions_));
     }
-    auto applied = in_.projection->AppliedCount();
-    if (applied.ok() && *applied != report_.events) {
+    if (applied_ > report_.events) {
       Problem("projection", std::nullopt, "records.db",
-              fmt::format("says it applied {} events but the ledger holds {}", *applied, report_.events));
+              fmt::format("says it applied {} events but the ledger holds {}", applied_, report_.events));
+    } else if (applied_ < report_.events) {
+      report_.notes.push_back(fmt::format(
+          "records.db has applied {} of the ledger's {} events: {} not yet (what a crash between writing "
+          "the ledger and committing records.db leaves; the next command that opens the ledger applies "
+          "them). Their chain, tree and checkpoints were checked, not their projection",
+          applied_, report_.events, Range(applied_, report_.events)));
     }
+  }
+
+  // ---- crash remnants and signatures ----
+
+  // records.db's applied count bounds the replay. Read first: the streaming
+  // stops at a torn tail only after it.
+  void ReadAppliedCount() {
+    auto applied = in_.projection->AppliedCount();
+    if (!applied.ok()) {
+      Problem("projection", std::nullopt, "records.db", "its applied count cannot be read: " + applied.status().message());
+      return;  // applied_ stays "all": every event is compared, and fails
+    }
+    applied_ = *applied;
+    report_.applied = std::min(applied_, in_.log->EventCount());
+  }
+
+  // Lines from `seq` on are not JSON at all: not events, but what a write cut
+  // short by a power failure leaves; opening the ledger removes them (recovery,
+  // step 1). records.db never applied them, so no acknowledged event is among them.
+  void NoteTornTail(uint64_t seq, const storage::EventLocation& at) {
+    const uint64_t lines = in_.log->EventCount() - seq;
+    report_.notes.push_back(fmt::format(
+        "the last {} line(s) of the ledger, from {}:{}, are not JSON: what a write cut short by a crash "
+        "leaves, never acknowledged (records.db has not applied them); the next command that opens the "
+        "ledger removes them",
+        lines, at.file, at.offset));
+  }
+
+  void CheckSignedSize() {
+    if (report_.events <= report_.signed_size) return;
+    const std::string what = fmt::format(
+        "{} after the latest checkpoint (tree size {}) {} covered by no signature yet: only the chain{} until a "
+        "checkpoint signs them (`vellum checkpoint`)",
+        Range(report_.signed_size, report_.events), report_.signed_size,
+        report_.events - report_.signed_size == 1 ? "is" : "are",
+        in_.check_projection ? " and records.db vouch for them" : " vouches for them");
+    if (in_.require_signed) {
+      Problem("checkpoint", report_.signed_size, "ledger/checkpoints", what);
+    } else {
+      report_.notes.push_back(what);
+    }
+  }
+
+  // "event 5" or "events 5..9" for [from, to).
+  static std::string Range(uint64_t from, uint64_t to) {
+    return to - from == 1 ? fmt::format("event {}", from) : fmt::format("events {}..{}", from, to - 1);
   }
 
   const VerifyInputs& in_;
@@ -752,6 +827,8 @@ class VerifyRun {
   std::unique_ptr<ProjectionReader> reader_;
   bool schema_intact_ = false;
   uint64_t expected_versions_ = 0;
+  // records.db's applied count: events before it are compared with their replay.
+  uint64_t applied_ = UINT64_MAX;
 };
 
 }  // namespace

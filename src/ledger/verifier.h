@@ -10,7 +10,14 @@
 //   - the Merkle tree recomputed from the events equals the stored tree files
 //     and the root of every stored checkpoint and every witnessed checkpoint
 //   - every checkpoint's signature, origin and link to the previous checkpoint
-//   - the projection (records.db) equals a replay of the events
+//   - the projection (records.db) equals a replay of the events it says it
+//     applied; events after those (what a crash between the ledger's write
+//     and records.db's commit leaves) are checked as events and noted
+//
+// Verify reads only. What a crash leaves for the next open to repair is a
+// note, not a problem: lines at the end that are not JSON at all, events
+// records.db has not applied yet. Events after the latest checkpoint are
+// noted as covered by no signature (a problem with `require_signed`).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +49,8 @@ struct VerifyInputs {
   // false: the ledger files only (events, chain, tree, checkpoints, witnesses),
   // without comparing records.db with a replay; for measuring that part alone.
   bool check_projection = true;
+  // true: events that no stored checkpoint covers are a problem, not a note.
+  bool require_signed = false;
 };
 
 struct VerifyProblem {
@@ -57,8 +66,15 @@ struct VerifyReport {
   uint64_t checkpoints = 0;
   uint64_t witness_checkpoints = 0;
   core::Hash root{};
+  // The largest tree size a stored checkpoint with a valid signature commits to.
+  uint64_t signed_size = 0;
+  // Events records.db says it has applied (compared with their replay).
+  uint64_t applied = 0;
   std::vector<VerifyProblem> problems;
   uint64_t problems_not_listed = 0;
+  // What is worth knowing but is no problem: crash remnants found as they are,
+  // events covered by no signature yet.
+  std::vector<std::string> notes;
   bool ok() const { return problems.empty() && problems_not_listed == 0; }
 };
 

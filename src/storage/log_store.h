@@ -67,7 +67,8 @@ class LogStore {
   // Appends event lines (no '\n' inside) as sequences EventCount()…; durable
   // (fdatasync'd) when it returns OK. On error nothing of this call remains.
   virtual Status AppendEvents(std::span<const std::string> lines) = 0;
-  // Removes every event from `count` on (crash recovery of an unacknowledged tail).
+  // Removes every event from `count` on, and whatever an interrupted write left
+  // after the last complete one (crash recovery of an unacknowledged tail).
   virtual Status TruncateEvents(uint64_t count) = 0;
   virtual StatusOr<std::string> ReadEvent(uint64_t seq) const = 0;
   virtual StatusOr<EventLocation> LocateEvent(uint64_t seq) const = 0;

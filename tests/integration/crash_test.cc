@@ -44,7 +44,9 @@
 namespace vellum::testing {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct KilledRun {
@@ -158,12 +160,16 @@ ProcessResult RunCli(const std::string& dir, std::vector<std::string> args,
   return RunProcess(args, input, {"VELLUM_SESSION_FILE=" + dir + ".no-session"});
 }
 
-// `vellum verify` must pass on the directory as the crash left it (it is also the
-// first open after the crash, so it runs recovery).
+// `vellum verify` must pass on the directory as the crash left it: it reads only,
+// so what the crash left (an incomplete line, events records.db has not applied)
+// is still there and must be told from damage (AT-4, SR-2).
 void ExpectCliVerifies(const std::string& dir) {
+  const auto before = SnapshotFiles(dir);
   ProcessResult v = RunCli(dir, {"verify"});
+  EXPECT_TRUE(SnapshotFiles(dir) == before) << "verify changed the data directory";
   ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
-  EXPECT_THAT(v.out, StartsWith("OK: "));
+  EXPECT_THAT(v.out, AnyOf(StartsWith("OK: "), HasSubstr("\nOK: "))) << v.out;
+  EXPECT_THAT(v.out, Not(HasSubstr("PROBLEM"))) << v.out;
 }
 
 // The whole trail through `vellum log` as `reader` (a role with audit.read): seq dense
@@ -433,6 +439,49 @@ TEST_F(CrashWindowTest, SealedSegmentWithoutSuccessor) {
   ExpectOpensAndContinues(size);
 }
 
+// A power cut in the middle of a batch's write: the file system kept a zero-filled
+// line and part of the next one. verify reads the directory as it is, names both as
+// what a crash leaves, passes and writes nothing (AT-4); the next open cuts them and
+// records the cut in the trail (SR-2).
+TEST_F(CrashWindowTest, TornWriteIsNotedByVerifyAndCutByTheNextOpen) {
+  namespace fs = std::filesystem;
+  const uint64_t size = MakeLedger();
+  ASSERT_GT(size, 0u);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_ + "/ledger/segments")) names.push_back(e.path().string());
+  std::sort(names.begin(), names.end());
+  const std::string segment = names.back();
+  const std::string intact = ReadFileOrDie(segment);
+  const std::string zeros(40, '\0'), torn = "{\"actor\":\"u-cra";
+  WriteFileOrDie(segment, intact + zeros + "\n" + torn);
+  const std::string rel = "ledger/segments/" + fs::path(segment).filename().string();
+
+  const auto files = SnapshotFiles(dir_);
+  ProcessResult v = RunCli(dir_, {"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_THAT(v.out, HasSubstr(fmt::format("NOTE: the last 1 line(s) of the ledger, from {}:{}, are not JSON",
+                                           rel, intact.size())));
+  EXPECT_THAT(v.out, HasSubstr(fmt::format("NOTE: {}:{} ends in an incomplete line of {} bytes", rel,
+                                           intact.size() + zeros.size() + 1, torn.size())));
+  EXPECT_TRUE(SnapshotFiles(dir_) == files) << "verify changed the data directory";
+
+  {
+    auto opened = app::Vellum::Open(dir_);
+    ASSERT_OK(opened.status());
+    const ledger::OpenReport& report = (*opened)->open_report();
+    EXPECT_EQ(report.invalid_tail_events_removed, 1u);
+    EXPECT_EQ(report.torn_tail_bytes, torn.size());
+    ASSERT_EQ((*opened)->Size(), size + 1);
+    ASSERT_OK_AND_ASSIGN(std::string line, (*opened)->ledger().ReadEvent(size));
+    ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(line));
+    EXPECT_EQ(recovered.type, "system.recovered");
+    EXPECT_EQ(recovered.data.at("unreadable_lines_removed").to_number<uint64_t>(), 1u);
+    EXPECT_FALSE(recovered.data.contains("applied_to_records_db"));
+  }
+  EXPECT_EQ(ReadFileOrDie(segment).substr(0, intact.size() + 1), intact + "{");
+  ExpectOpensAndContinues(size + 1);
+}
+
 // Killed inside an atomic file write (temp file written, not yet renamed): a
 // checkpoint, the tree's durable size, or a rebuilt offset index.
 TEST_F(CrashWindowTest, LeftoversOfAtomicWrites) {
@@ -445,8 +494,13 @@ TEST_F(CrashWindowTest, LeftoversOfAtomicWrites) {
       fmt::format("{}/ledger/offsets/{:020}.idx.tmp.zZ9yY8", dir_, 0),
   };
   for (const auto& path : leftovers) WriteFileOrDie(path, "partial");
+  // verify reads only: it names the leftovers and leaves them (AT-4).
   ProcessResult v = RunCli(dir_, {"verify"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_THAT(v.out, HasSubstr("3 temporary file(s) of an interrupted write")) << v.out;
+  for (const auto& path : leftovers) EXPECT_TRUE(fs::exists(path)) << path;
+  // The next open removes them (SR-2).
+  ASSERT_OK(app::Vellum::Open(dir_).status());
   for (const auto& path : leftovers) EXPECT_FALSE(fs::exists(path)) << path;
   ExpectOpensAndContinues(size);
 }

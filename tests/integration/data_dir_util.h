@@ -116,7 +116,9 @@ struct VerifyOutput {
   uint64_t events = 0;
   uint64_t checkpoints = 0;
   uint64_t witness_checkpoints = 0;
+  uint64_t signed_size = 0;
   std::vector<VerifyProblemView> problems;
+  std::vector<std::string> notes;
   std::string table;  // what a person reads
   std::string err;
 
@@ -124,6 +126,7 @@ struct VerifyOutput {
     std::ostringstream os;
     os << "verify exit " << exit_code << ", " << problems.size() << " problem(s):\n";
     for (const auto& p : problems) os << "  " << p << "\n";
+    for (const auto& n : notes) os << "  note: " << n << "\n";
     os << "stderr: " << err;
     return os.str();
   }
@@ -156,6 +159,14 @@ inline bool HasProblem(const VerifyOutput& v, const WantProblem& w) {
   return false;
 }
 
+// Whether one of verify's notes contains `text`.
+inline bool HasNote(const VerifyOutput& v, const std::string& text) {
+  for (const auto& n : v.notes) {
+    if (n.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 #define EXPECT_PROBLEM(verify_output, ...)                                     \
   do {                                                                         \
     const ::vellum::testing::WantProblem want_problem_{__VA_ARGS__};           \
@@ -166,8 +177,8 @@ inline bool HasProblem(const VerifyOutput& v, const WantProblem& w) {
 
 // Runs `vellum verify` with --format json (parsed with boost::json for the structured
 // problems) and again as a table (what a person reads), and checks the table names every
-// problem exactly as the JSON does. Opening may run crash recovery, so the second run sees
-// the directory as the first left it; both must still agree on the outcome.
+// problem and note exactly as the JSON does. verify reads only, so both runs see the
+// same files.
 inline VerifyOutput RunVerify(const std::string& dir, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> json_args = {"--format", "json", "verify"};
   json_args.insert(json_args.end(), extra.begin(), extra.end());
@@ -186,6 +197,8 @@ inline VerifyOutput RunVerify(const std::string& dir, const std::vector<std::str
   v.events = o.at("events").to_number<uint64_t>();
   v.checkpoints = o.at("checkpoints").to_number<uint64_t>();
   v.witness_checkpoints = o.at("witness_checkpoints").to_number<uint64_t>();
+  v.signed_size = o.at("signed_size").to_number<uint64_t>();
+  for (const auto& n : o.at("notes").as_array()) v.notes.push_back(n.as_string().c_str());
   for (const auto& pv : o.at("problems").as_array()) {
     const auto& po = pv.as_object();
     VerifyProblemView p;
@@ -208,6 +221,9 @@ inline VerifyOutput RunVerify(const std::string& dir, const std::vector<std::str
     EXPECT_NE(t.out.find(line.str()), std::string::npos)
         << "the table lacks: " << line.str() << "\n"
         << t.out;
+  }
+  for (const auto& n : v.notes) {
+    EXPECT_NE(t.out.find("NOTE: " + n + "\n"), std::string::npos) << "the table lacks the note: " << n << "\n" << t.out;
   }
   return v;
 }

@@ -341,8 +341,19 @@ TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
   fs::copy_file(tmp_.Sub("records.db.old"), db);
   ASSERT_OK_AND_ASSIGN(auto v, Open());
-  EXPECT_EQ(v->Size(), size_with_new);
-  EXPECT_GT(v->open_report().events_reapplied, 0u);
+  const ledger::OpenReport& report = v->open_report();
+  EXPECT_GT(report.events_reapplied, 0u);
+  EXPECT_EQ(report.reapplied_from + report.events_reapplied, size_with_new);
+  // AT-2, SR-2: the trail says which events entered records.db through recovery, in an
+  // event of its own right after them.
+  ASSERT_EQ(v->Size(), size_with_new + 1);
+  ASSERT_OK_AND_ASSIGN(std::string line, v->ledger().ReadEvent(size_with_new));
+  ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(line));
+  EXPECT_EQ(recovered.type, "system.recovered");
+  EXPECT_EQ(recovered.actor.id, "system");
+  const auto& applied = recovered.data.at("applied_to_records_db").as_object();
+  EXPECT_EQ(applied.at("first_seq").to_number<uint64_t>(), report.reapplied_from);
+  EXPECT_EQ(applied.at("last_seq").to_number<uint64_t>(), size_with_new - 1);
   ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, all));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }

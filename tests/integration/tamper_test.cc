@@ -241,6 +241,10 @@ class TamperTest : public ::testing::Test {
   }
 
   // The writes of TryWrites go ahead and the ledger verifies after them.
+  // Opens the data directory as every command but verify does, which migrates an
+  // older records.db; writes no event.
+  void MigrateByOpening() { ASSERT_OK(app::Vellum::Open(dir_).status()); }
+
   void ExpectWritesAcceptedAndVerifying() {
     Writes w = TryWrites();
     EXPECT_FALSE(w.record_refused);
@@ -281,6 +285,7 @@ class TamperTest : public ::testing::Test {
 // ---- controls ----
 
 TEST_F(TamperTest, UntouchedLedgerVerifies) {
+  const auto files = SnapshotFiles(dir_);
   VerifyOutput v = RunVerify(dir_);
   EXPECT_EQ(v.exit_code, 0) << v.Describe();
   EXPECT_TRUE(v.ok);
@@ -288,6 +293,15 @@ TEST_F(TamperTest, UntouchedLedgerVerifies) {
   EXPECT_EQ(v.events, kEvents);
   EXPECT_EQ(v.checkpoints, kCheckpointSizes.size());
   EXPECT_NE(v.table.find(fmt::format("OK: {} events", kEvents)), std::string::npos) << v.table;
+  // The one note: the events after the latest checkpoint are not signed yet.
+  EXPECT_EQ(v.signed_size, kLatestCheckpoint);
+  ASSERT_EQ(v.notes.size(), 1u) << v.Describe();
+  EXPECT_TRUE(HasNote(v, fmt::format("events {}..{} after the latest checkpoint", kLatestCheckpoint, kLastSeq)));
+  // verify reads only (AT-4): nothing changed, and records.db, closed cleanly, was read
+  // without SQLite's -wal and -shm files coming into being.
+  EXPECT_TRUE(SnapshotFiles(dir_) == files) << "verify wrote to the data directory";
+  EXPECT_FALSE(std::filesystem::exists(Path("records.db-wal")));
+  EXPECT_FALSE(std::filesystem::exists(Path("records.db-shm")));
 }
 
 // The writes every tamper test makes keep an untouched ledger verifying, so a failing
@@ -545,9 +559,8 @@ TEST_F(TamperTest, DeletedLastEventIsNamed) {
   lines.pop_back();
   WriteSegment(lines);
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
-    EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   fmt::format("records.db reflects {} events but the ledger holds only {}",
-                               kEvents, kEvents - 1));
+    EXPECT_PROBLEM(v, "projection", std::nullopt, "records.db",
+                   fmt::format("says it applied {} events but the ledger holds {}", kEvents, kEvents - 1));
     EXPECT_PROBLEM(v, "projection", std::nullopt, "records.db",
                    fmt::format("(highest seq {}) but the ledger holds {}", kLastSeq, kEvents - 1));
   });
@@ -635,9 +648,8 @@ TEST_F(TamperTest, TailRemovedAfterTheLatestCheckpointIsNamed) {
   constexpr uint64_t kKept = kLatestCheckpoint + 1;
   WriteSegment(std::vector<std::string>(lines_.begin(), lines_.begin() + kKept));
   ExpectDetectedAndNeverHealed([&](const VerifyOutput& v) {
-    EXPECT_PROBLEM(
-        v, "open", std::nullopt, "",
-        fmt::format("records.db reflects {} events but the ledger holds only {}", kEvents, kKept));
+    EXPECT_PROBLEM(v, "projection", std::nullopt, "records.db",
+                   fmt::format("says it applied {} events but the ledger holds {}", kEvents, kKept));
   });
   EXPECT_TRUE(writes_.record_refused);
 }
@@ -655,17 +667,19 @@ TEST_F(TamperTest, TailRemovedAcrossCheckpointsIsNamed) {
   EXPECT_TRUE(writes_.checkpoint_refused);
 }
 
-// AT-4: a cut inside the last line looks like a torn write, which opening removes; the
-// event it held was acknowledged, and records.db says so.
+// AT-4: a cut inside the last line looks like a torn write; the event it held was
+// acknowledged, and records.db says so. Opening then keeps the partial line as
+// evidence instead of removing it as it would a crash's (TryWrites checks that a
+// refused write leaves the segment byte for byte as it was).
 TEST_F(TamperTest, TailCutInsideTheLastLineIsNamed) {
   std::string text = JoinLines(lines_);
   OverwriteFile(Path(kFirstSegment), text.substr(0, text.size() - lines_.back().size() / 2));
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
-    EXPECT_PROBLEM(v, "open", std::nullopt, "",
-                   fmt::format("records.db reflects {} events but the ledger holds only {}",
-                               kEvents, kEvents - 1));
+    EXPECT_PROBLEM(v, "projection", std::nullopt, "records.db",
+                   fmt::format("says it applied {} events but the ledger holds {}", kEvents, kEvents - 1));
   });
   EXPECT_TRUE(writes_.record_refused);
+  EXPECT_TRUE(writes_.checkpoint_refused);
 }
 
 // ---- 6. rewriting the whole ledger with the stolen key (AT-5) ----
@@ -907,10 +921,17 @@ constexpr char kRecordsDbToSchemaV1[] = R"sql(
   UPDATE meta SET value=1 WHERE key='schema_version';
 )sql";
 
-// SR-2, AT-4: the binary migrates a schema version 1 records.db when it opens it,
-// keeping every row: the ledger verifies and takes writes, with nothing re-applied.
+// SR-2, AT-4: the binary migrates a schema version 1 records.db when a command opens
+// the data directory, keeping every row: the ledger verifies and takes writes, with nothing
+// re-applied. verify reads only, so before that it says what to do and changes nothing.
 TEST_F(TamperTest, SchemaVersion1RecordsDbIsMigratedAndVerifies) {
   ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"), kRecordsDbToSchemaV1));
+  const std::string before = ReadFileOrDie(Path("records.db"));
+  ProcessResult refused = Cli(dir_).Run("", {"verify"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, ::testing::HasSubstr("schema version 1"));
+  EXPECT_EQ(ReadFileOrDie(Path("records.db")), before);
+  MigrateByOpening();
   VerifyOutput v = RunVerify(dir_);
   EXPECT_EQ(v.exit_code, 0) << v.Describe();
   EXPECT_EQ(v.events, kEvents);
@@ -924,6 +945,7 @@ TEST_F(TamperTest, RowEditedInASchemaVersion1RecordsDbIsNamed) {
   ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"),
                                   "UPDATE record_versions SET content='{\"n\":2,\"status\":\"approved\"}' "
                                   "WHERE record_type='note' AND record_id='n-2' AND version=2"));
+  MigrateByOpening();
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
     EXPECT_PROBLEM(v, "projection", kAfterCheckpointSeq, "records.db",
                    "record note/n-2 version 2 differs from the replay of the ledger: content");
@@ -1087,8 +1109,9 @@ TEST_F(TamperTest, DeletedTreeFileIsNamed) {
 }
 
 // By design, not a tamper: tree entries past tree/synced are derived data a crash may
-// leave half-written, so opening discards and recomputes them from the events. The
-// events are intact, so verify passes, and the entry holds the true hash again.
+// leave half-written, so opening discards and recomputes them from the events. verify
+// reads only: the events are intact, so it passes, noting the entry, which it leaves
+// as it is; the next open writes the true hash again.
 TEST_F(TamperTest, TreeEntryPastTheDurableSizeIsRecomputedFromTheEvents) {
   const std::string path = Path(LevelFile(0));
   std::string bytes = ReadFileOrDie(path);
@@ -1096,6 +1119,12 @@ TEST_F(TamperTest, TreeEntryPastTheDurableSizeIsRecomputedFromTheEvents) {
   OverwriteFile(path, bytes);
   VerifyOutput v = RunVerify(dir_);
   EXPECT_EQ(v.exit_code, 0) << v.Describe();
+  EXPECT_TRUE(HasNote(v, fmt::format("level-00.hash entry {} differs from the hash recomputed from the events, "
+                                     "past the tree size made durable ({})",
+                                     kLastSeq, kLatestCheckpoint)))
+      << v.Describe();
+  EXPECT_EQ(ReadFileOrDie(path), bytes);
+  ASSERT_OK(app::Vellum::Open(dir_).status());
   EXPECT_EQ(ReadFileOrDie(path).substr(kLastSeq * 32, 32),
             std::string(core::AsBytes(ledger::LeafHash(lines_[kLastSeq]))));
 }
@@ -1103,11 +1132,17 @@ TEST_F(TamperTest, TreeEntryPastTheDurableSizeIsRecomputedFromTheEvents) {
 // ---- the unsigned tail ----
 
 // A well-formed event appended after the last one, chained correctly: a new record whose
-// content hash matches its changes. Opening takes it for an acknowledged event whose
-// records.db commit was lost in a crash and applies it, so verify passes.
-// docs/threat-model.md lists appending to the unsigned tail as a limit; kept here so the
-// gap stays visible and is enabled when recovery stops trusting an unapplied tail.
-TEST_F(TamperTest, DISABLED_ForgedEventAppendedAtTheEndIsNamed) {
+// content hash matches its changes, appended without the key (no checkpoint signs it).
+// It looks exactly like an event whose records.db commit a crash lost, and nothing on
+// disk tells the two apart (docs/threat-model.md). So, AT-4:
+//   - verify reads only: it names the event as one records.db never applied and no
+//     signature covers, and with --require-signed fails on it;
+//   - opening takes it for a crash remnant and applies it (an acknowledged event must
+//     never be lost), and records that in a `system.recovered` event naming its seq,
+//     which the next checkpoint signs with it: the trail shows how it came in.
+// Appending with the stolen key and editing records.db to match stays a limit that
+// only a witness of every checkpoint narrows.
+TEST_F(TamperTest, ForgedEventAppendedAtTheEndIsNamedAndItsRecoveryRecorded) {
   // This event creates note/n-2 with {"n":1,"status":"draft"}; the same create for another
   // id has the same changes and content hash, so a replay accepts it.
   json::object e = ParseEvent(lines_[kNote2CreatedSeq]);
@@ -1121,8 +1156,36 @@ TEST_F(TamperTest, DISABLED_ForgedEventAppendedAtTheEndIsNamed) {
   std::vector<std::string> lines = lines_;
   lines.push_back(forged);
   WriteSegment(lines);
-  ExpectDetectedAndNeverHealed(
-      [](const VerifyOutput& v) { EXPECT_PROBLEM(v, "", kEvents, "", ""); });
+  const auto files = SnapshotFiles(dir_);
+
+  VerifyOutput v = RunVerify(dir_);
+  EXPECT_EQ(v.exit_code, 0) << v.Describe();
+  EXPECT_EQ(v.events, kEvents + 1);
+  EXPECT_EQ(v.signed_size, kLatestCheckpoint);
+  EXPECT_TRUE(HasNote(v, fmt::format("records.db has applied {} of the ledger's {} events: event {} not yet",
+                                     kEvents, kEvents + 1, kEvents)))
+      << v.Describe();
+  EXPECT_TRUE(HasNote(v, fmt::format("events {}..{} after the latest checkpoint (tree size {}) are covered by no "
+                                     "signature yet",
+                                     kLatestCheckpoint, kEvents, kLatestCheckpoint)))
+      << v.Describe();
+  VerifyOutput strict = RunVerify(dir_, {"--require-signed"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.Describe();
+  EXPECT_PROBLEM(strict, "checkpoint", kLatestCheckpoint, "ledger/checkpoints",
+                 fmt::format("events {}..{} after the latest checkpoint", kLatestCheckpoint, kEvents));
+  EXPECT_TRUE(SnapshotFiles(dir_) == files) << "verify wrote to the data directory";
+
+  // A checkpoint through the binary opens the ledger: recovery applies the event and
+  // records so before anything else is written.
+  MustRun(Cli(dir_), kQualityUser, {"checkpoint"});
+  const std::vector<std::string> after = ReadLines(Path(kFirstSegment));
+  ASSERT_GT(after.size(), kEvents + 1);
+  ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(after[kEvents + 1]));
+  EXPECT_EQ(recovered.type, "system.recovered");
+  EXPECT_EQ(recovered.data.at("applied_to_records_db"),
+            (json::object{{"first_seq", kEvents}, {"last_seq", kEvents}}));
+  VerifyOutput signed_now = RunVerify(dir_, {"--require-signed"});
+  EXPECT_EQ(signed_now.exit_code, 0) << signed_now.Describe();
 }
 
 // A copy of an old line appended at the end. It is well-formed JSON, so it cannot be what a

@@ -218,6 +218,12 @@ TEST_F(FileLogStoreTest, ReopenRemovesTornLastLine) {
   EXPECT_EQ(rec.torn_tail_bytes, torn.size());
   EXPECT_EQ(rec.torn_tail_file, "ledger/segments/" + FileLogStore::SegmentName(0));
   EXPECT_EQ(rec.torn_tail_offset, complete);
+  ExpectEvents(*store, 4);
+  // The line stays until the ledger, having found no damage, cuts it (SR-2); nothing
+  // is appended after it meanwhile.
+  EXPECT_EQ(ReadFileOrDie(SegPath(0)).size(), complete + torn.size());
+  EXPECT_THAT(store->AppendEvents(Lines(4, 2)), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("incomplete line")));
+  ASSERT_OK(store->TruncateEvents(4));
   EXPECT_EQ(ReadFileOrDie(SegPath(0)).size(), complete);
   ExpectEvents(*store, 4);
   ASSERT_OK(store->AppendEvents(Lines(4, 2)));

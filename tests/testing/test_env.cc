@@ -56,6 +56,18 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
+std::map<std::string, std::string> SnapshotFiles(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string path = entry.path().string();
+    if (!entry.is_regular_file() || path.ends_with("-shm")) continue;
+    const auto mode = static_cast<unsigned>(entry.status().permissions());
+    files[fs::relative(entry.path(), dir).string()] = std::to_string(mode) + ":" + ReadFileOrDie(path);
+  }
+  return files;
+}
+
 void WriteFileOrDie(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + path);

@@ -2,6 +2,7 @@
 // public test vectors, and running a child process.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ std::optional<std::string> VectorsDir();
 
 std::string ReadFileOrDie(const std::string& path);
 void WriteFileOrDie(const std::string& path, const std::string& data);
+
+// Every file under `dir` (relative path → bytes and mode), for asserting that a
+// command wrote nothing. SQLite's -shm files are left out: they hold its
+// shared-memory index of the -wal file, which any reader may rebuild.
+std::map<std::string, std::string> SnapshotFiles(const std::string& dir);
 
 struct ProcessResult {
   int exit_code = -1;  // -1 when killed by a signal

@@ -55,6 +55,28 @@ std::optional<uint64_t> ParseNumberedName(const std::string& name, std::string_v
   return v;
 }
 
+// An offset index held in memory: what OpenReadOnly reads the open segment's
+// events through when its index file is stale or missing (it writes none).
+class StringFile final : public RandomAccessFile {
+ public:
+  explicit StringFile(std::string bytes) : bytes_(std::move(bytes)) {}
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    out->assign(offset < bytes_.size() ? std::string_view(bytes_).substr(offset, n) : std::string_view());
+    return OkStatus();
+  }
+  Status ReadExact(uint64_t offset, size_t n, char* buf) const override {
+    if (offset > bytes_.size() || bytes_.size() - offset < n) return DataLossError("offset index is too short");
+    std::memcpy(buf, bytes_.data() + offset, n);
+    return OkStatus();
+  }
+  StatusOr<uint64_t> Size() const override { return bytes_.size(); }
+
+ private:
+  std::string bytes_;
+};
+
+bool IsAtomicWriteLeftover(const std::string& name) { return name.find(".tmp.") != std::string::npos; }
+
 struct Segment {
   uint64_t first_seq = 0;
   uint64_t count = 0;
@@ -92,6 +114,12 @@ StatusOr<uint64_t> ScanLineStarts(const RandomAccessFile& file, const std::funct
 struct FileLogStore::Impl {
   Env* env;
   std::string dir;
+  // OpenReadOnly: nothing is written, repaired or removed.
+  bool read_only = false;
+  // The open segment ends in an incomplete line. It is cut by TruncateEvents,
+  // which the ledger calls once it has found nothing worse (an attacker's cut
+  // can look like a torn write); until then nothing is appended after it.
+  bool torn_tail = false;
   FileLogStoreOptions options;
 
   // Guards `segments` (the vector; entries' files are thread-safe for reads).
@@ -149,7 +177,7 @@ struct FileLogStore::Impl {
     return OkStatus();
   }
 
-  // Rebuilds the offset index of `seg` from its lines and cuts a torn tail.
+  // Rebuilds the offset index of `seg` from its lines; notes a torn tail.
   Status RecoverOpenSegment(Segment& seg, FileLogRecovery* rec) {
     std::string offsets;
     uint64_t count = 0;
@@ -158,21 +186,28 @@ struct FileLogStore::Impl {
       ++count;
     }));
     ASSIGN_OR_RETURN(uint64_t size, seg.data->Size());
+    seg.count = count;
+    seg.bytes = complete;
+    if (complete < size) {
+      torn_tail = true;
+      rec->torn_tail_bytes = size - complete;
+      rec->torn_tail_file = "ledger/" + seg.rel_path;
+      rec->torn_tail_offset = complete;
+    }
+    std::string idx_path = Path(OffsetsRel(seg.first_seq));
+    if (read_only) {
+      // The events are read through the index as it should be; the files stay as they are.
+      seg.offsets = std::make_unique<StringFile>(std::move(offsets));
+      return OkStatus();
+    }
     // A crash between sealing (chmod 0444) and creating the next segment leaves
     // the open segment read-only; it is still the one to append to.
     ASSIGN_OR_RETURN(int mode, env->GetMode(Path(seg.rel_path)));
     if ((mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(Path(seg.rel_path), 0644));
-    std::string idx_path = Path(OffsetsRel(seg.first_seq));
     if (env->Exists(idx_path)) {
       // Sealing makes the index read-only too; it is appended to again.
       ASSIGN_OR_RETURN(int idx_mode, env->GetMode(idx_path));
       if ((idx_mode & 0200) == 0) RETURN_IF_ERROR(env->Chmod(idx_path, 0644));
-    }
-    if (complete < size) {
-      rec->torn_tail_bytes = size - complete;
-      rec->torn_tail_file = "ledger/" + seg.rel_path;
-      rec->torn_tail_offset = complete;
-      RETURN_IF_ERROR(env->Truncate(Path(seg.rel_path), complete));
     }
     ASSIGN_OR_RETURN(std::string existing, env->Exists(idx_path) ? env->ReadFile(idx_path)
                                                                  : StatusOr<std::string>(std::string()));
@@ -180,8 +215,6 @@ struct FileLogStore::Impl {
       RETURN_IF_ERROR(env->WriteFileAtomic(idx_path, offsets));
       ASSIGN_OR_RETURN(seg.offsets, env->OpenRandomAccess(idx_path));
     }
-    seg.count = count;
-    seg.bytes = complete;
     return OkStatus();
   }
 
@@ -203,7 +236,7 @@ struct FileLogStore::Impl {
     uint64_t expected_first = 0;
     for (size_t i = 0; i < firsts.size(); ++i) {
       std::string idx_path = Path(OffsetsRel(firsts[i]));
-      if (i + 1 == firsts.size() && !env->Exists(idx_path)) {
+      if (i + 1 == firsts.size() && !read_only && !env->Exists(idx_path)) {
         // A crash inside AddSegment(create) can leave the new segment without its
         // offset index; the open segment's index is rebuilt from its lines below.
         RETURN_IF_ERROR(env->WriteFileAtomic(idx_path, ""));
@@ -238,7 +271,7 @@ struct FileLogStore::Impl {
 
   // Env::WriteFileAtomic leaves "<name>.tmp.XXXXXX" behind when the process dies
   // before its rename. Such a file never held anything acknowledged; among the
-  // checkpoints it would read as an unexpected file forever.
+  // checkpoints it would read as an unexpected file forever. Read-only: counted only.
   Status RemoveAtomicWriteLeftovers(FileLogRecovery* rec) {
     for (const char* sub : {kOffsetsDir, kTreeDir, kCheckpointsDir}) {
       std::string dir_path = Path(sub);
@@ -246,9 +279,10 @@ struct FileLogStore::Impl {
       ASSIGN_OR_RETURN(auto names, env->ListDir(dir_path));
       bool removed = false;
       for (const auto& n : names) {
-        if (n.find(".tmp.") == std::string::npos) continue;
-        RETURN_IF_ERROR(env->Remove(JoinPath(dir_path, n)));
+        if (!IsAtomicWriteLeftover(n)) continue;
         ++rec->temp_files_removed;
+        if (read_only) continue;
+        RETURN_IF_ERROR(env->Remove(JoinPath(dir_path, n)));
         removed = true;
       }
       if (removed) RETURN_IF_ERROR(env->SyncDir(dir_path));
@@ -288,6 +322,12 @@ struct FileLogStore::Impl {
         return DataLossError(fmt::format(
             "tree file ledger/{} holds {} hashes but {} were made durable", LevelRel(level), have,
             expected));
+      }
+      if (size != expected * kHashSize && read_only) {
+        // Entries past the durable tree size stay to be compared (verify tells
+        // a crash's leftovers there from damage); a partial entry is left out.
+        node_count[level] = have;
+        continue;
       }
       if (size != expected * kHashSize) {
         // Entries past the durable tree size are derived data from before a crash: rebuilt.
@@ -467,28 +507,48 @@ StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Create(core::Env* env,
 StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Open(core::Env* env,
                                                            const std::string& ledger_dir,
                                                            const FileLogStoreOptions& options) {
+  return OpenAs(env, ledger_dir, options, /*read_only=*/false);
+}
+
+StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::OpenReadOnly(core::Env* env, const std::string& ledger_dir) {
+  return OpenAs(env, ledger_dir, {}, /*read_only=*/true);
+}
+
+StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::OpenAs(core::Env* env, const std::string& ledger_dir,
+                                                             const FileLogStoreOptions& options, bool read_only) {
   auto impl = std::make_unique<Impl>();
   impl->env = env;
   impl->dir = ledger_dir;
   impl->options = options;
+  impl->read_only = read_only;
   if (!env->Exists(JoinPath(ledger_dir, kSegmentsDir))) {
     return NotFoundError("no ledger in " + ledger_dir);
   }
   FileLogRecovery rec;
   RETURN_IF_ERROR(impl->RemoveAtomicWriteLeftovers(&rec));
-  RETURN_IF_ERROR(impl->LoadSegments(/*recover=*/true, &rec));
+  RETURN_IF_ERROR(impl->LoadSegments(/*recover=*/!read_only, &rec));
   RETURN_IF_ERROR(impl->LoadTree(&rec));
-  RETURN_IF_ERROR(impl->OpenWriters());
+  if (!read_only) RETURN_IF_ERROR(impl->OpenWriters());
   auto store = std::unique_ptr<FileLogStore>(new FileLogStore(std::move(impl)));
   store->recovery_ = rec;
   return store;
 }
 
+Status FileLogStore::CheckWritable() const {
+  if (impl_->read_only) return FailedPreconditionError("the ledger was opened read-only");
+  return OkStatus();
+}
+
 uint64_t FileLogStore::EventCount() const { return impl_->event_count.load(); }
 
 Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
+  RETURN_IF_ERROR(CheckWritable());
   if (lines.empty()) return OkStatus();
   Impl& m = *impl_;
+  if (m.torn_tail) {
+    return FailedPreconditionError(fmt::format(
+        "ledger/{} ends in an incomplete line that recovery has not removed", m.segments.back().rel_path));
+  }
   if (m.segments.back().bytes >= m.options.max_segment_bytes) RETURN_IF_ERROR(m.Seal());
   Segment& seg = m.segments.back();
   std::string data, offsets;
@@ -538,9 +598,10 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
 }
 
 Status FileLogStore::TruncateEvents(uint64_t count) {
+  RETURN_IF_ERROR(CheckWritable());
   Impl& m = *impl_;
   if (count > m.event_count) return InvalidArgumentError("truncate beyond the end");
-  if (count == m.event_count) return OkStatus();
+  if (count == m.event_count && !m.torn_tail) return OkStatus();
   Segment& seg = m.segments.back();
   if (count < seg.first_seq) {
     return FailedPreconditionError("cannot truncate into a sealed segment");
@@ -558,6 +619,7 @@ Status FileLogStore::TruncateEvents(uint64_t count) {
     seg.count = count - seg.first_seq;
   }
   m.event_count = count;
+  m.torn_tail = false;
   return m.OpenWriters();
 }
 
@@ -593,6 +655,7 @@ std::unique_ptr<EventCursor> FileLogStore::Scan(uint64_t from_seq) const {
 }
 
 Status FileLogStore::AppendNodes(std::span<const TreeNode> nodes) {
+  RETURN_IF_ERROR(CheckWritable());
   Impl& m = *impl_;
   // Batch per level so each level file gets one write per call.
   std::array<std::string, kMaxLevels> bufs;
@@ -644,6 +707,7 @@ uint64_t FileLogStore::NodeCount(int level) const {
 }
 
 Status FileLogStore::SyncTree(uint64_t size) {
+  RETURN_IF_ERROR(CheckWritable());
   Impl& m = *impl_;
   for (int level = 0; level < kMaxLevels; ++level) {
     if ((size >> level) > m.node_count[level]) {
@@ -660,6 +724,7 @@ Status FileLogStore::SyncTree(uint64_t size) {
 uint64_t FileLogStore::TreeSyncedSize() const { return impl_->tree_synced; }
 
 Status FileLogStore::PutCheckpoint(uint64_t size, std::string_view note) {
+  RETURN_IF_ERROR(CheckWritable());
   std::string rel = std::string(kCheckpointsDir) + "/" + CheckpointName(size);
   std::string path = impl_->Path(rel);
   if (impl_->env->Exists(path)) return AlreadyExistsError("a checkpoint for tree size " + std::to_string(size) + " exists");
@@ -671,6 +736,8 @@ StatusOr<std::vector<StoredCheckpoint>> FileLogStore::ListCheckpoints() const {
   ASSIGN_OR_RETURN(auto names, impl_->env->ListDir(impl_->Path(kCheckpointsDir)));
   std::vector<StoredCheckpoint> out;
   for (const auto& n : names) {
+    // Read-only, what an interrupted checkpoint write left stays (it holds no checkpoint).
+    if (impl_->read_only && IsAtomicWriteLeftover(n)) continue;
     auto size = ParseNumberedName(n, ".note");
     std::string rel = std::string("ledger/") + kCheckpointsDir + "/" + n;
     if (!size) return DataLossError("unexpected file " + rel + " among the checkpoints");

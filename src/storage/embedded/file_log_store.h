@@ -16,7 +16,10 @@ struct FileLogStoreOptions {
   uint64_t max_segment_bytes = 64ull << 20;
 };
 
-// What opening the store had to repair after an unclean shutdown.
+// What opening the store had to repair after an unclean shutdown. OpenReadOnly
+// repairs nothing: there the same fields say what it found and left as it is
+// (an incomplete last line is not counted as an event, leftover temporary files
+// are skipped; tree entries past the durable size are kept as stored, to be compared).
 struct FileLogRecovery {
   uint64_t torn_tail_bytes = 0;  // incomplete last line removed
   std::string torn_tail_file;
@@ -33,11 +36,18 @@ class FileLogStore final : public LogStore {
   static StatusOr<std::unique_ptr<FileLogStore>> Create(core::Env* env, const std::string& ledger_dir,
                                                         const FileLogStoreOptions& options = {});
   // Opens an existing ledger directory, repairing only what a crash can leave
-  // behind: a torn last line, a stale or missing offset index of the open
-  // segment, tree entries beyond the durable tree size, and temporary files of
-  // an interrupted checkpoint write.
+  // behind: a stale or missing offset index of the open segment, tree entries
+  // beyond the durable tree size, and temporary files of an interrupted
+  // checkpoint write. A torn last line is left out of the events but stays in
+  // the file until TruncateEvents removes it (the ledger does once it has
+  // found no damage); appends fail until then.
   static StatusOr<std::unique_ptr<FileLogStore>> Open(core::Env* env, const std::string& ledger_dir,
                                                       const FileLogStoreOptions& options = {});
+  // Opens for reading only: writes, repairs and removes nothing (`vellum verify`
+  // checks the files as a crash or an attacker left them). Every mutating method
+  // fails with kFailedPrecondition. REQUIRES: writers are kept out (the data
+  // directory's lock) while it is open.
+  static StatusOr<std::unique_ptr<FileLogStore>> OpenReadOnly(core::Env* env, const std::string& ledger_dir);
   ~FileLogStore() override;
 
   const FileLogRecovery& recovery() const { return recovery_; }
@@ -69,6 +79,9 @@ class FileLogStore final : public LogStore {
 
  private:
   explicit FileLogStore(std::unique_ptr<Impl> impl);
+  static StatusOr<std::unique_ptr<FileLogStore>> OpenAs(core::Env* env, const std::string& ledger_dir,
+                                                        const FileLogStoreOptions& options, bool read_only);
+  Status CheckWritable() const;
   std::unique_ptr<Impl> impl_;
   FileLogRecovery recovery_;
 };

@@ -121,12 +121,32 @@ void ConfigureSqliteOnce() {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, bool read_only) {
+namespace {
+
+// A file name as an SQLite URI (https://sqlite.org/uri.html): every byte
+// outside the unreserved characters and '/' is percent-encoded, so a path
+// with '?', '#' or '%' in it stays one path.
+std::string FileUri(const std::string& path, std::string_view query) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xf];
+    }
+  }
+  uri += '?';
+  uri += query;
+  return uri;
+}
+
+StatusOr<sqlite3*> OpenHandle(const std::string& name, int flags, const std::string& path) {
   ConfigureSqliteOnce();
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-  if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = StatusFromSqlite(db, rc, "open " + path);
     sqlite3_close(db);
@@ -134,6 +154,21 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, bool
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, bool read_only) {
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenHandle(path, flags, path));
+  return std::unique_ptr<Database>(new Database(db));
+}
+
+StatusOr<std::unique_ptr<Database>> Database::OpenImmutable(const std::string& path) {
+  ASSIGN_OR_RETURN(sqlite3 * db,
+                   OpenHandle(FileUri(path, "immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path));
   return std::unique_ptr<Database>(new Database(db));
 }
 

@@ -68,6 +68,10 @@ class Database {
  public:
   // Opens (creating if `create`) a database file.
   static StatusOr<std::unique_ptr<Database>> Open(const std::string& path, bool create, bool read_only = false);
+  // Opens read-only a file that nothing changes while it is open (SQLite's
+  // `immutable=1`): no locks, and no -wal or -shm file is read or created.
+  // REQUIRES: the caller keeps writers out, and no -wal file holds commits.
+  static StatusOr<std::unique_ptr<Database>> OpenImmutable(const std::string& path);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -1,8 +1,11 @@
 #include "storage/embedded/sqlite_projection.h"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -327,6 +330,14 @@ struct SqliteProjectionStore::Impl {
   bool in_txn = false;
   std::mutex query_mu;  // serialises ad-hoc queries on the query connection
   std::unique_ptr<Database> query_db;
+  // OpenReadOnly: no writer connection (`db` is a reader), and when records.db
+  // had no -wal file, every connection is opened immutable (see OpenReadOnly).
+  bool read_only = false;
+  bool immutable = false;
+
+  StatusOr<std::unique_ptr<Database>> OpenReaderConnection() const {
+    return immutable ? Database::OpenImmutable(path) : Database::Open(path, false, /*read_only=*/true);
+  }
 };
 
 namespace {
@@ -455,9 +466,9 @@ class SqliteTxn final : public ProjectionTxn {
 
 class SqliteReader final : public ProjectionReader {
  public:
-  static StatusOr<std::unique_ptr<SqliteReader>> Open(const std::string& path, bool snapshot) {
+  static StatusOr<std::unique_ptr<SqliteReader>> Open(const SqliteProjectionStore::Impl& store, bool snapshot) {
     auto r = std::unique_ptr<SqliteReader>(new SqliteReader);
-    ASSIGN_OR_RETURN(r->db_, Database::Open(path, false, /*read_only=*/true));
+    ASSIGN_OR_RETURN(r->db_, store.OpenReaderConnection());
     RETURN_IF_ERROR(r->readers_.Prepare(*r->db_));
     if (snapshot) {
       RETURN_IF_ERROR(r->db_->Exec("BEGIN"));
@@ -555,9 +566,47 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(con
   return std::unique_ptr<SqliteProjectionStore>(new SqliteProjectionStore(std::move(m)));
 }
 
+StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenReadOnly(const std::string& path) {
+  auto m = std::make_unique<Impl>();
+  m->path = path;
+  m->read_only = true;
+  // With no -wal file every commit is in records.db itself, and the caller keeps
+  // writers out: SQLite can then read it as immutable, which reads no -wal and
+  // creates no -wal or -shm file (so a copy on read-only media verifies too).
+  // After a crash the -wal file holds commits, and is read as a writer left it.
+  struct stat st;
+  m->immutable = ::stat((path + "-wal").c_str(), &st) != 0 && errno == ENOENT;
+  if (::stat(path.c_str(), &st) != 0) {
+    return NotFoundError(fmt::format("records.db cannot be opened: {} ({})", path, std::strerror(errno)));
+  }
+  ASSIGN_OR_RETURN(m->db, m->OpenReaderConnection());
+  // What cannot be read as a projection Vellum wrote is damage, not a usage error.
+  auto damaged = [](const Status& s) { return DataLossError("records.db cannot be read: " + s.message()); };
+  int64_t version = 0;
+  {
+    auto stmt = m->db->Prepare("SELECT value FROM meta WHERE key='schema_version'");
+    if (!stmt.ok()) return damaged(stmt.status());
+    auto row = stmt->Step();
+    if (!row.ok()) return damaged(row.status());
+    if (*row) version = stmt->ColumnInt(0);
+  }
+  if (version == 1) {
+    return FailedPreconditionError(
+        "records.db has schema version 1, from an earlier Vellum: any other vellum command migrates it when it "
+        "opens the data directory; verify after that");
+  }
+  if (version != kSchemaVersion) {
+    return DataLossError(fmt::format("records.db has schema version {}, this Vellum reads {}", version, kSchemaVersion));
+  }
+  if (Status s = m->readers.Prepare(*m->db); !s.ok()) return damaged(s);
+  ASSIGN_OR_RETURN(m->query_db, m->OpenReaderConnection());
+  return std::unique_ptr<SqliteProjectionStore>(new SqliteProjectionStore(std::move(m)));
+}
+
 StatusOr<uint64_t> SqliteProjectionStore::AppliedCount() { return ReadAppliedCount(*impl_->db); }
 
 StatusOr<std::unique_ptr<ProjectionTxn>> SqliteProjectionStore::BeginWrite() {
+  if (impl_->read_only) return FailedPreconditionError("records.db was opened read-only");
   if (impl_->in_txn) return FailedPreconditionError("a projection write transaction is already open");
   RETURN_IF_ERROR(impl_->db->Exec("BEGIN IMMEDIATE"));
   impl_->in_txn = true;
@@ -565,7 +614,7 @@ StatusOr<std::unique_ptr<ProjectionTxn>> SqliteProjectionStore::BeginWrite() {
 }
 
 StatusOr<std::unique_ptr<ProjectionReader>> SqliteProjectionStore::BeginRead(bool snapshot) {
-  ASSIGN_OR_RETURN(auto r, SqliteReader::Open(impl_->path, snapshot));
+  ASSIGN_OR_RETURN(auto r, SqliteReader::Open(*impl_, snapshot));
   return std::unique_ptr<ProjectionReader>(std::move(r));
 }
 

@@ -15,6 +15,10 @@ class SqliteProjectionStore final : public ProjectionStore {
  public:
   // Opens (creating if `create`) records.db at `path` and ensures the schema.
   static StatusOr<std::unique_ptr<SqliteProjectionStore>> Open(const std::string& path, bool create);
+  // Opens records.db for reading only, as it is: no schema is created or
+  // migrated, and BeginWrite fails. REQUIRES: the caller keeps writers out (the
+  // data directory's lock) while the store is open.
+  static StatusOr<std::unique_ptr<SqliteProjectionStore>> OpenReadOnly(const std::string& path);
   ~SqliteProjectionStore() override;
 
   StatusOr<uint64_t> AppliedCount() override;
