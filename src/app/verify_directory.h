@@ -27,6 +27,9 @@ struct DirectoryVerifyOptions {
   std::optional<core::NoteVerifier> witness_key;
   // Events covered by no checkpoint are a problem instead of a note.
   bool require_signed = false;
+  // false: the ledger files only, without comparing records.db with a replay
+  // (`vellum bench` measures that part alone).
+  bool check_projection = true;
   core::Env* env = nullptr;  // default: Env::Default()
   // A writer holds the directory's lock exclusively; verify waits this long for it.
   int lock_wait_ms = 10000;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ using ::testing::HasSubstr;
 using vellum::testing::FaultInjectionEnv;
 using vellum::testing::FaultOp;
 using vellum::testing::ReadFileOrDie;
+using vellum::testing::SnapshotFiles;
 using vellum::testing::TempDir;
 using vellum::testing::WriteFileOrDie;
 
@@ -234,6 +236,35 @@ TEST_F(FileLogStoreTest, ReopenRemovesTornLastLine) {
   ASSERT_OK_AND_ASSIGN(store, Reopen());
   EXPECT_EQ(store->recovery().torn_tail_bytes, 0u);
   EXPECT_EQ(store->recovery().torn_tail_file, "");
+}
+
+// AT-4: what `vellum verify` opens. Read-only, the store reads the events as a crash
+// left them — a torn last line left out, stale tree entries kept to be compared,
+// leftovers of atomic writes skipped — and changes no file; every write is refused.
+TEST_F(FileLogStoreTest, ReadOnlyOpenRepairsNothing) {
+  ASSERT_OK_AND_ASSIGN(auto store, Create());
+  ASSERT_OK(store->AppendEvents(Lines(0, 4)));
+  ASSERT_OK(store->PutCheckpoint(4, "note\n"));
+  store.reset();
+  const std::string torn = "{\"seq\":4,\"pa";
+  WriteFileOrDie(SegPath(0), ReadFileOrDie(SegPath(0)) + torn);
+  WriteFileOrDie(Dir() + "/checkpoints/" + FileLogStore::CheckpointName(5) + ".tmp.Ab3dEf", "partial");
+  std::remove(IdxPath(0).c_str());  // the open segment's index, as a crash may leave it
+  const auto files = SnapshotFiles(Dir());
+
+  ASSERT_OK_AND_ASSIGN(auto ro, FileLogStore::OpenReadOnly(env_, Dir()));
+  EXPECT_EQ(ro->recovery().torn_tail_bytes, torn.size());
+  EXPECT_EQ(ro->recovery().temp_files_removed, 1u);
+  ExpectEvents(*ro, 4);
+  ASSERT_OK_AND_ASSIGN(auto checkpoints, ro->ListCheckpoints());
+  ASSERT_EQ(checkpoints.size(), 1u);
+  EXPECT_EQ(checkpoints[0].size, 4u);
+  EXPECT_THAT(ro->AppendEvents(Lines(4, 1)), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+  EXPECT_THAT(ro->TruncateEvents(2), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+  EXPECT_THAT(ro->PutCheckpoint(9, "x\n"), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+  EXPECT_THAT(ro->SyncTree(0), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+  ro.reset();
+  EXPECT_TRUE(SnapshotFiles(Dir()) == files) << "a read-only open changed the ledger files";
 }
 
 TEST_F(FileLogStoreTest, TornTailInFreshSegmentAfterRollOver) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using vellum::testing::ReadFileOrDie;
 using vellum::testing::TempDir;
 
 EventIndexRow Ev(uint64_t seq, int64_t ts, std::string type, std::string actor,
@@ -275,6 +277,41 @@ TEST_F(SqliteProjectionTest, SchemaVersion1IsMigratedKeepingEveryRow) {
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[0], rows[1]);
   EXPECT_EQ(h[1], Ver("note", "n-1", 2, 4));
+}
+
+// AT-4: what `vellum verify` opens. A cleanly closed file (no -wal) is read as
+// immutable: the rows are there and SQLite creates no -wal or -shm beside it; writes
+// are refused; an older schema is refused, not migrated.
+TEST_F(SqliteProjectionTest, ReadOnlyOpenReadsAndWritesNothing) {
+  namespace fs = std::filesystem;
+  Commit({Ev(0, 10, "record.created", "u", "note", "n-1", 1)}, {Ver("note", "n-1", 1, 0)}, 1);
+  store_.reset();  // the last connection checkpoints and removes the -wal file
+  ASSERT_FALSE(fs::exists(Path() + "-wal"));
+  const std::string before = ReadFileOrDie(Path());
+  {
+    ASSERT_OK_AND_ASSIGN(auto ro, SqliteProjectionStore::OpenReadOnly(Path()));
+    ASSERT_OK_AND_ASSIGN(uint64_t applied, ro->AppliedCount());
+    EXPECT_EQ(applied, 1u);
+    ASSERT_OK_AND_ASSIGN(auto r, ro->BeginRead(true));
+    ASSERT_OK_AND_ASSIGN(auto v, r->VersionBySeq(0));
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(*v, Ver("note", "n-1", 1, 0));
+    ASSERT_OK_AND_ASSIGN(auto differences, ro->SchemaDifferences());
+    EXPECT_THAT(differences, ::testing::IsEmpty());
+    EXPECT_THAT(ro->BeginWrite().status(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+    EXPECT_FALSE(fs::exists(Path() + "-wal"));
+    EXPECT_FALSE(fs::exists(Path() + "-shm"));
+  }
+  EXPECT_EQ(ReadFileOrDie(Path()), before);
+
+  std::string v1 = tmp_.Sub("v1.db");
+  WriteSchemaV1(v1);
+  const std::string v1_before = ReadFileOrDie(v1);
+  EXPECT_THAT(SqliteProjectionStore::OpenReadOnly(v1).status(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("schema version 1")));
+  EXPECT_EQ(ReadFileOrDie(v1), v1_before);
+  EXPECT_THAT(SqliteProjectionStore::OpenReadOnly(tmp_.Sub("missing.db")).status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("missing.db")));
 }
 
 // A migration that fails leaves the version 1 file as it was.
