@@ -1,8 +1,8 @@
 // `vellum verify` on a data directory as it is (AT-4, AT-5): opened read-only,
 // so that nothing is repaired, applied or signed before it is checked. What a
-// crash left behind is reported as found (notes), and the events after the
-// latest checkpoint stay unsigned: an event appended to the end by someone
-// else is named, not taken in (docs/threat-model.md).
+// crash left behind is reported as found, and the events after the latest
+// checkpoint stay unsigned: an event appended to the end by someone else is
+// named, not taken in (docs/threat-model.md).
 //
 // Needs only the public key, the ledger files and records.db: a copy of a data
 // directory without keys/ledger.key or auth.db verifies too, also on

@@ -763,13 +763,37 @@ class VerifyRun {
       Problem("projection", std::nullopt, "records.db",
               fmt::format("says it applied {} events but the ledger holds {}", applied_, report_.events));
     } else if (applied_ < report_.events) {
-      report_.notes.push_back(fmt::format(
-          "records.db has applied {} of the ledger's {} events: {} not yet (what a crash between writing "
-          "the ledger and committing records.db leaves; the next command that opens the ledger applies "
-          "them). Their chain, tree and checkpoints were checked, not their projection",
-          applied_, report_.events, Range(applied_, report_.events)));
+      CheckUnapplied();
     }
   }
+
+  // Events after records.db's applied count: what a crash between writing the
+  // ledger and committing records.db leaves, and what appending a forged event
+  // to the files leaves too. Those a checkpoint signs are vouched for by it (a
+  // power cut can lose records.db commits after the signing); the others by
+  // nothing but their own chain: a problem, named, which the next open turns
+  // into events a `system.recovered` event accounts for.
+  void CheckUnapplied() {
+    const uint64_t signed_end = std::clamp(report_.signed_size, applied_, report_.events);
+    if (signed_end > applied_) {
+      report_.notes.push_back(fmt::format(
+          "records.db has not applied {} yet, which a checkpoint signs (a crash lost records.db's commit; the "
+          "next command that opens the ledger applies them). Their chain, tree and checkpoints were checked, "
+          "not their projection",
+          Range(applied_, signed_end)));
+    }
+    if (report_.events > signed_end) {
+      Problem("projection", signed_end, "records.db",
+              fmt::format("{} {} in the ledger but records.db never applied {} and no checkpoint signs {}: "
+                          "nothing vouches for {}. A crash between writing the ledger and committing records.db "
+                          "leaves this (the next command that opens the ledger applies them and records that in "
+                          "a system.recovered event); otherwise someone appended {} to the ledger's files",
+                          Range(signed_end, report_.events), report_.events - signed_end == 1 ? "is" : "are",
+                          Them(signed_end), Them(signed_end), Them(signed_end), Them(signed_end)));
+    }
+  }
+
+  std::string Them(uint64_t from) const { return report_.events - from == 1 ? "it" : "them"; }
 
   // ---- crash remnants and signatures ----
 

@@ -12,12 +12,14 @@
 //   - every checkpoint's signature, origin and link to the previous checkpoint
 //   - the projection (records.db) equals a replay of the events it says it
 //     applied; events after those (what a crash between the ledger's write
-//     and records.db's commit leaves) are checked as events and noted
+//     and records.db's commit leaves, and a forged append too) are checked as
+//     events: a note when a checkpoint signs them, else a problem (nothing
+//     vouches for them)
 //
 // Verify reads only. What a crash leaves for the next open to repair is a
-// note, not a problem: lines at the end that are not JSON at all, events
-// records.db has not applied yet. Events after the latest checkpoint are
-// noted as covered by no signature (a problem with `require_signed`).
+// note: lines at the end that are not JSON at all, tree entries past the
+// durable size. Events after the latest checkpoint are noted as covered by no
+// signature (a problem with `require_signed`).
 #pragma once
 
 #include <cstdint>

@@ -35,6 +35,8 @@
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
+#include "ledger/projector.h"
+#include "records/records.h"
 #include "storage/embedded/sqlite_projection.h"
 #include "testing/identity_fixture.h"
 #include "testing/status_matchers.h"
@@ -742,8 +744,18 @@ void ForgeLedger(std::vector<ledger::Event> events,
     WriteFileOrDie(InDir(out_dir, CheckpointFile(c.size)), note);
     prev_note = ledger::CheckpointNoteHash(note);
   }
+  // records.db as the forged events make it, every one applied: what a forger builds
+  // by replaying them with the projection's own code.
   ASSERT_OK_AND_ASSIGN(auto projection,
                        storage::SqliteProjectionStore::Open(InDir(out_dir, "records.db"), true));
+  ASSERT_OK_AND_ASSIGN(auto txn, projection->BeginWrite());
+  records::RecordsProjector projector;
+  for (const std::string& line : ReadLines(InDir(out_dir, kFirstSegment))) {
+    ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
+    ASSERT_OK(txn->PutEvent(ledger::IndexRowFor(e, ledger::LeafHash(line))));
+    ASSERT_OK(projector.Apply(e, *txn));
+  }
+  ASSERT_OK(txn->Commit(events.size()));
 }
 
 std::string KeyFileText(const std::string& path) {
@@ -1135,11 +1147,12 @@ TEST_F(TamperTest, TreeEntryPastTheDurableSizeIsRecomputedFromTheEvents) {
 // content hash matches its changes, appended without the key (no checkpoint signs it).
 // It looks exactly like an event whose records.db commit a crash lost, and nothing on
 // disk tells the two apart (docs/threat-model.md). So, AT-4:
-//   - verify reads only: it names the event as one records.db never applied and no
-//     signature covers, and with --require-signed fails on it;
+//   - verify reads only: it fails, naming the event as one that records.db never
+//     applied and no checkpoint signs, i.e. that nothing vouches for;
 //   - opening takes it for a crash remnant and applies it (an acknowledged event must
 //     never be lost), and records that in a `system.recovered` event naming its seq,
-//     which the next checkpoint signs with it: the trail shows how it came in.
+//     which the next checkpoint signs with it: verify passes again, and the trail
+//     shows how the event came in.
 // Appending with the stolen key and editing records.db to match stays a limit that
 // only a witness of every checkpoint narrows.
 TEST_F(TamperTest, ForgedEventAppendedAtTheEndIsNamedAndItsRecoveryRecorded) {
@@ -1159,12 +1172,14 @@ TEST_F(TamperTest, ForgedEventAppendedAtTheEndIsNamedAndItsRecoveryRecorded) {
   const auto files = SnapshotFiles(dir_);
 
   VerifyOutput v = RunVerify(dir_);
-  EXPECT_EQ(v.exit_code, 0) << v.Describe();
+  EXPECT_EQ(v.exit_code, 1) << v.Describe();
   EXPECT_EQ(v.events, kEvents + 1);
   EXPECT_EQ(v.signed_size, kLatestCheckpoint);
-  EXPECT_TRUE(HasNote(v, fmt::format("records.db has applied {} of the ledger's {} events: event {} not yet",
-                                     kEvents, kEvents + 1, kEvents)))
-      << v.Describe();
+  ASSERT_EQ(v.problems.size(), 1u) << v.Describe();
+  EXPECT_PROBLEM(v, "projection", kEvents, "records.db",
+                 fmt::format("event {} is in the ledger but records.db never applied it and no checkpoint signs "
+                             "it: nothing vouches for it",
+                             kEvents));
   EXPECT_TRUE(HasNote(v, fmt::format("events {}..{} after the latest checkpoint (tree size {}) are covered by no "
                                      "signature yet",
                                      kLatestCheckpoint, kEvents, kLatestCheckpoint)))
@@ -1186,6 +1201,40 @@ TEST_F(TamperTest, ForgedEventAppendedAtTheEndIsNamedAndItsRecoveryRecorded) {
             (json::object{{"first_seq", kEvents}, {"last_seq", kEvents}}));
   VerifyOutput signed_now = RunVerify(dir_, {"--require-signed"});
   EXPECT_EQ(signed_now.exit_code, 0) << signed_now.Describe();
+}
+
+// records.db rolled back to before event 81, as a power cut that lost its last commits
+// leaves it, or as someone who removed those rows and lowered its applied count. Of
+// the events it lacks, a checkpoint signs 81 and 82: a note. No checkpoint signs 83..85:
+// nothing vouches for them, a problem (AT-4). The next open applies all five and says
+// so in a system.recovered event; then verify passes (SR-2).
+TEST_F(TamperTest, RecordsDbRolledBackIsNamedUnlessSigned) {
+  constexpr uint64_t kApplied = kNote1CreatedSeq;
+  ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"),
+                                  fmt::format("DELETE FROM events WHERE seq >= {0}; DELETE FROM record_versions "
+                                              "WHERE seq >= {0}; UPDATE meta SET value = {0} WHERE key = "
+                                              "'applied_count';",
+                                              kApplied)));
+  VerifyOutput v = RunVerify(dir_);
+  EXPECT_EQ(v.exit_code, 1) << v.Describe();
+  ASSERT_EQ(v.problems.size(), 1u) << v.Describe();
+  EXPECT_PROBLEM(v, "projection", kLatestCheckpoint, "records.db",
+                 fmt::format("events {}..{} are in the ledger but records.db never applied them and no checkpoint "
+                             "signs them",
+                             kLatestCheckpoint, kLastSeq));
+  EXPECT_TRUE(HasNote(v, fmt::format("records.db has not applied events {}..{} yet, which a checkpoint signs",
+                                     kApplied, kLatestCheckpoint - 1)))
+      << v.Describe();
+
+  MustRun(Cli(dir_), kQualityUser, {"checkpoint"});
+  const std::vector<std::string> after = ReadLines(Path(kFirstSegment));
+  ASSERT_GT(after.size(), kEvents);
+  ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(after[kEvents]));
+  EXPECT_EQ(recovered.type, "system.recovered");
+  EXPECT_EQ(recovered.data.at("applied_to_records_db"),
+            (json::object{{"first_seq", kApplied}, {"last_seq", kLastSeq}}));
+  VerifyOutput again = RunVerify(dir_);
+  EXPECT_EQ(again.exit_code, 0) << again.Describe();
 }
 
 // A copy of an old line appended at the end. It is well-formed JSON, so it cannot be what a
