@@ -142,7 +142,8 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
                  r.invalid_tail_events_removed);
     }
     if (r.events_reapplied > 0) {
-      fmt::print(stderr, "vellum: recovered: applied {} event(s) to records.db\n", r.events_reapplied);
+      fmt::print(stderr, "vellum: recovered: applied {} event(s) to records.db (events {}..{}; recorded as system.recovered)\n",
+                 r.events_reapplied, r.reapplied_from, r.reapplied_from + r.events_reapplied - 1);
     }
   }
   return v;
