@@ -34,8 +34,9 @@ StatusOr<core::NoteVerifier> LoadLedgerKey(core::Env* env, const std::string& di
 void NoteRemnants(const storage::FileLogRecovery& found, std::vector<std::string>* notes) {
   if (found.torn_tail_bytes > 0) {
     notes->push_back(fmt::format(
-        "{}:{} ends in an incomplete line of {} bytes: what a write cut short by a crash leaves, never "
-        "acknowledged; the next command that opens the ledger removes it",
+        "{}:{} ends in an incomplete line of {} bytes, which is not an event: what a write cut short by a crash "
+        "leaves. The next command that opens the ledger removes it, unless records.db shows that an event "
+        "ending there was acknowledged (then it is kept as evidence and writes are refused)",
         found.torn_tail_file, found.torn_tail_offset, found.torn_tail_bytes));
   }
   if (found.temp_files_removed > 0) {

@@ -193,6 +193,8 @@ TEST_F(SqliteProjectionTest, NewerSchemaVersionIsRefused) {
   sqlite3_close(db);
   EXPECT_THAT(SqliteProjectionStore::Open(Path(), false),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("schema version 99")));
+  EXPECT_THAT(SqliteProjectionStore::OpenReadOnly(Path()),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("schema version 99")));
 }
 
 // A records.db written by a Vellum with schema version 1 (record_versions keyed

@@ -130,7 +130,9 @@ std::string FileUri(const std::string& path, std::string_view query) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string uri = "file:";
   for (unsigned char c : path) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || c == '/') {
       uri += static_cast<char>(c);
     } else {
       uri += '%';

@@ -595,8 +595,12 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenRead
         "records.db has schema version 1, from an earlier Vellum: any other vellum command migrates it when it "
         "opens the data directory; verify after that");
   }
+  if (version > kSchemaVersion) {  // as Open: a newer Vellum wrote it
+    return FailedPreconditionError(
+        fmt::format("records.db has schema version {}, this Vellum reads {}", version, kSchemaVersion));
+  }
   if (version != kSchemaVersion) {
-    return DataLossError(fmt::format("records.db has schema version {}, this Vellum reads {}", version, kSchemaVersion));
+    return DataLossError(fmt::format("records.db has no valid schema version ({}): it was damaged or replaced", version));
   }
   if (Status s = m->readers.Prepare(*m->db); !s.ok()) return damaged(s);
   ASSIGN_OR_RETURN(m->query_db, m->OpenReaderConnection());
