@@ -1155,8 +1155,9 @@ bool ScanCanonical(std::string_view text, size_t max_depth, std::vector<size_t>*
   bool first = false;  // just after '[' or '{'
   const char* p = text.data();
   const char* const end = p + text.size();
-  // A value ended just before p.
-  const auto value_done = [&] {
+  // A value ended just before p. Forced inline: it runs for every value, and as
+  // a call it was ~7 % of decoding an event (alternated microbenchmark: −3 %).
+  const auto value_done = [&]() __attribute__((always_inline)) {
     want = Want::kNext;
     if (member_ends != nullptr && stack.size() == 1 && stack.front().object) {
       member_ends->push_back(static_cast<size_t>(p - text.data()));
