@@ -856,7 +856,8 @@ struct Ledger::Impl {
   // Opening repairs exactly what a crash can leave behind and refuses to write
   // on anything else (docs/architecture.md, "Recovery"). Steps:
   //  1. events after the projection's applied count: a line that is not JSON at
-  //     all is a torn or zero-filled write and is cut with everything after it;
+  //     all, past the latest checkpoint, is a torn or zero-filled write and is
+  //     cut with everything after it;
   //     a well-formed line that does not continue the ledger is damage;
   //  2. events since the last checkpoint that the projection already holds must
   //     chain and match the hashes records.db kept, so the ledger never signs a
@@ -920,7 +921,9 @@ struct Ledger::Impl {
           // Step 1.
           auto ev = DecodeEventForReplay(line);
           if (!ev.ok()) {
-            if (IsNotJsonAtAll(line)) {
+            // A checkpoint is signed only over durable events, so a torn write
+            // lies past the latest one; a line it signs was damaged since.
+            if (IsNotJsonAtAll(line) && seq >= last_checkpoint_size) {
               cut_at = seq;
               break;
             }
@@ -1063,6 +1066,7 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
 void Ledger::RecordRecovery() {
   const OpenReport& r = impl_->report;
   if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0) return;
+  if (!impl_->HaltStatus().ok()) return;  // writes are refused; the open's report names why
   EventDraft d;
   d.type = "system.recovered";
   if (r.events_reapplied > 0) {

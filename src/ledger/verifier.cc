@@ -421,7 +421,8 @@ class VerifyRun {
     while (cursor->Next()) {
       const uint64_t seq = cursor->seq();
       const std::string_view line = cursor->line();
-      if (seq >= applied_ && IsNotJsonAtAll(line)) {
+      // Only past every applied and every signed event can a line be a torn write.
+      if (seq >= applied_ && seq >= report_.signed_size && IsNotJsonAtAll(line)) {
         NoteTornTail(seq, cursor->location());
         break;
       }

@@ -1242,6 +1242,24 @@ TEST_F(TamperTest, RecordsDbRolledBackIsNamedUnlessSigned) {
   EXPECT_EQ(again.exit_code, 0) << again.Describe();
 }
 
+// records.db's applied count lowered to 0 and a signed event's line zeroed: past the
+// applied count, a line that is not JSON looks like a torn write, which opening cuts
+// with everything after it. A checkpoint signs that line, so it cannot be one: it is
+// named, and opening keeps every line as evidence instead of cutting signed history
+// away (AT-4, SR-2; TryWrites checks that the refused writes leave the segment as it is).
+TEST_F(TamperTest, ZeroedSignedLineIsNotTakenForATornWrite) {
+  ASSERT_NO_FATAL_FAILURE(
+      ExecSql(Path("records.db"), "UPDATE meta SET value = 0 WHERE key = 'applied_count'"));
+  ReplaceLine(kMiddleSeq, std::string(lines_[kMiddleSeq].size(), '\0'));
+  ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
+    EXPECT_PROBLEM(v, "event", kMiddleSeq, kFirstSegment, "");
+    EXPECT_PROBLEM(v, "checkpoint", std::nullopt, CheckpointFile(kDemoCheckpoint), "differs");
+  });
+  EXPECT_TRUE(writes_.record_refused);
+  EXPECT_TRUE(writes_.checkpoint_refused);
+  EXPECT_EQ(ReadLines(Path(kFirstSegment)).size(), kEvents);
+}
+
 // A copy of an old line appended at the end. It is well-formed JSON, so it cannot be what a
 // torn write leaves: opening must keep it as evidence and refuse to write, and verify must
 // name it (docs/threat-model.md: opening "never repairs anything that was durable").
