@@ -260,9 +260,8 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();
-  // The ledger removes an incomplete last line only when it finds no damage.
-  if (rec.torn_tail_bytes > 0 && m->report.damage.empty()) {
-    m->report.torn_tail_bytes = rec.torn_tail_bytes;
+  // The ledger removed an incomplete last line (only when it found no damage).
+  if (m->report.torn_tail_bytes > 0) {
     m->report.torn_tail_location = fmt::format("{}:{}", rec.torn_tail_file, rec.torn_tail_offset);
   }
   return std::unique_ptr<Vellum>(new Vellum(std::move(m)));

@@ -949,7 +949,11 @@ struct Ledger::Impl {
     // Cuts the unacknowledged tail, and an incomplete line a torn write left
     // after the last event: only now, when nothing worse was found (a cut made
     // by an attacker looks the same, and is then kept as evidence).
-    if (report.damage.empty()) RETURN_IF_ERROR(log.TruncateEvents(count));
+    if (report.damage.empty()) {
+      const uint64_t torn = log.TornTailBytes();
+      RETURN_IF_ERROR(log.TruncateEvents(count));
+      report.torn_tail_bytes = torn;
+    }
     // Step 3: rebuild the tree past its durable size.
     uint64_t synced = log.TreeSyncedSize();
     auto resumed = TreeBuilder::Resume(store_tree, synced);
@@ -1065,7 +1069,7 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
 // this way, in an event the next checkpoint signs with them.
 void Ledger::RecordRecovery() {
   const OpenReport& r = impl_->report;
-  if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0) return;
+  if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0 && r.torn_tail_bytes == 0) return;
   if (!impl_->HaltStatus().ok()) return;  // writes are refused; the open's report names why
   EventDraft d;
   d.type = "system.recovered";
@@ -1074,6 +1078,7 @@ void Ledger::RecordRecovery() {
         {"first_seq", r.reapplied_from}, {"last_seq", r.reapplied_from + r.events_reapplied - 1}};
   }
   if (r.invalid_tail_events_removed > 0) d.data["unreadable_lines_removed"] = r.invalid_tail_events_removed;
+  if (r.torn_tail_bytes > 0) d.data["incomplete_line_bytes_removed"] = r.torn_tail_bytes;
   Actor system;
   system.id = kSystemActor;
   system.name = "Vellum";

@@ -69,8 +69,8 @@ using Decider = std::function<StatusOr<std::vector<EventDraft>>(storage::Project
 
 // What happened at open that an operator should know about.
 struct OpenReport {
-  uint64_t torn_tail_bytes = 0;
-  std::string torn_tail_location;
+  uint64_t torn_tail_bytes = 0;     // an incomplete last line removed
+  std::string torn_tail_location;   // where it was ("file:offset"), when the storage engine says
   uint64_t invalid_tail_events_removed = 0;
   uint64_t tree_leaves_rebuilt = 0;
   uint64_t events_reapplied = 0;

@@ -70,6 +70,10 @@ class LogStore {
   // Removes every event from `count` on, and whatever an interrupted write left
   // after the last complete one (crash recovery of an unacknowledged tail).
   virtual Status TruncateEvents(uint64_t count) = 0;
+  // Bytes an interrupted write left after the last complete event (0 when
+  // none): not an event; TruncateEvents removes them, and nothing can be
+  // appended before it has.
+  virtual uint64_t TornTailBytes() const = 0;
   virtual StatusOr<std::string> ReadEvent(uint64_t seq) const = 0;
   virtual StatusOr<EventLocation> LocateEvent(uint64_t seq) const = 0;
   // Events from `from_seq` to the end as of this call.

@@ -494,6 +494,7 @@ TEST_F(CrashWindowTest, TornWriteIsNotedByVerifyAndCutByTheNextOpen) {
     ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(line));
     EXPECT_EQ(recovered.type, "system.recovered");
     EXPECT_EQ(recovered.data.at("unreadable_lines_removed").to_number<uint64_t>(), 1u);
+    EXPECT_EQ(recovered.data.at("incomplete_line_bytes_removed").to_number<uint64_t>(), torn.size());
     EXPECT_FALSE(recovered.data.contains("applied_to_records_db"));
   }
   EXPECT_EQ(ReadFileOrDie(segment).substr(0, intact.size() + 1), intact + "{");

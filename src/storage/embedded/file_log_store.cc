@@ -116,10 +116,11 @@ struct FileLogStore::Impl {
   std::string dir;
   // OpenReadOnly: nothing is written, repaired or removed.
   bool read_only = false;
-  // The open segment ends in an incomplete line. It is cut by TruncateEvents,
-  // which the ledger calls once it has found nothing worse (an attacker's cut
-  // can look like a torn write); until then nothing is appended after it.
-  bool torn_tail = false;
+  // The open segment ends in an incomplete line of this many bytes. It is cut
+  // by TruncateEvents, which the ledger calls once it has found nothing worse
+  // (an attacker's cut can look like a torn write); until then nothing is
+  // appended after it.
+  uint64_t torn_tail = 0;
   FileLogStoreOptions options;
 
   // Guards `segments` (the vector; entries' files are thread-safe for reads).
@@ -189,7 +190,7 @@ struct FileLogStore::Impl {
     seg.count = count;
     seg.bytes = complete;
     if (complete < size) {
-      torn_tail = true;
+      torn_tail = size - complete;
       rec->torn_tail_bytes = size - complete;
       rec->torn_tail_file = "ledger/" + seg.rel_path;
       rec->torn_tail_offset = complete;
@@ -545,7 +546,7 @@ Status FileLogStore::AppendEvents(std::span<const std::string> lines) {
   RETURN_IF_ERROR(CheckWritable());
   if (lines.empty()) return OkStatus();
   Impl& m = *impl_;
-  if (m.torn_tail) {
+  if (m.torn_tail > 0) {
     return FailedPreconditionError(fmt::format(
         "ledger/{} ends in an incomplete line that recovery has not removed", m.segments.back().rel_path));
   }
@@ -601,7 +602,7 @@ Status FileLogStore::TruncateEvents(uint64_t count) {
   RETURN_IF_ERROR(CheckWritable());
   Impl& m = *impl_;
   if (count > m.event_count) return InvalidArgumentError("truncate beyond the end");
-  if (count == m.event_count && !m.torn_tail) return OkStatus();
+  if (count == m.event_count && m.torn_tail == 0) return OkStatus();
   Segment& seg = m.segments.back();
   if (count < seg.first_seq) {
     return FailedPreconditionError("cannot truncate into a sealed segment");
@@ -619,9 +620,11 @@ Status FileLogStore::TruncateEvents(uint64_t count) {
     seg.count = count - seg.first_seq;
   }
   m.event_count = count;
-  m.torn_tail = false;
+  m.torn_tail = 0;
   return m.OpenWriters();
 }
+
+uint64_t FileLogStore::TornTailBytes() const { return impl_->torn_tail; }
 
 StatusOr<std::string> FileLogStore::ReadEvent(uint64_t seq) const {
   std::shared_lock lock(impl_->mu);

@@ -55,6 +55,7 @@ class FileLogStore final : public LogStore {
   uint64_t EventCount() const override;
   Status AppendEvents(std::span<const std::string> lines) override;
   Status TruncateEvents(uint64_t count) override;
+  uint64_t TornTailBytes() const override;
   StatusOr<std::string> ReadEvent(uint64_t seq) const override;
   StatusOr<EventLocation> LocateEvent(uint64_t seq) const override;
   std::unique_ptr<EventCursor> Scan(uint64_t from_seq) const override;
