@@ -7,8 +7,9 @@
 //   2. a later write through the binary (`record create`, `checkpoint`) either
 //      is refused and writes nothing, or goes ahead and leaves verify failing:
 //      no tamper is ever "healed" into a ledger that verifies.
-// Attacks that the design cannot catch (docs/threat-model.md) and attacks the
-// product misses today are at the end, the latter as DISABLED_ tests.
+// Attacks at the limits of the design (docs/threat-model.md: the unsigned tail) are at
+// the end, with what the product does about them: name them, and record in the trail
+// how the events came in.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
