@@ -785,12 +785,12 @@ class VerifyRun {
     }
     if (report_.events > signed_end) {
       Problem("projection", signed_end, "records.db",
-              fmt::format("{} {} in the ledger but records.db never applied {} and no checkpoint signs {}: "
-                          "nothing vouches for {}. A crash between writing the ledger and committing records.db "
-                          "leaves this (the next command that opens the ledger applies them and records that in "
-                          "a system.recovered event); otherwise someone appended {} to the ledger's files",
+              fmt::format("{0} {1} in the ledger but records.db never applied {2} and no checkpoint signs {2}: "
+                          "nothing vouches for {2}. A crash between writing the ledger and committing records.db "
+                          "leaves this (the next command that opens the ledger applies {2} and records that in "
+                          "a system.recovered event); otherwise someone appended {2} to the ledger's files",
                           Range(signed_end, report_.events), report_.events - signed_end == 1 ? "is" : "are",
-                          Them(signed_end), Them(signed_end), Them(signed_end), Them(signed_end)));
+                          Them(signed_end)));
     }
   }
 
@@ -826,10 +826,12 @@ class VerifyRun {
     if (report_.events <= report_.signed_size) return;
     const std::string what = fmt::format(
         "{} after the latest checkpoint (tree size {}) {} covered by no signature yet: only the chain{} until a "
-        "checkpoint signs them (`vellum checkpoint`)",
+        "checkpoint signs {} (`vellum checkpoint`)",
         Range(report_.signed_size, report_.events), report_.signed_size,
         report_.events - report_.signed_size == 1 ? "is" : "are",
-        in_.check_projection ? " and records.db vouch for them" : " vouches for them");
+        in_.check_projection ? " and records.db vouch for " + Them(report_.signed_size)
+                             : " vouches for " + Them(report_.signed_size),
+        Them(report_.signed_size));
     if (in_.require_signed) {
       Problem("checkpoint", report_.signed_size, "ledger/checkpoints", what);
     } else {
