@@ -33,6 +33,11 @@ ledger::Actor SystemActor() {
 
 std::string LockPath(const std::string& dir) { return core::JoinPath(dir, "LOCK"); }
 
+Status MissingFileIsDamage(const Status& s) {
+  if (s.code() != StatusCode::kNotFound) return s;
+  return DataLossError("the data directory is incomplete: " + s.message());
+}
+
 StatusOr<core::NoteVerifier> ReadLedgerPublicKey(core::Env* env, const std::string& dir) {
   ASSIGN_OR_RETURN(std::string text, env->ReadFile(PublicKeyPath(dir)));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -219,15 +224,17 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   }
   ASSIGN_OR_RETURN(m->lock, env->Lock(LockPath(dir), /*exclusive=*/true, options.lock_wait_ms));
   ASSIGN_OR_RETURN(m->config, LoadConfig(env, ConfigPath(dir)));
-  RETURN_IF_ERROR(m->LoadKeys());
+  RETURN_IF_ERROR(MissingFileIsDamage(m->LoadKeys()));
   if (m->signer->name != m->config.origin) {
     return FailedPreconditionError("the origin in vellum.toml differs from the ledger key's name; it cannot change");
   }
   storage::FileLogStoreOptions lo;
   lo.max_segment_bytes = m->config.max_segment_bytes;
-  ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Open(env, LedgerDir(dir), lo));
-  ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false));
-  ASSIGN_OR_RETURN(m->secrets, storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/false));
+  ASSIGN_OR_RETURN(m->log, MissingFileIsDamage(storage::FileLogStore::Open(env, LedgerDir(dir), lo)));
+  ASSIGN_OR_RETURN(m->projection,
+                   MissingFileIsDamage(storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false)));
+  ASSIGN_OR_RETURN(m->secrets,
+                   MissingFileIsDamage(storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/false)));
   ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), LedgerOptionsFrom(m->config)));
   // Init writes the genesis event before it returns, so a ledger without one is an
   // interrupted init. Opening it would let the next write become seq 0 without a

@@ -213,4 +213,13 @@ std::string LockPath(const std::string& dir);
 // keys/ledger.pub: the key checkpoints are signed with (kDataLoss if it is not one).
 StatusOr<core::NoteVerifier> ReadLedgerPublicKey(core::Env* env, const std::string& dir);
 
+// A file of an existing data directory (one with vellum.toml) that is missing
+// is damage (kDataLoss), not a usage error (kNotFound).
+Status MissingFileIsDamage(const Status& s);
+template <typename T>
+StatusOr<T> MissingFileIsDamage(StatusOr<T> s) {
+  if (!s.ok()) return MissingFileIsDamage(s.status());
+  return s;
+}
+
 }  // namespace vellum::app

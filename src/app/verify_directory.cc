@@ -13,16 +13,9 @@
 namespace vellum::app {
 namespace {
 
-// Past vellum.toml, a file of the data directory that is missing is a finding.
-Status MissingIsDamage(const Status& s) {
-  return s.code() == StatusCode::kNotFound ? DataLossError(s.message()) : s;
-}
-
 // Read-only has no private key to match keys/ledger.pub against; its name must at least be the origin.
 StatusOr<core::NoteVerifier> LoadLedgerKey(core::Env* env, const std::string& dir, const std::string& origin) {
-  auto read = ReadLedgerPublicKey(env, dir);
-  if (!read.ok()) return MissingIsDamage(read.status());
-  core::NoteVerifier key = std::move(*read);
+  ASSIGN_OR_RETURN(core::NoteVerifier key, MissingFileIsDamage(ReadLedgerPublicKey(env, dir)));
   if (key.name != origin) {
     return DataLossError(fmt::format("keys/ledger.pub is the key of {}, but vellum.toml names the origin {}",
                                      key.name, origin));
@@ -58,14 +51,13 @@ StatusOr<ledger::VerifyReport> VerifyDirectory(const std::string& dir, const Dir
   ASSIGN_OR_RETURN(auto lock, env->Lock(LockPath(dir), /*exclusive=*/false, options.lock_wait_ms));
   ASSIGN_OR_RETURN(Config config, LoadConfig(env, ConfigPath(dir)));
   ASSIGN_OR_RETURN(core::NoteVerifier key, LoadLedgerKey(env, dir, config.origin));
-  auto log = storage::FileLogStore::OpenReadOnly(env, LedgerDir(dir));
-  if (!log.ok()) return MissingIsDamage(log.status());
-  auto projection = storage::SqliteProjectionStore::OpenReadOnly(RecordsDbPath(dir));
-  if (!projection.ok()) return MissingIsDamage(projection.status());
+  ASSIGN_OR_RETURN(auto log, MissingFileIsDamage(storage::FileLogStore::OpenReadOnly(env, LedgerDir(dir))));
+  ASSIGN_OR_RETURN(auto projection,
+                   MissingFileIsDamage(storage::SqliteProjectionStore::OpenReadOnly(RecordsDbPath(dir))));
   records::RecordsProjector projector;
   ledger::VerifyInputs in;
-  in.log = log->get();
-  in.projection = projection->get();
+  in.log = log.get();
+  in.projection = projection.get();
   in.projector = &projector;
   in.ledger_key = key;
   in.origin = config.origin;
@@ -76,7 +68,7 @@ StatusOr<ledger::VerifyReport> VerifyDirectory(const std::string& dir, const Dir
   in.check_projection = options.check_projection;
   ASSIGN_OR_RETURN(ledger::VerifyReport report, ledger::Verify(in));
   std::vector<std::string> remnants;
-  NoteRemnants((*log)->recovery(), &remnants);
+  NoteRemnants(log->recovery(), &remnants);
   report.notes.insert(report.notes.begin(), remnants.begin(), remnants.end());
   return report;
 }

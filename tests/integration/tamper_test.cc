@@ -976,6 +976,25 @@ TEST_F(TamperTest, RowEditedInASchemaVersion1RecordsDbIsNamed) {
   });
 }
 
+// AT-4: a file the ledger needs, removed. verify names it as the reason the ledger
+// cannot be read; every command that would write refuses as for damage (not as for
+// bad input), and nothing comes back by itself.
+class RemovedFileTest : public TamperTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(RemovedFileTest, IsNamedAndRefusesWrites) {
+  const std::string rel = GetParam();
+  std::filesystem::remove(Path(rel));
+  ExpectDetectedAndNeverHealed([&](const VerifyOutput& v) { EXPECT_PROBLEM(v, "open", std::nullopt, "", rel); });
+  EXPECT_TRUE(writes_.record_refused);
+  EXPECT_TRUE(writes_.checkpoint_refused);
+  EXPECT_FALSE(std::filesystem::exists(Path(rel)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, RemovedFileTest, ::testing::Values("records.db", "keys/ledger.pub"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param) == "records.db" ? "RecordsDb" : "PublicKey";
+                         });
+
 // ---- 8. checkpoints ----
 
 enum class NoteLine { kSize = 1, kRoot = 2, kTime = 3 };
