@@ -24,13 +24,6 @@ std::string LedgerDir(const std::string& dir) { return core::JoinPath(dir, "ledg
 std::string RecordsDbPath(const std::string& dir) { return core::JoinPath(dir, "records.db"); }
 std::string AuthDbPath(const std::string& dir) { return core::JoinPath(dir, "auth.db"); }
 
-ledger::Actor SystemActor() {
-  ledger::Actor a;
-  a.id = "system";
-  a.name = "Vellum";
-  return a;
-}
-
 std::string LockPath(const std::string& dir) { return core::JoinPath(dir, "LOCK"); }
 
 Status MissingFileIsDamage(const Status& s) {

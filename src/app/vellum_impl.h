@@ -19,7 +19,7 @@
 
 namespace vellum::app {
 
-ledger::Actor SystemActor();
+using ledger::SystemActor;
 
 struct Vellum::Impl {
   std::string dir;

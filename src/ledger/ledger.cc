@@ -21,9 +21,15 @@
 #include "ledger/store_tree.h"
 
 namespace vellum::ledger {
-namespace {
 
-constexpr char kSystemActor[] = "system";
+Actor SystemActor() {
+  Actor a;
+  a.id = "system";
+  a.name = "Vellum";
+  return a;
+}
+
+namespace {
 
 constexpr size_t kRecoveryChunk = 4096;
 
@@ -221,8 +227,7 @@ struct Ledger::Impl {
     const int64_t now = last_observed;  // the reading that failed, not a new one
     Event e;
     e.type = "security.clock_anomaly";
-    e.actor.id = kSystemActor;
-    e.actor.name = "Vellum";
+    e.actor = SystemActor();
     e.ts = last_ts;  // never earlier than the last event: order stays intact
     e.data["observed"] = core::FormatTimestamp(now);
     e.data["last_event"] = core::FormatTimestamp(last_ts);
@@ -431,8 +436,7 @@ struct Ledger::Impl {
     ASSIGN_OR_RETURN(int64_t ts, NextTimestamp());
     Event e;
     e.type = "system.started";
-    e.actor.id = kSystemActor;
-    e.actor.name = "Vellum";
+    e.actor = SystemActor();
     e.ts = ts;
     e.data["clock"] = std::move(clock);
     e.data["software"] = std::move(software);
@@ -1079,10 +1083,7 @@ void Ledger::RecordRecovery() {
   }
   if (r.invalid_tail_events_removed > 0) d.data["unreadable_lines_removed"] = r.invalid_tail_events_removed;
   if (r.torn_tail_bytes > 0) d.data["incomplete_line_bytes_removed"] = r.torn_tail_bytes;
-  Actor system;
-  system.id = kSystemActor;
-  system.name = "Vellum";
-  auto recorded = Submit(system, [d = std::move(d)](storage::ProjectionReader&) mutable
+  auto recorded = Submit(SystemActor(), [d = std::move(d)](storage::ProjectionReader&) mutable
                          -> StatusOr<std::vector<EventDraft>> { return OneDraft(std::move(d)); });
   if (!recorded.ok()) {
     impl_->Warn("recovery could not be recorded in the ledger (system.recovered): " + recorded.status().ToString());

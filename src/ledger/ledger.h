@@ -67,6 +67,10 @@ struct LedgerDeps {
 // (possibly none) or an error that rejects the command without writing anything.
 using Decider = std::function<StatusOr<std::vector<EventDraft>>(storage::ProjectionReader& state)>;
 
+// The actor of the events Vellum itself causes (genesis, start, recovery, clock
+// anomalies, first administrator).
+Actor SystemActor();
+
 // What happened at open that an operator should know about.
 struct OpenReport {
   uint64_t torn_tail_bytes = 0;     // an incomplete last line removed

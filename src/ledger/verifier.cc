@@ -484,10 +484,9 @@ class VerifyRun {
   }
 
   // The first mismatch locates the damage; every node above it differs too, so
-  // only that one is reported.
-  // A node completed only past the tree size made durable (ledger/tree/synced)
-  // may be what a crash left half-written, which the next open recomputes from
-  // the events: a note. (After that open, every such node is recomputed.)
+  // only that one is reported. A node completed only past the tree size made
+  // durable (ledger/tree/synced) may be what a crash left half-written, which
+  // the next open recomputes from the events: a note, not a problem.
   void ReportTree(uint64_t seq, const std::string& problem) {
     if (problem.empty() || tree_reported_) return;
     tree_reported_ = true;

@@ -575,10 +575,10 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenRead
   // creates no -wal or -shm file (so a copy on read-only media verifies too).
   // After a crash the -wal file holds commits, and is read as a writer left it.
   struct stat st;
-  m->immutable = ::stat((path + "-wal").c_str(), &st) != 0 && errno == ENOENT;
   if (::stat(path.c_str(), &st) != 0) {
     return NotFoundError(fmt::format("records.db cannot be opened: {} ({})", path, std::strerror(errno)));
   }
+  m->immutable = ::stat((path + "-wal").c_str(), &st) != 0 && errno == ENOENT;
   ASSIGN_OR_RETURN(m->db, m->OpenReaderConnection());
   // What cannot be read as a projection Vellum wrote is damage, not a usage error.
   auto damaged = [](const Status& s) { return DataLossError("records.db cannot be read: " + s.message()); };
