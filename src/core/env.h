@@ -58,6 +58,18 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// How a WritableFile's appends use the page cache.
+enum class AppendCaching {
+  // Every append through the page cache.
+  kCached,
+  // An append of 64 KiB or more writes its whole blocks straight to the device
+  // (O_DIRECT) where the file system allows it, for files written in large
+  // batches and seldom read back soon (ledger segments): copying into the page
+  // cache then costs more CPU than anything else on the write path. Readers see
+  // every appended byte as with kCached; the device's cache still needs Sync().
+  kLargeAppendsDirect,
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -66,8 +78,8 @@ class Env {
   static Env* Default();
 
   // Opens for appending, creating the file if needed (mode 0644 unless given, less the umask).
-  virtual StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path,
-                                                                 int mode = 0644) = 0;
+  virtual StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(
+      const std::string& path, int mode = 0644, AppendCaching caching = AppendCaching::kCached) = 0;
   virtual StatusOr<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
 
   virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;

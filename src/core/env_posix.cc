@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <utility>
 
@@ -138,14 +139,25 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// Appends through the page cache, except that, given a descriptor opened
+// O_DIRECT (AppendCaching::kLargeAppendsDirect), an append of kDirectMinBytes or
+// more writes its whole blocks straight to the device. Why: copying appended
+// bytes into the page cache was the largest single cost of a durable append (on
+// a 2-core virtual machine, 1.7 ns of CPU per byte once the cache is full,
+// against 0.2 ns for the same bytes written direct). A direct write must start
+// and end on block boundaries, so it begins with the file's last partial block
+// (read back and rewritten unchanged; writeback of a page rewrites that block
+// too) and leaves the new partial block to an ordinary write.
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, Fd fd, uint64_t size)
-      : path_(std::move(path)), fd_(std::move(fd)), size_(size) {}
+  // `direct` is a second descriptor of the file opened O_DIRECT, or invalid.
+  PosixWritableFile(std::string path, Fd fd, Fd direct, uint64_t size)
+      : path_(std::move(path)), fd_(std::move(fd)), direct_(std::move(direct)), size_(size) {}
 
   Status Append(std::string_view data) override {
     if (!fd_.valid()) return FailedPreconditionError("append " + path_ + ": file is closed");
-    Status s = WriteAll(fd_.get(), data, path_);
+    Status s = direct_.valid() && data.size() >= kDirectMinBytes ? AppendDirect(data)
+                                                                 : WriteAll(fd_.get(), data, path_);
     if (!s.ok()) {
       // Part of `data` may have reached the file; re-read the length so Size() stays true.
       struct stat st;
@@ -164,15 +176,85 @@ class PosixWritableFile final : public WritableFile {
 
   Status Close() override {
     if (!fd_.valid()) return OkStatus();
+    direct_.Reset();
     return CloseFd(fd_, path_);
   }
 
   uint64_t Size() const override { return size_; }
 
  private:
+  // Block size for direct writes: offsets, lengths and the buffer's address
+  // must be multiples of the device's logical block size, which divides 4 KiB.
+  static constexpr size_t kBlock = 4096;
+  static constexpr size_t kDirectMinBytes = 64 * 1024;
+  // Bytes staged per direct write (plus one block for the partial block in front).
+  static constexpr size_t kStageBytes = 1 << 20;
+
+  Status AppendDirect(std::string_view data) {
+    if (stage_ == nullptr) {
+      stage_.reset(static_cast<char*>(std::aligned_alloc(kBlock, kStageBytes + kBlock)));
+      if (stage_ == nullptr) return WriteAll(fd_.get(), data, path_);
+    }
+    // The file's last partial block, which the first direct write rewrites as it is.
+    const size_t tail = static_cast<size_t>(size_ % kBlock);
+    uint64_t at = size_ - tail;
+    ASSIGN_OR_RETURN(size_t got, PreadFull(fd_.get(), at, tail, stage_.get(), path_));
+    if (got != tail) {
+      return DataLossError("read " + path_ + ": the file is shorter than the " + std::to_string(size_) +
+                           " bytes appended to it");
+    }
+    size_t fill = tail;
+    bool wrote = false;
+    while (!data.empty()) {
+      const size_t n = std::min(data.size(), kStageBytes + kBlock - fill);
+      std::memcpy(stage_.get() + fill, data.data(), n);
+      fill += n;
+      data.remove_prefix(n);
+      const size_t whole = fill / kBlock * kBlock;
+      if (whole == 0) continue;
+      const int err = PwriteAll(direct_.get(), stage_.get(), whole, at, &wrote);
+      if (err == EINVAL && !wrote) {
+        // A file system that takes O_DIRECT at open but not this write: nothing
+        // was written, so this and every later append go through the page cache.
+        direct_.Reset();
+        RETURN_IF_ERROR(WriteAll(fd_.get(), std::string_view(stage_.get() + tail, fill - tail), path_));
+        return WriteAll(fd_.get(), data, path_);
+      }
+      if (err != 0) return ErrnoError("write", path_, err);
+      at += whole;
+      fill -= whole;
+      std::memmove(stage_.get(), stage_.get() + whole, fill);
+    }
+    // The new partial block, by the appending descriptor: the file now ends at `at`.
+    return WriteAll(fd_.get(), std::string_view(stage_.get(), fill), path_);
+  }
+
+  // pwrite of n bytes at `offset`, retrying short writes and EINTR; 0 or the
+  // errno. *wrote becomes true once any byte is written.
+  static int PwriteAll(int fd, const char* p, size_t n, uint64_t offset, bool* wrote) {
+    while (n > 0) {
+      const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      if (w > 0) *wrote = true;
+      p += w;
+      n -= static_cast<size_t>(w);
+      offset += static_cast<uint64_t>(w);
+    }
+    return 0;
+  }
+
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+
   const std::string path_;
   Fd fd_;
+  Fd direct_;
   uint64_t size_;
+  std::unique_ptr<char, Free> stage_;  // kBlock-aligned, for direct writes
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {
@@ -221,13 +303,22 @@ class PosixFileLock final : public FileLock {
 
 class PosixEnv final : public Env {
  public:
-  StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path,
-                                                         int mode) override {
-    ASSIGN_OR_RETURN(Fd fd, OpenFd(path, O_WRONLY | O_APPEND | O_CREAT, mode));
+  StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path, int mode,
+                                                         AppendCaching caching) override {
+    // Read as well as write: a direct write rewrites the last partial block,
+    // read back first.
+    ASSIGN_OR_RETURN(Fd fd, OpenFd(path, O_RDWR | O_APPEND | O_CREAT, mode));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path, errno);
+    // Not every file system takes O_DIRECT (tmpfs does not): then every append
+    // goes through the page cache.
+    Fd direct;
+    if (caching == AppendCaching::kLargeAppendsDirect) {
+      auto opened = OpenFd(path, O_WRONLY | O_DIRECT);
+      if (opened.ok()) direct = std::move(*opened);
+    }
     return std::unique_ptr<WritableFile>(
-        new PosixWritableFile(path, std::move(fd), static_cast<uint64_t>(st.st_size)));
+        new PosixWritableFile(path, std::move(fd), std::move(direct), static_cast<uint64_t>(st.st_size)));
   }
 
   StatusOr<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {

@@ -3,7 +3,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,6 +137,89 @@ TEST_F(EnvTest, AppendWritesLargeBuffersCompletely) {
   EXPECT_EQ(f->Size(), big.size() + 123);
   ASSERT_OK_AND_ASSIGN(std::string back, env_->ReadFile(dir_.Sub("big")));
   EXPECT_TRUE(back == big + big.substr(0, 123));
+}
+
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// Whether the file system under `dir` takes O_DIRECT (tmpfs does not).
+bool TakesDirectIo(const std::string& dir) {
+  const std::string probe = dir + "/direct-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
+  ::unlink(probe.c_str());
+  return fd >= 0;
+}
+
+// Pages of the file now in the page cache.
+size_t ResidentPages(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size == 0) return 0;
+  const size_t len = static_cast<size_t>(st.st_size);
+  void* map = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return 0;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  std::vector<unsigned char> in((len + static_cast<size_t>(page) - 1) / static_cast<size_t>(page));
+  size_t n = 0;
+  if (::mincore(map, len, in.data()) == 0) {
+    for (unsigned char c : in) n += c & 1;
+  }
+  ::munmap(map, len);
+  return n;
+}
+
+// Large appends written past the page cache land byte for byte, between small
+// ones through it, at any alignment, across a reopen, and are what a reader
+// opened before them reads.
+TEST_F(EnvTest, LargeAppendsDirectKeepEveryByte) {
+  const std::string path = dir_.Sub("segment");
+  std::string expect;
+  ASSERT_OK_AND_ASSIGN(auto reader, [&]() {
+    WriteFileOrDie(path, "");
+    return env_->OpenRandomAccess(path);
+  }());
+  {
+    ASSERT_OK_AND_ASSIGN(auto f, env_->OpenAppendable(path, 0644, AppendCaching::kLargeAppendsDirect));
+    int seed = 1;
+    for (size_t n : {size_t{100}, size_t{200'000}, size_t{4096 - 3}, size_t{65'536}, size_t{1}, size_t{3'000'017},
+                     size_t{70'000}}) {
+      const std::string data = RandomBytes(n, static_cast<unsigned>(seed++));
+      ASSERT_OK(f->Append(data));
+      expect += data;
+      EXPECT_EQ(f->Size(), expect.size());
+      std::string back;
+      ASSERT_OK(reader->Read(0, expect.size() + 10, &back));
+      ASSERT_TRUE(back == expect) << "after appending " << n << " bytes";
+    }
+    ASSERT_OK(f->Sync());
+  }
+  ASSERT_OK_AND_ASSIGN(auto f, env_->OpenAppendable(path, 0644, AppendCaching::kLargeAppendsDirect));
+  ASSERT_EQ(f->Size(), expect.size());
+  const std::string more = RandomBytes(100'003, 99);
+  ASSERT_OK(f->Append(more));
+  ASSERT_OK(f->Sync());
+  expect += more;
+  ASSERT_OK_AND_ASSIGN(std::string back, env_->ReadFile(path));
+  EXPECT_TRUE(back == expect);
+}
+
+TEST_F(EnvTest, LargeAppendsDirectBypassThePageCache) {
+  if (!TakesDirectIo(dir_.path())) GTEST_SKIP() << "the file system of " << dir_.path() << " takes no O_DIRECT";
+  const std::string data = RandomBytes(4 << 20, 3);
+  ASSERT_OK_AND_ASSIGN(auto direct, env_->OpenAppendable(dir_.Sub("direct"), 0644, AppendCaching::kLargeAppendsDirect));
+  ASSERT_OK(direct->Append(data));
+  ASSERT_OK_AND_ASSIGN(auto cached, env_->OpenAppendable(dir_.Sub("cached")));
+  ASSERT_OK(cached->Append(data));
+  // 1,024 pages each: all of the cached file's are in the page cache, and at
+  // most the direct one's last, partial block.
+  EXPECT_LE(ResidentPages(dir_.Sub("direct")), 1u);
+  EXPECT_GT(ResidentPages(dir_.Sub("cached")), 1000u);
 }
 
 TEST_F(EnvTest, OpenAppendableAppliesModeToNewFilesOnly) {

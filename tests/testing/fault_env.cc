@@ -196,10 +196,10 @@ uint64_t FaultInjectionEnv::UnsyncedBytes(const std::string& path) const {
 }
 
 StatusOr<std::unique_ptr<core::WritableFile>> FaultInjectionEnv::OpenAppendable(
-    const std::string& path, int mode) {
+    const std::string& path, int mode, core::AppendCaching caching) {
   RETURN_IF_ERROR(MaybeFail(FaultOp::kOpen));
   const bool existed = base_->Exists(path);
-  ASSIGN_OR_RETURN(std::unique_ptr<core::WritableFile> base, base_->OpenAppendable(path, mode));
+  ASSIGN_OR_RETURN(std::unique_ptr<core::WritableFile> base, base_->OpenAppendable(path, mode, caching));
   std::lock_guard<std::mutex> l(mu_);
   if (!existed) created_.insert(path);
   std::shared_ptr<FileState>& state = files_[path];

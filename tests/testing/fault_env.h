@@ -88,8 +88,9 @@ class FaultInjectionEnv final : public core::Env {
   uint64_t UnsyncedBytes(const std::string& path) const;
 
   // core::Env (default arguments repeat the base's, for calls through this type)
-  StatusOr<std::unique_ptr<core::WritableFile>> OpenAppendable(const std::string& path,
-                                                               int mode = 0644) override;
+  StatusOr<std::unique_ptr<core::WritableFile>> OpenAppendable(
+      const std::string& path, int mode = 0644,
+      core::AppendCaching caching = core::AppendCaching::kCached) override;
   StatusOr<std::unique_ptr<core::RandomAccessFile>> OpenRandomAccess(
       const std::string& path) override;
   StatusOr<std::string> ReadFile(const std::string& path) override;

@@ -152,7 +152,9 @@ struct FileLogStore::Impl {
 
   Status OpenWriters() {
     const Segment& last = segments.back();
-    ASSIGN_OR_RETURN(seg_writer, env->OpenAppendable(Path(last.rel_path)));
+    // Segments take large batches and are read back in whole-file scans, seldom soon.
+    ASSIGN_OR_RETURN(seg_writer,
+                     env->OpenAppendable(Path(last.rel_path), 0644, core::AppendCaching::kLargeAppendsDirect));
     ASSIGN_OR_RETURN(idx_writer, env->OpenAppendable(Path(OffsetsRel(last.first_seq))));
     return OkStatus();
   }
