@@ -64,9 +64,9 @@ enum class AppendCaching {
   kCached,
   // An append of 64 KiB or more writes its whole blocks straight to the device
   // (O_DIRECT) where the file system allows it, for files written in large
-  // batches and seldom read back soon (ledger segments): copying into the page
-  // cache then costs more CPU than anything else on the write path. Readers see
-  // every appended byte as with kCached; the device's cache still needs Sync().
+  // batches and seldom read back soon (ledger segments), whose copy into the
+  // page cache was the largest CPU cost of a durable append. Readers see every
+  // appended byte as with kCached; the device's cache still needs Sync().
   kLargeAppendsDirect,
 };
 

@@ -142,9 +142,10 @@ std::string DirName(const std::string& path) {
 // Appends through the page cache, except that, given a descriptor opened
 // O_DIRECT (AppendCaching::kLargeAppendsDirect), an append of kDirectMinBytes or
 // more writes its whole blocks straight to the device. Why: copying appended
-// bytes into the page cache was the largest single cost of a durable append (on
-// a 2-core virtual machine, 1.7 ns of CPU per byte once the cache is full,
-// against 0.2 ns for the same bytes written direct). A direct write must start
+// bytes into new pages of the page cache was the largest single cost of a
+// durable append (on a 2-core virtual machine, 0.3 to 1.7 ns of CPU per byte
+// depending on the state of memory, against 0.2 ns written direct; see
+// docs/performance.md). A direct write must start
 // and end on block boundaries, so it begins with the file's last partial block
 // (read back and rewritten unchanged; writeback of a page rewrites that block
 // too) and leaves the new partial block to an ordinary write.

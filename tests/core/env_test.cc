@@ -174,9 +174,9 @@ size_t ResidentPages(const std::string& path) {
   return n;
 }
 
-// Large appends written past the page cache land byte for byte, between small
-// ones through it, at any alignment, across a reopen, and are what a reader
-// opened before them reads.
+// SR-1: large appends written past the page cache (the ledger segments) land
+// byte for byte, between small ones through it, at any alignment, across a
+// reopen, and are what a reader opened before them reads.
 TEST_F(EnvTest, LargeAppendsDirectKeepEveryByte) {
   const std::string path = dir_.Sub("segment");
   std::string expect;
@@ -212,7 +212,8 @@ TEST_F(EnvTest, LargeAppendsDirectKeepEveryByte) {
 TEST_F(EnvTest, LargeAppendsDirectBypassThePageCache) {
   if (!TakesDirectIo(dir_.path())) GTEST_SKIP() << "the file system of " << dir_.path() << " takes no O_DIRECT";
   const std::string data = RandomBytes(4 << 20, 3);
-  ASSERT_OK_AND_ASSIGN(auto direct, env_->OpenAppendable(dir_.Sub("direct"), 0644, AppendCaching::kLargeAppendsDirect));
+  ASSERT_OK_AND_ASSIGN(auto direct,
+                       env_->OpenAppendable(dir_.Sub("direct"), 0644, AppendCaching::kLargeAppendsDirect));
   ASSERT_OK(direct->Append(data));
   ASSERT_OK_AND_ASSIGN(auto cached, env_->OpenAppendable(dir_.Sub("cached")));
   ASSERT_OK(cached->Append(data));
