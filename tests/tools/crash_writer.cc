@@ -96,12 +96,17 @@ void Writer(vellum::app::Vellum& v, const vellum::app::Principal& actor, int cyc
       own.erase(own.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
       // An importer's batch: several commands in one call, sharing group commits.
+      // One in four is large (~200 KB of event lines), so that kills also land
+      // in segment appends that bypass the page cache (64 KiB or more).
+      const bool large = dice == 99;
+      const int count = large ? 200 : 3;
       std::vector<vellum::records::CreateRecord> commands;
       std::vector<std::string> ids;
-      for (int k = 0; k < 3; ++k) {
+      for (int k = 0; k < count; ++k) {
         ids.push_back(fmt::format("c{}-t{}-{}-b{}", cycle, thread, n, k));
-        commands.push_back({"annotation", ids.back(), boost::json::object{{"batch", k}},
-                            std::nullopt, std::nullopt});
+        boost::json::object content{{"batch", k}};
+        if (large) content["note"] = std::string(400, static_cast<char>('a' + k % 26));
+        commands.push_back({"annotation", ids.back(), std::move(content), std::nullopt, std::nullopt});
       }
       auto results = v.CreateRecords(actor, std::move(commands));
       for (size_t k = 0; k < results.size(); ++k) {
