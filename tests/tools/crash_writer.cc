@@ -96,16 +96,16 @@ void Writer(vellum::app::Vellum& v, const vellum::app::Principal& actor, int cyc
       own.erase(own.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
       // An importer's batch: several commands in one call, sharing group commits.
-      // One in four is large (~200 KB of event lines), so that kills also land
+      // One in four is large (~130 KB of event lines), so that kills also land
       // in segment appends that bypass the page cache (64 KiB or more).
       const bool large = dice == 99;
-      const int count = large ? 200 : 3;
+      const int count = large ? 100 : 3;
       std::vector<vellum::records::CreateRecord> commands;
       std::vector<std::string> ids;
       for (int k = 0; k < count; ++k) {
         ids.push_back(fmt::format("c{}-t{}-{}-b{}", cycle, thread, n, k));
         boost::json::object content{{"batch", k}};
-        if (large) content["note"] = std::string(400, static_cast<char>('a' + k % 26));
+        if (large) content["note"] = std::string(600, static_cast<char>('a' + k % 26));
         commands.push_back({"annotation", ids.back(), std::move(content), std::nullopt, std::nullopt});
       }
       auto results = v.CreateRecords(actor, std::move(commands));
