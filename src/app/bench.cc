@@ -159,6 +159,23 @@ StatusOr<std::pair<double, double>> HashingLimit(Vellum& v) {
   return std::make_pair(static_cast<double>(events) / seconds, static_cast<double>(bytes) / 1e6 / seconds);
 }
 
+struct VerifyRate {
+  uint64_t bytes = 0;
+  uint64_t events = 0;
+  double seconds = 0;
+  double MBps() const { return static_cast<double>(bytes) / 1e6 / seconds; }
+  double EventsPerSecond() const { return static_cast<double>(events) / seconds; }
+};
+
+// One `vellum verify` of the benchmark's ledger, timed; a problem fails the benchmark.
+StatusOr<VerifyRate> TimedVerify(const std::string& data, const DirectoryVerifyOptions& options) {
+  auto t0 = Clock::now();
+  ASSIGN_OR_RETURN(auto report, VerifyDirectory(data, options));
+  const double seconds = Seconds(Clock::now() - t0);
+  if (!report.ok()) return DataLossError("the benchmark ledger did not verify: " + report.problems[0].message);
+  return VerifyRate{report.bytes, report.events, seconds};
+}
+
 Status ProofBench(const std::string& dir, const BenchOptions& o) {
   for (uint64_t size : o.proof_sizes) {
     std::string tdir = fmt::format("{}/tree-{}", dir, size);
@@ -241,36 +258,23 @@ Status RunBench(const BenchOptions& o) {
     // most segment bytes come from the device, as for a ledger written days
     // ago), then again with every file in the page cache.
     DirectoryVerifyOptions full;
-    auto t0 = Clock::now();
-    ASSIGN_OR_RETURN(auto report, VerifyDirectory(data, full));
-    double s = Seconds(Clock::now() - t0);
-    if (!report.ok()) return DataLossError("the benchmark ledger did not verify: " + report.problems[0].message);
-    auto t_warm = Clock::now();
-    ASSIGN_OR_RETURN(auto again, VerifyDirectory(data, full));
-    double s_warm = Seconds(Clock::now() - t_warm);
-    if (!again.ok()) return DataLossError("the benchmark ledger did not verify: " + again.problems[0].message);
-    double verify_mbps = static_cast<double>(report.bytes) / 1e6 / s;
-    double warm_mbps = static_cast<double>(again.bytes) / 1e6 / s_warm;
-    double sha_mbps = RawSha256MBps(std::max<uint64_t>(report.bytes, 256 << 20));
+    ASSIGN_OR_RETURN(VerifyRate first, TimedVerify(data, full));
+    ASSIGN_OR_RETURN(VerifyRate again, TimedVerify(data, full));
+    double sha_mbps = RawSha256MBps(std::max<uint64_t>(first.bytes, 256 << 20));
     fmt::print("full verify: {:.1f} MB/s ({} events, {:.0f} events/s; first run, the segments as the appends "
                "left them: mostly not cached); raw SHA-256 on one core: {:.1f} MB/s; ratio {:.1f}% (goal >= 80%)\n",
-               verify_mbps, report.events, static_cast<double>(report.events) / s, sha_mbps,
-               100.0 * verify_mbps / sha_mbps);
+               first.MBps(), first.events, first.EventsPerSecond(), sha_mbps, 100.0 * first.MBps() / sha_mbps);
     fmt::print("  again, with every file now in the page cache: {:.1f} MB/s ({:.0f} events/s); ratio {:.1f}%\n",
-               warm_mbps, static_cast<double>(again.events) / s_warm, 100.0 * warm_mbps / sha_mbps);
+               again.MBps(), again.EventsPerSecond(), 100.0 * again.MBps() / sha_mbps);
     // The same run without the projection replay: what the ledger files alone cost
     // (decode, chain, tree, checkpoints), next to the same SHA-256 figure; the
     // files are in the page cache by now.
     DirectoryVerifyOptions files;
     files.check_projection = false;
-    auto t1 = Clock::now();
-    ASSIGN_OR_RETURN(auto files_only, VerifyDirectory(data, files));
-    double s1 = Seconds(Clock::now() - t1);
-    if (!files_only.ok()) return DataLossError("the benchmark ledger did not verify: " + files_only.problems[0].message);
-    double files_mbps = static_cast<double>(files_only.bytes) / 1e6 / s1;
+    ASSIGN_OR_RETURN(VerifyRate files_only, TimedVerify(data, files));
     fmt::print("  of which the ledger files alone (no projection replay): {:.1f} MB/s ({:.0f} events/s); "
                "ratio {:.1f}%\n",
-               files_mbps, static_cast<double>(files_only.events) / s1, 100.0 * files_mbps / sha_mbps);
+               files_only.MBps(), files_only.EventsPerSecond(), 100.0 * files_only.MBps() / sha_mbps);
     ASSIGN_OR_RETURN(auto v, Vellum::Open(data));
     ASSIGN_OR_RETURN(auto limit, HashingLimit(*v));
     fmt::print("hashing limit (leaf + node hashes, one core): {:.0f} events/s, {:.1f} MB/s; "

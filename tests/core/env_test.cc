@@ -126,10 +126,15 @@ TEST_F(EnvTest, AppendTracksSizeAndReopenAppendsAtEnd) {
   EXPECT_EQ(data, "abcdefg\nh");
 }
 
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
 TEST_F(EnvTest, AppendWritesLargeBuffersCompletely) {
-  std::string big(5 << 20, '\0');
-  std::mt19937 rng(7);
-  for (char& c : big) c = static_cast<char>(rng());
+  const std::string big = RandomBytes(5 << 20, 7);
   ASSERT_OK_AND_ASSIGN(auto f, env_->OpenAppendable(dir_.Sub("big")));
   ASSERT_OK(f->Append(big));
   ASSERT_OK(f->Append(big.substr(0, 123)));
@@ -137,13 +142,6 @@ TEST_F(EnvTest, AppendWritesLargeBuffersCompletely) {
   EXPECT_EQ(f->Size(), big.size() + 123);
   ASSERT_OK_AND_ASSIGN(std::string back, env_->ReadFile(dir_.Sub("big")));
   EXPECT_TRUE(back == big + big.substr(0, 123));
-}
-
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
 }
 
 // Whether the file system under `dir` takes O_DIRECT (tmpfs does not).

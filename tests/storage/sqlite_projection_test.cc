@@ -316,6 +316,21 @@ TEST_F(SqliteProjectionTest, ReadOnlyOpenReadsAndWritesNothing) {
               StatusIs(StatusCode::kNotFound, HasSubstr("missing.db")));
 }
 
+// The immutable open names the file by an SQLite URI: characters a URI gives
+// meaning to ('?', '#', '%', space) stay part of the path.
+TEST_F(SqliteProjectionTest, ReadOnlyOpenTakesAnyPath) {
+  namespace fs = std::filesystem;
+  Commit({Ev(0, 10, "record.created", "u", "note", "n-1", 1)}, {Ver("note", "n-1", 1, 0)}, 1);
+  store_.reset();
+  const std::string dir = tmp_.Sub("odd ?name#100%");
+  fs::create_directories(dir);
+  fs::copy_file(Path(), dir + "/records.db");
+  ASSERT_OK_AND_ASSIGN(auto ro, SqliteProjectionStore::OpenReadOnly(dir + "/records.db"));
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, ro->AppliedCount());
+  EXPECT_EQ(applied, 1u);
+  EXPECT_FALSE(fs::exists(tmp_.Sub("odd ")));  // no file made under the part before '?'
+}
+
 // A migration that fails leaves the version 1 file as it was.
 TEST_F(SqliteProjectionTest, FailedMigrationLeavesTheFileUnchanged) {
   store_.reset();

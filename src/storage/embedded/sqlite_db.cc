@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/encoding.h"
+
 namespace vellum::storage::sqlite {
 
 namespace {
@@ -127,17 +129,16 @@ namespace {
 // outside the unreserved characters and '/' is percent-encoded, so a path
 // with '?', '#' or '%' in it stays one path.
 std::string FileUri(const std::string& path, std::string_view query) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string uri = "file:";
-  for (unsigned char c : path) {
+  for (const char ch : path) {
+    const unsigned char c = static_cast<unsigned char>(ch);
     const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                             c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved || c == '/') {
-      uri += static_cast<char>(c);
+      uri += ch;
     } else {
       uri += '%';
-      uri += kHex[c >> 4];
-      uri += kHex[c & 0xf];
+      uri += core::HexEncode(std::string_view(&ch, 1));
     }
   }
   uri += '?';
