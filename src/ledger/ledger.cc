@@ -17,6 +17,7 @@
 #include "ledger/append_thread.h"
 #include "ledger/pending_rows.h"
 #include "ledger/poll_briefly.h"
+#include "ledger/record_key_filter.h"
 #include "ledger/stored_run.h"
 #include "ledger/store_tree.h"
 
@@ -188,7 +189,13 @@ struct Ledger::Impl {
   std::optional<core::Hash> last_checkpoint_hash;
 
   std::unique_ptr<storage::ProjectionReader> live_reader;
+  // Every record key in the projection and in flight (see RecordKeyFilter),
+  // complete once key_filter_fill has read the projection's keys.
+  std::unique_ptr<RecordKeyFilter> key_filter;
   std::unique_ptr<PendingRows> pending;
+  // Fills key_filter (see Start). Declared after what it uses, so that it is
+  // stopped first should Stop not have run.
+  std::jthread key_filter_fill;
 
   void Warn(const std::string& msg) {
     std::fprintf(stderr, "vellum: warning: %s\n", msg.c_str());
@@ -1010,6 +1017,15 @@ struct Ledger::Impl {
     append_thread = std::make_unique<AppendThread>();
     sequencer = std::thread([this] { SequencerLoop(); });
     applier = std::thread([this] { ApplierLoop(); });
+    // After recovery, whose rows are committed: the fill's snapshot holds
+    // them, and every row sequenced from now on enters the filter through
+    // `pending` before it reaches the projection.
+    key_filter_fill = std::jthread([this](std::stop_token stop) {
+      auto reader = deps.projection->BeginRead(/*snapshot=*/true);
+      // Unfilled, the filter answers "maybe" for every record: lookups go to
+      // the projection as they would without it.
+      if (reader.ok()) FillRecordKeyFilter(**reader, *key_filter, stop).IgnoreError();
+    });
   }
 
   void Stop() {
@@ -1019,6 +1035,7 @@ struct Ledger::Impl {
       stopping = true;
     }
     cv.notify_all();
+    key_filter_fill = std::jthread();  // asks it to stop, and waits
     if (sequencer.joinable()) sequencer.join();
     if (applier.joinable()) applier.join();
     append_thread.reset();  // idle: the sequencer settled every append
@@ -1054,7 +1071,8 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
   impl->options = options;
   impl->store_tree = StoreTree(deps.log);
   ASSIGN_OR_RETURN(impl->live_reader, deps.projection->BeginRead(/*snapshot=*/false));
-  impl->pending = std::make_unique<PendingRows>(impl->live_reader.get());
+  impl->key_filter = std::make_unique<RecordKeyFilter>();
+  impl->pending = std::make_unique<PendingRows>(impl->live_reader.get(), impl->key_filter.get());
   RETURN_IF_ERROR(impl->Recover());
   if (!impl->report.damage.empty()) {
     impl->halted = FailedPreconditionError(

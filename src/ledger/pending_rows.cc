@@ -20,6 +20,7 @@ void RowSet::PutEvent(EventIndexRow row) {
 }
 
 void RowSet::PutVersion(RecordVersionRow row) {
+  if (key_filter_) key_filter_->Add(row.record_type, row.record_id);
   if (!versions_.empty() && row.seq <= versions_.back().seq) versions_sorted_ = false;
   auto [it, added] = newest_by_key_.try_emplace(Key(row.record_type, row.record_id), versions_.size());
   prev_same_key_.push_back(added ? kNone : it->second);
@@ -33,7 +34,11 @@ void RowSet::Append(RowSet&& other) {
   other.Clear();
 }
 
-void RowSet::Clear() { *this = RowSet(); }
+void RowSet::Clear() {
+  RecordKeyFilter* const filter = key_filter_;
+  *this = RowSet();
+  key_filter_ = filter;
+}
 
 void RowSet::RollbackTo(Mark m) {
   events_.resize(std::min(m.events, events_.size()));
@@ -90,6 +95,15 @@ const RecordVersionRow* RowSet::BySeq(uint64_t seq) const { return FindSeq(versi
 
 const EventIndexRow* RowSet::Event(uint64_t seq) const { return FindSeq(events_, events_sorted_, seq); }
 
+PendingRows::PendingRows(storage::ProjectionReader* base, RecordKeyFilter* key_filter)
+    : key_filter_(key_filter), open_(NewOpenSet()), base_(base) {}
+
+std::shared_ptr<RowSet> PendingRows::NewOpenSet() const {
+  auto set = std::make_shared<RowSet>();
+  set->set_key_filter(key_filter_);
+  return set;
+}
+
 void PendingRows::Add(RowSet&& rows) {
   std::lock_guard lock(mu_);
   open_->Append(std::move(rows));
@@ -98,7 +112,7 @@ void PendingRows::Add(RowSet&& rows) {
 std::shared_ptr<const RowSet> PendingRows::Seal() {
   std::lock_guard lock(mu_);
   std::shared_ptr<const RowSet> sealed = std::move(open_);
-  open_ = std::make_shared<RowSet>();
+  open_ = NewOpenSet();
   if (!sealed->empty()) sealed_.push_back(sealed);
   return sealed;
 }
@@ -125,6 +139,7 @@ auto PendingRows::Find(const Fn& fn) -> std::optional<std::remove_cvref_t<declty
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
                                                                     const std::string& id) {
+  if (key_filter_ && key_filter_->CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
   const uint64_t key = RowSet::Key(type, id);
   if (auto r = Find([&](const RowSet& s) { return s.LatestByKey(key, type, id); })) return r;
   return base_->LatestVersion(type, id);
@@ -137,6 +152,7 @@ StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersionBefore(const
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::Version(const std::string& type, const std::string& id,
                                                               uint64_t version) {
+  if (key_filter_ && key_filter_->CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
   if (auto r = Find([&](const RowSet& s) { return s.Version(type, id, version); })) return r;
   return base_->Version(type, id, version);
 }
@@ -155,8 +171,13 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
   return FailedPreconditionError("row counts are not available while writes are in flight");
 }
 
+// A set with a key filter holds only rows the filter has, and shares it with
+// the PendingRows behind base_: "certainly absent" holds for both.
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
+  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(type, id)) {
+    return std::optional<RecordVersionRow>();
+  }
   if (const RecordVersionRow* r = rows_->Latest(type, id)) return std::optional<RecordVersionRow>(*r);
   if (last_from_base_ && last_from_base_->id == id && last_from_base_->type == type) return last_from_base_->row;
   ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));
@@ -171,6 +192,9 @@ StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(cons
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::Version(const std::string& type, const std::string& id,
                                                                uint64_t version) {
+  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(type, id)) {
+    return std::optional<RecordVersionRow>();
+  }
   if (const RecordVersionRow* r = rows_->Version(type, id, version)) return std::optional<RecordVersionRow>(*r);
   return base_->Version(type, id, version);
 }

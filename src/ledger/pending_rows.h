@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ledger/record_key_filter.h"
 #include "storage/projection_store.h"
 
 namespace vellum::ledger {
@@ -29,6 +30,7 @@ class RowSet {
   void PutEvent(storage::EventIndexRow row);
   void PutVersion(storage::RecordVersionRow row);
   void Append(RowSet&& other);
+  // Forgets every row (the key filter stays).
   void Clear();
   // A point to roll back to: RollbackTo(mark) forgets every row put since.
   struct Mark {
@@ -56,6 +58,11 @@ class RowSet {
   // One past the highest event seq in the set (0 when empty).
   uint64_t end_seq() const { return events_.empty() ? 0 : events_.back().seq + 1; }
 
+  // Every record version put from now on is added to `filter` too (one that
+  // is rolled back stays there: a filter may hold keys that do not exist).
+  void set_key_filter(RecordKeyFilter* filter) { key_filter_ = filter; }
+  const RecordKeyFilter* key_filter() const { return key_filter_; }
+
  private:
   static constexpr size_t kNone = static_cast<size_t>(-1);
   std::vector<storage::EventIndexRow> events_;
@@ -67,6 +74,7 @@ class RowSet {
   // put one event at a time); if not, seq lookups scan.
   bool events_sorted_ = true;
   bool versions_sorted_ = true;
+  RecordKeyFilter* key_filter_ = nullptr;
 };
 
 // Rows in flight between the sequencer and the projection store, one RowSet
@@ -79,6 +87,10 @@ class PendingRows final : public storage::ProjectionReader {
  public:
   // REQUIRES: base outlives this object and is used only through it.
   explicit PendingRows(storage::ProjectionReader* base) : base_(base) {}
+  // With a filter of the record keys base holds (complete or not yet): every
+  // row that enters is added to it, and a record it says is certainly absent
+  // is answered without a lookup. REQUIRES: key_filter outlives this object.
+  PendingRows(storage::ProjectionReader* base, RecordKeyFilter* key_filter);
   void Add(RowSet&& rows);
   // The open batch itself, for a CapturingTxn that writes into it directly
   // (saving the copy Add makes). REQUIRES: called, and the set used, only on
@@ -114,8 +126,11 @@ class PendingRows final : public storage::ProjectionReader {
   template <typename Fn>
   auto Find(const Fn& fn) -> std::optional<std::remove_cvref_t<decltype(*fn(std::declval<const RowSet&>()))>>;
 
+  std::shared_ptr<RowSet> NewOpenSet() const;
+
   std::mutex mu_;
-  std::shared_ptr<RowSet> open_ = std::make_shared<RowSet>();
+  RecordKeyFilter* key_filter_ = nullptr;
+  std::shared_ptr<RowSet> open_ = NewOpenSet();
   std::deque<std::shared_ptr<const RowSet>> sealed_;
   storage::ProjectionReader* base_;
 };

@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/sha256.h"
@@ -90,6 +91,14 @@ class ProjectionReader {
     int64_t max_version_seq = -1;
   };
   virtual StatusOr<Counts> CountRows() = 0;
+  // Calls fn(type, id) for every record with a version (tombstones included),
+  // once or more, until fn returns false: what a cache of the records that
+  // exist is filled from (ledger/record_key_filter.h). A view that cannot
+  // list them fails with kFailedPrecondition, and the cache stays unused.
+  virtual Status ForEachRecordKey(const std::function<bool(std::string_view type, std::string_view id)>& fn) {
+    (void)fn;
+    return FailedPreconditionError("this projection view does not list its record keys");
+  }
   // For a view opened without a snapshot: the reads until EndReads share one
   // read transaction (seeing the state as of the first of them) instead of
   // opening and closing one each, which cost half of every lookup. A no-op by

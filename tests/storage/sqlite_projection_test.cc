@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -796,6 +797,27 @@ TEST_F(SqliteProjectionTest, OpenSnapshotDoesNotBlockTheWriter) {
   Commit({Ev(1, 11, "x", "system")}, {}, 2);
   ASSERT_OK_AND_ASSIGN(uint64_t applied, store_->AppliedCount());
   EXPECT_EQ(applied, 2u);
+}
+
+// The keys a cache of existing records is filled from: each record with a
+// version once (its tombstone included), in any order, until told to stop.
+TEST_F(SqliteProjectionTest, ForEachRecordKeyListsEachRecordOnce) {
+  Commit({}, {Ver("note", "n-1", 1, 1), Ver("note", "n-2", 1, 2), Ver("note", "n-1", 2, 3),
+              Ver("task", "n-1", 1, 4), Ver("note", "n-2", 2, 5, /*deleted=*/true)},
+         6);
+  ASSERT_OK_AND_ASSIGN(auto r, store_->BeginRead(/*snapshot=*/true));
+  std::vector<std::pair<std::string, std::string>> keys;
+  ASSERT_OK(r->ForEachRecordKey([&](std::string_view type, std::string_view id) {
+    keys.emplace_back(type, id);
+    return true;
+  }));
+  std::sort(keys.begin(), keys.end());
+  EXPECT_THAT(keys, ElementsAre(std::pair<std::string, std::string>{"note", "n-1"},
+                                std::pair<std::string, std::string>{"note", "n-2"},
+                                std::pair<std::string, std::string>{"task", "n-1"}));
+  int calls = 0;
+  ASSERT_OK(r->ForEachRecordKey([&](std::string_view, std::string_view) { return ++calls < 2; }));
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace

@@ -11,10 +11,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <stop_token>
-#include <thread>
 
-#include "storage/embedded/record_key_filter.h"
 #include "storage/embedded/sqlite_db.h"
 
 namespace vellum::storage {
@@ -160,9 +157,6 @@ EventIndexRow ReadEventRow(const Statement& s) {
 //     (rowid>? AND rowid<?), i.e. a sequential walk of the table.
 struct Readers {
   Statement latest, latest_before, version, by_seq, event, events_range, versions_range;
-  // The writable store's filter of record keys: a record it has certainly
-  // never seen is answered without a lookup. Null for a read-only store.
-  std::shared_ptr<const RecordKeyFilter> filter;
 
   Status Prepare(Database& db) {
     ASSIGN_OR_RETURN(latest, db.Prepare(fmt::format(
@@ -199,28 +193,22 @@ struct Readers {
 
   // The arguments outlive OneVersion, which resets the statement: bound without copies.
   StatusOr<std::optional<RecordVersionRow>> Latest(const std::string& type, const std::string& id) {
-    if (CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
     latest.BindTextNoCopy(1, type).BindTextNoCopy(2, id);
     return OneVersion(latest);
   }
   StatusOr<std::optional<RecordVersionRow>> LatestBefore(const std::string& type, const std::string& id,
                                                          uint64_t seq) {
-    if (CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
     latest_before.Bind(1, type).Bind(2, id).Bind(3, static_cast<int64_t>(seq));
     return OneVersion(latest_before);
   }
   StatusOr<std::optional<RecordVersionRow>> Version(const std::string& type, const std::string& id,
                                                     uint64_t v) {
-    if (CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
     version.BindTextNoCopy(1, type).BindTextNoCopy(2, id).Bind(3, static_cast<int64_t>(v));
     return OneVersion(version);
   }
   StatusOr<std::optional<RecordVersionRow>> BySeq(uint64_t seq) {
     by_seq.Bind(1, static_cast<int64_t>(seq));
     return OneVersion(by_seq);
-  }
-  bool CertainlyAbsent(const std::string& type, const std::string& id) const {
-    return filter && filter->CertainlyAbsent(type, id);
   }
   StatusOr<ProjectionReader::Counts> CountRows(Database& db) {
     ProjectionReader::Counts c;
@@ -346,11 +334,6 @@ struct SqliteProjectionStore::Impl {
   // had no -wal file, every connection is opened immutable (see OpenReadOnly).
   bool read_only = false;
   bool immutable = false;
-  // Writable stores only: every record key put since Open, and (once
-  // filter_builder is done) every key records.db held before.
-  std::shared_ptr<RecordKeyFilter> filter;
-  // Declared last: stopped and joined before the members it reads go.
-  std::jthread filter_builder;
 
   StatusOr<std::unique_ptr<Database>> OpenReaderConnection() const {
     return immutable ? Database::OpenImmutable(path) : Database::Open(path, false, /*read_only=*/true);
@@ -402,34 +385,6 @@ Status PutInBulk(std::span<const Row> rows, Statement& bulk, Statement& single,
   return OkStatus();
 }
 
-// Adds every record key records.db holds to m.filter, then marks it complete.
-// Runs on a thread of its own, started once Open is done: each key put from
-// Open on is added by the writer (SqliteTxn) before its insert, and this
-// thread's snapshot, taken after that, holds every key committed before. On a
-// read error the filter stays incomplete, and every lookup goes to SQLite.
-void AddStoredRecordKeys(const SqliteProjectionStore::Impl& m, const std::stop_token& stop) {
-  auto db = m.OpenReaderConnection();
-  if (!db.ok()) return;
-  // The index holds each version's key, in key order: a record's versions
-  // come one after another, and only the first is added.
-  auto keys = (*db)->Prepare(
-      "SELECT record_type, record_id FROM record_versions INDEXED BY record_versions_by_record");
-  if (!keys.ok()) return;
-  std::string last_type, last_id;
-  for (uint64_t n = 0;; ++n) {
-    if (n % 4096 == 0 && stop.stop_requested()) return;
-    auto row = keys->Step();
-    if (!row.ok()) return;
-    if (!*row) break;
-    const std::string_view type = keys->ColumnText(0), id = keys->ColumnText(1);
-    if (type == last_type && id == last_id) continue;
-    m.filter->Add(type, id);
-    last_type = type;
-    last_id = id;
-  }
-  m.filter->MarkComplete();
-}
-
 class SqliteTxn final : public ProjectionTxn {
  public:
   explicit SqliteTxn(SqliteProjectionStore::Impl* m) : m_(m) {}
@@ -468,7 +423,6 @@ class SqliteTxn final : public ProjectionTxn {
 
   Status PutRecordVersion(const RecordVersionRow& r) override {
     RETURN_IF_ERROR(CheckOpen());
-    m_->filter->Add(r.record_type, r.record_id);
     BindVersion(m_->put_version, 0, r);
     return m_->put_version.Run();
   }
@@ -481,9 +435,6 @@ class SqliteTxn final : public ProjectionTxn {
   }
   Status PutRecordVersions(std::span<const RecordVersionRow> rows) override {
     RETURN_IF_ERROR(CheckOpen());
-    // In the filter before they are in records.db: no reader may see a row
-    // that the filter says is absent.
-    for (const auto& r : rows) m_->filter->Add(r.record_type, r.record_id);
     return RolledBackUnlessOk(PutInBulk(rows, m_->put_versions_bulk, m_->put_version, BindVersion));
   }
 
@@ -519,7 +470,6 @@ class SqliteReader final : public ProjectionReader {
     auto r = std::unique_ptr<SqliteReader>(new SqliteReader);
     ASSIGN_OR_RETURN(r->db_, store.OpenReaderConnection());
     RETURN_IF_ERROR(r->readers_.Prepare(*r->db_));
-    r->readers_.filter = store.filter;
     if (snapshot) {
       RETURN_IF_ERROR(r->db_->Exec("BEGIN"));
       // A deferred transaction takes its snapshot at the first read.
@@ -552,6 +502,22 @@ class SqliteReader final : public ProjectionReader {
     return readers_.VersionsInRange(from, to, out);
   }
   StatusOr<Counts> CountRows() override { return readers_.CountRows(*db_); }
+  // The index holds each version's key in key order: a record's versions come
+  // one after another, and fn sees only the first.
+  Status ForEachRecordKey(const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    ASSIGN_OR_RETURN(Statement keys, db_->Prepare("SELECT record_type, record_id FROM record_versions "
+                                                  "INDEXED BY record_versions_by_record"));
+    std::string last_type, last_id;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, keys.Step());
+      if (!row) return OkStatus();
+      const std::string_view type = keys.ColumnText(0), id = keys.ColumnText(1);
+      if (type == last_type && id == last_id) continue;
+      if (!fn(type, id)) return OkStatus();
+      last_type = type;
+      last_id = id;
+    }
+  }
   Status BeginReads() override {
     if (in_txn_) return OkStatus();
     // Deferred: the read transaction starts at the first read.
@@ -613,9 +579,6 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(con
   ASSIGN_OR_RETURN(m->put_versions_bulk, m->db->Prepare(BulkInsert("record_versions", kVersionColumns)));
   ASSIGN_OR_RETURN(m->set_applied, m->db->Prepare("UPDATE meta SET value=?1 WHERE key='applied_count'"));
   ASSIGN_OR_RETURN(m->query_db, Database::Open(path, false, /*read_only=*/true));
-  m->filter = std::make_shared<RecordKeyFilter>();
-  m->readers.filter = m->filter;
-  m->filter_builder = std::jthread([impl = m.get()](std::stop_token stop) { AddStoredRecordKeys(*impl, stop); });
   return std::unique_ptr<SqliteProjectionStore>(new SqliteProjectionStore(std::move(m)));
 }
 
@@ -669,8 +632,6 @@ StatusOr<std::unique_ptr<ProjectionTxn>> SqliteProjectionStore::BeginWrite() {
   impl_->in_txn = true;
   return std::unique_ptr<ProjectionTxn>(new SqliteTxn(impl_.get()));
 }
-
-bool SqliteProjectionStore::record_filter_complete() const { return impl_->filter && impl_->filter->complete(); }
 
 StatusOr<std::unique_ptr<ProjectionReader>> SqliteProjectionStore::BeginRead(bool snapshot) {
   ASSIGN_OR_RETURN(auto r, SqliteReader::Open(*impl_, snapshot));

@@ -29,11 +29,6 @@ class SqliteProjectionStore final : public ProjectionStore {
   StatusOr<std::vector<RecordVersionRow>> History(const std::string& type, const std::string& id) override;
   StatusOr<std::vector<std::string>> SchemaDifferences() override;
 
-  // Whether lookups of records that do not exist are answered from memory
-  // yet: a writable store fills its filter of record keys (see
-  // record_key_filter.h) from records.db in the background after Open.
-  bool record_filter_complete() const;
-
   struct Impl;
 
  private:

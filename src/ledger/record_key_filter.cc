@@ -1,9 +1,9 @@
-#include "storage/embedded/record_key_filter.h"
+#include "ledger/record_key_filter.h"
 
 #include <cstdlib>
 #include <functional>
 
-namespace vellum::storage {
+namespace vellum::ledger {
 namespace {
 
 // The finalizer of splitmix64: spreads every input bit over the output.
@@ -51,4 +51,20 @@ bool RecordKeyFilter::MayContain(std::string_view type, std::string_view id) con
   return (w & p.mask) == p.mask;
 }
 
-}  // namespace vellum::storage
+Status FillRecordKeyFilter(storage::ProjectionReader& reader, RecordKeyFilter& filter,
+                           const std::stop_token& stop) {
+  uint64_t n = 0;
+  bool stopped = false;
+  RETURN_IF_ERROR(reader.ForEachRecordKey([&](std::string_view type, std::string_view id) {
+    if (++n % 4096 == 0 && stop.stop_requested()) {
+      stopped = true;
+      return false;
+    }
+    filter.Add(type, id);
+    return true;
+  }));
+  if (!stopped) filter.MarkComplete();
+  return OkStatus();
+}
+
+}  // namespace vellum::ledger
