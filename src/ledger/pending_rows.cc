@@ -9,10 +9,7 @@ namespace vellum::ledger {
 using storage::EventIndexRow;
 using storage::RecordVersionRow;
 
-uint64_t RowSet::Key(const std::string& type, const std::string& id) {
-  const uint64_t h = std::hash<std::string_view>{}(type);
-  return h ^ (std::hash<std::string_view>{}(id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-}
+uint64_t RowSet::Key(const std::string& type, const std::string& id) { return RecordKeyHash(type, id); }
 
 void RowSet::PutEvent(EventIndexRow row) {
   if (!events_.empty() && row.seq <= events_.back().seq) events_sorted_ = false;
@@ -20,9 +17,10 @@ void RowSet::PutEvent(EventIndexRow row) {
 }
 
 void RowSet::PutVersion(RecordVersionRow row) {
-  if (key_filter_) key_filter_->Add(row.record_type, row.record_id);
+  const uint64_t key = Key(row.record_type, row.record_id);
+  if (key_filter_) key_filter_->Add(key);
   if (!versions_.empty() && row.seq <= versions_.back().seq) versions_sorted_ = false;
-  auto [it, added] = newest_by_key_.try_emplace(Key(row.record_type, row.record_id), versions_.size());
+  auto [it, added] = newest_by_key_.try_emplace(key, versions_.size());
   prev_same_key_.push_back(added ? kNone : it->second);
   it->second = versions_.size();
   versions_.push_back(std::move(row));
@@ -139,8 +137,8 @@ auto PendingRows::Find(const Fn& fn) -> std::optional<std::remove_cvref_t<declty
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersion(const std::string& type,
                                                                     const std::string& id) {
-  if (key_filter_ && key_filter_->CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
   const uint64_t key = RowSet::Key(type, id);
+  if (key_filter_ && key_filter_->CertainlyAbsent(key)) return std::optional<RecordVersionRow>();
   if (auto r = Find([&](const RowSet& s) { return s.LatestByKey(key, type, id); })) return r;
   return base_->LatestVersion(type, id);
 }
@@ -152,7 +150,7 @@ StatusOr<std::optional<RecordVersionRow>> PendingRows::LatestVersionBefore(const
 
 StatusOr<std::optional<RecordVersionRow>> PendingRows::Version(const std::string& type, const std::string& id,
                                                               uint64_t version) {
-  if (key_filter_ && key_filter_->CertainlyAbsent(type, id)) return std::optional<RecordVersionRow>();
+  if (key_filter_ && key_filter_->CertainlyAbsent(RowSet::Key(type, id))) return std::optional<RecordVersionRow>();
   if (auto r = Find([&](const RowSet& s) { return s.Version(type, id, version); })) return r;
   return base_->Version(type, id, version);
 }
@@ -175,11 +173,14 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
 // the PendingRows behind base_: "certainly absent" holds for both.
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
-  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(type, id)) {
+  const uint64_t key = RowSet::Key(type, id);
+  if (const RecordVersionRow* r = rows_->LatestByKey(key, type, id)) return std::optional<RecordVersionRow>(*r);
+  if (last_from_base_ && last_from_base_->id == id && last_from_base_->type == type) return last_from_base_->row;
+  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(key)) {
+    // An answer for base_ as much as one it gives (see last_from_base_).
+    last_from_base_ = BaseAnswer{type, id, std::nullopt};
     return std::optional<RecordVersionRow>();
   }
-  if (const RecordVersionRow* r = rows_->Latest(type, id)) return std::optional<RecordVersionRow>(*r);
-  if (last_from_base_ && last_from_base_->id == id && last_from_base_->type == type) return last_from_base_->row;
   ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));
   last_from_base_ = BaseAnswer{type, id, r};
   return r;
@@ -192,7 +193,7 @@ StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(cons
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::Version(const std::string& type, const std::string& id,
                                                                uint64_t version) {
-  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(type, id)) {
+  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(RowSet::Key(type, id))) {
     return std::optional<RecordVersionRow>();
   }
   if (const RecordVersionRow* r = rows_->Version(type, id, version)) return std::optional<RecordVersionRow>(*r);

@@ -26,32 +26,37 @@
 
 namespace vellum::ledger {
 
+// The hash of a record key that the filter and the rows in flight share, so
+// that a lookup hashes the key's strings once.
+uint64_t RecordKeyHash(std::string_view type, std::string_view id);
+
 class RecordKeyFilter {
  public:
   static constexpr size_t kWords = size_t{1} << 21;
   static constexpr size_t kBytes = kWords * sizeof(uint64_t);  // 16 MiB
 
-  // Zeroed memory the kernel gives lazily: pages no key touched cost nothing.
-  // Without the memory, every answer is "maybe".
+  // Zeroed memory the kernel gives at first touch (in 2 MiB pages where it
+  // can). Without the memory, every answer is "maybe".
   RecordKeyFilter();
   ~RecordKeyFilter();
   RecordKeyFilter(const RecordKeyFilter&) = delete;
   RecordKeyFilter& operator=(const RecordKeyFilter&) = delete;
 
-  void Add(std::string_view type, std::string_view id);
-  // False only if (type, id) was never added.
-  bool MayContain(std::string_view type, std::string_view id) const;
+  // Keys by RecordKeyHash(type, id).
+  void Add(uint64_t key_hash);
+  // False only if the key was never added.
+  bool MayContain(uint64_t key_hash) const;
 
   // The filter answers only once it holds every key of the projection store:
   // until MarkComplete, CertainlyAbsent is false for every key.
   void MarkComplete() { complete_.store(true, std::memory_order_release); }
   bool complete() const { return complete_.load(std::memory_order_acquire); }
-  bool CertainlyAbsent(std::string_view type, std::string_view id) const {
-    return complete() && !MayContain(type, id);
-  }
+  bool CertainlyAbsent(uint64_t key_hash) const { return complete() && !MayContain(key_hash); }
 
  private:
-  uint64_t* words_;  // kWords, or null
+  void* mapping_ = nullptr;
+  size_t mapping_bytes_ = 0;
+  uint64_t* words_ = nullptr;  // kWords inside mapping_, or null
   std::atomic<bool> complete_{false};
 };
 
