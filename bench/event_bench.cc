@@ -97,6 +97,24 @@ void BM_LeafHash(benchmark::State& state) {
 }
 BENCHMARK(BM_LeafHash);
 
+// Verify's canonical-form check of one event line: the sample event (short
+// fields), and the same with a 2 KB free-text report in its reason, as a
+// radiologist's finding would be.
+void BM_IsCanonicalEvent(benchmark::State& state) {
+  ledger::Event e = SampleEvent();
+  if (state.range(0) > 0) {
+    std::string report;
+    while (report.size() < static_cast<size_t>(state.range(0))) {
+      report += "Solid nodule in the right upper lobe, 4.5 mm, unchanged since the prior study. ";
+    }
+    e.reason = report;
+  }
+  const std::string line = *ledger::EncodeEvent(e);
+  for (auto _ : state) benchmark::DoNotOptimize(core::IsCanonicalJson(line, 64));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
+}
+BENCHMARK(BM_IsCanonicalEvent)->Arg(0)->Arg(2048);
+
 void BM_CanonicalContent(benchmark::State& state) {
   json::value v = Content(3);
   for (auto _ : state) benchmark::DoNotOptimize(core::CanonicalJson(v));

@@ -1004,7 +1004,7 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnEdgeCases) {
 // AT-4: IsCanonicalJson checks UTF-8 while it scans strings, not in a pass of
 // its own (outside strings any non-ASCII byte already breaks the form): every
 // well-formed and ill-formed sequence, at every position relative to the
-// 8-byte steps of the string scan, next to escapes and closing quotes, in keys
+// 16- and 8-byte steps of the string scan, next to escapes and closing quotes, in keys
 // and values, and outside strings.
 TEST(IsCanonicalJsonTest, AgreesWithParsingOnUtf8AtEveryPosition) {
   const std::vector<std::string> sequences = {
@@ -1017,7 +1017,7 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnUtf8AtEveryPosition) {
   const std::vector<std::string> afters = {"", "x", "\\n", "\\\"", "\\u001f"};
   int checked = 0;
   for (const std::string& seq : sequences) {
-    for (size_t before = 0; before <= 17; ++before) {
+    for (size_t before = 0; before <= 35; ++before) {
       for (const std::string& after : afters) {
         for (size_t tail = 0; tail <= 9; tail += 3) {
           const std::string text = std::string(before, 'a') + seq + after + std::string(tail, 'b');
@@ -1032,6 +1032,32 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnUtf8AtEveryPosition) {
     for (const std::string& t : {seq, "[" + seq + "]", "[1" + seq + "]", "{\"a\":" + seq + "}",
                                  "[\"a\"" + seq + "]", "[true]" + seq, seq + "[]"}) {
       ASSERT_EQ(IsCanonicalJson(t, 4), ParsesAndReencodesToItself(t, 4)) << t;
+    }
+  }
+  EXPECT_GT(checked, 10000);
+}
+
+// The string scan steps 16 bytes (SSE2), then 8, then 1 at a time: each byte
+// that must stop it (an escape, a quote, a control character, a non-ASCII
+// byte) and some that must not, at every position in strings of every length
+// up to 40, answered as parsing and re-encoding answer.
+TEST(IsCanonicalJsonTest, AgreesWithParsingOnEveryStopByteAtEveryPosition) {
+  const std::vector<std::string> bytes = {"\\n", "\\\"", "\\\\", "\\u001f", "\\u0000", "\\/", "\\u0061",
+                                          std::string(1, '\0'), "\x01", "\x1f", "\x7f", " ", "~", "\"",
+                                          "\xc3\xa9", "\xff"};
+  int checked = 0;
+  for (const std::string& b : bytes) {
+    for (size_t len = 0; len <= 40; ++len) {
+      for (size_t pos = 0; pos <= len; ++pos) {
+        const std::string text = std::string(pos, 'a') + b + std::string(len - pos, 'z');
+        for (const std::string& t : {"[\"" + text + "\"]", "{\"" + text + "\":1}"}) {
+          ++checked;
+          ASSERT_EQ(IsCanonicalJson(t, 4), ParsesAndReencodesToItself(t, 4)) << t;
+          if (ParseJson(t).ok()) {
+            ASSERT_EQ(IsCanonicalJsonText(t), ReencodesToItself(t)) << t;
+          }
+        }
+      }
     }
   }
   EXPECT_GT(checked, 10000);
