@@ -53,8 +53,10 @@ struct EventDraft {
   // when the decider computed it anyway. Transient, never encoded: it spares
   // the projector rebuilding, re-encoding and re-hashing the content from
   // `changes` on the sequencer. Replays (recovery, verify) decode events
-  // without it and recompute.
-  std::shared_ptr<const std::string> content;
+  // without it and recompute. A projector may take the string itself when
+  // this is its only reference (use_count() == 1), sparing a copy: nothing
+  // reads it after the projection, so an applied event may carry it empty.
+  std::shared_ptr<std::string> content;
   // `changes` in canonical form, when the decider encoded it off the
   // sequencer thread. Transient like `content`: EncodeEvent writes these bytes
   // instead of encoding `changes`. When set, `changes` is either its value or
@@ -86,7 +88,7 @@ struct Event {
   std::optional<core::Hash> prev;  // leaf hash of event seq-1; nullopt only for seq 0
   // Carried from EventDraft::content and ::changes_text, transient as there:
   // absent from an event read by DecodeEvent.
-  std::shared_ptr<const std::string> content;
+  std::shared_ptr<std::string> content;
   // The canonical text of `changes`. Set by the decider or by
   // DecodeEventForReplay. When set, `changes` may be left empty (an appended
   // record create, a replayed event): a consumer that needs the value parses

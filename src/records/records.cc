@@ -135,7 +135,7 @@ StatusOr<EventDraft> DraftVersion(std::string event_type, const std::string& typ
   d.record = ledger::RecordRef{type, id, current ? current->version + 1 : 1, core::Sha256(canonical)};
   ASSIGN_OR_RETURN(d.changes, DiffContent(before, content));
   d.reason = std::move(reason);
-  d.content = std::make_shared<const std::string>(std::move(canonical));
+  d.content = std::make_shared<std::string>(std::move(canonical));
   return d;
 }
 
@@ -158,7 +158,7 @@ StatusOr<ledger::Decider> DecideCreate(CreateRecord cmd) {
     ASSIGN_OR_RETURN(changes_canonical, core::CanonicalJson(CreateChanges(std::move(cmd.content))));
   }
   json::object().swap(cmd.content);  // freed now, on the caller's thread
-  auto content = std::make_shared<const std::string>(std::move(canonical));
+  auto content = std::make_shared<std::string>(std::move(canonical));
   auto changes_text = std::make_shared<const std::string>(std::move(*changes_canonical));
   return ledger::Decider([cmd = std::move(cmd), hash, content = std::move(content),
                           changes_text = std::move(changes_text)](
@@ -188,7 +188,7 @@ StatusOr<ledger::Decider> DecideModify(ModifyRecord cmd) {
   RETURN_IF_ERROR(ValidateContent(cmd.content));
   ASSIGN_OR_RETURN(std::string canonical, core::CanonicalJson(cmd.content));
   core::Hash hash = core::Sha256(canonical);
-  auto content = std::make_shared<const std::string>(std::move(canonical));
+  auto content = std::make_shared<std::string>(std::move(canonical));
   return ledger::Decider([cmd = std::move(cmd), hash, content = std::move(content)](
                              ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(RecordVersionRow cur, CurrentVersion(state, cmd.type, cmd.id, cmd.expected_version));
@@ -275,7 +275,9 @@ Status RecordsProjector::Apply(const ledger::Event& e, storage::ProjectionTxn& t
     // content, so applying the changes would only rebuild it. A replay has
     // no carried content and takes the branch below.
     if (!ref.content_hash) return where("the content hash does not match the changes");
-    row.content = *e.content;
+    // The only reference (a create's, on the sequencer): taken, not copied.
+    if (e.content.use_count() == 1) row.content = std::move(*e.content);
+    else row.content = *e.content;
     row.content_hash = *ref.content_hash;
   } else {
     // A replay: rebuild the content from the changes. A create's content is

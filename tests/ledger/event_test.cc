@@ -542,7 +542,7 @@ TEST(EventDecodeTest, AcceptsExactlyWhatEncodeEventWrites) {
 // line left in it must not show through, whichever optional parts either has.
 TEST(EventDecodeTest, DecodingIntoAReusedEventReplacesEveryField) {
   Event full = FullEvent();
-  full.content = std::make_shared<const std::string>("{}");
+  full.content = std::make_shared<std::string>("{}");
   Event no_record = FullEvent();
   no_record.record.reset();
   Event tombstone = FullEvent();
