@@ -169,18 +169,10 @@ StatusOr<storage::ProjectionReader::Counts> PendingRows::CountRows() {
   return FailedPreconditionError("row counts are not available while writes are in flight");
 }
 
-// A set with a key filter holds only rows the filter has, and shares it with
-// the PendingRows behind base_: "certainly absent" holds for both.
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersion(const std::string& type,
                                                                      const std::string& id) {
-  const uint64_t key = RowSet::Key(type, id);
-  if (const RecordVersionRow* r = rows_->LatestByKey(key, type, id)) return std::optional<RecordVersionRow>(*r);
+  if (const RecordVersionRow* r = rows_->Latest(type, id)) return std::optional<RecordVersionRow>(*r);
   if (last_from_base_ && last_from_base_->id == id && last_from_base_->type == type) return last_from_base_->row;
-  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(key)) {
-    // An answer for base_ as much as one it gives (see last_from_base_).
-    last_from_base_ = BaseAnswer{type, id, std::nullopt};
-    return std::optional<RecordVersionRow>();
-  }
   ASSIGN_OR_RETURN(auto r, base_->LatestVersion(type, id));
   last_from_base_ = BaseAnswer{type, id, r};
   return r;
@@ -193,9 +185,6 @@ StatusOr<std::optional<RecordVersionRow>> CapturingTxn::LatestVersionBefore(cons
 
 StatusOr<std::optional<RecordVersionRow>> CapturingTxn::Version(const std::string& type, const std::string& id,
                                                                uint64_t version) {
-  if (const RecordKeyFilter* f = rows_->key_filter(); f && f->CertainlyAbsent(RowSet::Key(type, id))) {
-    return std::optional<RecordVersionRow>();
-  }
   if (const RecordVersionRow* r = rows_->Version(type, id, version)) return std::optional<RecordVersionRow>(*r);
   return base_->Version(type, id, version);
 }

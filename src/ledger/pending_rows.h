@@ -61,7 +61,6 @@ class RowSet {
   // Every record version put from now on is added to `filter` too (one that
   // is rolled back stays there: a filter may hold keys that do not exist).
   void set_key_filter(RecordKeyFilter* filter) { key_filter_ = filter; }
-  const RecordKeyFilter* key_filter() const { return key_filter_; }
 
  private:
   static constexpr size_t kNone = static_cast<size_t>(-1);
