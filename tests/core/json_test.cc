@@ -1037,8 +1037,8 @@ TEST(IsCanonicalJsonTest, AgreesWithParsingOnUtf8AtEveryPosition) {
   EXPECT_GT(checked, 10000);
 }
 
-// The string scan steps 16 bytes (SSE2), then 8, then 1 at a time: each byte
-// that must stop it (an escape, a quote, a control character, a non-ASCII
+// AT-4: verify's canonical check of a line. The string scan steps 16 bytes
+// (SSE2), then 8, then 1 at a time: each byte that must stop it (an escape, a quote, a control character, a non-ASCII
 // byte) and some that must not, at every position in strings of every length
 // up to 40, answered as parsing and re-encoding answer.
 TEST(IsCanonicalJsonTest, AgreesWithParsingOnEveryStopByteAtEveryPosition) {
