@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -265,6 +266,40 @@ TEST_F(FileLogStoreTest, ReadOnlyOpenRepairsNothing) {
   EXPECT_THAT(ro->SyncTree(0), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
   ro.reset();
   EXPECT_TRUE(SnapshotFiles(Dir()) == files) << "a read-only open changed the ledger files";
+}
+
+// A scan reads segments in blocks of 1 MiB: lines that straddle a block, and a
+// line longer than a whole block, come back whole. A segment cut short after the
+// store opened it (as an attacker with file access could) ends the scan with
+// kDataLoss naming the file and the event, not with a partial line (AT-4).
+TEST_F(FileLogStoreTest, ScanReadsLinesAcrossReadBlocksAndStopsAtASegmentCutShort) {
+  std::vector<std::string> lines;
+  for (size_t size : {size_t{700'000}, size_t{600'000}, size_t{2'500'000}, size_t{10}, size_t{1'048'575}}) {
+    std::string l = "{\"seq\":" + std::to_string(lines.size()) + ",\"pad\":\"";
+    l += std::string(size, static_cast<char>('a' + lines.size()));
+    lines.push_back(l + "\"}");
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, Create());
+  ASSERT_OK(store->AppendEvents(lines));
+  auto cursor = store->Scan(0);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_TRUE(cursor->Next()) << cursor->status().message();
+    EXPECT_EQ(cursor->seq(), i);
+    EXPECT_TRUE(cursor->line() == lines[i]) << "line " << i << " differs (" << cursor->line().size() << " bytes)";
+  }
+  EXPECT_FALSE(cursor->Next());
+  EXPECT_OK(cursor->status());
+
+  // Cut inside event 2 (the long one), under the open store.
+  const uint64_t cut = lines[0].size() + lines[1].size() + 2 + 1'000'000;
+  ASSERT_EQ(::truncate(SegPath(0).c_str(), static_cast<off_t>(cut)), 0);
+  cursor = store->Scan(0);
+  ASSERT_TRUE(cursor->Next());
+  ASSERT_TRUE(cursor->Next());
+  EXPECT_FALSE(cursor->Next());
+  EXPECT_THAT(cursor->status(), StatusIs(StatusCode::kDataLoss, HasSubstr("ledger/segments/" +
+                                                                         FileLogStore::SegmentName(0) +
+                                                                         " ends inside event 2")));
 }
 
 TEST_F(FileLogStoreTest, TornTailInFreshSegmentAfterRollOver) {

@@ -453,15 +453,21 @@ class FileEventCursor final : public EventCursor {
     buf_.erase(0, cursor_);
     buf_file_offset_ += cursor_;
     cursor_ = 0;
-    std::string chunk;
-    size_t want = static_cast<size_t>(std::min<uint64_t>(kScanChunk, file_end_ - next_read_));
-    Status s = file_->Read(next_read_, want, &chunk);
-    if (!s.ok() || chunk.empty()) {
-      status_ = s.ok() ? DataLossError("short read in " + rel_path_) : s;
+    // Read straight behind the unread rest, into the buffer's own storage: a
+    // fresh string per read was a large allocation, zero-filled, then copied.
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kScanChunk, file_end_ - next_read_));
+    const size_t kept = buf_.size();
+    buf_.resize(kept + want);
+    Status s = file_->ReadExact(next_read_, want, buf_.data() + kept);
+    if (!s.ok()) {
+      buf_.resize(kept);
+      // A file shorter than when it was opened: named by its place in the ledger.
+      status_ = s.code() == StatusCode::kDataLoss
+                    ? DataLossError(fmt::format("ledger/{} ends inside event {}", rel_path_, seq_))
+                    : std::move(s);
       return false;
     }
-    next_read_ += chunk.size();
-    buf_ += chunk;
+    next_read_ += want;
     return true;
   }
 
