@@ -4,6 +4,7 @@
 //
 //   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
 //     tests/fuzz/event_fuzz.cc src/ledger/event.cc src/ledger/merkle.cc src/core/json.cc \
+//     src/core/json_text.cc src/core/canonical_json.cc src/core/canonical_check.cc \
 //     src/core/clock.cc src/core/sha256.cc src/core/encoding.cc src/core/status.cc \
 //     -lboost_json -lcrypto -lfmt -o /tmp/event_fuzz
 //   build/src/vellum --data /tmp/evdata demo     # seed lines: real events

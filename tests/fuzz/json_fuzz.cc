@@ -2,7 +2,8 @@
 // Not part of the default build. From the source root:
 //
 //   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     tests/fuzz/json_fuzz.cc src/core/json.cc src/core/status.cc -lboost_json \
+//     tests/fuzz/json_fuzz.cc src/core/json.cc src/core/json_text.cc src/core/canonical_json.cc \
+//     src/core/canonical_check.cc src/core/status.cc -lboost_json \
 //     -o /tmp/json_fuzz
 //   mkdir -p /tmp/json_corpus && cp ../shared/vectors/jcs/input/*.json /tmp/json_corpus/
 //   /tmp/json_fuzz -max_len=4096 -max_total_time=300 /tmp/json_corpus
