@@ -50,6 +50,11 @@ class RandomAccessFile {
   // Reads exactly n bytes into buf, else kDataLoss (file shorter than expected).
   virtual Status ReadExact(uint64_t offset, size_t n, char* buf) const = 0;
   virtual StatusOr<uint64_t> Size() const = 0;
+  // Advice that bytes [offset, offset + n) will be read soon: the system may
+  // start reading them from the disk now and return at once, so a sequential
+  // reader's next read overlaps its work on this one. Only advice: no error,
+  // and no effect where unsupported.
+  virtual void WillRead(uint64_t /*offset*/, size_t /*n*/) const {}
 };
 
 // Holds an advisory lock until destroyed.

@@ -288,6 +288,12 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  void WillRead(uint64_t offset, size_t n) const override {
+    // Queues the reads of the pages not cached yet and returns; a failure only
+    // means no read-ahead.
+    (void)::posix_fadvise(fd_.get(), static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_WILLNEED);
+  }
+
  private:
   const std::string path_;
   Fd fd_;

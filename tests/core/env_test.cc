@@ -221,6 +221,34 @@ TEST_F(EnvTest, LargeAppendsDirectBypassThePageCache) {
   EXPECT_GT(ResidentPages(dir_.Sub("cached")), 1000u);
 }
 
+// A scan asks for the blocks ahead of its reads (WillRead): the advice brings
+// them into the page cache without a read of its own, and past the end of the
+// file it is harmless.
+TEST_F(EnvTest, WillReadBringsTheAdvisedBytesIntoThePageCache) {
+  if (!TakesDirectIo(dir_.path())) GTEST_SKIP() << "the file system of " << dir_.path() << " takes no O_DIRECT";
+  const std::string path = dir_.Sub("segment");
+  const std::string data = RandomBytes(4 << 20, 5);
+  {
+    ASSERT_OK_AND_ASSIGN(auto f, env_->OpenAppendable(path, 0644, AppendCaching::kLargeAppendsDirect));
+    ASSERT_OK(f->Append(data));
+    ASSERT_OK(f->Sync());
+  }
+  ASSERT_LE(ResidentPages(path), 1u);
+  ASSERT_OK_AND_ASSIGN(auto reader, env_->OpenRandomAccess(path));
+  reader->WillRead(1 << 20, 2 << 20);  // 512 pages
+  reader->WillRead(8 << 20, 1 << 20);  // past the end
+  // The reads are queued, not waited for.
+  size_t resident = 0;
+  for (int i = 0; i < 500 && resident < 512; ++i) {
+    resident = ResidentPages(path);
+    if (resident < 512) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(resident, 512u);
+  std::string back;
+  ASSERT_OK(reader->Read(0, data.size(), &back));
+  EXPECT_TRUE(back == data);
+}
+
 TEST_F(EnvTest, OpenAppendableAppliesModeToNewFilesOnly) {
   ScopedUmask umask_022(022);
   ASSERT_OK_AND_ASSIGN(auto a, env_->OpenAppendable(dir_.Sub("default")));

@@ -84,6 +84,7 @@ class FaultInjectionEnv::RandomAccess final : public core::RandomAccessFile {
     return base_->ReadExact(offset, n, buf);
   }
   StatusOr<uint64_t> Size() const override { return base_->Size(); }
+  void WillRead(uint64_t offset, size_t n) const override { base_->WillRead(offset, n); }
 
  private:
   FaultInjectionEnv* const env_;

@@ -27,6 +27,8 @@ constexpr char kTreeDir[] = "tree";
 constexpr char kCheckpointsDir[] = "checkpoints";
 constexpr char kTreeSyncedFile[] = "tree/synced";
 constexpr size_t kScanChunk = 1 << 20;
+// How far ahead of a scan's reads the disk is asked to read.
+constexpr size_t kScanReadAhead = 4 * kScanChunk;
 
 std::string Pad20(uint64_t v) { return fmt::format("{:020}", v); }
 
@@ -468,6 +470,12 @@ class FileEventCursor final : public EventCursor {
       return false;
     }
     next_read_ += want;
+    // The blocks ahead are queued now: their disk reads overlap the work on
+    // this one (a first verify after large appends, which bypassed the page
+    // cache, reads every segment from the disk).
+    if (next_read_ < file_end_) {
+      file_->WillRead(next_read_, static_cast<size_t>(std::min<uint64_t>(kScanReadAhead, file_end_ - next_read_)));
+    }
     return true;
   }
 
