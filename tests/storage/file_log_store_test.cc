@@ -302,6 +302,42 @@ TEST_F(FileLogStoreTest, ScanReadsLinesAcrossReadBlocksAndStopsAtASegmentCutShor
                                                                          " ends inside event 2")));
 }
 
+// A scan asks for the next 4 MiB each time it reads a 1 MiB block, so the
+// disk reads ahead of it (segments written past the page cache come from the
+// disk): the advice covers the whole segment after its first block, in order,
+// and never reaches past its end.
+TEST_F(FileLogStoreTest, ScanAsksForTheBlocksAheadOfItsReads) {
+  FaultInjectionEnv env;
+  env_ = &env;
+  std::vector<std::string> lines;
+  uint64_t bytes = 0;
+  for (uint64_t seq = 0; bytes < (6u << 20) + 12345; ++seq) {
+    lines.push_back("{\"seq\":" + std::to_string(seq) + ",\"pad\":\"" + std::string(1000 + seq % 97, 'p') + "\"}");
+    bytes += lines.back().size() + 1;
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, Create());
+  ASSERT_OK(store->AppendEvents(lines));
+  auto cursor = store->Scan(0);
+  uint64_t n = 0;
+  while (cursor->Next()) ++n;
+  ASSERT_OK(cursor->status());
+  ASSERT_EQ(n, lines.size());
+
+  const auto advice = env.ReadAdvice(SegPath(0));
+  ASSERT_FALSE(advice.empty());
+  uint64_t covered = 1u << 20;  // the first block is read at once
+  uint64_t previous = 0;
+  for (const auto& [offset, length] : advice) {
+    EXPECT_LE(offset, covered) << "a gap before " << offset;
+    EXPECT_GT(offset, previous) << "advice not in the order of the reads";
+    previous = offset;
+    EXPECT_LE(offset + length, bytes) << "advice past the end of the segment";
+    EXPECT_LE(length, 4u << 20);
+    covered = std::max<uint64_t>(covered, offset + length);
+  }
+  EXPECT_EQ(covered, bytes);
+}
+
 TEST_F(FileLogStoreTest, TornTailInFreshSegmentAfterRollOver) {
   ASSERT_OK_AND_ASSIGN(auto store, Create(32));
   for (uint64_t s = 0; s < 5; ++s) ASSERT_OK(store->AppendEvents(Lines(s, 1)));

@@ -72,8 +72,8 @@ class FaultInjectionEnv::Writable final : public core::WritableFile {
 
 class FaultInjectionEnv::RandomAccess final : public core::RandomAccessFile {
  public:
-  RandomAccess(FaultInjectionEnv* env, std::unique_ptr<core::RandomAccessFile> base)
-      : env_(env), base_(std::move(base)) {}
+  RandomAccess(FaultInjectionEnv* env, std::string path, std::unique_ptr<core::RandomAccessFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     RETURN_IF_ERROR(env_->MaybeFail(FaultOp::kRead));
@@ -84,10 +84,17 @@ class FaultInjectionEnv::RandomAccess final : public core::RandomAccessFile {
     return base_->ReadExact(offset, n, buf);
   }
   StatusOr<uint64_t> Size() const override { return base_->Size(); }
-  void WillRead(uint64_t offset, size_t n) const override { base_->WillRead(offset, n); }
+  void WillRead(uint64_t offset, size_t n) const override {
+    {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      env_->advice_[path_].emplace_back(offset, n);
+    }
+    base_->WillRead(offset, n);
+  }
 
  private:
   FaultInjectionEnv* const env_;
+  const std::string path_;
   const std::unique_ptr<core::RandomAccessFile> base_;
 };
 
@@ -130,6 +137,12 @@ void FaultInjectionEnv::ClearFaults() {
     faults_.clear();
   }
   for (CallHolds& h : holds_) h.ReleaseAll();
+}
+
+std::vector<std::pair<uint64_t, size_t>> FaultInjectionEnv::ReadAdvice(const std::string& path) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = advice_.find(path);
+  return it == advice_.end() ? std::vector<std::pair<uint64_t, size_t>>() : it->second;
 }
 
 uint64_t FaultInjectionEnv::OpCount(FaultOp op) const {
@@ -216,7 +229,7 @@ StatusOr<std::unique_ptr<core::RandomAccessFile>> FaultInjectionEnv::OpenRandomA
     const std::string& path) {
   RETURN_IF_ERROR(MaybeFail(FaultOp::kOpen));
   ASSIGN_OR_RETURN(std::unique_ptr<core::RandomAccessFile> base, base_->OpenRandomAccess(path));
-  return std::unique_ptr<core::RandomAccessFile>(new RandomAccess(this, std::move(base)));
+  return std::unique_ptr<core::RandomAccessFile>(new RandomAccess(this, path, std::move(base)));
 }
 
 StatusOr<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/env.h"
@@ -86,6 +87,9 @@ class FaultInjectionEnv final : public core::Env {
   Status DeleteFilesCreatedSinceDirSync();
   // Bytes appended to `path` since its last Sync (0 if untracked).
   uint64_t UnsyncedBytes(const std::string& path) const;
+  // The read-ahead advice (RandomAccessFile::WillRead) given for `path` so far,
+  // in order: {offset, length}.
+  std::vector<std::pair<uint64_t, size_t>> ReadAdvice(const std::string& path) const;
 
   // core::Env (default arguments repeat the base's, for calls through this type)
   StatusOr<std::unique_ptr<core::WritableFile>> OpenAppendable(
@@ -135,6 +139,7 @@ class FaultInjectionEnv final : public core::Env {
   CallHolds holds_[kFaultOpCount];  // own locking: a held call must not block mu_
   std::map<std::string, std::shared_ptr<FileState>> files_;  // by path
   std::set<std::string> created_;                            // not yet covered by a SyncDir
+  std::map<std::string, std::vector<std::pair<uint64_t, size_t>>> advice_;  // by path
 };
 
 }  // namespace vellum::testing
