@@ -366,6 +366,12 @@ Status DescribeSyntaxError(std::string_view text, size_t pos, const bj::error_co
   if (const size_t s = scan.lone_surrogate; s != kNpos) {
     return InvalidArgumentError("lone surrogate \\" + std::string(text.substr(s + 1, 5)) + At(s));
   }
+  // Editors on some systems save UTF-8 with a byte-order mark, which RFC 8259
+  // (§8.1) does not allow in JSON text: name it rather than a bare syntax error.
+  if (pos == 0 && text.substr(0, 3) == "\xEF\xBB\xBF") {
+    return InvalidArgumentError("UTF-8 byte-order mark (EF BB BF)" + At(0) +
+                                ", which JSON does not allow: save the text without one");
+  }
   if (pos < text.size()) {
     const auto c = static_cast<unsigned char>(text[pos]);
     if (c == '/' && !scan.in_string) {

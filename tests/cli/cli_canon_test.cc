@@ -127,7 +127,7 @@ TEST_F(CliCanonTest, InvalidInputIsRefused) {
            {"{\"a\":1,\"a\":2}", "duplicate key \"a\""},
            {"\"\\ud800\"", "lone surrogate"},
            {"\"\xff\"", "invalid UTF-8"},
-           {"\xef\xbb\xbf{}", "invalid JSON"},  // a byte-order mark is not JSON
+           {"\xef\xbb\xbf{}", "byte-order mark (EF BB BF) at byte 0"},
            {"{} []", "after the JSON value"},
            {"NaN", "invalid JSON"},
            {"1e400", "not a finite double"},

@@ -366,7 +366,7 @@ TEST(ParseJsonTest, RejectsOtherSyntaxErrorsWithOffset) {
       {"'a'", "at byte 0"},
       {"{a:1}", "at byte 1"},
       {"\"\\x\"", "at byte 2"},
-      {"\xEF\xBB\xBF{}", "at byte 0"},  // no byte-order mark
+      {"\xEF\xBB\xBF{}", "UTF-8 byte-order mark (EF BB BF) at byte 0, which JSON does not allow"},
       {"\"a\tb\"", "unescaped control character U+0009 at byte 2"},
       {"[\"a\nb\"]", "unescaped control character U+000A at byte 3"},
       {"\"\x01\"", "unescaped control character U+0001 at byte 1"},
