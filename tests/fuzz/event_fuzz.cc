@@ -1,29 +1,22 @@
-// libFuzzer target for DecodeEvent, the parser every stored ledger line goes
-// through (verify, recovery, history). Not part of the default build. From the
-// source root:
-//
-//   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     tests/fuzz/event_fuzz.cc src/ledger/event.cc src/ledger/merkle.cc src/core/json.cc \
-//     src/core/json_text.cc src/core/canonical_json.cc src/core/canonical_check.cc \
-//     src/core/clock.cc src/core/sha256.cc src/core/encoding.cc src/core/status.cc \
-//     -lboost_json -lcrypto -lfmt -o /tmp/event_fuzz
-//   build/src/vellum --data /tmp/evdata demo     # seed lines: real events
-//   mkdir -p /tmp/event_corpus && head -n 60 /tmp/evdata/ledger/segments/00000000000000000000.jsonl
-//   \
-//     | split -l 1 - /tmp/event_corpus/line-
-//   /tmp/event_fuzz -max_len=4096 -max_total_time=300 /tmp/event_corpus
-//
-// (Needs clang-14 and libclang-rt-14-dev.) Properties checked on every input:
+// libFuzzer target for the event decoders every stored ledger line goes
+// through (verify, recovery, history). Not part of the default build:
+// `scripts/fuzz.sh event` builds and runs it, seeded with real events.
+// Properties checked on every input:
 //  - nothing crashes, leaks, throws or hits undefined behaviour;
 //  - a rejection is kDataLoss (stored bytes that are not an event are damage);
 //  - an accepted line is exactly the canonical encoding of what it decodes to
 //    (EncodeEvent gives the same bytes back), is valid UTF-8, has no newline, and
 //    decodes again to the same encoding: a fixed point;
+//  - the decoders verify uses agree with DecodeEvent: DecodeEventForReplay
+//    (changes kept as text) encodes back to the same line, DecodeEventEnvelope
+//    gives the same envelope, and both reject what it rejects; so do they when
+//    they decode into an Event that held the previous input (verify reuses
+//    one per worker, keeping its strings' storage);
+//  - a create's content read straight off its changes' text
+//    (CreatedContentFromText) is the content that applying them gives;
 //  - the leaf hash is that of the bytes, whatever they are.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -31,17 +24,10 @@
 #include "core/sha256.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
+#include "records/changes.h"
+#include "fuzz_check.h"
 
-namespace {
-
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "property failed: %s\n", what);
-    std::abort();
-  }
-}
-
-}  // namespace
+using vellum::fuzz::Check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vellum;
@@ -50,10 +36,50 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(ledger::EventLeafHash(line) == ledger::LeafHash(line), "leaf hash of the bytes");
 
   auto decoded = ledger::DecodeEvent(line);
+  // Fresh and reused: what the previous input left in `reused` must not show.
+  static ledger::Event reused_for_replay, reused_envelope;
+  ledger::Event for_replay, envelope;
+  const Status replay_status = ledger::DecodeEventForReplay(line, &for_replay);
+  const Status envelope_status = ledger::DecodeEventEnvelope(line, &envelope);
+  const Status reused_replay_status = ledger::DecodeEventForReplay(line, &reused_for_replay);
+  const Status reused_envelope_status = ledger::DecodeEventEnvelope(line, &reused_envelope);
+  Check(replay_status.ok() == decoded.ok() && reused_replay_status.ok() == decoded.ok(),
+        "DecodeEventForReplay accepts what DecodeEvent accepts");
+  Check(envelope_status.ok() == decoded.ok() && reused_envelope_status.ok() == decoded.ok(),
+        "DecodeEventEnvelope accepts what DecodeEvent accepts");
   if (!decoded.ok()) {
     Check(decoded.status().code() == StatusCode::kDataLoss, "rejections are kDataLoss");
     Check(!decoded.status().message().empty(), "rejections say why");
+    Check(replay_status.code() == StatusCode::kDataLoss && envelope_status.code() == StatusCode::kDataLoss,
+          "the other decoders' rejections are kDataLoss too");
     return 0;
+  }
+  for (const ledger::Event* e : {&for_replay, &reused_for_replay}) {
+    auto encoded = ledger::EncodeEvent(*e);
+    Check(encoded.ok() && *encoded == line, "DecodeEventForReplay's event encodes back to the line");
+  }
+  {
+    // The envelope: everything but the bodies.
+    ledger::Event full = *decoded;
+    full.changes.clear();
+    full.data.clear();
+    auto want = ledger::EncodeEvent(full);
+    Check(want.ok(), "an envelope encodes");
+    for (const ledger::Event* e : {&envelope, &reused_envelope}) {
+      Check(e->changes.empty() && e->data.empty() && !e->changes_text, "an envelope has no bodies");
+      auto got = ledger::EncodeEvent(*e);
+      Check(got.ok() && *got == *want, "DecodeEventEnvelope gives DecodeEvent's envelope");
+    }
+  }
+  if (for_replay.changes_text) {
+    const auto fast = records::CreatedContentFromText(*for_replay.changes_text);
+    if (fast) {
+      boost::json::object content;
+      Check(records::ApplyChanges(decoded->changes, &content).ok(),
+            "changes read as a create's apply to an empty record");
+      auto slow = core::CanonicalJson(boost::json::value(std::move(content)));
+      Check(slow.ok() && *slow == *fast, "CreatedContentFromText gives the content applying the changes gives");
+    }
   }
   Check(core::IsValidUtf8(line), "accepted lines are UTF-8");
   Check(line.find('\n') == std::string_view::npos, "accepted lines hold no newline");

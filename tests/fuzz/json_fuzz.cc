@@ -1,40 +1,27 @@
-// libFuzzer target for the strict JSON parser and the RFC 8785 writer.
-// Not part of the default build. From the source root:
-//
-//   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     tests/fuzz/json_fuzz.cc src/core/json.cc src/core/json_text.cc src/core/canonical_json.cc \
-//     src/core/canonical_check.cc src/core/status.cc -lboost_json \
-//     -o /tmp/json_fuzz
-//   mkdir -p /tmp/json_corpus && cp ../shared/vectors/jcs/input/*.json /tmp/json_corpus/
-//   /tmp/json_fuzz -max_len=4096 -max_total_time=300 /tmp/json_corpus
-//
-// (Needs clang-14 and libclang-rt-14-dev.) Properties checked on every input:
+// libFuzzer target for the strict JSON parser, the RFC 8785 writer and the
+// one-pass canonical check verify runs on every ledger line. Not part of the
+// default build: `scripts/fuzz.sh json` builds and runs it. Properties checked
+// on every input:
 //  - nothing crashes, leaks or hits undefined behaviour;
 //  - a rejection is kInvalidArgument with the byte offset in its message;
 //  - what ParseJson accepts, Boost.JSON's own (more lenient) parser accepts;
 //  - an accepted value canonicalises; the canonical text is valid UTF-8,
 //    parses again, and canonicalises to itself (a fixed point);
+//  - IsCanonicalJson (with and without member ends, at two depth limits) and
+//    IsCanonicalJsonText accept exactly what parsing and re-encoding gives back
+//    unchanged, and the member ends are where WellFormedValueEnd puts them;
 //  - AppendJsonString of any valid UTF-8 reads back as the same string.
 #include <boost/json.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.h"
+#include "fuzz_check.h"
 
-namespace {
-
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "property failed: %s\n", what);
-    std::abort();
-  }
-}
-
-}  // namespace
+using vellum::fuzz::Check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vellum::core;
@@ -61,6 +48,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = CanonicalizeJsonText(*canonical, roomy);
     Check(again.ok(), "canonical text parses");
     Check(*again == *canonical, "canonical text is a fixed point");
+  }
+
+  // The one-pass canonical check agrees with parsing and re-encoding (AT-4:
+  // verify accepts a line as canonical on its word alone).
+  for (const size_t depth : {size_t{3}, JsonLimits{}.max_depth}) {
+    JsonLimits exact;
+    exact.max_bytes = text.size() + 1;
+    exact.max_string_bytes = text.size() + 1;
+    exact.max_depth = depth;
+    auto reencoded = CanonicalizeJsonText(text, exact);
+    const bool canonical = reencoded.ok() && *reencoded == text;
+    std::vector<size_t> ends;
+    Check(IsCanonicalJson(text, depth) == canonical, "IsCanonicalJson agrees with re-encoding");
+    Check(IsCanonicalJson(text, depth, &ends) == canonical, "IsCanonicalJson with member ends agrees too");
+    if (canonical && text.front() == '{') {
+      // Walk the members: key, ':', value, then ',' or '}'.
+      std::vector<size_t> want;
+      size_t at = 1;
+      while (text[at] != '}') {
+        const size_t key_end = WellFormedValueEnd(text, at);
+        Check(key_end < text.size() && text[key_end] == ':', "a member's key ends at its colon");
+        want.push_back(WellFormedValueEnd(text, key_end + 1));
+        at = want.back();
+        Check(text[at] == ',' || text[at] == '}', "a member's value ends at a comma or the brace");
+        if (text[at] == ',') ++at;
+      }
+      Check(ends == want, "member ends are where WellFormedValueEnd puts them");
+    }
+  }
+  if (parsed.ok()) {  // what IsCanonicalJsonText requires
+    auto reencoded = CanonicalizeJsonText(text);
+    Check(IsCanonicalJsonText(text) == (reencoded.ok() && *reencoded == text),
+          "IsCanonicalJsonText agrees with re-encoding");
   }
 
   if (IsValidUtf8(text)) {
