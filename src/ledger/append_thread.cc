@@ -2,11 +2,16 @@
 
 #include <utility>
 
+#include "core/thread_name.h"
 #include "ledger/poll_briefly.h"
 
 namespace vellum::ledger {
 
-AppendThread::AppendThread() : thread_([this] { Loop(); }) {}
+AppendThread::AppendThread()
+    : thread_([this] {
+        core::NameThisThread("vellum-append");
+        Loop();
+      }) {}
 
 AppendThread::~AppendThread() {
   {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/thread_name.h"
 #include "ledger/ledger_impl.h"
 
 namespace vellum::ledger {
@@ -17,12 +18,19 @@ Actor SystemActor() {
 
 void Ledger::Impl::Start() {
   append_thread = std::make_unique<AppendThread>();
-  sequencer = std::thread([this] { SequencerLoop(); });
-  applier = std::thread([this] { ApplierLoop(); });
+  sequencer = std::thread([this] {
+    core::NameThisThread("vellum-sequence");
+    SequencerLoop();
+  });
+  applier = std::thread([this] {
+    core::NameThisThread("vellum-project");
+    ApplierLoop();
+  });
   // After recovery, whose rows are committed: the fill's snapshot holds
   // them, and every row sequenced from now on enters the filter through
   // `pending` before it reaches the projection.
   key_filter_fill = std::jthread([this](std::stop_token stop) {
+    core::NameThisThread("vellum-keys");
     auto reader = deps.projection->BeginRead(/*snapshot=*/true);
     // Unfilled, the filter answers "maybe" for every record: lookups go to
     // the projection as they would without it.

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/encoding.h"
+#include "core/thread_name.h"
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
@@ -414,7 +415,10 @@ class VerifyRun {
       std::optional<StoredRun>* run = &runs[lane];
       lane = (lane + 1) % lanes;
       Chunk* c = chunk.get();
-      auto fut = std::async(std::launch::async, [this, c, reader, run] { CheckChunk(*c, reader, *run); });
+      auto fut = std::async(std::launch::async, [this, c, reader, run] {
+        core::NameThisThread("vellum-verify");
+        CheckChunk(*c, reader, *run);
+      });
       in_flight.emplace_back(std::move(chunk), std::move(fut));
       chunk = std::make_unique<Chunk>();
     };

@@ -206,6 +206,27 @@ TEST_F(VellumTest, SecondOpenOfTheSameDirectoryIsRefused) {
   ASSERT_OK(Open());
 }
 
+// An operator looking at a busy process (top -H, ps -L, perf) sees which part
+// of the ledger each thread is.
+TEST_F(VellumTest, TheLedgerThreadsAreNamed) {
+  auto thread_names = [] {
+    std::vector<std::string> names;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      names.push_back(ReadFileOrDie(task.path() / "comm"));
+    }
+    return names;
+  };
+  ASSERT_OK_AND_ASSIGN(auto v, Init());
+  const std::vector<std::string> open = thread_names();
+  for (const char* name : {"vellum-sequence\n", "vellum-project\n", "vellum-append\n"}) {
+    EXPECT_THAT(open, ::testing::Contains(name));
+  }
+  v.reset();
+  for (const char* name : {"vellum-sequence\n", "vellum-project\n", "vellum-append\n"}) {
+    EXPECT_THAT(thread_names(), Not(::testing::Contains(name))) << "closing stops every thread";
+  }
+}
+
 // The secret part of "PRIVATE+KEY+<name>+<id>+<base64>": after the fourth '+'
 // (base64 itself may contain '+', so the last '+' is not the separator).
 std::string SecretPart(const std::string& key_text) {
