@@ -210,20 +210,24 @@ struct Readers {
     by_seq.Bind(1, static_cast<int64_t>(seq));
     return OneVersion(by_seq);
   }
+  // A count and a maximum each in a query of its own: alone, each has a fast
+  // path (a count walks the pages of the table's smallest B-tree without
+  // reading its rows; the maximum of a rowid is its last entry), while one
+  // query asking both read every row of the table, contents and all (a
+  // tenth of a whole verify of 318,000 events).
   StatusOr<ProjectionReader::Counts> CountRows(Database& db) {
+    auto one = [&](const char* sql) -> StatusOr<int64_t> {
+      ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      return row ? s.ColumnInt(0) : 0;
+    };
     ProjectionReader::Counts c;
-    ASSIGN_OR_RETURN(Statement e, db.Prepare("SELECT count(*), coalesce(max(seq), -1) FROM events"));
-    ASSIGN_OR_RETURN(bool row, e.Step());
-    if (row) {
-      c.events = static_cast<uint64_t>(e.ColumnInt(0));
-      c.max_event_seq = e.ColumnInt(1);
-    }
-    ASSIGN_OR_RETURN(Statement v, db.Prepare("SELECT count(*), coalesce(max(seq), -1) FROM record_versions"));
-    ASSIGN_OR_RETURN(row, v.Step());
-    if (row) {
-      c.record_versions = static_cast<uint64_t>(v.ColumnInt(0));
-      c.max_version_seq = v.ColumnInt(1);
-    }
+    ASSIGN_OR_RETURN(int64_t events, one("SELECT count(*) FROM events"));
+    ASSIGN_OR_RETURN(c.max_event_seq, one("SELECT coalesce(max(seq), -1) FROM events"));
+    ASSIGN_OR_RETURN(int64_t versions, one("SELECT count(*) FROM record_versions"));
+    ASSIGN_OR_RETURN(c.max_version_seq, one("SELECT coalesce(max(seq), -1) FROM record_versions"));
+    c.events = static_cast<uint64_t>(events);
+    c.record_versions = static_cast<uint64_t>(versions);
     return c;
   }
 
