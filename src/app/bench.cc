@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app/provision.h"
+#include "app/thread_cpu.h"
 #include "app/verify_directory.h"
 #include "app/vellum.h"
 #include "core/random.h"
@@ -72,10 +73,17 @@ json::object SampleContent(uint64_t n) {
                       {"status", "submitted"}};
 }
 
+// The ledger's threads whose CPU `vellum bench` shows apart (core/thread_name.h);
+// the rest is the callers' (the producers here) and anything else.
+constexpr std::pair<const char*, const char*> kLedgerThreads[] = {
+    {"vellum-sequence", "sequencer"}, {"vellum-append", "append"}, {"vellum-project", "projection"}};
+
 struct AppendResult {
   uint64_t events = 0;
   double seconds = 0;
   double cpu_seconds = 0;
+  // Of cpu_seconds: each of kLedgerThreads', in that order.
+  std::vector<double> ledger_thread_cpu_seconds;
   std::vector<double> latencies_us;
 };
 
@@ -87,6 +95,7 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
   std::vector<Status> errors(static_cast<size_t>(producers));
   auto t0 = Clock::now();
   double cpu0 = CpuSeconds();
+  const auto threads0 = ThreadCpuSecondsByName();
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       while (!stop.load(std::memory_order_relaxed)) {
@@ -113,6 +122,12 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
   AppendResult r;
   r.seconds = Seconds(Clock::now() - t0);
   r.cpu_seconds = CpuSeconds() - cpu0;
+  const auto threads1 = ThreadCpuSecondsByName();
+  for (const auto& [name, label] : kLedgerThreads) {
+    const auto before = threads0.find(name), after = threads1.find(name);
+    r.ledger_thread_cpu_seconds.push_back(
+        after == threads1.end() ? 0.0 : after->second - (before == threads0.end() ? 0.0 : before->second));
+  }
   for (auto& e : errors) RETURN_IF_ERROR(e);
   for (auto& l : lat) {
     r.events += l.size();
@@ -247,6 +262,18 @@ Status RunBench(const BenchOptions& o) {
                    "call latency p50 {:8.1f} us  p99 {:8.1f} us  CPU {:5.1f} us/event\n",
                    p, batch, rate, Percentile(r.latencies_us, 0.5), Percentile(r.latencies_us, 0.99),
                    r.events ? r.cpu_seconds * 1e6 / static_cast<double>(r.events) : 0.0);
+        if (r.events > 0) {
+          // Where that CPU went, per event: the ledger's threads, then the rest.
+          const double per_event = 1e6 / static_cast<double>(r.events);
+          std::string split;
+          double rest = r.cpu_seconds;
+          for (size_t i = 0; i < std::size(kLedgerThreads); ++i) {
+            split += fmt::format("{} {:.1f}, ", kLedgerThreads[i].second, r.ledger_thread_cpu_seconds[i] * per_event);
+            rest -= r.ledger_thread_cpu_seconds[i];
+          }
+          fmt::print("    CPU us/event by thread: {}callers and the rest {:.1f}\n", split,
+                     std::max(rest, 0.0) * per_event);
+        }
       }
     }
     fmt::print("(durable = fdatasync'd before the call returns; projection included; goal 300,000 events/s)\n");

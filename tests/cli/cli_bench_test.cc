@@ -24,6 +24,9 @@ TEST_F(CliBenchSmokeTest, QuickRunPrintsItsFigures) {
   EXPECT_THAT(r.out, HasSubstr("events/s"));
   EXPECT_THAT(r.out, HasSubstr("MB/s"));
   EXPECT_THAT(r.out, HasSubstr("inclusion proof"));
+  // Each append run's CPU, split between the ledger's named threads and the rest.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("CPU us/event by thread: sequencer [0-9.]+, append [0-9.]+, "
+                                              "projection [0-9.]+, callers and the rest [0-9.]+"));
   EXPECT_FALSE(std::filesystem::exists(dir)) << "the scratch directory is removed without --keep";
 
   // A scratch directory that holds something is refused rather than overwritten.
