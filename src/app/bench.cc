@@ -123,8 +123,8 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
   r.seconds = Seconds(Clock::now() - t0);
   r.cpu_seconds = CpuSeconds() - cpu0;
   const auto threads1 = ThreadCpuSecondsByName();
-  for (const auto& [name, label] : kLedgerThreads) {
-    const auto before = threads0.find(name), after = threads1.find(name);
+  for (const auto& thread : kLedgerThreads) {
+    const auto before = threads0.find(thread.first), after = threads1.find(thread.first);
     r.ledger_thread_cpu_seconds.push_back(
         after == threads1.end() ? 0.0 : after->second - (before == threads0.end() ? 0.0 : before->second));
   }

@@ -23,9 +23,8 @@ std::map<std::string, double> ThreadCpuSecondsByName() {
     const size_t open = stat.find('('), close = stat.rfind(')');
     if (open == std::string::npos || close == std::string::npos || close < open) continue;
     std::istringstream rest(stat.substr(close + 1));
-    std::string field;
-    for (int i = 0; i < 11 && rest >> field; ++i) {
-    }
+    std::string skipped;
+    for (int i = 0; i < 11; ++i) rest >> skipped;
     long long utime = 0, stime = 0;
     if (!(rest >> utime >> stime)) continue;
     out[stat.substr(open + 1, close - open - 1)] += static_cast<double>(utime + stime) / ticks_per_second;

@@ -216,14 +216,14 @@ TEST_F(VellumTest, TheLedgerThreadsAreNamed) {
     }
     return names;
   };
+  const std::vector<std::string> ledger_threads = {"vellum-sequence\n", "vellum-project\n", "vellum-append\n"};
   ASSERT_OK_AND_ASSIGN(auto v, Init());
   const std::vector<std::string> open = thread_names();
-  for (const char* name : {"vellum-sequence\n", "vellum-project\n", "vellum-append\n"}) {
-    EXPECT_THAT(open, ::testing::Contains(name));
-  }
+  for (const auto& name : ledger_threads) EXPECT_THAT(open, ::testing::Contains(name));
   v.reset();
-  for (const char* name : {"vellum-sequence\n", "vellum-project\n", "vellum-append\n"}) {
-    EXPECT_THAT(thread_names(), Not(::testing::Contains(name))) << "closing stops every thread";
+  const std::vector<std::string> closed = thread_names();
+  for (const auto& name : ledger_threads) {
+    EXPECT_THAT(closed, Not(::testing::Contains(name))) << "closing stops every thread";
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace vellum::core {
@@ -19,24 +20,24 @@ std::string NameOfThisThread() {
   return name;
 }
 
+// The name a new thread has after NameThisThread(name).
+std::string NameGivenInANewThread(std::string_view name) {
+  std::string given;
+  std::thread([&] {
+    NameThisThread(name);
+    given = NameOfThisThread();
+  }).join();
+  return given;
+}
+
 TEST(ThreadNameTest, NamesTheCallingThreadOnly) {
   const std::string before = NameOfThisThread();
-  std::string inside;
-  std::thread([&] {
-    NameThisThread("vellum-test");
-    inside = NameOfThisThread();
-  }).join();
-  EXPECT_EQ(inside, "vellum-test");
+  EXPECT_EQ(NameGivenInANewThread("vellum-test"), "vellum-test");
   EXPECT_EQ(NameOfThisThread(), before);
 }
 
 TEST(ThreadNameTest, ALongNameIsCutToTheFifteenBytesTheSystemKeeps) {
-  std::string inside;
-  std::thread([&] {
-    NameThisThread("vellum-a-rather-long-name");
-    inside = NameOfThisThread();
-  }).join();
-  EXPECT_EQ(inside, "vellum-a-rather");
+  EXPECT_EQ(NameGivenInANewThread("vellum-a-rather-long-name"), "vellum-a-rather");
 }
 
 }  // namespace
