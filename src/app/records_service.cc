@@ -4,6 +4,7 @@
 
 #include "app/vellum.h"
 #include "app/vellum_impl.h"
+#include "core/clock.h"
 #include "identity/roles.h"
 #include "identity/user.h"
 
@@ -111,6 +112,12 @@ StatusOr<std::vector<RecordVersionView>> Vellum::History(const Principal& p, con
 
 Status Vellum::QueryEvents(const Principal& p, const storage::EventQuery& q,
                            const std::function<Status(uint64_t, const std::string&)>& fn) {
+  // A range that holds no time is a mistake (its ends swapped or equal), not a
+  // question whose answer is "nothing happened".
+  if (q.since && q.until && *q.since >= *q.until) {
+    return InvalidArgumentError(fmt::format("the time range is empty: since {} is not before until {}",
+                                            core::FormatTimestamp(*q.since), core::FormatTimestamp(*q.until)));
+  }
   RETURN_IF_ERROR(Authorize(p, Action::kAuditRead, "the audit trail"));
   Status inner;
   RETURN_IF_ERROR(impl_->projection->QueryEvents(q, [&](uint64_t seq) {

@@ -51,6 +51,10 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
         if (!t.ok()) return Fail(t.status().WithContext(fmt::format("time \"{}\"", *text)));
         *target = *t;
       }
+      if (q.since && q.until && *q.since >= *q.until) {
+        return Fail(InvalidArgumentError(fmt::format(
+            "--since {} is not before --until {}: the range holds no time (are the two swapped?)", o->since, o->until)));
+      }
       q.after_seq = o->after_seq;
       q.limit = o->limit;
       auto signed_in = OpenSignedIn(g);

@@ -33,6 +33,7 @@ namespace vellum::app {
 namespace {
 
 namespace json = boost::json;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using vellum::testing::JsonObject;
@@ -549,6 +550,26 @@ TEST_F(VellumTest, QueryEvents) {
                              }),
               StatusIs(StatusCode::kAborted, HasSubstr("enough")));
   EXPECT_EQ(calls, 1);
+  // AT-7: a time range that holds no time (its ends swapped, or equal) is refused
+  // as bad input, naming both ends, rather than answered with no events; the
+  // refusal is not a denial, so the ledger does not grow.
+  const uint64_t before = v->Size();
+  for (int64_t until : {int64_t{1'764'000'000'000'000}, int64_t{1'764'000'000'000'001}}) {
+    q = {};
+    q.since = 1'764'000'000'000'001;
+    q.until = until;
+    calls = 0;
+    EXPECT_THAT(v->QueryEvents(alice_, q,
+                               [&](uint64_t, const std::string&) {
+                                 ++calls;
+                                 return OkStatus();
+                               }),
+                StatusIs(StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("time range is empty"), HasSubstr("since 2025-11-24T16:00:00.000001Z"),
+                               HasSubstr("until " + core::FormatTimestamp(until)))));
+    EXPECT_EQ(calls, 0);
+  }
+  EXPECT_EQ(v->Size(), before);
 }
 
 TEST_F(VellumTest, ReopenKeepsEverythingAndVerifies) {

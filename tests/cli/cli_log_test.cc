@@ -136,8 +136,18 @@ TEST_F(CliLogTest, FilterByTime) {
     const std::string t = Ts(events_[i]);
     ExpectLog({"--since", t}, [&](const json::value& e) { return Ts(e) >= t; });
     ExpectLog({"--until", t}, [&](const json::value& e) { return Ts(e) < t; });
+    if (Ts(events_[1]) >= t) continue;  // an empty range: refused, below
     ExpectLog({"--since", Ts(events_[1]), "--until", t},
               [&](const json::value& e) { return Ts(e) >= Ts(events_[1]) && Ts(e) < t; });
+  }
+  // A range that holds no time (its ends swapped, or equal) is bad input, not
+  // a query whose answer is "no events": exit 2, both ends named, nothing printed.
+  const std::string first = Ts(events_[0]), last = Ts(events_.back());
+  for (const auto& [since, until] : {std::pair{last, first}, std::pair{first, first}}) {
+    ProcessResult r = Run({"--format", "table", "log", "--since", since, "--until", until});
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("--since " + since + " is not before --until " + until));
+    EXPECT_TRUE(r.out.empty()) << r.out;
   }
   // Timestamps compare lexically as RFC 3339 UTC strings with six digits, so the
   // expectations above are exact. Fewer fractional digits mean zeros.
