@@ -14,7 +14,7 @@ void TuneAllocator() {
   // freed on the ledger's, or the other way round. With tens of threads,
   // tcmalloc's default 32 MiB for all thread caches together kept moving that
   // memory through its central lists: with 64 producers × 256 events per call,
-  // 128 MiB took the CPU per event from 12.7 to 11.0 µs (docs/performance.md).
+  // 128 MiB took the CPU per event from 12.7 to 11.0 µs (docs/performance-history.md).
   // It is a ceiling on memory held for reuse, not an allocation.
   constexpr size_t kThreadCacheBytes = size_t{128} << 20;
   if (MallocExtension_SetNumericProperty != nullptr) {

@@ -145,7 +145,7 @@ std::string DirName(const std::string& path) {
 // bytes into new pages of the page cache was the largest single cost of a
 // durable append (on a 2-core virtual machine, 0.3 to 1.7 ns of CPU per byte
 // depending on the state of memory, against 0.2 ns written direct; see
-// docs/performance.md). A direct write must start
+// docs/performance-history.md). A direct write must start
 // and end on block boundaries, so it begins with the file's last partial block
 // (read back and rewritten unchanged; writeback of a page rewrites that block
 // too) and leaves the new partial block to an ordinary write.
