@@ -6,9 +6,7 @@
 #include <deque>
 #include <future>
 #include <iterator>
-#include <map>
 #include <thread>
-#include <set>
 #include <span>
 
 #include "core/clock.h"
@@ -17,154 +15,15 @@
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
-#include "ledger/pending_rows.h"
+#include "ledger/replay_txn.h"
 #include "ledger/stored_run.h"
+#include "ledger/tree_comparer.h"
 
 namespace vellum::ledger {
 namespace {
 
-using storage::EventIndexRow;
 using storage::ProjectionReader;
 using storage::RecordVersionRow;
-
-constexpr size_t kNodeChunk = 4096;
-
-// The projection as it stood just before event `seq`, plus the rows the replay
-// of that event writes: what Projector::Apply reads and writes during verify.
-// Rows of earlier events have already been compared with their own replay, so
-// they can be trusted as inputs. One event writes a row or two, so the rows are
-// kept in a small vector instead of CapturingTxn's maps (verify replays every
-// event; the allocations of those maps were a large part of its cost).
-class ReplayTxn final : public storage::ProjectionTxn {
- public:
-  // `stored` is the record-version row records.db holds for event `seq`, if
-  // any, and may be given only when records.db's schema is intact.
-  // REQUIRES: base and stored outlive this object.
-  ReplayTxn(ProjectionReader* base, uint64_t seq, const RecordVersionRow* stored)
-      : base_(base), seq_(seq), stored_(stored) {}
-
-  const std::vector<RecordVersionRow>& versions() const { return versions_; }
-
-  StatusOr<std::optional<RecordVersionRow>> LatestVersion(const std::string& t, const std::string& id) override {
-    const RecordVersionRow* mine = nullptr;
-    for (const auto& v : versions_) {
-      if (v.record_type == t && v.record_id == id && (!mine || v.version > mine->version))
-        mine = &v;
-    }
-    if (mine) return std::optional<RecordVersionRow>(*mine);
-    // Most events create a record, and this saves their lookup: when records.db
-    // says this event made version 1 of the record, no earlier version exists.
-    // Its schema allows one row per record version, so an earlier version 1
-    // is impossible, and an earlier version 2 or later would have had to follow
-    // an even earlier version 1 (its own event's replay, which finds none,
-    // reports it). Should this row itself be wrong, the comparison with the
-    // replay's row reports it.
-    if (stored_ && stored_->version == 1 && stored_->record_type == t && stored_->record_id == id) {
-      return std::optional<RecordVersionRow>();
-    }
-    return base_->LatestVersionBefore(t, id, seq_);
-  }
-  StatusOr<std::optional<RecordVersionRow>> LatestVersionBefore(const std::string& t, const std::string& id,
-                                                                uint64_t seq) override {
-    return base_->LatestVersionBefore(t, id, std::min(seq, seq_));
-  }
-  StatusOr<std::optional<RecordVersionRow>> Version(const std::string& t, const std::string& id, uint64_t v) override {
-    for (const auto& r : versions_) {
-      if (r.record_type == t && r.record_id == id && r.version == v)
-        return std::optional<RecordVersionRow>(r);
-    }
-    ASSIGN_OR_RETURN(auto r, base_->Version(t, id, v));
-    if (r && r->seq >= seq_) return std::optional<RecordVersionRow>();
-    return r;
-  }
-  StatusOr<std::optional<RecordVersionRow>> VersionBySeq(uint64_t seq) override {
-    for (const auto& r : versions_) {
-      if (r.seq == seq) return std::optional<RecordVersionRow>(r);
-    }
-    if (seq >= seq_) return std::optional<RecordVersionRow>();
-    return base_->VersionBySeq(seq);
-  }
-  StatusOr<std::optional<EventIndexRow>> IndexedEvent(uint64_t seq) override {
-    for (const auto& e : events_) {
-      if (e.seq == seq) return std::optional<EventIndexRow>(e);
-    }
-    if (seq >= seq_) return std::optional<EventIndexRow>();
-    return base_->IndexedEvent(seq);
-  }
-  StatusOr<Counts> CountRows() override { return FailedPreconditionError("not available"); }
-  Status PutEvent(const EventIndexRow& row) override {
-    events_.push_back(row);
-    return OkStatus();
-  }
-  Status PutRecordVersion(const RecordVersionRow& row) override { return PutRecordVersion(RecordVersionRow(row)); }
-  // The projector hands its row over: kept without copying its content.
-  Status PutRecordVersion(RecordVersionRow&& row) override {
-    for (const auto& r : versions_) {
-      if (r.record_type == row.record_type && r.record_id == row.record_id &&
-          r.version == row.version) {
-        return AlreadyExistsError("record version written twice");
-      }
-    }
-    versions_.push_back(std::move(row));
-    return OkStatus();
-  }
-  Status Commit(uint64_t) override { return InternalError("a replay transaction cannot commit"); }
-
- private:
-  ProjectionReader* base_;
-  uint64_t seq_;
-  const RecordVersionRow* stored_;
-  std::vector<EventIndexRow> events_;
-  std::vector<RecordVersionRow> versions_;
-};
-
-std::string TreeReadProblem(int level, const Status& s) {
-  return fmt::format("cannot read the tree file for level {}: {}", level, s.message());
-}
-
-// Compares node `index` of `level`, recomputed as `h`, with the stored entries
-// `stored` of that level, which begin at entry `stored_first` and end where the
-// level file ends, unless they are a full read. Returns a problem message or empty.
-// REQUIRES: index >= stored_first.
-std::string CompareStoredNode(int level, uint64_t index, const core::Hash& h,
-                              std::span<const core::Hash> stored, uint64_t stored_first) {
-  if (index >= stored_first + stored.size()) {
-    return fmt::format("ledger/tree/level-{:02}.hash lacks entry {} (the tree files are shorter than the ledger)",
-                       level, index);
-  }
-  if (stored[index - stored_first] != h) {
-    return fmt::format("ledger/tree/level-{:02}.hash entry {} differs from the hash recomputed from the events",
-                       level, index);
-  }
-  return {};
-}
-
-// Compares the tree nodes recomputed from events with the stored tree files,
-// reading each level file sequentially in chunks.
-class TreeComparer {
- public:
-  explicit TreeComparer(const storage::LogStore* log) : log_(log) {}
-
-  // Returns a problem message or empty.
-  std::string Compare(int level, uint64_t index, const core::Hash& h) {
-    Chunk& c = chunks_[level];
-    if (index < c.first || index >= c.first + c.hashes.size()) {
-      auto nodes = log_->ReadNodes(level, index, kNodeChunk);
-      if (!nodes.ok()) return TreeReadProblem(level, nodes.status());
-      c.first = index;
-      c.hashes = std::move(*nodes);
-    }
-    return CompareStoredNode(level, index, h, c.hashes, c.first);
-  }
-
- private:
-  struct Chunk {
-    uint64_t first = 0;
-    std::vector<core::Hash> hashes;
-  };
-  const storage::LogStore* log_;
-  std::map<int, Chunk> chunks_;
-};
 
 struct CheckpointInfo {
   std::string name;
