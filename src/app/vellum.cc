@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "app/data_dir_lock.h"
 #include "app/vellum_impl.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -139,7 +140,8 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
     return AlreadyExistsError(fmt::format("{} already holds a Vellum ledger", dir));
   }
   RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(dir, "keys"), 0700));
-  ASSIGN_OR_RETURN(m->lock, env->Lock(LockPath(dir), /*exclusive=*/true, options.lock_wait_ms));
+  ASSIGN_OR_RETURN(m->lock,
+                   LockDataDirectory(env, dir, /*exclusive=*/true, options.lock_wait_ms, options.on_lock_wait));
 
   Config config = init.config;
   config.origin = init.origin.empty() ? "vellum/" + RandomHex(8) : init.origin;
@@ -215,7 +217,8 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   if (!env->Exists(ConfigPath(dir))) {
     return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
   }
-  ASSIGN_OR_RETURN(m->lock, env->Lock(LockPath(dir), /*exclusive=*/true, options.lock_wait_ms));
+  ASSIGN_OR_RETURN(m->lock,
+                   LockDataDirectory(env, dir, /*exclusive=*/true, options.lock_wait_ms, options.on_lock_wait));
   ASSIGN_OR_RETURN(m->config, LoadConfig(env, ConfigPath(dir)));
   RETURN_IF_ERROR(MissingFileIsDamage(m->LoadKeys()));
   if (m->signer->name != m->config.origin) {

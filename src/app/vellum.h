@@ -16,6 +16,7 @@
 #include <boost/json/object.hpp>
 
 #include "app/config.h"
+#include "app/data_dir_lock.h"
 #include "app/principal.h"
 #include "core/clock.h"
 #include "core/env.h"
@@ -63,7 +64,10 @@ struct Session {
 struct OpenOptions {
   core::Env* env = nullptr;      // default: Env::Default()
   core::Clock* clock = nullptr;  // default: the system clock
+  // How long to wait for another process that holds the data directory, and
+  // whom to tell when that takes a while (see data_dir_lock.h).
   int lock_wait_ms = 10000;
+  LockWaitNotice on_lock_wait;
 };
 
 // A record version with the event that made it.

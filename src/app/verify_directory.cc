@@ -48,7 +48,8 @@ StatusOr<ledger::VerifyReport> VerifyDirectory(const std::string& dir, const Dir
     return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
   }
   // Shared: other verifies may read at the same time, no writer may.
-  ASSIGN_OR_RETURN(auto lock, env->Lock(LockPath(dir), /*exclusive=*/false, options.lock_wait_ms));
+  ASSIGN_OR_RETURN(auto lock,
+                   LockDataDirectory(env, dir, /*exclusive=*/false, options.lock_wait_ms, options.on_lock_wait));
   ASSIGN_OR_RETURN(Config config, LoadConfig(env, ConfigPath(dir)));
   ASSIGN_OR_RETURN(core::NoteVerifier key, LoadLedgerKey(env, dir, config.origin));
   ASSIGN_OR_RETURN(auto log, MissingFileIsDamage(storage::FileLogStore::OpenReadOnly(env, LedgerDir(dir))));

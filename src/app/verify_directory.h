@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "app/data_dir_lock.h"
 #include "core/env.h"
 #include "core/signed_note.h"
 #include "core/status.h"
@@ -31,8 +32,10 @@ struct DirectoryVerifyOptions {
   // (`vellum bench` measures that part alone).
   bool check_projection = true;
   core::Env* env = nullptr;  // default: Env::Default()
-  // A writer holds the directory's lock exclusively; verify waits this long for it.
+  // A writer holds the directory's lock exclusively; verify waits this long for
+  // it, and tells `on_lock_wait` when that takes a while.
   int lock_wait_ms = 10000;
+  LockWaitNotice on_lock_wait;
 };
 
 // kNotFound when `dir` holds no data directory; kDataLoss when its files are

@@ -129,8 +129,18 @@ std::string JsonText(const boost::json::value& v, bool pretty) {
 
 void PrintJson(const boost::json::value& v, bool pretty) { fmt::print("{}\n", JsonText(v, pretty)); }
 
+app::LockWaitNotice NoticeLockWait(const Globals& g) {
+  if (g.quiet) return nullptr;
+  return [dir = g.data_dir](const std::string& holder, int wait_ms) {
+    fmt::print(stderr, "vellum: {} is in use by another process{}; waiting up to {:g} s for it to finish\n", dir,
+               holder.empty() ? "" : " (" + holder + ")", wait_ms / 1000.0);
+  };
+}
+
 StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
-  ASSIGN_OR_RETURN(auto v, app::Vellum::Open(g.data_dir));
+  app::OpenOptions options;
+  options.on_lock_wait = NoticeLockWait(g);
+  ASSIGN_OR_RETURN(auto v, app::Vellum::Open(g.data_dir, options));
   const auto& r = v->open_report();
   if (!g.quiet) {
     if (r.torn_tail_bytes > 0) {

@@ -55,6 +55,10 @@ std::string JsonText(const boost::json::value& v, bool pretty);
 
 StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g);
 
+// Tells the user on stderr (unless -q) that another process holds the data
+// directory and this command waits for it.
+app::LockWaitNotice NoticeLockWait(const Globals& g);
+
 // The data directory opened for a signed-in user (the session saved by
 // `vellum login`) or a service account (its API key file).
 struct SignedIn {

@@ -78,6 +78,7 @@ void RegisterVerify(CLI::App& app, Globals& g, Runner& run) {
       app::DirectoryVerifyOptions options;
       options.witness_files = o->witness;
       options.require_signed = o->require_signed;
+      options.on_lock_wait = NoticeLockWait(g);
       if (!o->witness_key.empty()) {
         auto k = core::ParseVerifierKey(o->witness_key);
         if (!k.ok()) return Fail(k.status().WithContext("--witness-key"));

@@ -5,11 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "cli/cli_fixture.h"
+#include "core/env.h"
 #include "testing/test_env.h"
 
 namespace vellum::cli_test {
@@ -170,6 +173,34 @@ TEST_F(CliConventionsTest, ExitCodes) {
   r = Run({"verify"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("FAILED"));
+}
+
+// A command that finds the data directory held by another process (a writer,
+// or a verify while this one writes) waits for it, and after a second says on
+// stderr which process it waits for; -q keeps that quiet.
+TEST_F(CliConventionsTest, WaitingForABusyDataDirectoryIsAnnounced) {
+  Init();
+  const std::string holder = ::vellum::testing::LockHolderOfThisBinary(getpid());
+  for (bool quiet : {false, true}) {
+    auto held = core::Env::Default()->Lock(data_ + "/LOCK", /*exclusive=*/true, 0);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    // Held past the second after which the waiting command speaks, with room for its start.
+    std::thread release([held = std::move(*held), hold_ms = quiet ? 1200 : 2500]() mutable {
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+      held.reset();
+    });
+    std::vector<std::string> args = {"log", "--limit", "1"};
+    if (quiet) args.insert(args.begin(), "-q");
+    ProcessResult r = Run(args);
+    release.join();
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    if (quiet) {
+      EXPECT_THAT(r.err, IsEmpty());
+    } else {
+      EXPECT_THAT(r.err, HasSubstr(data_ + " is in use by another process (" + holder +
+                                   "); waiting up to 10 s for it to finish"));
+    }
+  }
 }
 
 // Unknown options, missing required options, a missing or unknown command and

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/lock_holder.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -486,7 +487,7 @@ TEST_F(EnvTest, SharedLocksCoexistButExcludeWriters) {
 
 // Body of a child process that takes an exclusive lock, says 'L', holds the lock until the
 // parent sends a byte, releases it, says 'U', and exits after one more byte.
-std::function<int(int, int)> LockHolder(Env* env, const std::string& path) {
+std::function<int(int, int)> LockHoldingChild(Env* env, const std::string& path) {
   return [env, path](int from_parent, int to_parent) {
     auto lock = env->Lock(path, true, 0);
     if (!lock.ok()) return 1;
@@ -501,7 +502,7 @@ std::function<int(int, int)> LockHolder(Env* env, const std::string& path) {
 
 TEST_F(EnvTest, LockExcludesAnotherProcessAndWaitsForRelease) {
   const std::string path = dir_.Sub("LOCK");
-  Child child(LockHolder(env_, path));
+  Child child(LockHoldingChild(env_, path));
   ASSERT_EQ(child.Receive(), 'L');
   EXPECT_THAT(env_->Lock(path, true, 20), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
   EXPECT_THAT(env_->Lock(path, false, 0), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
@@ -518,9 +519,24 @@ TEST_F(EnvTest, LockExcludesAnotherProcessAndWaitsForRelease) {
   EXPECT_EQ(child.Wait(), 0);
 }
 
+// A user kept waiting by a busy data directory is told which process holds it.
+TEST_F(EnvTest, LockHolderNamesTheProcessThatHoldsTheLock) {
+  const std::string path = dir_.Sub("LOCK");
+  EXPECT_EQ(LockHolder(path), "");  // no such file
+  Child child(LockHoldingChild(env_, path));
+  ASSERT_EQ(child.Receive(), 'L');
+  EXPECT_EQ(LockHolder(path), ::vellum::testing::LockHolderOfThisBinary(child.pid()));
+  EXPECT_EQ(LockHolder(dir_.Sub("other")), "");
+  child.Send('r');
+  EXPECT_EQ(child.Receive(), 'U');
+  EXPECT_EQ(LockHolder(path), "");  // released: nobody holds it
+  child.Send('x');
+  EXPECT_EQ(child.Wait(), 0);
+}
+
 TEST_F(EnvTest, LockIsReleasedWhenHolderDies) {
   const std::string path = dir_.Sub("LOCK");
-  Child child(LockHolder(env_, path));
+  Child child(LockHoldingChild(env_, path));
   ASSERT_EQ(child.Receive(), 'L');
   EXPECT_THAT(env_->Lock(path, true, 0), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
   kill(child.pid(), SIGKILL);

@@ -151,4 +151,10 @@ bool HaveProgram(const std::string& name) {
   return RunProcess({"sh", "-c", "command -v " + name + " >/dev/null 2>&1"}).exit_code == 0;
 }
 
+std::string LockHolderOfThisBinary(int pid) {
+  std::string name;
+  std::getline(std::ifstream("/proc/self/comm"), name);
+  return "pid " + std::to_string(pid) + ", " + name;
+}
+
 }  // namespace vellum::testing

@@ -51,5 +51,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
                          const std::vector<std::string>& env = {});
 // True when a program is on PATH.
 bool HaveProgram(const std::string& name);
+// What core::LockHolder says of process `pid` when it runs this test binary
+// (a forked child keeps its parent's command name): "pid N, NAME".
+std::string LockHolderOfThisBinary(int pid);
 
 }  // namespace vellum::testing
