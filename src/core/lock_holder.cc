@@ -34,7 +34,8 @@ std::string LockHolder(const std::string& path) {
     std::string number, kind, mode, access, id;
     long pid = 0;
     if (!(fields >> number >> kind) || kind == "->" || kind != "FLOCK") continue;
-    if (!(fields >> mode >> access >> pid >> id)) continue;
+    // A holder in a PID namespace this process cannot see shows as pid 0.
+    if (!(fields >> mode >> access >> pid >> id) || pid <= 0) continue;
     unsigned major_id = 0, minor_id = 0;
     uintmax_t inode = 0;
     if (std::sscanf(id.c_str(), "%x:%x:%" SCNuMAX, &major_id, &minor_id, &inode) != 3) continue;
