@@ -67,6 +67,7 @@ StatusOr<ledger::VerifyReport> VerifyDirectory(const std::string& dir, const Dir
   in.env = env;
   in.require_signed = options.require_signed;
   in.check_projection = options.check_projection;
+  in.progress = options.progress;
   ASSIGN_OR_RETURN(ledger::VerifyReport report, ledger::Verify(in));
   std::vector<std::string> remnants;
   NoteRemnants(log->recovery(), &remnants);

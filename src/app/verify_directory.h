@@ -9,6 +9,7 @@
 // read-only media unless records.db was left with a -wal file.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ struct DirectoryVerifyOptions {
   // it, and tells `on_lock_wait` when that takes a while.
   int lock_wait_ms = 10000;
   LockWaitNotice on_lock_wait;
+  // Told now and then how many events are checked of how many (see ledger::VerifyInputs).
+  std::function<void(uint64_t checked, uint64_t total)> progress;
 };
 
 // kNotFound when `dir` holds no data directory; kDataLoss when its files are

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "app/verify_directory.h"
 #include "cli/cli_common.h"
@@ -85,7 +87,20 @@ void RegisterVerify(CLI::App& app, Globals& g, Runner& run) {
         options.witness_key = *k;
       }
       const auto start = std::chrono::steady_clock::now();
+      // On a terminal, a verify that takes more than a second shows how far it
+      // is on one line of stderr, redrawn in place and erased before the report.
+      bool progress_shown = false;
+      if (!g.quiet && ::isatty(STDERR_FILENO)) {
+        options.progress = [&progress_shown, start](uint64_t checked, uint64_t total) {
+          if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
+          fmt::print(stderr, "\rvellum: verifying: {} of {} events ({:.0f} %)", checked, total,
+                     total == 0 ? 100.0 : 100.0 * static_cast<double>(checked) / static_cast<double>(total));
+          std::fflush(stderr);
+          progress_shown = true;
+        };
+      }
       auto r = app::VerifyDirectory(g.data_dir, options);
+      if (progress_shown) fmt::print(stderr, "\r\033[K");
       const bool unreadable = !r.ok() && r.status().code() == StatusCode::kDataLoss;
       if (unreadable) {
         // Damage that stops the files from being read as a ledger at all is a finding, not a usage error.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <iterator>
@@ -246,6 +247,19 @@ class VerifyRun {
     std::optional<int64_t> last_ts;
     uint64_t record_versions = 0;
     size_t lane = 0;
+    // Progress: the events of the chunks finished so far, of those the log holds.
+    const uint64_t total = in_.log->EventCount();
+    uint64_t checked = 0;
+    auto told_at = std::chrono::steady_clock::now();
+    std::optional<uint64_t> told;
+    auto tell = [&](bool last) {
+      if (!in_.progress) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (last ? told == checked : now - told_at < std::chrono::milliseconds(in_.progress_interval_ms)) return;
+      told_at = now;
+      told = checked;
+      in_.progress(checked, std::max(total, checked));
+    };
 
     auto finish_front = [&] {
       auto& [chunk, done] = in_flight.front();
@@ -259,7 +273,9 @@ class VerifyRun {
       if (chunk->last_ts) last_ts = chunk->last_ts;
       for (auto& p : chunk->problems) Problem(std::move(p.area), p.seq, std::move(p.location), std::move(p.message));
       record_versions += chunk->record_versions;
+      checked += chunk->size();
       in_flight.pop_front();
+      tell(false);
     };
 
     auto cursor = in_.log->Scan(0);
@@ -306,6 +322,7 @@ class VerifyRun {
     }
     dispatch();
     while (!in_flight.empty()) finish_front();
+    tell(true);
     if (!cursor->status().ok()) {
       Problem("event", report_.events, "ledger/segments", "reading stopped: " + cursor->status().message());
     }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ struct VerifyInputs {
   bool check_projection = true;
   // true: events that no stored checkpoint covers are a problem, not a note.
   bool require_signed = false;
+  // For a progress line on a long verify: told, in order, how many events are
+  // checked of those the log holds, each time `progress_interval_ms` have passed
+  // since it was last told, and once when the scan of the events ends.
+  std::function<void(uint64_t checked, uint64_t total)> progress;
+  int progress_interval_ms = 1000;
 };
 
 struct VerifyProblem {

@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ed25519.h"
@@ -107,7 +109,7 @@ class VerifierTreeTest : public ::testing::Test {
     WriteFileOrDie(LevelPath(level), bytes);
   }
 
-  ledger::VerifyReport Verify() {
+  ledger::VerifyReport Verify(std::function<void(uint64_t, uint64_t)> progress = nullptr) {
     auto log = storage::FileLogStore::Open(core::Env::Default(), LedgerDir());
     EXPECT_OK(log.status());
     auto projection = storage::SqliteProjectionStore::Open(tmp_.Sub("records.db"), true);
@@ -120,6 +122,8 @@ class VerifierTreeTest : public ::testing::Test {
     in.origin = kOrigin;
     in.env = core::Env::Default();
     in.check_projection = false;
+    in.progress = std::move(progress);
+    in.progress_interval_ms = 0;  // told after every run of lines
     auto report = ledger::Verify(in);
     EXPECT_OK(report.status());
     return std::move(report).value();
@@ -150,6 +154,17 @@ TEST_F(VerifierTreeTest, UntouchedLedgerVerifiesWithCheckpointsInsideAndBetweenR
   EXPECT_EQ(r.events, kEvents);
   EXPECT_EQ(r.checkpoints, std::size(kCheckpointSizes));
   EXPECT_EQ(r.root, root_);
+}
+
+// A long verify can show how far it is: told, in order, the events checked so
+// far (a run of lines at a time) of those the log holds, ending with all of them.
+TEST_F(VerifierTreeTest, ProgressCountsTheCheckedEventsUpToAll) {
+  std::vector<std::pair<uint64_t, uint64_t>> told;
+  const ledger::VerifyReport r = Verify([&](uint64_t checked, uint64_t total) { told.emplace_back(checked, total); });
+  EXPECT_TRUE(r.ok());
+  const std::vector<std::pair<uint64_t, uint64_t>> want = {
+      {2048, kEvents}, {4096, kEvents}, {6144, kEvents}, {kEvents, kEvents}};
+  EXPECT_EQ(told, want);
 }
 
 // AT-4: an entry anywhere is named: inside the run that goes in as one subtree
