@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "cli/cli_common.h"
 #include "cli/render.h"
 #include "core/clock.h"
@@ -10,7 +12,8 @@ namespace vellum::cli {
 void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
   struct Opts {
     std::string record, actor, action, since, until;
-    uint64_t after_seq = 0, limit = 0;
+    std::optional<uint64_t> from_seq, after_seq;
+    uint64_t limit = 0;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("log", "Query the audit trail (events) by record, actor, action and time");
@@ -19,7 +22,15 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--action", o->action, "Event type, e.g. record.modified");
   cmd->add_option("--since", o->since, "From this UTC time (inclusive), e.g. 2026-11-25 or 2026-11-25T13:00:00Z");
   cmd->add_option("--until", o->until, "Before this UTC time (exclusive)");
-  cmd->add_option("--after-seq", o->after_seq, "Only events with seq >= this")->check(kNonNegative);
+  CLI::Option* from =
+      cmd->add_option("--from-seq", o->from_seq, "Only events with seq >= this (to page on: the last seq seen + 1)")
+          ->check(kNonNegative);
+  // The option's first name, which meant seq >= N "despite the name". Kept so
+  // that existing export scripts page as before; hidden from the help.
+  cmd->add_option("--after-seq", o->after_seq, "Deprecated: the same as --from-seq")
+      ->check(kNonNegative)
+      ->excludes(from)
+      ->group("");
   cmd->add_option("--limit", o->limit, "At most this many events (0: no limit)")
       ->check(kNonNegative);
   cmd->callback([&g, &run, o] {
@@ -55,7 +66,14 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
         return Fail(InvalidArgumentError(fmt::format(
             "--since {} is not before --until {}: the range holds no time (are the two swapped?)", o->since, o->until)));
       }
-      q.after_seq = o->after_seq;
+      if (o->after_seq) {
+        if (!g.quiet) {
+          fmt::print(stderr, "vellum: --after-seq is deprecated: it selects seq >= N, which --from-seq now names; "
+                             "use --from-seq {}\n", *o->after_seq);
+        }
+        o->from_seq = o->after_seq;
+      }
+      q.from_seq = o->from_seq.value_or(0);
       q.limit = o->limit;
       auto signed_in = OpenSignedIn(g);
       if (!signed_in.ok()) return Fail(signed_in.status());

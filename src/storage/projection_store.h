@@ -54,7 +54,7 @@ struct EventQuery {
   std::optional<std::string> type;
   std::optional<int64_t> since;  // inclusive, µs
   std::optional<int64_t> until;  // exclusive, µs
-  uint64_t after_seq = 0;        // only seq >= after_seq
+  uint64_t from_seq = 0;         // only seq >= from_seq
   uint64_t limit = 0;            // 0 = no limit
 };
 

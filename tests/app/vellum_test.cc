@@ -523,7 +523,7 @@ TEST_F(VellumTest, QueryEvents) {
   EXPECT_EQ(seqs, (std::vector<uint64_t>{start, start + 2}));
   q = {};
   q.actor = "u-bob";
-  q.after_seq = start;
+  q.from_seq = start;
   seqs.clear();
   ASSERT_OK(v->QueryEvents(alice_, q, [&](uint64_t seq, const std::string&) {
     seqs.push_back(seq);
@@ -531,7 +531,7 @@ TEST_F(VellumTest, QueryEvents) {
   }));
   EXPECT_EQ(seqs, (std::vector<uint64_t>{start + 1, start + 2}));
   // Before `start`, Bob's own events are his first sign-ins and password change.
-  q.after_seq = 0;
+  q.from_seq = 0;
   std::vector<std::string> types;
   ASSERT_OK(v->QueryEvents(alice_, q, [&](uint64_t seq, const std::string& line) {
     auto e = ledger::DecodeEvent(line);

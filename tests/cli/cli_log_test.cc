@@ -114,18 +114,43 @@ TEST_F(CliLogTest, FilterByRecordActorAndAction) {
 TEST_F(CliLogTest, FilterBySequenceAndLimit) {
   const uint64_t size = all_.size();
   const std::string b3 = std::to_string(base_ + 3);
-  ExpectLog({"--after-seq", b3}, [&](const json::value& e) { return Seq(e) >= base_ + 3; });
-  ExpectLog({"--after-seq", "0"}, [](const json::value&) { return true; });
-  ExpectLog({"--after-seq", std::to_string(size)}, [](const json::value&) { return false; });
-  ExpectLog({"--after-seq", "18446744073709551615"}, [](const json::value&) { return false; });
+  ExpectLog({"--from-seq", b3}, [&](const json::value& e) { return Seq(e) >= base_ + 3; });
+  ExpectLog({"--from-seq", "0"}, [](const json::value&) { return true; });
+  ExpectLog({"--from-seq", std::to_string(size)}, [](const json::value&) { return false; });
+  ExpectLog({"--from-seq", "18446744073709551615"}, [](const json::value&) { return false; });
   ExpectLog({"--limit", "3"}, [](const json::value& e) { return Seq(e) < 3; });
   ExpectLog({"--limit", "0"}, [](const json::value&) { return true; });
   ExpectLog({"--limit", "18446744073709551615"}, [](const json::value&) { return true; });
-  ExpectLog({"--after-seq", std::to_string(base_ + 1), "--limit", "2"},
+  ExpectLog({"--from-seq", std::to_string(base_ + 1), "--limit", "2"},
             [&](const json::value& e) { return Seq(e) == base_ + 1 || Seq(e) == base_ + 2; });
   // Paging: the limit applies after the other filters (u-1's first two record events).
-  ExpectLog({"--actor", "u-1", "--after-seq", std::to_string(base_), "--limit", "2"},
+  ExpectLog({"--actor", "u-1", "--from-seq", std::to_string(base_), "--limit", "2"},
             [&](const json::value& e) { return Seq(e) == base_ || Seq(e) == base_ + 3; });
+}
+
+// --after-seq, the option's first name, selected seq >= N as --from-seq does:
+// export scripts that page with it get the same events, and a notice to move on.
+TEST_F(CliLogTest, AfterSeqIsTheDeprecatedNameOfFromSeq) {
+  const std::string from = std::to_string(base_ + 2);
+  ProcessResult old_name = Run({"log", "--after-seq", from});
+  ProcessResult new_name = Run({"log", "--from-seq", from});
+  ASSERT_EQ(old_name.exit_code, 0) << Describe(old_name);
+  ASSERT_EQ(new_name.exit_code, 0) << Describe(new_name);
+  EXPECT_EQ(old_name.out, new_name.out);
+  EXPECT_EQ(Lines(new_name.out).size(), all_.size() - (base_ + 2));
+  EXPECT_THAT(old_name.err, HasSubstr("--after-seq is deprecated"));
+  EXPECT_THAT(old_name.err, HasSubstr("use --from-seq " + from));
+  EXPECT_TRUE(new_name.err.empty()) << new_name.err;
+  ProcessResult quiet = Run({"-q", "log", "--after-seq", from});
+  EXPECT_EQ(quiet.out, new_name.out);
+  EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+  // Not both at once, and only the new name in the help.
+  ProcessResult both = Run({"log", "--after-seq", from, "--from-seq", from});
+  EXPECT_EQ(both.exit_code, 2) << Describe(both);
+  EXPECT_TRUE(both.out.empty());
+  ProcessResult help = Run({"log", "--help"});
+  EXPECT_THAT(help.out, HasSubstr("--from-seq"));
+  EXPECT_THAT(help.out, ::testing::Not(HasSubstr("--after-seq")));
 }
 
 // --since is inclusive, --until exclusive; both take a UTC timestamp with up to

@@ -140,7 +140,7 @@ TEST_F(CliProofTest, InclusionProofVerifies) {
     EXPECT_EQ(Str(b.at("type")), "vellum.inclusion_proof");
     EXPECT_EQ(b.at("seq"), seq);
     EXPECT_EQ(Str(b.at("event")) + "\n",
-              RunOk({"log", "--after-seq", std::to_string(seq), "--limit", "1"}));
+              RunOk({"log", "--from-seq", std::to_string(seq), "--limit", "1"}));
 
     ProcessResult r = VerifyProof(bundle);
     EXPECT_EQ(r.exit_code, 0) << Describe(r);

@@ -350,7 +350,7 @@ TEST(CrashTest, KilledDemoCommandLeavesAVerifiableLedger) {
     ProcessResult login =
         cli.Run("admin", {"login", "--user", "admin", "--password-file", admin_file});
     ASSERT_EQ(login.exit_code, 0) << login.err;
-    ProcessResult next = cli.Run("admin", {"log", "--after-seq", std::to_string(size_after_crash)});
+    ProcessResult next = cli.Run("admin", {"log", "--from-seq", std::to_string(size_after_crash)});
     ASSERT_EQ(next.exit_code, 0) << next.err;
     EXPECT_THAT(next.out, ::testing::StartsWith(fmt::format("{{\"actor\":\"admin\"")));
     EXPECT_THAT(next.out, HasSubstr(fmt::format("\"seq\":{},", size_after_crash)));

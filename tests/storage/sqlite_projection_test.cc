@@ -676,7 +676,7 @@ TEST_F(QueryEventsTest, EachFilter) {
   q.until = 400;  // exclusive
   EXPECT_THAT(Query(q), ElementsAre(0, 1, 2));
   q = {};
-  q.after_seq = 6;  // seq >= after_seq
+  q.from_seq = 6;  // seq >= from_seq
   EXPECT_THAT(Query(q), ElementsAre(6, 7));
   q = {};
   q.limit = 3;
@@ -705,7 +705,7 @@ TEST_F(QueryEventsTest, Combinations) {
 
   q = {};
   q.actor = "bob";
-  q.after_seq = 3;
+  q.from_seq = 3;
   q.limit = 1;
   EXPECT_THAT(Query(q), ElementsAre(5));
 
@@ -714,12 +714,12 @@ TEST_F(QueryEventsTest, Combinations) {
   q.until = 500;  // empty range
   EXPECT_TRUE(Query(q).empty());
 
-  // Paging: after_seq + limit walk the whole log without gaps or repeats.
+  // Paging: from_seq + limit walk the whole log without gaps or repeats.
   std::vector<uint64_t> paged;
   uint64_t next = 0;
   for (;;) {
     EventQuery page;
-    page.after_seq = next;
+    page.from_seq = next;
     page.limit = 3;
     auto got = Query(page);
     if (got.empty()) break;

@@ -670,10 +670,10 @@ Status SqliteProjectionStore::QueryEvents(const EventQuery& q, const std::functi
   // SQLite integers are signed 64-bit: no event lies past INT64_MAX, and a larger
   // limit is no limit (binding either as int64 would wrap or fail).
   constexpr uint64_t kMaxSqlInt = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  if (q.after_seq > kMaxSqlInt) return OkStatus();
+  if (q.from_seq > kMaxSqlInt) return OkStatus();
   std::lock_guard lock(impl_->query_mu);
   Database& db = *impl_->query_db;
-  uint64_t from = q.after_seq;
+  uint64_t from = q.from_seq;
   std::optional<uint64_t> to;
   if (q.since) {
     ASSIGN_OR_RETURN(uint64_t s, FirstSeqAtOrAfter(db, *q.since));
