@@ -642,6 +642,16 @@ Status FileLogStore::TruncateEvents(uint64_t count) {
 
 uint64_t FileLogStore::TornTailBytes() const { return impl_->torn_tail; }
 
+FileLogStore::SegmentTotals FileLogStore::Segments() const {
+  std::shared_lock lock(impl_->mu);
+  SegmentTotals t;
+  for (const Segment& seg : impl_->segments) {
+    ++t.segments;
+    t.bytes += seg.bytes;
+  }
+  return t;
+}
+
 StatusOr<std::string> FileLogStore::ReadEvent(uint64_t seq) const {
   std::shared_lock lock(impl_->mu);
   if (seq >= impl_->event_count) return NotFoundError(fmt::format("no event with seq {}", seq));
@@ -764,6 +774,15 @@ StatusOr<std::vector<StoredCheckpoint>> FileLogStore::ListCheckpoints() const {
     out.push_back({*size, rel, std::move(note)});
   }
   return out;
+}
+
+StatusOr<uint64_t> FileLogStore::CheckpointCount() const {
+  ASSIGN_OR_RETURN(auto names, impl_->env->ListDir(impl_->Path(kCheckpointsDir)));
+  uint64_t n = 0;
+  for (const auto& name : names) {
+    if (ParseNumberedName(name, ".note")) ++n;
+  }
+  return n;
 }
 
 StatusOr<std::optional<StoredCheckpoint>> FileLogStore::LatestCheckpoint() const {

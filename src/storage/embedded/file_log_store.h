@@ -52,6 +52,15 @@ class FileLogStore final : public LogStore {
 
   const FileLogRecovery& recovery() const { return recovery_; }
 
+  // The segment files and the bytes of the complete event lines they hold.
+  struct SegmentTotals {
+    uint64_t segments = 0;
+    uint64_t bytes = 0;
+  };
+  SegmentTotals Segments() const;
+  // The number of checkpoint files, without reading them.
+  StatusOr<uint64_t> CheckpointCount() const;
+
   uint64_t EventCount() const override;
   Status AppendEvents(std::span<const std::string> lines) override;
   Status TruncateEvents(uint64_t count) override;

@@ -1,0 +1,56 @@
+#include "app/read_only_directory.h"
+
+#include <fmt/format.h>
+
+#include "app/vellum.h"
+
+namespace vellum::app {
+namespace {
+
+// Read-only has no private key to match keys/ledger.pub against; its name must at least be the origin.
+StatusOr<core::NoteVerifier> LoadLedgerKey(core::Env* env, const std::string& dir, const std::string& origin) {
+  ASSIGN_OR_RETURN(core::NoteVerifier key, MissingFileIsDamage(ReadLedgerPublicKey(env, dir)));
+  if (key.name != origin) {
+    return DataLossError(fmt::format("keys/ledger.pub is the key of {}, but vellum.toml names the origin {}",
+                                     key.name, origin));
+  }
+  return key;
+}
+
+}  // namespace
+
+StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::string& dir, int lock_wait_ms,
+                                                  const LockWaitNotice& on_lock_wait) {
+  if (!env->Exists(ConfigPath(dir))) {
+    return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
+  }
+  ReadOnlyDirectory d;
+  // Shared: other readers may read at the same time, no writer may.
+  ASSIGN_OR_RETURN(d.lock, LockDataDirectory(env, dir, /*exclusive=*/false, lock_wait_ms, on_lock_wait));
+  ASSIGN_OR_RETURN(d.config, LoadConfig(env, ConfigPath(dir)));
+  ASSIGN_OR_RETURN(d.ledger_key, LoadLedgerKey(env, dir, d.config.origin));
+  ASSIGN_OR_RETURN(d.log, MissingFileIsDamage(storage::FileLogStore::OpenReadOnly(env, LedgerDir(dir))));
+  ASSIGN_OR_RETURN(d.projection,
+                   MissingFileIsDamage(storage::SqliteProjectionStore::OpenReadOnly(RecordsDbPath(dir))));
+  return d;
+}
+
+std::vector<std::string> CrashRemnantNotes(const storage::FileLogRecovery& found) {
+  std::vector<std::string> notes;
+  if (found.torn_tail_bytes > 0) {
+    notes.push_back(fmt::format(
+        "{}:{} ends in an incomplete line of {} bytes, which is not an event: what a write cut short by a crash "
+        "leaves. The next command that opens the ledger removes it, unless records.db shows that an event "
+        "ending there was acknowledged (then it is kept as evidence and writes are refused)",
+        found.torn_tail_file, found.torn_tail_offset, found.torn_tail_bytes));
+  }
+  if (found.temp_files_removed > 0) {
+    notes.push_back(fmt::format(
+        "{} temporary file(s) of an interrupted write are in the ledger directory (named *.tmp.*): never "
+        "part of the ledger; the next command that opens it removes them",
+        found.temp_files_removed));
+  }
+  return notes;
+}
+
+}  // namespace vellum::app
