@@ -82,6 +82,7 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run);
 void RegisterProof(CLI::App& app, Globals& g, Runner& run);
 void RegisterVerify(CLI::App& app, Globals& g, Runner& run);
 void RegisterStatus(CLI::App& app, Globals& g, Runner& run);
+void RegisterTiles(CLI::App& app, Globals& g, Runner& run);
 void RegisterCheckpoint(CLI::App& app, Globals& g, Runner& run);
 void RegisterCanon(CLI::App& app, Globals& g, Runner& run);
 void RegisterDemo(CLI::App& app, Globals& g, Runner& run);

@@ -58,6 +58,7 @@ int Main(int argc, char** argv) {
   vellum::cli::RegisterProof(app, g, run);
   vellum::cli::RegisterVerify(app, g, run);
   vellum::cli::RegisterStatus(app, g, run);
+  vellum::cli::RegisterTiles(app, g, run);
   vellum::cli::RegisterCheckpoint(app, g, run);
   vellum::cli::RegisterCanon(app, g, run);
   vellum::cli::RegisterDemo(app, g, run);
