@@ -17,6 +17,7 @@ PACKAGES=(
   faketime jq
   libargon2-dev oathtool  # test oracles only: reference Argon2, OATH Toolkit (TOTP)
   golang-go golang-golang-x-mod-dev
+  python3 python3-jsonschema  # test oracles only: the event JSON Schema (docs/schemas), CSV parsing
 )
 if ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)

@@ -29,7 +29,8 @@ enum ExitCode : int {
 // The one mapping from Status codes to exit codes.
 int ExitCodeFor(const Status& s);
 
-enum class Format { kJson, kJsonl, kTable };
+// kCsv: `log` only (main refuses it for every other command).
+enum class Format { kJson, kJsonl, kTable, kCsv };
 
 struct Globals {
   std::string data_dir;      // --data, $VELLUM_DATA, ./vellum-data

@@ -22,15 +22,11 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--action", o->action, "Event type, e.g. record.modified");
   cmd->add_option("--since", o->since, "From this UTC time (inclusive), e.g. 2026-11-25 or 2026-11-25T13:00:00Z");
   cmd->add_option("--until", o->until, "Before this UTC time (exclusive)");
-  CLI::Option* from =
-      cmd->add_option("--from-seq", o->from_seq, "Only events with seq >= this (to page on: the last seq seen + 1)")
-          ->check(kNonNegative);
+  cmd->add_option("--from-seq", o->from_seq, "Only events with seq >= this (to page on: the last seq seen + 1)")
+      ->check(kNonNegative);
   // The option's first name, which meant seq >= N "despite the name". Kept so
   // that existing export scripts page as before; hidden from the help.
-  cmd->add_option("--after-seq", o->after_seq, "Deprecated: the same as --from-seq")
-      ->check(kNonNegative)
-      ->excludes(from)
-      ->group("");
+  cmd->add_option("--after-seq", o->after_seq, "Deprecated: the same as --from-seq")->check(kNonNegative)->group("");
   cmd->add_option("--limit", o->limit, "At most this many events (0: no limit)")
       ->check(kNonNegative);
   cmd->callback([&g, &run, o] {
@@ -67,6 +63,7 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
             "--since {} is not before --until {}: the range holds no time (are the two swapped?)", o->since, o->until)));
       }
       if (o->after_seq) {
+        if (o->from_seq) return Fail(InvalidArgumentError("--after-seq is the old name of --from-seq: give one"));
         if (!g.quiet) {
           fmt::print(stderr, "vellum: --after-seq is deprecated: it selects seq >= N, which --from-seq now names; "
                              "use --from-seq {}\n", *o->after_seq);
@@ -80,6 +77,7 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
       auto& v = signed_in->vellum;
       Format f = OutputFormat(g, Format::kJsonl);
       if (f == Format::kTable) PrintEventTableHeader();
+      if (f == Format::kCsv) PrintEventCsvHeader();
       if (f == Format::kJson) fmt::print("[");
       bool first = true;
       Status s = v->QueryEvents(signed_in->principal, q, [&](uint64_t, const std::string& line) -> Status {
@@ -88,6 +86,8 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
           fmt::print("{}\n", line);
         } else if (f == Format::kJson) {
           fmt::print("{}\n  {}", first ? "" : ",", line);
+        } else if (f == Format::kCsv) {
+          RETURN_IF_ERROR(PrintEventCsvRow(line));
         } else {
           ASSIGN_OR_RETURN(ledger::Event e, ledger::DecodeEvent(line));
           PrintEventTableRow(e);

@@ -41,7 +41,7 @@ int Main(int argc, char** argv) {
   });
   app.add_option("--data", g.data_dir, "Data directory (default: $VELLUM_DATA, else ./vellum-data)");
   app.add_option("--format", g.format_text, "Output format where output is data")
-      ->check(CLI::IsMember({"json", "jsonl", "table"}));
+      ->check(CLI::IsMember({"json", "jsonl", "table", "csv"}));
   app.add_flag("-q,--quiet", g.quiet, "Print no notices on stderr");
   const char* key_env = std::getenv("VELLUM_API_KEY_FILE");
   if (key_env && *key_env) g.api_key_file = key_env;
@@ -75,7 +75,13 @@ int Main(int argc, char** argv) {
   if (g.format_text == "json") g.format = Format::kJson;
   if (g.format_text == "jsonl") g.format = Format::kJsonl;
   if (g.format_text == "table") g.format = Format::kTable;
+  if (g.format_text == "csv") g.format = Format::kCsv;
   if (!run) return vellum::cli::kExitBadInput;
+  // CSV is an export of the audit trail; no other output has its rows.
+  if (g.format == Format::kCsv && (app.get_subcommands().empty() || app.get_subcommands().front()->get_name() != "log")) {
+    fmt::print(stderr, "vellum: usage: --format csv is for `log` only\n");
+    return vellum::cli::kExitBadInput;
+  }
   // An empty --data would silently mean the current directory.
   if (g.data_dir.empty()) {
     fmt::print(stderr, "vellum: usage: --data must not be empty\n");

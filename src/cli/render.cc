@@ -106,3 +106,73 @@ void PrintEventTableRow(const ledger::Event& e) {
 }
 
 }  // namespace vellum::cli
+
+namespace vellum::cli {
+namespace {
+
+constexpr std::string_view kCsvColumns[] = {
+    "seq",       "ts",          "type",           "actor",       "actor_name", "session",   "client",
+    "source",    "record_type", "record_id",      "record_version", "record_hash", "reason", "guideline",
+    "changes",   "data",        "id",             "prev"};
+
+// RFC 4180: quoted when it holds a separator, a quote or a line break; quotes doubled.
+void AppendCsvField(std::string_view v, std::string* out) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(v);
+    return;
+  }
+  out->push_back('"');
+  for (char c : v) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+// A value as a field: a string as it is, null empty, anything else its RFC 8785 text.
+Status AppendCsvValue(const json::value* v, std::string* out) {
+  if (v == nullptr || v->is_null()) return OkStatus();
+  if (v->is_string()) {
+    AppendCsvField(v->get_string(), out);
+    return OkStatus();
+  }
+  std::string text;
+  RETURN_IF_ERROR(core::AppendCanonicalJson(*v, &text));
+  AppendCsvField(text, out);
+  return OkStatus();
+}
+
+}  // namespace
+
+void PrintEventCsvHeader() {
+  std::string row;
+  for (std::string_view c : kCsvColumns) {
+    if (!row.empty()) row.push_back(',');
+    row.append(c);
+  }
+  fmt::print("{}\r\n", row);
+}
+
+Status PrintEventCsvRow(std::string_view line) {
+  // A stored line is within the ledger's own limits, which may exceed the parser's defaults.
+  ASSIGN_OR_RETURN(json::value v, core::ParseJson(line, {line.size() + 1, 1024, line.size() + 1}));
+  if (!v.is_object()) return DataLossError("a stored event is not a JSON object");
+  const json::object& e = v.get_object();
+  const json::value* record = e.if_contains("record");
+  const json::object* r = record && record->is_object() ? &record->get_object() : nullptr;
+  auto field = [&](std::string_view column) -> const json::value* {
+    if (column.starts_with("record_")) return r ? r->if_contains(column.substr(7)) : nullptr;
+    return e.if_contains(column);
+  };
+  std::string row;
+  bool first = true;
+  for (std::string_view c : kCsvColumns) {
+    if (!first) row.push_back(',');
+    first = false;
+    RETURN_IF_ERROR(AppendCsvValue(field(c), &row));
+  }
+  fmt::print("{}\r\n", row);
+  return OkStatus();
+}
+
+}  // namespace vellum::cli

@@ -22,4 +22,11 @@ void PrintHistoryTable(const std::vector<app::RecordVersionView>& versions);
 void PrintEventTableHeader();
 void PrintEventTableRow(const ledger::Event& e);
 
+// CSV output for `vellum log` (RFC 4180: CRLF line ends, a field quoted when it
+// holds a comma, a quote, CR or LF, quotes doubled): a header row, then one row
+// per stored event line, each field verbatim; null is an empty field, and the
+// structured fields (source, changes, data) are their RFC 8785 text.
+void PrintEventCsvHeader();
+Status PrintEventCsvRow(std::string_view line);
+
 }  // namespace vellum::cli

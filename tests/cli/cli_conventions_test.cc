@@ -221,7 +221,7 @@ TEST_F(CliConventionsTest, UsageErrorsShowTheUsageOnStderr) {
            {{"record"}, "A subcommand is required", "Usage: vellum record"},
            {{}, "A subcommand is required", "Usage: vellum [OPTIONS] SUBCOMMAND"},
            {{"frobnicate"}, "frobnicate", "Usage: vellum"},
-           {{"--format", "xml", "log"}, "xml not in {json,jsonl,table}", "Usage: vellum"},
+           {{"--format", "xml", "log"}, "xml not in {json,jsonl,table,csv}", "Usage: vellum"},
            {{"proof", "inclusion"}, "--seq is required", "Usage: vellum proof inclusion"},
            {{"log", "--limit", "-1"}, "--limit: must not be negative", "Usage: vellum log"},
            {{"proof", "inclusion", "--seq", "-3"},
