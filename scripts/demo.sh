@@ -30,5 +30,8 @@ echo
 echo "== one annotation's versions: who, when, why"
 $V --data "$DATA" record history --type annotation --id ann-case-0001-u-ann-2
 echo
+echo "== what the data directory holds"
+$V --data "$DATA" status
+echo
 echo "== verify"
 $V --data "$DATA" verify
