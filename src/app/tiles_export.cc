@@ -140,10 +140,12 @@ StatusOr<storage::StoredCheckpoint> FindCheckpoint(const storage::LogStore& log,
 }
 
 // A checkpoint already published in the output directory may only be replaced
-// by one of the same log that is at least as large and agrees with it.
-Status CheckPublishedCheckpoint(core::Env* env, const std::string& path, const ReadOnlyDirectory& d,
-                                const ledger::Checkpoint& next) {
-  if (!env->Exists(path)) return OkStatus();
+// by one of the same log that is at least as large (whether the tree agrees
+// with it is checked once the tiles are proven). Returns it, if there is one.
+StatusOr<std::optional<ledger::Checkpoint>> CheckPublishedCheckpoint(core::Env* env, const std::string& path,
+                                                                     const ReadOnlyDirectory& d,
+                                                                     const ledger::Checkpoint& next) {
+  if (!env->Exists(path)) return std::optional<ledger::Checkpoint>();
   ASSIGN_OR_RETURN(std::string text, env->ReadFile(path));
   auto published = ledger::OpenCheckpoint(text, d.ledger_key, d.config.origin);
   if (!published.ok()) {
@@ -160,7 +162,7 @@ Status CheckPublishedCheckpoint(core::Env* env, const std::string& path, const R
     return FailedPreconditionError(
         fmt::format("{} publishes another root for tree size {}: the history was rewritten", path, next.size));
   }
-  return OkStatus();
+  return std::optional<ledger::Checkpoint>(std::move(*published));
 }
 
 }  // namespace
@@ -185,7 +187,8 @@ StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExpor
                                      stored.name, cp->size, d.log->EventCount()));
   }
   const std::string checkpoint_path = options.out_dir + "/checkpoint";
-  RETURN_IF_ERROR(CheckPublishedCheckpoint(env, checkpoint_path, d, *cp));
+  ASSIGN_OR_RETURN(std::optional<ledger::Checkpoint> published,
+                   CheckPublishedCheckpoint(env, checkpoint_path, d, *cp));
 
   TilesExportReport report;
   report.size = cp->size;
@@ -217,6 +220,18 @@ StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExpor
                                      "verify` names where they differ",
                                      core::Base64Encode(core::AsBytes(root)), cp->size, stored.name,
                                      core::Base64Encode(core::AsBytes(cp->root))));
+  }
+
+  // The tree must still hold the one the directory published before: a new
+  // checkpoint that does not extend it would fork the published log.
+  if (published && published->size < cp->size) {
+    ASSIGN_OR_RETURN(core::Hash then, ledger::RootAt(tiles, published->size));
+    if (then != published->root) {
+      return FailedPreconditionError(fmt::format(
+          "{} publishes tree size {} with another root than this ledger's: the directory publishes another log, "
+          "or this ledger's history was rewritten (nothing was written)",
+          checkpoint_path, published->size));
+    }
   }
 
   // Then the new files, and the checkpoint last: a client that reads it finds every tile it needs.

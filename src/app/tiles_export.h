@@ -13,7 +13,7 @@
 // directory adds what is new: tiles already there must hold the same bytes
 // (tiles are immutable; one that differs means another ledger, or a rewritten
 // history, and nothing is written), and the checkpoint there is replaced only
-// by a larger one of the same log.
+// by a larger one of the same log that extends it.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +53,7 @@ struct TilesExportReport {
 // kNotFound: no data directory, or no checkpoint of `size`; kDataLoss: the
 // checkpoint does not verify, or the tree files disagree with it (`vellum verify`
 // names what); kFailedPrecondition: `out_dir` holds another log's tiles or
-// checkpoint, or a larger checkpoint of this one.
+// checkpoint, a larger checkpoint of this one, or one this tree does not extend.
 StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExportOptions& options);
 
 }  // namespace vellum::app

@@ -119,7 +119,7 @@ class TilesExportTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  const std::string data_ = tmp_.Sub("data");
+  std::string data_ = tmp_.Sub("data");
   const std::string out_ = tmp_.Sub("published");
   std::unique_ptr<Vellum> vellum_;
   Principal alice_;
@@ -257,6 +257,27 @@ TEST_F(TilesExportTest, PublishedFilesAreNeverRewritten) {
   ASSERT_FALSE(foreign.ok());
   EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(foreign.status().message(), HasSubstr("is not a checkpoint of this ledger"));
+}
+
+// Two histories that part after a common start, signed by the same key (what
+// restoring an old backup and writing on would make): once one is published,
+// the other may not be, even where no published tile differs.
+TEST_F(TilesExportTest, AForkOfThePublishedLogIsRefused) {
+  GrowAndSign(650);
+  const std::string fork = tmp_.Sub("fork");
+  fs::copy(data_, fork, fs::copy_options::recursive);
+  GrowAndSign(700);
+  ASSERT_OK(Export());
+  const std::string published = ReadFileOrDie(out_ + "/checkpoint");
+
+  data_ = fork;  // events 650 on differ from here
+  GrowAndSign(760, R"({"label":"mass"})");
+  auto r = Export();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("publishes tree size 700 with another root"));
+  EXPECT_EQ(ReadFileOrDie(out_ + "/checkpoint"), published);
+  EXPECT_FALSE(fs::exists(out_ + "/tile/0/002.p/248")) << "a tile of the fork was written";
 }
 
 }  // namespace
