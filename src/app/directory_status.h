@@ -1,5 +1,5 @@
 // `vellum status`: what a data directory holds, read in milliseconds whatever
-// its size: how many events and bytes, the first and the last event, the latest
+// its size (a few reads, none that grows with the ledger): how many events and bytes, the first and the last event, the latest
 // checkpoint (its signature checked with keys/ledger.pub) and how many events
 // no checkpoint signs yet, how far records.db has applied the ledger, the
 // settings that decide when the next checkpoint is made, and what a crash left
@@ -49,7 +49,6 @@ struct DirectoryStatus {
   std::optional<CheckpointSummary> latest_checkpoint;
   uint64_t unsigned_events = 0;  // events after the latest checkpoint
   uint64_t applied = 0;          // events records.db reflects
-  uint64_t record_versions = 0;  // rows of records.db's record_versions
   // What an operator should know, one sentence each: crash remnants the next
   // writer repairs, records.db behind or ahead of the ledger, a checkpoint that
   // does not verify, no checkpoint at all.

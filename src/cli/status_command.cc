@@ -49,7 +49,6 @@ boost::json::object StatusJson(const std::string& dir, const app::DirectoryStatu
   for (const auto& w : st.config.witness_files) witnesses.push_back(boost::json::string(w));
   out["witness_files"] = std::move(witnesses);
   out["applied"] = st.applied;
-  out["record_versions"] = st.record_versions;
   boost::json::array notes;
   for (const auto& n : st.notes) notes.push_back(boost::json::string(n));
   out["notes"] = std::move(notes);
@@ -91,8 +90,7 @@ void PrintTable(const std::string& dir, const app::DirectoryStatus& st) {
   row("checkpoints", fmt::format("{} stored", st.checkpoints));
   row("witness files",
       st.config.witness_files.empty() ? "none" : fmt::format("{}", fmt::join(st.config.witness_files, ", ")));
-  row("records.db", fmt::format("{} of {} events applied, {} record versions", st.applied, st.events,
-                                st.record_versions));
+  row("records.db", fmt::format("{} of {} events applied", st.applied, st.events));
   for (const auto& n : st.notes) fmt::print("NOTE: {}\n", n);
 }
 
