@@ -78,7 +78,8 @@ int Main(int argc, char** argv) {
   if (g.format_text == "csv") g.format = Format::kCsv;
   if (!run) return vellum::cli::kExitBadInput;
   // CSV is an export of the audit trail; no other output has its rows.
-  if (g.format == Format::kCsv && (app.get_subcommands().empty() || app.get_subcommands().front()->get_name() != "log")) {
+  const auto chosen = app.get_subcommands();
+  if (g.format == Format::kCsv && (chosen.empty() || chosen.front()->get_name() != "log")) {
     fmt::print(stderr, "vellum: usage: --format csv is for `log` only\n");
     return vellum::cli::kExitBadInput;
   }

@@ -105,15 +105,14 @@ void PrintEventTableRow(const ledger::Event& e) {
              Shorten(e.actor.id, 16), Shorten(rec, 28), Shorten(e.reason.value_or("-"), 60));
 }
 
-}  // namespace vellum::cli
-
-namespace vellum::cli {
 namespace {
 
+// Every field of the event (docs/formats/event.md), the record flattened into four; the
+// event id and prev, which a reader of the trail needs least, last.
 constexpr std::string_view kCsvColumns[] = {
-    "seq",       "ts",          "type",           "actor",       "actor_name", "session",   "client",
-    "source",    "record_type", "record_id",      "record_version", "record_hash", "reason", "guideline",
-    "changes",   "data",        "id",             "prev"};
+    "seq",         "ts",        "type",           "actor",       "actor_name", "session",   "client",  "source",
+    "record_type", "record_id", "record_version", "record_hash", "reason",     "guideline", "changes", "data",
+    "id",          "prev"};
 
 // RFC 4180: quoted when it holds a separator, a quote or a line break; quotes doubled.
 void AppendCsvField(std::string_view v, std::string* out) {
