@@ -1,9 +1,9 @@
 // `vellum status`: what a data directory holds, read in milliseconds whatever
-// its size (a few reads, none that grows with the ledger): how many events and bytes, the first and the last event, the latest
-// checkpoint (its signature checked with keys/ledger.pub) and how many events
-// no checkpoint signs yet, how far records.db has applied the ledger, the
-// settings that decide when the next checkpoint is made, and what a crash left
-// for the next writer to repair.
+// its size (a few reads, none that grows with the ledger): how many events and
+// bytes, the first and the last event, the latest checkpoint (its signature
+// checked with keys/ledger.pub) and how many events no checkpoint signs yet,
+// how far records.db has applied the ledger, the settings that decide when the
+// next checkpoint is made, and what a crash left for the next writer to repair.
 //
 // It reads, like `vellum verify`, without repairing or applying anything and
 // without signing in (file access to the directory is all it needs), but it

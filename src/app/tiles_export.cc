@@ -136,7 +136,8 @@ StatusOr<storage::StoredCheckpoint> FindCheckpoint(const storage::LogStore& log,
   for (auto& cp : all) {
     if (cp.size == *size) return std::move(cp);
   }
-  return NotFoundError(fmt::format("no checkpoint of tree size {} is stored (`vellum status` shows the latest)", *size));
+  return NotFoundError(
+      fmt::format("no checkpoint of tree size {} is stored (`vellum status` shows the latest)", *size));
 }
 
 // A checkpoint already published in the output directory may only be replaced
@@ -198,7 +199,7 @@ StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExpor
 
   // First every hash is proven and every file already there compared, so that
   // nothing is written unless all of it can be.
-  RETURN_IF_ERROR(exporter.ForEachFile(/*prove=*/true, [&](const std::string& rel, const std::string& bytes) -> Status {
+  RETURN_IF_ERROR(exporter.ForEachFile(/*prove=*/true, [&](const std::string& rel, const std::string& bytes) {
     ++report.files;
     if (rel.starts_with("tile/entries/")) ++report.entry_bundles;
     const std::string path = options.out_dir + "/" + rel;
@@ -235,7 +236,7 @@ StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExpor
   }
 
   // Then the new files, and the checkpoint last: a client that reads it finds every tile it needs.
-  RETURN_IF_ERROR(exporter.ForEachFile(/*prove=*/false, [&](const std::string& rel, const std::string& bytes) -> Status {
+  RETURN_IF_ERROR(exporter.ForEachFile(/*prove=*/false, [&](const std::string& rel, const std::string& bytes) {
     const std::string path = options.out_dir + "/" + rel;
     if (env->Exists(path)) return OkStatus();
     RETURN_IF_ERROR(env->CreateDirs(ParentDir(path)));

@@ -59,8 +59,9 @@ void RegisterLog(CLI::App& app, Globals& g, Runner& run) {
         *target = *t;
       }
       if (q.since && q.until && *q.since >= *q.until) {
-        return Fail(InvalidArgumentError(fmt::format(
-            "--since {} is not before --until {}: the range holds no time (are the two swapped?)", o->since, o->until)));
+        return Fail(InvalidArgumentError(
+            fmt::format("--since {} is not before --until {}: the range holds no time (are the two swapped?)",
+                        o->since, o->until)));
       }
       if (o->after_seq) {
         if (o->from_seq) return Fail(InvalidArgumentError("--after-seq is the old name of --from-seq: give one"));

@@ -252,7 +252,8 @@ TEST_F(TilesExportTest, PublishedFilesAreNeverRewritten) {
 
   // Another ledger's directory is refused too.
   WriteFileOrDie(tile, published);
-  WriteFileOrDie(out_ + "/checkpoint", "other.example/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— x Zm9v\n");
+  WriteFileOrDie(out_ + "/checkpoint",
+                 "other.example/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— x Zm9v\n");
   auto foreign = Export();
   ASSERT_FALSE(foreign.ok());
   EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);

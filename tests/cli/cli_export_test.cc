@@ -66,7 +66,8 @@ class CliExportTest : public CliTest {
     ASSERT_EQ(Create("annotation", "a-1", R"({"label":"nódulo, \"sólido\"","note":"line 1\nline 2","d":3.5})")
                   .exit_code,
               0);
-    ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"mass","d":4})", "re-read, \"second\" look; 第二").exit_code, 0);
+    ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"mass","d":4})", "re-read, \"second\" look; 第二").exit_code,
+              0);
     ASSERT_EQ(Delete("annotation", "a-1", "entered in error, see CAPA-7").exit_code, 0);
     EXPECT_EQ(Run({"checkpoint"}).exit_code, 3);  // a project manager may not sign: recorded as refused
 
