@@ -171,6 +171,10 @@ StatusOr<std::optional<ledger::Checkpoint>> CheckPublishedCheckpoint(core::Env* 
 StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExportOptions& options) {
   core::Env* env = options.env ? options.env : core::Env::Default();
   if (options.out_dir.empty()) return InvalidArgumentError("the output directory is empty");
+  std::error_code ec;
+  if (std::filesystem::exists(options.out_dir, ec) && !std::filesystem::is_directory(options.out_dir, ec)) {
+    return InvalidArgumentError(fmt::format("{} is not a directory", options.out_dir));
+  }
   if (IsWithin(options.out_dir, dir)) {
     return InvalidArgumentError(fmt::format(
         "{} is inside the data directory {}: publish outside it (the data directory holds only Vellum's files)",

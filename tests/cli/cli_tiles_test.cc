@@ -41,10 +41,12 @@ TEST_F(CliTilesTest, PublishesTheLatestCheckpointAndItsTiles) {
 
 TEST_F(CliTilesTest, BadUsageIsRefused) {
   Init();
+  ::vellum::testing::WriteFileOrDie(tmp_.Sub("a-file"), "not a directory\n");
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"tiles"}, {"tiles", "--out", ""}, {"tiles", "--out", tmp_.Sub("x"), "--size", "999999"},
            {"tiles", "--out", tmp_.Sub("x"), "--size", "-1"}, {"tiles", "--out", data_ + "/site"},
-           {"tiles", "--out", data_}, {"tiles", "--out", data_ + "/ledger/../site"}}) {
+           {"tiles", "--out", data_}, {"tiles", "--out", data_ + "/ledger/../site"},
+           {"tiles", "--out", tmp_.Sub("a-file")}}) {
     ProcessResult r = RunAs("", args);
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
     EXPECT_TRUE(r.out.empty());
