@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <boost/json/value_from.hpp>
+
 #include "app/directory_status.h"
 #include "cli/cli_common.h"
 #include "core/clock.h"
@@ -45,13 +47,9 @@ boost::json::object StatusJson(const std::string& dir, const app::DirectoryStatu
   out["unsigned_events"] = st.unsigned_events;
   out["checkpoint_every_events"] = st.config.checkpoint_every_events;
   out["checkpoint_every_seconds"] = st.config.checkpoint_every_seconds;
-  boost::json::array witnesses;
-  for (const auto& w : st.config.witness_files) witnesses.push_back(boost::json::string(w));
-  out["witness_files"] = std::move(witnesses);
+  out["witness_files"] = boost::json::value_from(st.config.witness_files);
   out["applied"] = st.applied;
-  boost::json::array notes;
-  for (const auto& n : st.notes) notes.push_back(boost::json::string(n));
-  out["notes"] = std::move(notes);
+  out["notes"] = boost::json::value_from(st.notes);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/json/value_from.hpp>
 #include <chrono>
 #include <cstdio>
 
@@ -35,9 +36,7 @@ boost::json::object ReportJson(const ledger::VerifyReport& r, bool unreadable) {
   }
   out["problems"] = std::move(probs);
   out["problems_not_listed"] = r.problems_not_listed;
-  boost::json::array notes;
-  for (const auto& n : r.notes) notes.push_back(boost::json::string(n));
-  out["notes"] = std::move(notes);
+  out["notes"] = boost::json::value_from(r.notes);
   return out;
 }
 
