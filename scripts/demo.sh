@@ -35,3 +35,9 @@ $V --data "$DATA" status
 echo
 echo "== verify"
 $V --data "$DATA" verify
+echo
+echo "== an online backup, restored into a new directory (each copy verified)"
+COPIES=$(mktemp -d)
+trap 'rm -rf "$COPIES"' EXIT
+$V --data "$DATA" backup --out "$COPIES/backup"
+$V --data "$COPIES/restored" restore --from "$COPIES/backup"

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "app/path_within.h"
 #include "app/read_only_directory.h"
 #include "core/encoding.h"
 #include "ledger/checkpoint.h"
@@ -28,20 +29,6 @@ std::string Concat(const std::vector<core::Hash>& hashes) {
 }
 
 std::string ParentDir(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
-// Whether `path` is `dir` or below it, as the file system resolves them.
-bool IsWithin(const std::string& path, const std::string& dir) {
-  auto resolve = [](const std::string& x, std::error_code& ec) {
-    std::filesystem::path r = std::filesystem::weakly_canonical(x, ec);
-    return r.has_filename() ? r : r.parent_path();  // "d/" is "d"
-  };
-  std::error_code ec;
-  const std::filesystem::path p = resolve(path, ec);
-  if (ec) return false;
-  const std::filesystem::path d = resolve(dir, ec);
-  if (ec) return false;
-  return std::mismatch(d.begin(), d.end(), p.begin(), p.end()).first == d.end();
-}
 
 class Exporter {
  public:
@@ -175,7 +162,7 @@ StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExpor
   if (std::filesystem::exists(options.out_dir, ec) && !std::filesystem::is_directory(options.out_dir, ec)) {
     return InvalidArgumentError(fmt::format("{} is not a directory", options.out_dir));
   }
-  if (IsWithin(options.out_dir, dir)) {
+  if (IsWithinDirectory(options.out_dir, dir)) {
     return InvalidArgumentError(fmt::format(
         "{} is inside the data directory {}: publish outside it (the data directory holds only Vellum's files)",
         options.out_dir, dir));

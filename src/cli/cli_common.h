@@ -84,6 +84,8 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run);
 void RegisterVerify(CLI::App& app, Globals& g, Runner& run);
 void RegisterStatus(CLI::App& app, Globals& g, Runner& run);
 void RegisterTiles(CLI::App& app, Globals& g, Runner& run);
+void RegisterBackup(CLI::App& app, Globals& g, Runner& run);
+void RegisterRestore(CLI::App& app, Globals& g, Runner& run);
 void RegisterCheckpoint(CLI::App& app, Globals& g, Runner& run);
 void RegisterCanon(CLI::App& app, Globals& g, Runner& run);
 void RegisterDemo(CLI::App& app, Globals& g, Runner& run);

@@ -59,6 +59,8 @@ int Main(int argc, char** argv) {
   vellum::cli::RegisterVerify(app, g, run);
   vellum::cli::RegisterStatus(app, g, run);
   vellum::cli::RegisterTiles(app, g, run);
+  vellum::cli::RegisterBackup(app, g, run);
+  vellum::cli::RegisterRestore(app, g, run);
   vellum::cli::RegisterCheckpoint(app, g, run);
   vellum::cli::RegisterCanon(app, g, run);
   vellum::cli::RegisterDemo(app, g, run);

@@ -1,52 +1,17 @@
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <boost/json/value_from.hpp>
 #include <chrono>
-#include <cstdio>
 
 #include "app/verify_directory.h"
 #include "cli/cli_common.h"
+#include "cli/verify_render.h"
 #include "core/encoding.h"
 
 namespace vellum::cli {
 namespace {
 
-// One document whatever was found, so scripts parse one shape.
-// `unreadable`: the files could not be read as a ledger at all (no root to show).
-boost::json::object ReportJson(const ledger::VerifyReport& r, bool unreadable) {
-  boost::json::object out;
-  out["ok"] = r.ok();
-  out["events"] = r.events;
-  out["bytes"] = r.bytes;
-  out["checkpoints"] = r.checkpoints;
-  out["witness_checkpoints"] = r.witness_checkpoints;
-  out["signed_size"] = r.signed_size;
-  out["applied"] = r.applied;
-  out["root"] = unreadable ? boost::json::value(nullptr)
-                          : boost::json::value(core::Base64Encode(core::AsBytes(r.root)));
-  boost::json::array probs;
-  for (const auto& p : r.problems) {
-    boost::json::object po;
-    po["area"] = p.area;
-    po["seq"] = p.seq ? boost::json::value(*p.seq) : boost::json::value(nullptr);
-    po["location"] = p.location;
-    po["message"] = p.message;
-    probs.push_back(std::move(po));
-  }
-  out["problems"] = std::move(probs);
-  out["problems_not_listed"] = r.problems_not_listed;
-  out["notes"] = boost::json::value_from(r.notes);
-  return out;
-}
-
 void PrintTable(const ledger::VerifyReport& r, bool unreadable, double secs) {
-  for (const auto& p : r.problems) {
-    fmt::print("PROBLEM [{}]{}{}: {}\n", p.area, p.seq ? fmt::format(" seq {}", *p.seq) : "",
-               p.location.empty() ? "" : " at " + p.location, p.message);
-  }
-  if (r.problems_not_listed) fmt::print("... and {} more problems\n", r.problems_not_listed);
-  for (const auto& n : r.notes) fmt::print("NOTE: {}\n", n);
+  PrintVerifyFindings(r);
   if (unreadable) {
     fmt::print("FAILED: the ledger cannot be opened\n");
     return;
@@ -86,20 +51,11 @@ void RegisterVerify(CLI::App& app, Globals& g, Runner& run) {
         options.witness_key = *k;
       }
       const auto start = std::chrono::steady_clock::now();
-      // On a terminal, a verify that takes more than a second shows how far it
-      // is on one line of stderr, redrawn in place and erased before the report.
-      bool progress_shown = false;
-      if (!g.quiet && ::isatty(STDERR_FILENO)) {
-        options.progress = [&progress_shown, start](uint64_t checked, uint64_t total) {
-          if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
-          fmt::print(stderr, "\rvellum: verifying: {} of {} events ({:.0f} %)", checked, total,
-                     total == 0 ? 100.0 : 100.0 * static_cast<double>(checked) / static_cast<double>(total));
-          std::fflush(stderr);
-          progress_shown = true;
-        };
-      }
-      auto r = app::VerifyDirectory(g.data_dir, options);
-      if (progress_shown) fmt::print(stderr, "\r\033[K");
+      auto r = [&] {
+        VerifyProgressLine progress(g);
+        options.progress = progress.callback();
+        return app::VerifyDirectory(g.data_dir, options);
+      }();
       const bool unreadable = !r.ok() && r.status().code() == StatusCode::kDataLoss;
       if (unreadable) {
         // Damage that stops the files from being read as a ledger at all is a finding, not a usage error.
@@ -113,7 +69,7 @@ void RegisterVerify(CLI::App& app, Globals& g, Runner& run) {
       if (f == Format::kTable) {
         PrintTable(*r, unreadable, secs);
       } else {
-        PrintJson(ReportJson(*r, unreadable), f == Format::kJson);
+        PrintJson(VerifyReportJson(*r, unreadable), f == Format::kJson);
       }
       return r->ok() ? kExitOk : kExitVerifyFailed;
     };

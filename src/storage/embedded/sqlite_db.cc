@@ -1,6 +1,12 @@
 #include "storage/embedded/sqlite_db.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/encoding.h"
 
@@ -176,6 +182,26 @@ StatusOr<std::unique_ptr<Database>> Database::OpenImmutable(const std::string& p
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+Status CopyDatabase(const std::string& from, const std::string& to, int mode) {
+  // The file first, so that SQLite's journal and the copy take its mode (the
+  // copy of auth.db holds password hashes: it must never exist readable by others).
+  int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return InternalError(fmt::format("create {}: {}", to, std::strerror(errno)));
+  ::fchmod(fd, static_cast<mode_t>(mode));
+  ::close(fd);
+  ASSIGN_OR_RETURN(auto src, Database::Open(from, /*create=*/false, /*read_only=*/true));
+  ASSIGN_OR_RETURN(auto dst, Database::Open(to, /*create=*/false));
+  sqlite3_backup* b = sqlite3_backup_init(dst->handle(), "main", src->handle(), "main");
+  if (b == nullptr) return StatusFromSqlite(dst->handle(), sqlite3_errcode(dst->handle()), "copy " + from);
+  // One step over every page: SQLite holds one read transaction on `from` for
+  // the whole copy (a snapshot), instead of restarting when a writer commits.
+  int rc = sqlite3_backup_step(b, -1);
+  int finish = sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) return StatusFromSqlite(dst->handle(), rc, "copy " + from);
+  if (finish != SQLITE_OK) return StatusFromSqlite(dst->handle(), finish, "copy " + from);
+  return OkStatus();
+}
 
 Status Database::Exec(std::string_view sql) {
   std::string s(sql);

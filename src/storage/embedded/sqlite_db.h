@@ -85,6 +85,14 @@ class Database {
   sqlite3* db_;
 };
 
+// Copies the database at `from` into a new file `to` with SQLite's online
+// backup API, as one consistent snapshot: writers in other connections or
+// processes go on meanwhile (records.db and auth.db are WAL databases), and
+// the copy holds every commit made before the copy began, none made after.
+// `to` must not exist; it is created with permission bits `mode` and is
+// durable when this returns.
+Status CopyDatabase(const std::string& from, const std::string& to, int mode);
+
 // Maps a SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → kDataLoss, BUSY → kUnavailable).
 // The message is "<file name>: <what>: <SQLite's message>"; it never contains bound values.
 Status StatusFromSqlite(sqlite3* db, int rc, std::string_view what);

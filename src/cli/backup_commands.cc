@@ -1,0 +1,77 @@
+// `vellum backup --out DIR` and `vellum --data NEW restore --from DIR` (SR-2).
+#include <fmt/format.h>
+
+#include "app/backup.h"
+#include "cli/cli_common.h"
+#include "cli/verify_render.h"
+#include "core/sha256.h"
+
+namespace vellum::cli {
+namespace {
+
+// What both commands print: the copy, its verification, and the manifest's hash.
+int Report(const Globals& g, const char* verb, const std::string& where, const app::BackupCopyReport& r) {
+  const std::string manifest = core::HashToHex(r.manifest_sha256);
+  const Format f = OutputFormat(g, Format::kTable);
+  if (f != Format::kTable) {
+    PrintJson(boost::json::object{{"ok", r.verify.ok()},
+                                  {"directory", where},
+                                  {"events", r.events},
+                                  {"tree_size", r.tree_size},
+                                  {"checkpoint", r.checkpoint_size ? boost::json::value(*r.checkpoint_size)
+                                                                   : boost::json::value(nullptr)},
+                                  {"files", r.files},
+                                  {"bytes", r.bytes},
+                                  {"manifest_sha256", manifest},
+                                  {"verify", VerifyReportJson(r.verify, false)}},
+              f == Format::kJson);
+  } else {
+    PrintVerifyFindings(r.verify);
+    if (r.verify.ok()) {
+      fmt::print("OK: {} {} events into {} ({} files, {} bytes; latest checkpoint {}); verified; manifest sha256 {}\n",
+                 verb, r.events, where, r.files, r.bytes,
+                 r.checkpoint_size ? std::to_string(*r.checkpoint_size) : "none", manifest);
+    } else {
+      fmt::print("FAILED: the copy does not verify; nothing was kept\n");
+    }
+  }
+  return r.verify.ok() ? kExitOk : kExitVerifyFailed;
+}
+
+}  // namespace
+
+void RegisterBackup(CLI::App& app, Globals& g, Runner& run) {
+  auto out = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "backup", "Copy the data directory, while it is in use, into a new directory, and verify the copy");
+  cmd->add_option("--out", *out, "The new backup directory (must not exist, or be empty; kept mode 0700)")->required();
+  cmd->callback([&g, &run, out] {
+    run = [&g, out]() -> int {
+      VerifyProgressLine progress(g, "verifying the copy");
+      app::BackupCopyOptions options;
+      options.verify_progress = progress.callback();
+      auto r = app::BackupDataDirectory(g.data_dir, *out, options);
+      if (!r.ok()) return Fail(r.status());
+      return Report(g, "backed up", *out, *r);
+    };
+  });
+}
+
+void RegisterRestore(CLI::App& app, Globals& g, Runner& run) {
+  auto from = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "restore", "Make a new data directory (--data) from a backup, checking every file and verifying the result");
+  cmd->add_option("--from", *from, "The backup directory `vellum backup` made")->required();
+  cmd->callback([&g, &run, from] {
+    run = [&g, from]() -> int {
+      VerifyProgressLine progress(g, "verifying the restored copy");
+      app::BackupCopyOptions options;
+      options.verify_progress = progress.callback();
+      auto r = app::RestoreDataDirectory(*from, g.data_dir, options);
+      if (!r.ok()) return Fail(r.status());
+      return Report(g, "restored", g.data_dir, *r);
+    };
+  });
+}
+
+}  // namespace vellum::cli
