@@ -96,23 +96,6 @@ Status CheckTarget(const std::string& dir, std::string_view what) {
   return OkStatus();
 }
 
-// A new directory beside `target`, where the copy is made before it takes
-// `target`'s name: an interrupted copy never looks like a finished one.
-StatusOr<std::string> MakeStagingDir(core::Env* env, const std::string& target) {
-  std::string base = target;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
-  std::string staging = fmt::format("{}.partial-{}", base, core::HexEncode(core::RandomBytes(4)));
-  fs::path parent = fs::path(staging).parent_path();
-  if (!parent.empty()) RETURN_IF_ERROR(env->CreateDirs(parent.string()));
-  RETURN_IF_ERROR(env->CreateDirs(staging, 0700));
-  RETURN_IF_ERROR(env->Chmod(staging, 0700));
-  for (const auto& [sub, mode] : kDirs) {
-    RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(staging, sub), mode));
-    RETURN_IF_ERROR(env->Chmod(core::JoinPath(staging, sub), mode));
-  }
-  return staging;
-}
-
 // Removes the staging directory unless it was given its final name.
 class StagingGuard {
  public:
@@ -127,6 +110,25 @@ class StagingGuard {
  private:
   std::string path_;
 };
+
+// A new directory beside `target`, where the copy is made before it takes
+// `target`'s name: an interrupted copy never looks like a finished one.
+StatusOr<std::string> MakeStagingDir(core::Env* env, const std::string& target) {
+  std::string base = target;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::string staging = fmt::format("{}.partial-{}", base, core::HexEncode(core::RandomBytes(4)));
+  fs::path parent = fs::path(staging).parent_path();
+  if (!parent.empty()) RETURN_IF_ERROR(env->CreateDirs(parent.string()));
+  RETURN_IF_ERROR(env->CreateDirs(staging, 0700));
+  StagingGuard guard(staging);
+  RETURN_IF_ERROR(env->Chmod(staging, 0700));
+  for (const auto& [sub, mode] : kDirs) {
+    RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(staging, sub), mode));
+    RETURN_IF_ERROR(env->Chmod(core::JoinPath(staging, sub), mode));
+  }
+  guard.Release();
+  return staging;
+}
 
 // Moves the finished staging directory to `target` (an empty directory there
 // is replaced) and makes the new name durable.

@@ -19,6 +19,7 @@
 
 #include "app/vellum.h"
 #include "storage/embedded/file_log_store.h"
+#include "testing/fault_env.h"
 #include "testing/identity_fixture.h"
 #include "testing/json_testing.h"
 #include "testing/status_matchers.h"
@@ -369,6 +370,56 @@ TEST_F(BackupTest, ADoctoredBackupWithARewrittenManifestDoesNotRestore) {
   }
   EXPECT_TRUE(named);
   EXPECT_FALSE(fs::exists(restored_));
+}
+
+// A disk that fills up or fails at any step of a backup or a restore: the
+// command fails with that error, no backup or data directory appears, no
+// staging directory is left, and the source is untouched.
+TEST_F(BackupTest, AFailingDiskLeavesNoPartialCopy) {
+  BackUpAClosedLedger();
+  const auto source = vellum::testing::SnapshotFiles(data_);
+  const auto backup = vellum::testing::SnapshotFiles(backup_);
+  for (const bool restore : {false, true}) {
+    for (const auto op : {vellum::testing::FaultOp::kAppend, vellum::testing::FaultOp::kSync,
+                          vellum::testing::FaultOp::kChmod, vellum::testing::FaultOp::kRead,
+                          vellum::testing::FaultOp::kRename, vellum::testing::FaultOp::kWriteAtomic}) {
+      const std::string out = restore ? restored_ : tmp_.Sub("backups/tuesday");
+      uint64_t calls = 0;
+      {
+        vellum::testing::FaultInjectionEnv counting;
+        BackupCopyOptions o;
+        o.env = &counting;
+        auto r = restore ? RestoreDataDirectory(backup_, out, o) : BackupDataDirectory(data_, out, o);
+        ASSERT_OK(r.status());
+        calls = counting.OpCount(op);
+        fs::remove_all(out);
+      }
+      if (calls == 0) {  // only a restore writes no file atomically (it copies the backup's)
+        EXPECT_TRUE(restore && op == vellum::testing::FaultOp::kWriteAtomic);
+        continue;
+      }
+      for (uint64_t nth = 1; nth <= calls; nth += std::max<uint64_t>(1, calls / 12)) {
+        SCOPED_TRACE(::testing::Message() << (restore ? "restore" : "backup") << ", op " << static_cast<int>(op)
+                                          << ", call " << nth << " of " << calls);
+        vellum::testing::FaultInjectionEnv faulty;
+        faulty.FailFromNth(op, nth, ResourceExhaustedError("No space left on device"));
+        BackupCopyOptions o;
+        o.env = &faulty;
+        auto r = restore ? RestoreDataDirectory(backup_, out, o) : BackupDataDirectory(data_, out, o);
+        if (r.ok()) {
+          // A failing read inside the verification is a finding of it, not an error: nothing is kept then either.
+          EXPECT_FALSE(r->verify.ok());
+        } else {
+          EXPECT_THAT(r.status().message(), HasSubstr("No space left on device"));
+        }
+        EXPECT_FALSE(fs::exists(out));
+        EXPECT_EQ(Entries(tmp_.Sub("backups")), std::vector<std::string>{"monday"});
+        EXPECT_EQ(Entries(tmp_.path()), (std::vector<std::string>{"backups", "data"}));
+      }
+    }
+  }
+  EXPECT_TRUE(vellum::testing::SnapshotFiles(data_) == source);
+  EXPECT_TRUE(vellum::testing::SnapshotFiles(backup_) == backup);
 }
 
 }  // namespace
