@@ -56,6 +56,10 @@ TEST_F(CliBackupTest, RestoredTrailIsTheSourcesByteForByte) {
   EXPECT_THAT(b.out, HasSubstr("verified; manifest sha256 "));
   EXPECT_THAT(b.out + b.err, Not(HasSubstr(ReadFileOrDie(data_ + "/keys/ledger.key").substr(20, 30))));
 
+  // A backup is laid out as a data directory: verify checks it in place (leaving only its lock file).
+  ProcessResult in_place = RunOn(backup_, {"verify"});
+  EXPECT_EQ(in_place.exit_code, 0) << Describe(in_place);
+
   ProcessResult r = RunOn(restored_, {"--format", "json", "restore", "--from", backup_});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   json::object report = ParseOrFail(r.out).as_object();
