@@ -15,6 +15,7 @@
 
 #include "app/config.h"
 #include "app/path_within.h"
+#include "app/restore_record.h"
 #include "app/vellum.h"
 #include "app/verify_directory.h"
 #include "core/encoding.h"
@@ -617,6 +618,10 @@ StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, c
                                      m.events));
   }
   if (!report.verify.ok()) return report;
+  core::SystemClock system_clock;
+  core::Clock* clock = options.clock ? options.clock : &system_clock;
+  RETURN_IF_ERROR(WriteRestoreNote(env, staging, {core::HashToHex(report.manifest_sha256), m.created, m.events,
+                                                  core::FormatTimestamp(clock->NowMicros())}));
   RETURN_IF_ERROR(Publish(env, staging, dir));
   guard.Release();
   return report;

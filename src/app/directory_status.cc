@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "app/read_only_directory.h"
+#include "app/restore_record.h"
 #include "ledger/event.h"
 
 namespace vellum::app {
@@ -94,6 +95,9 @@ StatusOr<DirectoryStatus> ReadDirectoryStatus(const std::string& dir, const Dire
   }
   RETURN_IF_ERROR(ReadLatestCheckpoint(d, &st));
   RETURN_IF_ERROR(ReadProjection(d, &st));
+  auto restore = DescribePendingRestore(env, dir);
+  st.notes.push_back(restore.ok() ? *restore : std::string(restore.status().message()));
+  if (st.notes.back().empty()) st.notes.pop_back();
   return st;
 }
 

@@ -17,7 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "app/restore_record.h"
 #include "app/vellum.h"
+#include "ledger/event.h"
 #include "storage/embedded/file_log_store.h"
 #include "testing/fault_env.h"
 #include "testing/identity_fixture.h"
@@ -141,9 +143,30 @@ TEST_F(BackupTest, RestoredLedgerIsByteIdenticalVerifiesAndWorks) {
   }
   EXPECT_FALSE(fs::exists(restored_ + "/" + kBackupManifestName));
 
+  // AT-1: the first open records the restore in the trail, right after the
+  // backup's events, before anything else is written there; and only once.
+  const std::string note_path = restored_ + "/" + kRestoreNoteName;
+  ASSERT_TRUE(fs::exists(note_path));
+  const std::string note = ReadFileOrDie(note_path);
+  ASSERT_OK_AND_ASSIGN(auto restored, Vellum::Open(restored_));
+  EXPECT_FALSE(fs::exists(note_path));
+  ASSERT_EQ(restored->Size(), size + 1);
+  ASSERT_OK_AND_ASSIGN(std::string line, restored->ledger().ReadEvent(size));
+  ASSERT_OK_AND_ASSIGN(ledger::Event restored_event, ledger::DecodeEvent(line));
+  EXPECT_EQ(restored_event.type, kRestoredEventType);
+  EXPECT_EQ(restored_event.actor.id, ledger::SystemActor().id);
+  EXPECT_EQ(restored_event.data.at("manifest_sha256"), core::HashToHex(b.manifest_sha256).c_str());
+  EXPECT_EQ(restored_event.data.at("backup_events"), size);
+  EXPECT_EQ(boost::json::parse(note).as_object(), restored_event.data);
+  restored.reset();
+  // An open that recorded it but stopped before removing the note does not record it twice.
+  WriteFileOrDie(note_path, note);
+  ASSERT_OK_AND_ASSIGN(restored, Vellum::Open(restored_));
+  EXPECT_EQ(restored->Size(), size + 1);
+  EXPECT_FALSE(fs::exists(note_path));
+
   // The restored directory is a working data directory: the same people sign in
   // with the same passwords, read the same records, and write on.
-  ASSERT_OK_AND_ASSIGN(auto restored, Vellum::Open(restored_));
   ASSERT_OK_AND_ASSIGN(Principal alice, vellum::testing::SignInAs(*restored, kAlice.id));
   ASSERT_OK_AND_ASSIGN(RecordVersionView a1, restored->GetRecord(alice, "annotation", "a-1"));
   EXPECT_EQ(a1.row.version, 2u);

@@ -74,16 +74,26 @@ TEST_F(CliBackupTest, RestoredTrailIsTheSourcesByteForByte) {
   const std::string seg = "/ledger/segments/" + storage::FileLogStore::SegmentName(0);
   EXPECT_EQ(ReadFileOrDie(restored_ + seg), ReadFileOrDie(data_ + seg));
 
-  // The same person signs in to the restored directory with the same password.
+  // Until a command opens it, status shows that the restore is still to be recorded.
+  ProcessResult st = RunOn(restored_, {"status"});
+  EXPECT_EQ(st.exit_code, 0) << Describe(st);
+  EXPECT_THAT(st.out, HasSubstr("records this as a system.restored event"));
+
+  // The same person signs in to the restored directory with the same password,
+  // and reads the source's trail, then the restore, then the sign-in (AT-1).
+  const std::vector<std::string> source = LogLines();
   const ::vellum::testing::CliDataDir restored(restored_, tmp_.Sub("secrets-restored"));
   ProcessResult login = restored.Login(kRivera.id);
   ASSERT_EQ(login.exit_code, 0) << Describe(login);
   ProcessResult log = restored.Run(kRivera.id, {"--format", "jsonl", "log"});
   ASSERT_EQ(log.exit_code, 0) << Describe(log);
-  // The restored log ends with the sign-in just made; before it, the source's trail.
-  const std::string source_log = Run({"--format", "jsonl", "log"}).out;
-  EXPECT_EQ(log.out.substr(0, source_log.size() - LogLines().back().size() - 1),
-            source_log.substr(0, source_log.size() - LogLines().back().size() - 1));
+  const std::vector<std::string> lines = Lines(log.out);
+  ASSERT_GT(lines.size(), source.size() + 1);
+  EXPECT_EQ(std::vector<std::string>(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(source.size())),
+            source);
+  EXPECT_THAT(lines[source.size()], HasSubstr("\"type\":\"system.restored\""));
+  EXPECT_THAT(lines[source.size()], HasSubstr(Str(report.at("manifest_sha256"))));
+  EXPECT_THAT(lines[source.size() + 1], HasSubstr("\"actor\":\"u-1\""));
 }
 
 TEST_F(CliBackupTest, RefusalsExitNonZeroAndLeaveNothing) {
