@@ -522,6 +522,13 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   StagingGuard guard(staging);
   FileCopier copier(env, staging);
 
+  // auth.db first: every change of its material (a password, a key, a session)
+  // is recorded in the ledger before auth.db is written, so a snapshot of
+  // auth.db taken before the cut holds nothing the backup's trail does not
+  // record — at worst a change the trail records and auth.db has not reached,
+  // which is what a crash between the two writes leaves and what the product
+  // already treats safely (a stale password or an unlisted key opens nothing).
+  RETURN_IF_ERROR(copier.CopyDatabase(AuthDbPath(dir), "auth.db", 0600));
   // The cut: records.db as of one transaction, and the events it says it applied.
   RETURN_IF_ERROR(copier.CopyDatabase(RecordsDbPath(dir), "records.db", 0644));
   uint64_t events = 0;
@@ -530,7 +537,6 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
     ASSIGN_OR_RETURN(events, copy->AppliedCount());
   }
   if (events == 0) return FailedPreconditionError("records.db has applied no events yet: nothing to back up");
-  RETURN_IF_ERROR(copier.CopyDatabase(AuthDbPath(dir), "auth.db", 0600));
   for (const auto& [rel, mode] : std::initializer_list<std::pair<const char*, int>>{
            {"vellum.toml", 0644}, {"keys/ledger.key", 0600}, {"keys/ledger.pub", 0644}}) {
     const std::string from = core::JoinPath(dir, rel);

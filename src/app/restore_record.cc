@@ -55,7 +55,7 @@ StatusOr<std::string> DescribePendingRestore(core::Env* env, const std::string& 
 }
 
 Status RecordPendingRestore(core::Env* env, const std::string& dir, ledger::Ledger& ledger,
-                            storage::ProjectionStore& projection) {
+                            storage::ProjectionStore& projection, storage::SecretStore& secrets, int64_t now_us) {
   if (!env->Exists(NotePath(dir))) return OkStatus();
   ASSIGN_OR_RETURN(boost::json::object note, ReadNote(env, dir));
   // An open that appended the event but stopped before removing the note
@@ -86,6 +86,7 @@ Status RecordPendingRestore(core::Env* env, const std::string& dir, ledger::Ledg
     });
     RETURN_IF_ERROR(appended.status());
   }
+  RETURN_IF_ERROR(secrets.EndOpenSessions(now_us, "restored").status());
   RETURN_IF_ERROR(env->Remove(NotePath(dir)));
   return env->SyncDir(dir);
 }

@@ -3,7 +3,9 @@
 // restored when — and keeps the trail the backup's, byte for byte; the first
 // command that opens the restored ledger appends it as a `system.restored`
 // event (before anything else is written there), which the next checkpoint
-// signs, and removes the note.
+// signs, ends every session the backup's auth.db still held open (their
+// tokens belong to the source, and a session may even have begun after the
+// backup's cut), and removes the note.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "core/status.h"
 #include "ledger/ledger.h"
 #include "storage/projection_store.h"
+#include "storage/secret_store.h"
 
 namespace vellum::app {
 
@@ -33,8 +36,9 @@ Status WriteRestoreNote(core::Env* env, const std::string& dir, const RestoreNot
 StatusOr<std::string> DescribePendingRestore(core::Env* env, const std::string& dir);
 
 // If `dir` holds a note, appends its `system.restored` event (unless an earlier
-// open already did, before it could remove the note) and removes it.
+// open already did, before it could remove the note), ends the open sessions
+// at `now_us` (reason "restored") and removes the note.
 Status RecordPendingRestore(core::Env* env, const std::string& dir, ledger::Ledger& ledger,
-                            storage::ProjectionStore& projection);
+                            storage::ProjectionStore& projection, storage::SecretStore& secrets, int64_t now_us);
 
 }  // namespace vellum::app

@@ -264,7 +264,8 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   }
   // A restored ledger says so in its trail before anything else is written there.
   if (m->ledger->open_report().damage.empty()) {
-    RETURN_IF_ERROR(RecordPendingRestore(env, dir, *m->ledger, *m->projection));
+    RETURN_IF_ERROR(
+        RecordPendingRestore(env, dir, *m->ledger, *m->projection, *m->secrets, m->clock->NowMicros()));
   }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();

@@ -143,6 +143,9 @@ class SecretStore {
   // Ends an open session for `reason`. kNotFound / kFailedPrecondition (ended).
   virtual Status EndSession(const std::string& session_id, int64_t ended_us,
                             std::string_view reason) = 0;
+  // Ends every open session for `reason` (a restored data directory: no
+  // session of the copy may go on). Returns how many were open.
+  virtual StatusOr<uint64_t> EndOpenSessions(int64_t ended_us, std::string_view reason) = 0;
   // Records a successful re-authentication; also counts as activity (as Touch).
   // kNotFound / kFailedPrecondition (ended).
   virtual Status MarkReauthenticated(const std::string& session_id, int64_t now_us) = 0;

@@ -113,6 +113,7 @@ TEST_F(BackupTest, RestoredLedgerIsByteIdenticalVerifiesAndWorks) {
   ASSERT_OK(vellum_->DeleteRecord(alice_, {"annotation", "a-2", "duplicate", std::nullopt}));
   ASSERT_OK(vellum_->ledger().MakeCheckpoint().status());
   CreateRecords(60, 70);  // after the latest checkpoint: the tree past it is not durable yet
+  ASSERT_OK_AND_ASSIGN(Session open_session, vellum::testing::LoginAs(*vellum_, kAlice.id));
   const uint64_t size = vellum_->Size();
   vellum_.reset();
   ASSERT_GE(Entries(data_ + "/ledger/segments").size(), 3u);
@@ -158,6 +159,9 @@ TEST_F(BackupTest, RestoredLedgerIsByteIdenticalVerifiesAndWorks) {
   EXPECT_EQ(restored_event.data.at("manifest_sha256"), core::HashToHex(b.manifest_sha256).c_str());
   EXPECT_EQ(restored_event.data.at("backup_events"), size);
   EXPECT_EQ(boost::json::parse(note).as_object(), restored_event.data);
+  // A session open in the source does not go on in the copy (its token is the source's).
+  auto old_session = restored->Authenticate(open_session.token, vellum::testing::kTestClient);
+  EXPECT_EQ(old_session.status().code(), StatusCode::kUnauthenticated);
   restored.reset();
   // An open that recorded it but stopped before removing the note does not record it twice.
   WriteFileOrDie(note_path, note);
@@ -178,6 +182,9 @@ TEST_F(BackupTest, RestoredLedgerIsByteIdenticalVerifiesAndWorks) {
   ASSERT_OK_AND_ASSIGN(ledger::VerifyReport v, restored->Verify({}, std::nullopt));
   EXPECT_TRUE(v.ok());
   EXPECT_EQ(Trail(restored_).substr(0, Trail(data_).size()), Trail(data_));
+  restored.reset();
+  ASSERT_OK_AND_ASSIGN(auto source, Vellum::Open(data_));
+  EXPECT_OK(source->Authenticate(open_session.token, vellum::testing::kTestClient).status());
 }
 
 // SR-2 "online": records are written all the while the backup runs. The

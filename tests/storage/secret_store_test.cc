@@ -15,6 +15,7 @@
 #include <atomic>
 #include <set>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -390,6 +391,27 @@ TEST_F(SecretStoreTest, SessionLifecycle) {
   EXPECT_THAT(list, IsEmpty());
   EXPECT_THAT(store->CreateSession("s-5", "short", "alice", 1, "c", false),
               StatusIs(StatusCode::kInvalidArgument, _));
+}
+
+TEST_F(SecretStoreTest, EndOpenSessionsEndsOnlyTheOpenOnes) {
+  // SR-2: a restored copy ends every session its auth.db held open; ended ones keep their end.
+  auto store = OpenOrDie();
+  ASSERT_OK(store->CreateSession("s-1", HashOf("one"), "alice", 1000, "ws-1", false));
+  ASSERT_OK(store->CreateSession("s-2", HashOf("two"), "bob", 1100, "ws-2", false));
+  ASSERT_OK(store->CreateSession("s-3", HashOf("three"), "alice", 1200, "ws-1", false));
+  ASSERT_OK(store->EndSession("s-2", 1500, "logout"));
+  EXPECT_THAT(store->EndOpenSessions(2000, ""), StatusIs(StatusCode::kInvalidArgument, _));
+  ASSERT_OK_AND_ASSIGN(uint64_t ended, store->EndOpenSessions(2000, "restored"));
+  EXPECT_EQ(ended, 2u);
+  for (const auto& [token, at, reason] : {std::tuple{"one", 2000, "restored"}, std::tuple{"two", 1500, "logout"},
+                                          std::tuple{"three", 2000, "restored"}}) {
+    ASSERT_OK_AND_ASSIGN(auto s, store->FindSession(HashOf(token)));
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->ended_us, int64_t{at}) << token;
+    EXPECT_EQ(s->end_reason, reason) << token;
+  }
+  ASSERT_OK_AND_ASSIGN(ended, store->EndOpenSessions(3000, "restored"));
+  EXPECT_EQ(ended, 0u);
 }
 
 // ---- Durability -----------------------------------------------------------

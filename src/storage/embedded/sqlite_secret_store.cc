@@ -186,7 +186,7 @@ struct SqliteSecretStore::Impl {
   Statement set_password, add_history, trim_history, get_password, history, clear_must_change;
   Statement set_totp, get_totp, has_totp, remove_totp, use_totp;
   Statement add_key, revoke_key, has_key, find_key, get_key, list_keys;
-  Statement create_session, find_session, session_state, touch_session, end_session, reauth_session,
+  Statement create_session, find_session, session_state, touch_session, end_session, end_open_sessions, reauth_session,
       list_sessions;
 
   int64_t Changes() { return sqlite3_changes64(db->handle()); }
@@ -245,6 +245,7 @@ struct SqliteSecretStore::Impl {
         {&end_session,
          "UPDATE sessions SET ended_us = ?2, end_reason = ?3 "
          "WHERE session_id = ?1 AND ended_us IS NULL"},
+        {&end_open_sessions, "UPDATE sessions SET ended_us = ?1, end_reason = ?2 WHERE ended_us IS NULL"},
         {&reauth_session,
          "UPDATE sessions SET last_reauth_us = max(coalesce(last_reauth_us, ?2), ?2), "
          "last_seen_us = max(last_seen_us, ?2) WHERE session_id = ?1 AND ended_us IS NULL"},
@@ -570,6 +571,15 @@ Status SqliteSecretStore::EndSession(const std::string& session_id, int64_t ende
   std::lock_guard lock(m.mu);
   m.end_session.Bind(1, session_id).Bind(2, ended_us).Bind(3, reason);
   return m.UpdateOpenSession(m.end_session, session_id, "end");
+}
+
+StatusOr<uint64_t> SqliteSecretStore::EndOpenSessions(int64_t ended_us, std::string_view reason) {
+  if (reason.empty()) return InvalidArgumentError("auth.db: a session's end needs a reason");
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  m.end_open_sessions.Bind(1, ended_us).Bind(2, reason);
+  RETURN_IF_ERROR(m.end_open_sessions.Run());
+  return static_cast<uint64_t>(sqlite3_changes(m.db->handle()));
 }
 
 Status SqliteSecretStore::MarkReauthenticated(const std::string& session_id, int64_t now_us) {

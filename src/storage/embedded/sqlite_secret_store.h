@@ -51,6 +51,7 @@ class SqliteSecretStore final : public SecretStore {
   Status TouchSession(const std::string& session_id, int64_t now_us) override;
   Status EndSession(const std::string& session_id, int64_t ended_us,
                     std::string_view reason) override;
+  StatusOr<uint64_t> EndOpenSessions(int64_t ended_us, std::string_view reason) override;
   Status MarkReauthenticated(const std::string& session_id, int64_t now_us) override;
   StatusOr<std::vector<SessionInfo>> ListSessions(const std::string& user_id) override;
 
