@@ -124,7 +124,11 @@ TEST(BackupOnlineTest, BackupsWhileAWriterRunsAndAfterItIsKilled) {
   };
   for (int i = 0; i < 4; ++i) {
     const uint64_t start = AcknowledgedCount(acks);
-    while (AcknowledgedCount(acks) < start + 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (AcknowledgedCount(acks) < start + 200) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the writer stopped writing";
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     ASSERT_NO_FATAL_FAILURE(backup(fmt::format("live-{}", i)));
   }
   ASSERT_EQ(writer.Kill(), SIGKILL) << "the writer stopped by itself";
