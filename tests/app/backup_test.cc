@@ -231,6 +231,40 @@ TEST_F(BackupTest, BackupWhileWritersGoOnHoldsEveryAcknowledgedEvent) {
   EXPECT_EQ(Trail(restored_), copy);
 }
 
+// SR-2 at a segment boundary: the cut falls where a segment was just sealed
+// and the next one is still empty (as sealing leaves it before the next
+// append; made here by hand, as a crash right after sealing would leave it).
+// The copy holds that empty segment as the open one, and the restored ledger
+// appends to it.
+TEST_F(BackupTest, ACutAtASegmentBoundaryRestoresAndWritesOn) {
+  CreateRecords(0, 20);
+  const uint64_t size = vellum_->Size();
+  vellum_.reset();
+  const std::string segments = data_ + "/ledger/segments";
+  const std::string offsets = data_ + "/ledger/offsets";
+  const std::string last = Entries(segments).back();
+  const std::string next = storage::FileLogStore::SegmentName(size);
+  fs::permissions(segments + "/" + last, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  WriteFileOrDie(segments + "/" + next, "");
+  WriteFileOrDie(offsets + "/" + next.substr(0, 20) + ".idx", "");
+
+  ASSERT_OK_AND_ASSIGN(BackupCopyReport b, Backup());
+  EXPECT_TRUE(b.verify.ok());
+  EXPECT_EQ(b.events, size);
+  EXPECT_EQ(Entries(backup_ + "/ledger/segments"), Entries(segments));
+  EXPECT_EQ(fs::file_size(backup_ + "/ledger/segments/" + next), 0u);
+  ASSERT_OK_AND_ASSIGN(BackupCopyReport r, Restore());
+  EXPECT_TRUE(r.verify.ok());
+  EXPECT_EQ(Trail(restored_), Trail(data_));
+  ASSERT_OK_AND_ASSIGN(auto restored, Vellum::Open(restored_));
+  ASSERT_OK_AND_ASSIGN(Principal alice, vellum::testing::SignInAs(*restored, kAlice.id));
+  ASSERT_OK(restored->CreateRecord(alice, {"annotation", "after", vellum::testing::JsonObject("{}"), std::nullopt,
+                                           std::nullopt}));
+  ASSERT_OK_AND_ASSIGN(ledger::VerifyReport v, restored->Verify({}, std::nullopt));
+  EXPECT_TRUE(v.ok());
+  EXPECT_GT(fs::file_size(restored_ + "/ledger/segments/" + next), 0u);
+}
+
 TEST_F(BackupTest, BackupRefusesAnUnusableOutput) {
   CreateRecords(0, 3);
   vellum_.reset();
