@@ -40,4 +40,5 @@ echo "== an online backup, restored into a new directory (each copy verified)"
 COPIES=$(mktemp -d)
 trap 'rm -rf "$COPIES"' EXIT
 $V --data "$DATA" backup --out "$COPIES/backup"
+$V verify-backup "$COPIES/backup"
 $V --data "$COPIES/restored" restore --from "$COPIES/backup"

@@ -499,6 +499,69 @@ StatusOr<ledger::VerifyReport> VerifyCopy(core::Env* env, const std::string& sta
   return report;
 }
 
+struct LoadedManifest {
+  Manifest manifest;
+  std::string text;
+};
+
+// The manifest of the backup in `backup_dir`, read strictly.
+StatusOr<LoadedManifest> LoadManifest(core::Env* env, const std::string& backup_dir) {
+  const std::string path = core::JoinPath(backup_dir, kBackupManifestName);
+  if (!env->Exists(path)) {
+    return NotFoundError(fmt::format("no Vellum backup at {} (it has no {})", backup_dir, kBackupManifestName));
+  }
+  ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(path));
+  if (bytes > kMaxManifestBytes) {
+    return InvalidArgumentError(fmt::format("{} is not a Vellum backup manifest: it holds {} bytes, more than {}",
+                                            kBackupManifestName, bytes, kMaxManifestBytes));
+  }
+  LoadedManifest loaded;
+  ASSIGN_OR_RETURN(loaded.text, env->ReadFile(path));
+  ASSIGN_OR_RETURN(loaded.manifest, ManifestReader(kBackupManifestName).Read(loaded.text));
+  return loaded;
+}
+
+// Files of the backup its manifest does not list (the manifest itself and the
+// lock file a `verify` of the backup leaves are not among them).
+StatusOr<std::vector<std::string>> UnlistedFiles(const std::string& backup_dir, const Manifest& m) {
+  std::set<std::string> listed;
+  for (const auto& f : m.files) listed.insert(f.path);
+  std::vector<std::string> unlisted;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(backup_dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory(ec)) continue;
+    const std::string rel = fs::relative(it->path(), backup_dir, ec).generic_string();
+    if (rel == kBackupManifestName || rel == "LOCK") continue;
+    if (!listed.count(rel)) unlisted.push_back(rel);
+  }
+  if (ec) return DataLossError(fmt::format("the backup {} cannot be listed: {}", backup_dir, ec.message()));
+  std::sort(unlisted.begin(), unlisted.end());
+  return unlisted;
+}
+
+// What is wrong with the backup's copy of `f`, in words that follow its name
+// ("" when it is the file the manifest lists).
+StatusOr<std::string> FileMismatch(core::Env* env, const std::string& backup_dir, const ManifestFile& f) {
+  const std::string path = core::JoinPath(backup_dir, f.path);
+  if (!env->Exists(path)) return std::string("missing: its manifest lists it");
+  ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(path));
+  if (bytes != f.bytes) return fmt::format("holds {} bytes, its manifest says {}", bytes, f.bytes);
+  ASSIGN_OR_RETURN(auto in, env->OpenRandomAccess(path));
+  core::Sha256Stream sha;
+  std::string buf;
+  for (uint64_t offset = 0; offset < bytes; offset += buf.size()) {
+    RETURN_IF_ERROR(in->Read(offset, kCopyChunk, &buf));
+    if (buf.empty()) break;
+    in->WillRead(offset + buf.size(), kCopyChunk);
+    sha.Update(buf);
+  }
+  if (sha.Finish() != f.sha256) {
+    return std::string("not the file its manifest lists (its SHA-256 differs)");
+  }
+  return std::string();
+}
+
 }  // namespace
 
 StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std::string& out_dir,
@@ -569,36 +632,18 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
 StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, const std::string& dir,
                                                 const BackupCopyOptions& options) {
   core::Env* env = options.env ? options.env : core::Env::Default();
-  const std::string manifest_path = core::JoinPath(backup_dir, kBackupManifestName);
-  if (!env->Exists(manifest_path)) {
-    return NotFoundError(fmt::format("no Vellum backup at {} (it has no {})", backup_dir, kBackupManifestName));
-  }
   RETURN_IF_ERROR(CheckTarget(dir, "restore"));
   if (IsWithinDirectory(dir, backup_dir)) {
     return InvalidArgumentError(fmt::format("{} is inside the backup {}: restore outside it", dir, backup_dir));
   }
-  ASSIGN_OR_RETURN(uint64_t manifest_bytes, env->FileSize(manifest_path));
-  if (manifest_bytes > kMaxManifestBytes) {
-    return InvalidArgumentError(fmt::format("{} is not a Vellum backup manifest: it holds {} bytes, more than {}",
-                                            kBackupManifestName, manifest_bytes, kMaxManifestBytes));
-  }
-  ASSIGN_OR_RETURN(std::string text, env->ReadFile(manifest_path));
-  ASSIGN_OR_RETURN(Manifest m, ManifestReader(kBackupManifestName).Read(text));
-
+  ASSIGN_OR_RETURN(LoadedManifest loaded, LoadManifest(env, backup_dir));
+  const Manifest& m = loaded.manifest;
+  const std::string& text = loaded.text;
   // Every file of the backup is in the manifest, and nothing else is taken.
-  std::set<std::string> listed;
-  for (const auto& f : m.files) listed.insert(f.path);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(backup_dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_directory(ec)) continue;
-    const std::string rel = fs::relative(it->path(), backup_dir, ec).generic_string();
-    if (rel == kBackupManifestName || rel == "LOCK") continue;
-    if (!listed.count(rel)) {
-      return DataLossError(fmt::format("the backup holds {}, which its manifest does not list", rel));
-    }
+  ASSIGN_OR_RETURN(std::vector<std::string> unlisted, UnlistedFiles(backup_dir, m));
+  if (!unlisted.empty()) {
+    return DataLossError(fmt::format("the backup holds {}, which its manifest does not list", unlisted.front()));
   }
-  if (ec) return DataLossError(fmt::format("the backup {} cannot be listed: {}", backup_dir, ec.message()));
 
   ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(env, dir));
   StagingGuard guard(staging);
@@ -630,6 +675,50 @@ StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, c
                                                   core::FormatTimestamp(clock->NowMicros())}));
   RETURN_IF_ERROR(Publish(env, staging, dir));
   guard.Release();
+  return report;
+}
+
+// ---- checking a backup where it is ----
+
+StatusOr<BackupCopyReport> VerifyBackup(const std::string& backup_dir, const BackupCopyOptions& options) {
+  core::Env* env = options.env ? options.env : core::Env::Default();
+  ASSIGN_OR_RETURN(LoadedManifest loaded, LoadManifest(env, backup_dir));
+  const Manifest& m = loaded.manifest;
+  BackupCopyReport report = ReportOf(m, loaded.text);
+  // Every file is checked and every difference named, as verify names every problem.
+  std::vector<ledger::VerifyProblem> files;
+  ASSIGN_OR_RETURN(std::vector<std::string> unlisted, UnlistedFiles(backup_dir, m));
+  for (const auto& rel : unlisted) {
+    files.push_back({"backup", std::nullopt, rel, "not listed in the manifest"});
+  }
+  for (const auto& f : m.files) {
+    ASSIGN_OR_RETURN(std::string mismatch, FileMismatch(env, backup_dir, f));
+    if (!mismatch.empty()) files.push_back({"backup", std::nullopt, f.path, mismatch});
+  }
+  // Then the ledger in it, as `vellum verify` reads a data directory (a
+  // backup is laid out as one). The lock file verify takes is removed again
+  // unless it was there before: the backup is left as it was found.
+  const std::string lock = core::JoinPath(backup_dir, "LOCK");
+  const bool had_lock = env->Exists(lock);
+  DirectoryVerifyOptions v;
+  v.env = env;
+  v.lock_wait_ms = 0;
+  v.progress = options.verify_progress;
+  auto verified = VerifyDirectory(backup_dir, v);
+  if (!had_lock && env->Exists(lock)) RETURN_IF_ERROR(env->Remove(lock));
+  if (verified.ok()) {
+    report.verify = std::move(*verified);
+    if (report.verify.events != m.events) {
+      files.push_back({"backup", std::nullopt, kBackupManifestName,
+                       fmt::format("the manifest says {} events, the backup's ledger holds {}", m.events,
+                                   report.verify.events)});
+    }
+  } else if (verified.status().code() == StatusCode::kDataLoss) {
+    files.push_back({"open", std::nullopt, backup_dir, std::string(verified.status().message())});
+  } else {
+    return verified.status();
+  }
+  report.verify.problems.insert(report.verify.problems.begin(), files.begin(), files.end());
   return report;
 }
 

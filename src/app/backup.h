@@ -52,7 +52,8 @@ struct BackupCopyReport {
   uint64_t files = 0;                       // listed in the manifest
   uint64_t bytes = 0;                       // their total size
   core::Hash manifest_sha256{};             // of vellum-backup.json, to record elsewhere
-  // The verification of the copy. Not ok: the copy was removed, nothing kept.
+  // The verification of the copy. Not ok: the copy was removed, nothing kept
+  // (VerifyBackup: the backup's problems, its files' first).
   ledger::VerifyReport verify;
 };
 
@@ -69,5 +70,13 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
 // kDataLoss: a file is missing, extra, or differs from the manifest (named).
 StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, const std::string& dir,
                                                 const BackupCopyOptions& options);
+
+// Checks the backup in `backup_dir` where it is, writing nothing there: every
+// file against the manifest (missing, extra, another size or SHA-256: each a
+// problem, area "backup"), then its ledger as `vellum verify` checks a data
+// directory. For the periodic check of stored backups (readable, complete,
+// accurate) without restoring them. kNotFound: no manifest there;
+// kInvalidArgument: the manifest is not a backup manifest.
+StatusOr<BackupCopyReport> VerifyBackup(const std::string& backup_dir, const BackupCopyOptions& options);
 
 }  // namespace vellum::app

@@ -28,9 +28,11 @@ int Report(const Globals& g, const char* verb, const std::string& where, const a
   } else {
     PrintVerifyFindings(r.verify);
     if (r.verify.ok()) {
-      fmt::print("OK: {} {} events into {} ({} files, {} bytes; latest checkpoint {}); verified; manifest sha256 {}\n",
-                 verb, r.events, where, r.files, r.bytes,
+      fmt::print("OK: {} {} events {} {} ({} files, {} bytes; latest checkpoint {}); verified; manifest sha256 {}\n",
+                 verb, r.events, std::string_view(verb) == "checked" ? "in" : "into", where, r.files, r.bytes,
                  r.checkpoint_size ? std::to_string(*r.checkpoint_size) : "none", manifest);
+    } else if (std::string_view(verb) == "checked") {
+      fmt::print("FAILED: the backup in {} does not check out\n", where);
     } else {
       fmt::print("FAILED: the copy does not verify; nothing was kept\n");
     }
@@ -70,6 +72,25 @@ void RegisterRestore(CLI::App& app, Globals& g, Runner& run) {
       auto r = app::RestoreDataDirectory(*from, g.data_dir, options);
       if (!r.ok()) return Fail(r.status());
       return Report(g, "restored", g.data_dir, *r);
+    };
+  });
+}
+
+void RegisterVerifyBackup(CLI::App& app, Globals& g, Runner& run) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "verify-backup",
+      "Check a backup where it is, writing nothing: every file against its manifest, then its ledger (exit 1 on "
+      "problems)");
+  cmd->add_option("DIR", *dir, "The backup directory `vellum backup` made")->required();
+  cmd->callback([&g, &run, dir] {
+    run = [&g, dir]() -> int {
+      VerifyProgressLine progress(g, "verifying the backup");
+      app::BackupCopyOptions options;
+      options.verify_progress = progress.callback();
+      auto r = app::VerifyBackup(*dir, options);
+      if (!r.ok()) return Fail(r.status());
+      return Report(g, "checked", *dir, *r);
     };
   });
 }

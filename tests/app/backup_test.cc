@@ -12,6 +12,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <functional>
+#include <map>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -353,6 +354,44 @@ TEST_F(BackupTest, RestoreRefusesADamagedBackup) {
   expect_refused("ledger/checkpoints/extra.note, which its manifest does not list");
   fs::resize_file(backup_ + "/vellum.toml", 3);
   expect_refused("vellum.toml holds 3 bytes");
+}
+
+// The periodic check of a stored backup (SR-2): every file against the
+// manifest and the ledger in it, where it is, writing nothing; every
+// difference is named.
+TEST_F(BackupTest, VerifyBackupChecksEveryFileWhereItIs) {
+  BackUpAClosedLedger();
+  const auto before = vellum::testing::SnapshotFiles(backup_);
+  ASSERT_OK_AND_ASSIGN(BackupCopyReport clean, VerifyBackup(backup_, {}));
+  EXPECT_TRUE(clean.verify.ok());
+  EXPECT_GT(clean.events, 0u);
+  EXPECT_TRUE(vellum::testing::SnapshotFiles(backup_) == before) << "the check wrote into the backup";
+  EXPECT_FALSE(fs::exists(backup_ + "/LOCK"));
+
+  const std::string seg = "ledger/segments/" + storage::FileLogStore::SegmentName(0);
+  fs::permissions(backup_ + "/" + seg, fs::perms::owner_write, fs::perm_options::add);
+  std::string bytes = ReadFileOrDie(backup_ + "/" + seg);
+  bytes[bytes.size() / 2] ^= 0x01;
+  WriteFileOrDie(backup_ + "/" + seg, bytes);
+  fs::remove(backup_ + "/keys/ledger.key");
+  fs::resize_file(backup_ + "/auth.db", 4096);
+  WriteFileOrDie(backup_ + "/notes.txt", "x");
+  ASSERT_OK_AND_ASSIGN(BackupCopyReport damaged, VerifyBackup(backup_, {}));
+  EXPECT_FALSE(damaged.verify.ok());
+  std::map<std::string, std::string> found;
+  for (const auto& p : damaged.verify.problems) {
+    if (p.area == "backup") found[p.location] = p.message;
+  }
+  EXPECT_THAT(found[seg], HasSubstr("its SHA-256 differs"));
+  EXPECT_THAT(found["keys/ledger.key"], HasSubstr("missing"));
+  EXPECT_THAT(found["auth.db"], HasSubstr("holds 4096 bytes"));
+  EXPECT_THAT(found["notes.txt"], HasSubstr("not listed"));
+  bool chain = false;  // and the ledger check finds the flipped bit itself
+  for (const auto& p : damaged.verify.problems) chain |= p.area != "backup";
+  EXPECT_TRUE(chain);
+
+  auto none = VerifyBackup(tmp_.Sub("no-backup"), {});
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
 }
 
 // A manifest is input like any other: it cannot name files outside a data

@@ -56,6 +56,10 @@ TEST_F(CliBackupTest, RestoredTrailIsTheSourcesByteForByte) {
   EXPECT_THAT(b.out, HasSubstr("verified; manifest sha256 "));
   EXPECT_THAT(b.out + b.err, Not(HasSubstr(ReadFileOrDie(data_ + "/keys/ledger.key").substr(20, 30))));
 
+  // The periodic check of the stored backup, by nobody signed in.
+  ProcessResult check = RunAs("", {"verify-backup", backup_});
+  EXPECT_EQ(check.exit_code, 0) << Describe(check);
+  EXPECT_THAT(check.out, HasSubstr("OK: checked"));
   // A backup is laid out as a data directory: verify checks it in place (leaving only its lock file).
   ProcessResult in_place = RunOn(backup_, {"verify"});
   EXPECT_EQ(in_place.exit_code, 0) << Describe(in_place);
@@ -127,6 +131,13 @@ TEST_F(CliBackupTest, RefusalsExitNonZeroAndLeaveNothing) {
   std::string bytes = ReadFileOrDie(seg);
   bytes[bytes.size() / 3] ^= 0x20;
   WriteFileOrDie(seg, bytes);
+  ProcessResult check = RunAs("", {"verify-backup", backup_});
+  EXPECT_EQ(check.exit_code, 1) << Describe(check);
+  EXPECT_THAT(check.out, HasSubstr("PROBLEM [backup] at ledger/segments/"));
+  EXPECT_THAT(check.out, HasSubstr("FAILED: the backup in"));
+  ProcessResult not_a_backup = RunAs("", {"verify-backup", tmp_.Sub("full")});
+  EXPECT_EQ(not_a_backup.exit_code, 2) << Describe(not_a_backup);
+  EXPECT_THAT(not_a_backup.err, HasSubstr("no Vellum backup"));
   ProcessResult damaged = RunOn(restored_, {"restore", "--from", backup_});
   EXPECT_EQ(damaged.exit_code, 4) << Describe(damaged);
   EXPECT_THAT(damaged.err, HasSubstr("is not the file its manifest lists"));
@@ -154,6 +165,10 @@ TEST_F(CliBackupTest, ADoctoredBackupDoesNotRestore) {
     }
   }
   WriteFileOrDie(backup_ + "/vellum-backup.json", json::serialize(manifest));
+  ProcessResult check = RunAs("", {"verify-backup", backup_});
+  EXPECT_EQ(check.exit_code, 1) << Describe(check);
+  EXPECT_THAT(check.out, HasSubstr("PROBLEM [chain] seq"));
+  EXPECT_THAT(check.out, Not(HasSubstr("PROBLEM [backup]")));  // the manifest was rewritten to match
   ProcessResult r = RunOn(restored_, {"restore", "--from", backup_});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("PROBLEM [chain] seq"));
