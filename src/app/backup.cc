@@ -3,26 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstring>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <set>
 #include <vector>
 
-#include <boost/json.hpp>
-
+#include "app/backup_manifest.h"
+#include "app/backup_staging.h"
 #include "app/config.h"
 #include "app/path_within.h"
 #include "app/restore_record.h"
 #include "app/vellum.h"
 #include "app/verify_directory.h"
 #include "core/encoding.h"
-#include "core/json.h"
-#include "core/random.h"
 #include "storage/embedded/file_log_store.h"
-#include "storage/embedded/sqlite_db.h"
 #include "storage/embedded/sqlite_projection.h"
 
 namespace vellum::app {
@@ -31,285 +25,13 @@ namespace {
 namespace fs = std::filesystem;
 using storage::FileLogStore;
 
-constexpr char kManifestFormat[] = "vellum-backup/1";
-constexpr size_t kCopyChunk = 4 << 20;
 constexpr uint64_t kHashBytes = 32;
 constexpr uint64_t kOffsetBytes = 8;
-// A manifest lists a few files per 64 MiB segment: 16 MiB is hundreds of terabytes of ledger.
-constexpr size_t kMaxManifestBytes = 16 << 20;
-
-// The directories of a data directory, in creation order, with their modes.
-constexpr std::pair<const char*, int> kDirs[] = {
-    {"keys", 0700},           {"ledger", 0755},      {"ledger/segments", 0755},
-    {"ledger/offsets", 0755}, {"ledger/tree", 0755}, {"ledger/checkpoints", 0755},
-};
-
-struct ManifestFile {
-  std::string path;  // relative to the data directory, '/'-separated
-  uint64_t bytes = 0;
-  core::Hash sha256{};
-  int mode = 0;
-};
 
 std::string Pad20(uint64_t v) { return fmt::format("{:020}", v); }
 
-// The number in a name "<20 digits><suffix>", as the ledger names its files.
-std::optional<uint64_t> NumberedName(std::string_view name, std::string_view suffix) {
-  if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return std::nullopt;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 20; ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
-  }
-  return v;
-}
-
-// Whether `rel` is a name a data directory holds, so that a manifest can never
-// make a restore write anywhere else (no "..", no absolute path, no other file).
-bool IsDataDirectoryFile(std::string_view rel) {
-  static const std::set<std::string_view> fixed = {"vellum.toml",     "keys/ledger.key", "keys/ledger.pub",
-                                                   "records.db",      "auth.db",         "ledger/tree/synced"};
-  if (fixed.count(rel)) return true;
-  auto numbered = [&](std::string_view dir, std::string_view suffix) {
-    return rel.size() > dir.size() && rel.substr(0, dir.size()) == dir &&
-           NumberedName(rel.substr(dir.size()), suffix).has_value();
-  };
-  if (numbered("ledger/segments/", ".jsonl") || numbered("ledger/offsets/", ".idx") ||
-      numbered("ledger/checkpoints/", ".note")) {
-    return true;
-  }
-  constexpr std::string_view kLevel = "ledger/tree/level-";
-  return rel.size() == kLevel.size() + 7 && rel.substr(0, kLevel.size()) == kLevel &&
-         rel.substr(kLevel.size() + 2) == ".hash" && std::isdigit(static_cast<unsigned char>(rel[kLevel.size()])) &&
-         std::isdigit(static_cast<unsigned char>(rel[kLevel.size() + 1])) &&
-         std::stoi(std::string(rel.substr(kLevel.size(), 2))) < 64;
-}
-
-// A directory the result may take the name of: absent, or an empty directory.
-Status CheckTarget(const std::string& dir, std::string_view what) {
-  if (dir.empty()) return InvalidArgumentError(fmt::format("the {} directory is empty", what));
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return OkStatus();
-  if (!fs::is_directory(dir, ec)) return InvalidArgumentError(fmt::format("{} is not a directory", dir));
-  if (!fs::is_empty(dir, ec)) {
-    return InvalidArgumentError(fmt::format("{} is not empty: a {} goes into a new directory", dir, what));
-  }
-  return OkStatus();
-}
-
-// Removes the staging directory unless it was given its final name.
-class StagingGuard {
- public:
-  explicit StagingGuard(std::string path) : path_(std::move(path)) {}
-  ~StagingGuard() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  void Release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
-// A new directory beside `target`, where the copy is made before it takes
-// `target`'s name: an interrupted copy never looks like a finished one.
-StatusOr<std::string> MakeStagingDir(core::Env* env, const std::string& target) {
-  std::string base = target;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
-  std::string staging = fmt::format("{}.partial-{}", base, core::HexEncode(core::RandomBytes(4)));
-  fs::path parent = fs::path(staging).parent_path();
-  if (!parent.empty()) RETURN_IF_ERROR(env->CreateDirs(parent.string()));
-  RETURN_IF_ERROR(env->CreateDirs(staging, 0700));
-  StagingGuard guard(staging);
-  RETURN_IF_ERROR(env->Chmod(staging, 0700));
-  for (const auto& [sub, mode] : kDirs) {
-    RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(staging, sub), mode));
-    RETURN_IF_ERROR(env->Chmod(core::JoinPath(staging, sub), mode));
-  }
-  guard.Release();
-  return staging;
-}
-
-// Moves the finished staging directory to `target` (an empty directory there
-// is replaced) and makes the new name durable.
-Status Publish(core::Env* env, const std::string& staging, const std::string& target) {
-  for (const auto& [sub, mode] : kDirs) RETURN_IF_ERROR(env->SyncDir(core::JoinPath(staging, sub)));
-  RETURN_IF_ERROR(env->SyncDir(staging));
-  std::error_code ec;
-  if (fs::exists(target, ec)) RETURN_IF_ERROR(env->Remove(target));
-  RETURN_IF_ERROR(env->Rename(staging, target));
-  fs::path parent = fs::path(target).parent_path();
-  return env->SyncDir(parent.empty() ? "." : parent.string());
-}
-
-// Writes files into a directory, keeping what the manifest says of each.
-class FileCopier {
- public:
-  FileCopier(core::Env* env, std::string root) : env_(env), root_(std::move(root)) {}
-
-  // The first `bytes` bytes of `from` (kDataLoss naming it if it is shorter).
-  Status CopyBytes(const std::string& from, const std::string& rel, uint64_t bytes, int mode) {
-    return Copy(from, rel, mode, [&](std::string_view chunk, uint64_t done) -> std::optional<size_t> {
-      if (done >= bytes) return std::nullopt;
-      return static_cast<size_t>(std::min<uint64_t>(chunk.size(), bytes - done));
-    }, bytes, fmt::format("{} bytes", bytes));
-  }
-
-  // The first `lines` lines of `from`; returns the offset index of the copy
-  // (the byte offset of each line, 8 bytes little-endian).
-  StatusOr<std::string> CopyLines(const std::string& from, const std::string& rel, uint64_t lines, int mode) {
-    std::string offsets;
-    offsets.reserve(lines * kOffsetBytes);
-    uint64_t seen = 0;
-    bool line_start = true;
-    auto take = [&](std::string_view chunk, uint64_t done) -> std::optional<size_t> {
-      if (seen == lines) return std::nullopt;
-      size_t i = 0;
-      while (i < chunk.size() && seen < lines) {
-        if (line_start) {
-          uint64_t at = done + i;
-          char le[kOffsetBytes];
-          for (size_t b = 0; b < kOffsetBytes; ++b) le[b] = static_cast<char>((at >> (8 * b)) & 0xff);
-          offsets.append(le, kOffsetBytes);
-          line_start = false;
-        }
-        const void* nl = std::memchr(chunk.data() + i, '\n', chunk.size() - i);
-        if (nl == nullptr) return chunk.size();
-        i = static_cast<size_t>(static_cast<const char*>(nl) - chunk.data()) + 1;
-        ++seen;
-        line_start = true;
-      }
-      return i;
-    };
-    RETURN_IF_ERROR(Copy(from, rel, mode, take, std::nullopt, fmt::format("{} events", lines)));
-    if (seen != lines) {
-      return DataLossError(fmt::format("{} holds {} complete events, {} expected", rel, seen, lines));
-    }
-    return offsets;
-  }
-
-  Status Write(const std::string& rel, std::string_view data, int mode) {
-    const std::string path = core::JoinPath(root_, rel);
-    ASSIGN_OR_RETURN(auto out, env_->OpenAppendable(path, 0600));
-    RETURN_IF_ERROR(out->Append(data));
-    RETURN_IF_ERROR(out->Sync());
-    RETURN_IF_ERROR(out->Close());
-    RETURN_IF_ERROR(env_->Chmod(path, mode));
-    files_.push_back({rel, data.size(), core::Sha256(data), mode});
-    return OkStatus();
-  }
-
-  // A SQLite database, as one consistent snapshot of it.
-  Status CopyDatabase(const std::string& from, const std::string& rel, int mode) {
-    const std::string path = core::JoinPath(root_, rel);
-    RETURN_IF_ERROR(storage::sqlite::CopyDatabase(from, path, mode));
-    RETURN_IF_ERROR(env_->Chmod(path, mode));
-    core::Sha256Stream sha;
-    uint64_t bytes = 0;
-    RETURN_IF_ERROR(ReadChunks(path, [&](std::string_view chunk) {
-      sha.Update(chunk);
-      bytes += chunk.size();
-    }));
-    files_.push_back({rel, bytes, sha.Finish(), mode});
-    return OkStatus();
-  }
-
-  const std::vector<ManifestFile>& files() const { return files_; }
-
- private:
-  using Take = std::function<std::optional<size_t>(std::string_view chunk, uint64_t done)>;
-
-  Status ReadChunks(const std::string& path, const std::function<void(std::string_view)>& fn) {
-    ASSIGN_OR_RETURN(auto in, env_->OpenRandomAccess(path));
-    std::string buf;
-    for (uint64_t offset = 0;; offset += buf.size()) {
-      RETURN_IF_ERROR(in->Read(offset, kCopyChunk, &buf));
-      if (buf.empty()) return OkStatus();
-      fn(buf);
-    }
-  }
-
-  // Copies the chunks of `from` as long as `take` says how much of each to
-  // copy; `exact` is the size the copy must reach.
-  Status Copy(const std::string& from, const std::string& rel, int mode, const Take& take,
-              std::optional<uint64_t> exact, const std::string& wanted) {
-    const std::string path = core::JoinPath(root_, rel);
-    ASSIGN_OR_RETURN(auto in, env_->OpenRandomAccess(from));
-    ASSIGN_OR_RETURN(auto out, env_->OpenAppendable(path, 0600));
-    core::Sha256Stream sha;
-    uint64_t done = 0;
-    std::string buf;
-    for (;;) {
-      RETURN_IF_ERROR(in->Read(done, kCopyChunk, &buf));
-      in->WillRead(done + buf.size(), kCopyChunk);
-      std::optional<size_t> n = buf.empty() ? std::nullopt : take(buf, done);
-      if (!n) break;
-      std::string_view part(buf.data(), *n);
-      RETURN_IF_ERROR(out->Append(part));
-      sha.Update(part);
-      done += part.size();
-      if (*n < buf.size()) break;
-    }
-    if (exact && done != *exact) {
-      return DataLossError(fmt::format("{} holds {} bytes, {} expected", rel, done, wanted));
-    }
-    RETURN_IF_ERROR(out->Sync());
-    RETURN_IF_ERROR(out->Close());
-    RETURN_IF_ERROR(env_->Chmod(path, mode));
-    files_.push_back({rel, done, sha.Finish(), mode});
-    return OkStatus();
-  }
-
-  core::Env* env_;
-  std::string root_;
-  std::vector<ManifestFile> files_;
-};
-
-// ---- the manifest ----
-
-struct Manifest {
-  std::string origin;
-  std::string created;
-  uint64_t events = 0;
-  uint64_t tree_size = 0;
-  std::optional<uint64_t> checkpoint;
-  std::vector<ManifestFile> files;
-};
-
-// A name read from a manifest, for a message: JSON-quoted (no control
-// characters reach a terminal) and cut to 100 bytes at a character boundary.
-std::string Quoted(std::string_view s) {
-  size_t n = std::min<size_t>(s.size(), 100);
-  while (n < s.size() && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  std::string out;
-  core::AppendJsonString(s.substr(0, n), &out);
-  return n < s.size() ? out + "…" : out;
-}
-
-std::string ModeText(int mode) { return fmt::format("{:04o}", mode); }
-
-StatusOr<std::string> EncodeManifest(const Manifest& m) {
-  boost::json::array files;
-  for (const auto& f : m.files) {
-    files.push_back(boost::json::object{{"path", f.path},
-                                        {"bytes", f.bytes},
-                                        {"sha256", core::HashToHex(f.sha256)},
-                                        {"mode", ModeText(f.mode)}});
-  }
-  boost::json::object o{{"format", kManifestFormat},
-                        {"origin", m.origin},
-                        {"created", m.created},
-                        {"events", m.events},
-                        {"tree_size", m.tree_size},
-                        {"checkpoint", m.checkpoint ? boost::json::value(*m.checkpoint) : boost::json::value()},
-                        {"files", std::move(files)}};
-  ASSIGN_OR_RETURN(std::string text, core::CanonicalJson(o));
-  return text + "\n";
-}
-
 // What a backup or restore reports of the copy, before its verification.
-BackupCopyReport ReportOf(const Manifest& m, std::string_view manifest_text) {
+BackupCopyReport ReportOf(const BackupManifest& m, std::string_view manifest_text) {
   BackupCopyReport report;
   report.events = m.events;
   report.tree_size = m.tree_size;
@@ -319,91 +41,6 @@ BackupCopyReport ReportOf(const Manifest& m, std::string_view manifest_text) {
   report.manifest_sha256 = core::Sha256(manifest_text);
   return report;
 }
-
-// Reads a manifest strictly: a backup directory is input like any other.
-class ManifestReader {
- public:
-  explicit ManifestReader(std::string name) : name_(std::move(name)) {}
-
-  StatusOr<Manifest> Read(std::string_view text) {
-    core::JsonLimits limits;
-    limits.max_bytes = kMaxManifestBytes;
-    limits.max_depth = 8;
-    auto v = core::ParseJson(text, limits);
-    if (!v.ok()) return Bad(std::string(v.status().message()));
-    if (!v->is_object()) return Bad("it is not a JSON object");
-    const auto& o = v->get_object();
-    RETURN_IF_ERROR(OnlyKeys(o, "", {"format", "origin", "created", "events", "tree_size", "checkpoint", "files"}));
-    Manifest m;
-    ASSIGN_OR_RETURN(std::string format, String(o, "format"));
-    if (format != kManifestFormat) return Bad(fmt::format("format is {}, not \"{}\"", Quoted(format), kManifestFormat));
-    ASSIGN_OR_RETURN(m.origin, String(o, "origin"));
-    ASSIGN_OR_RETURN(m.created, String(o, "created"));
-    ASSIGN_OR_RETURN(m.events, Number(o, "events"));
-    ASSIGN_OR_RETURN(m.tree_size, Number(o, "tree_size"));
-    const auto* cp = o.if_contains("checkpoint");
-    if (cp == nullptr) return Bad("\"checkpoint\" is missing");
-    if (!cp->is_null()) {
-      ASSIGN_OR_RETURN(uint64_t size, Number(o, "checkpoint"));
-      m.checkpoint = size;
-    }
-    const auto* files = o.if_contains("files");
-    if (files == nullptr || !files->is_array()) return Bad("\"files\" is not an array");
-    std::set<std::string> seen;
-    for (const auto& f : files->get_array()) {
-      if (!f.is_object()) return Bad("an entry of \"files\" is not an object");
-      const auto& fo = f.get_object();
-      RETURN_IF_ERROR(OnlyKeys(fo, "a file entry", {"path", "bytes", "sha256", "mode"}));
-      ManifestFile mf;
-      ASSIGN_OR_RETURN(mf.path, String(fo, "path"));
-      if (!IsDataDirectoryFile(mf.path)) {
-        return Bad(fmt::format("{} is not a file of a data directory", Quoted(mf.path)));
-      }
-      if (!seen.insert(mf.path).second) return Bad(fmt::format("{} is listed twice", mf.path));
-      ASSIGN_OR_RETURN(mf.bytes, Number(fo, "bytes"));
-      ASSIGN_OR_RETURN(std::string hex, String(fo, "sha256"));
-      auto hash = core::HashFromHex(hex);
-      if (!hash.ok()) return Bad(fmt::format("the sha256 of {} is not 64 hex digits", mf.path));
-      mf.sha256 = *hash;
-      ASSIGN_OR_RETURN(std::string mode, String(fo, "mode"));
-      if (mode != "0444" && mode != "0600" && mode != "0644") {
-        return Bad(fmt::format("the mode of {} is not 0444, 0600 or 0644", mf.path));
-      }
-      mf.mode = std::stoi(mode, nullptr, 8);
-      m.files.push_back(std::move(mf));
-    }
-    for (const char* needed : {"vellum.toml", "keys/ledger.pub", "records.db"}) {
-      if (!seen.count(needed)) return Bad(fmt::format("it lists no {}", needed));
-    }
-    return m;
-  }
-
- private:
-  Status Bad(const std::string& why) const {
-    return InvalidArgumentError(fmt::format("{} is not a Vellum backup manifest: {}", name_, why));
-  }
-  Status OnlyKeys(const boost::json::object& o, std::string_view where, std::initializer_list<std::string_view> keys) {
-    for (const auto& kv : o) {
-      if (std::find(keys.begin(), keys.end(), kv.key()) == keys.end()) {
-        return Bad(fmt::format("unknown field {}{}{}", Quoted(kv.key()),
-                               where.empty() ? "" : " in ", where));
-      }
-    }
-    return OkStatus();
-  }
-  StatusOr<std::string> String(const boost::json::object& o, std::string_view key) const {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string()) return Bad(fmt::format("\"{}\" is not a string", key));
-    return std::string(v->get_string());
-  }
-  StatusOr<uint64_t> Number(const boost::json::object& o, std::string_view key) const {
-    const auto* v = o.if_contains(key);
-    if (v != nullptr && v->is_uint64()) return v->get_uint64();
-    if (v != nullptr && v->is_int64() && v->get_int64() >= 0) return static_cast<uint64_t>(v->get_int64());
-    return Bad(fmt::format("\"{}\" is not a non-negative integer", key));
-  }
-  std::string name_;
-};
 
 // ---- backup ----
 
@@ -500,7 +137,7 @@ StatusOr<ledger::VerifyReport> VerifyCopy(core::Env* env, const std::string& sta
 }
 
 struct LoadedManifest {
-  Manifest manifest;
+  BackupManifest manifest;
   std::string text;
 };
 
@@ -511,19 +148,19 @@ StatusOr<LoadedManifest> LoadManifest(core::Env* env, const std::string& backup_
     return NotFoundError(fmt::format("no Vellum backup at {} (it has no {})", backup_dir, kBackupManifestName));
   }
   ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(path));
-  if (bytes > kMaxManifestBytes) {
+  if (bytes > kMaxBackupManifestBytes) {
     return InvalidArgumentError(fmt::format("{} is not a Vellum backup manifest: it holds {} bytes, more than {}",
-                                            kBackupManifestName, bytes, kMaxManifestBytes));
+                                            kBackupManifestName, bytes, kMaxBackupManifestBytes));
   }
   LoadedManifest loaded;
   ASSIGN_OR_RETURN(loaded.text, env->ReadFile(path));
-  ASSIGN_OR_RETURN(loaded.manifest, ManifestReader(kBackupManifestName).Read(loaded.text));
+  ASSIGN_OR_RETURN(loaded.manifest, ParseBackupManifest(loaded.text, kBackupManifestName));
   return loaded;
 }
 
 // Files of the backup its manifest does not list (the manifest itself and the
 // lock file a `verify` of the backup leaves are not among them).
-StatusOr<std::vector<std::string>> UnlistedFiles(const std::string& backup_dir, const Manifest& m) {
+StatusOr<std::vector<std::string>> UnlistedFiles(const std::string& backup_dir, const BackupManifest& m) {
   std::set<std::string> listed;
   for (const auto& f : m.files) listed.insert(f.path);
   std::vector<std::string> unlisted;
@@ -542,7 +179,7 @@ StatusOr<std::vector<std::string>> UnlistedFiles(const std::string& backup_dir, 
 
 // What is wrong with the backup's copy of `f`, in words that follow its name
 // ("" when it is the file the manifest lists).
-StatusOr<std::string> FileMismatch(core::Env* env, const std::string& backup_dir, const ManifestFile& f) {
+StatusOr<std::string> FileMismatch(core::Env* env, const std::string& backup_dir, const BackupManifestFile& f) {
   const std::string path = core::JoinPath(backup_dir, f.path);
   if (!env->Exists(path)) return std::string("missing: its manifest lists it");
   ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(path));
@@ -551,9 +188,9 @@ StatusOr<std::string> FileMismatch(core::Env* env, const std::string& backup_dir
   core::Sha256Stream sha;
   std::string buf;
   for (uint64_t offset = 0; offset < bytes; offset += buf.size()) {
-    RETURN_IF_ERROR(in->Read(offset, kCopyChunk, &buf));
+    RETURN_IF_ERROR(in->Read(offset, kBackupCopyChunk, &buf));
     if (buf.empty()) break;
-    in->WillRead(offset + buf.size(), kCopyChunk);
+    in->WillRead(offset + buf.size(), kBackupCopyChunk);
     sha.Update(buf);
   }
   if (sha.Finish() != f.sha256) {
@@ -608,7 +245,7 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   }
   ASSIGN_OR_RETURN(LedgerCut cut, CopyLedger(env, LedgerDir(dir), events, copier));
 
-  Manifest m;
+  BackupManifest m;
   m.origin = config.origin;
   m.created = core::FormatTimestamp(clock->NowMicros());
   m.events = events;
@@ -616,7 +253,7 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   m.checkpoint = cut.checkpoint;
   m.files = copier.files();
   std::sort(m.files.begin(), m.files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
-  ASSIGN_OR_RETURN(std::string manifest, EncodeManifest(m));
+  ASSIGN_OR_RETURN(std::string manifest, EncodeBackupManifest(m));
   RETURN_IF_ERROR(env->WriteFileAtomic(core::JoinPath(staging, kBackupManifestName), manifest, 0644));
 
   BackupCopyReport report = ReportOf(m, manifest);
@@ -637,7 +274,7 @@ StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, c
     return InvalidArgumentError(fmt::format("{} is inside the backup {}: restore outside it", dir, backup_dir));
   }
   ASSIGN_OR_RETURN(LoadedManifest loaded, LoadManifest(env, backup_dir));
-  const Manifest& m = loaded.manifest;
+  const BackupManifest& m = loaded.manifest;
   const std::string& text = loaded.text;
   // Every file of the backup is in the manifest, and nothing else is taken.
   ASSIGN_OR_RETURN(std::vector<std::string> unlisted, UnlistedFiles(backup_dir, m));
@@ -683,7 +320,7 @@ StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, c
 StatusOr<BackupCopyReport> VerifyBackup(const std::string& backup_dir, const BackupCopyOptions& options) {
   core::Env* env = options.env ? options.env : core::Env::Default();
   ASSIGN_OR_RETURN(LoadedManifest loaded, LoadManifest(env, backup_dir));
-  const Manifest& m = loaded.manifest;
+  const BackupManifest& m = loaded.manifest;
   BackupCopyReport report = ReportOf(m, loaded.text);
   // Every file is checked and every difference named, as verify names every problem.
   std::vector<ledger::VerifyProblem> files;

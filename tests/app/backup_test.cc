@@ -339,8 +339,9 @@ TEST_F(BackupTest, RestoreRefusesADamagedBackup) {
     EXPECT_EQ(Entries(tmp_.path()), (std::vector<std::string>{"backups", "data", "pristine"}));
     reset();
   };
-  for (const std::string& rel : std::vector<std::string>{"auth.db", "records.db", "keys/ledger.key", "ledger/tree/level-00.hash",
-                                "ledger/segments/" + storage::FileLogStore::SegmentName(0)}) {
+  const std::vector<std::string> damaged = {"auth.db", "records.db", "keys/ledger.key", "ledger/tree/level-00.hash",
+                                            "ledger/segments/" + storage::FileLogStore::SegmentName(0)};
+  for (const std::string& rel : damaged) {
     const std::string path = backup_ + "/" + rel;
     fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
     std::string bytes = ReadFileOrDie(path);
