@@ -2,8 +2,8 @@
 # Builds the libFuzzer targets in tests/fuzz/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs each for a while, seeded with the RFC 8785
 # vectors (when ../shared/vectors is present) and real events from a demo
-# ledger. Not part of CI; run it after changes to the JSON code, the event
-# decoders or the record changes.
+# ledger and a backup of it. Not part of CI; run it after changes to the JSON
+# code, the event decoders, the record changes or the backup manifest.
 #
 #   ./scripts/fuzz.sh                 every target, 300 s each
 #   ./scripts/fuzz.sh event json      some targets
@@ -35,14 +35,17 @@ declare -A sources=(
   [event]="tests/fuzz/event_fuzz.cc src/ledger/event.cc src/ledger/merkle.cc src/records/changes.cc
            src/core/clock.cc src/core/sha256.cc src/core/encoding.cc ${core[*]}"
   [content]="tests/fuzz/content_fuzz.cc src/records/changes.cc ${core[*]}"
+  [manifest]="tests/fuzz/manifest_fuzz.cc src/app/backup_manifest.cc src/core/sha256.cc src/core/encoding.cc
+              ${core[*]}"
 )
-declare -A libs=([json]="-lboost_json" [event]="-lboost_json -lcrypto -lfmt" [content]="-lboost_json -lfmt")
+declare -A libs=([json]="-lboost_json" [event]="-lboost_json -lcrypto -lfmt" [content]="-lboost_json -lfmt"
+                 [manifest]="-lboost_json -lcrypto -lfmt")
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(json event content)
+[ ${#targets[@]} -eq 0 ] && targets=(json event content manifest)
 for t in "${targets[@]}"; do
   if [ -z "${sources[$t]:-}" ]; then
-    echo "fuzz.sh: no target '$t' (targets: json event content)" >&2
+    echo "fuzz.sh: no target '$t' (targets: json event content manifest)" >&2
     exit 2
   fi
 done
@@ -50,7 +53,7 @@ done
 # Seeds: canonical-JSON vectors, and the lines and record contents of a demo ledger.
 seed_dir="$OUT/seeds"
 if [ ! -d "$seed_dir" ]; then
-  mkdir -p "$seed_dir/json" "$seed_dir/event" "$seed_dir/content"
+  mkdir -p "$seed_dir/json" "$seed_dir/event" "$seed_dir/content" "$seed_dir/manifest"
   if [ -d "$VECTORS/jcs/input" ]; then
     cp "$VECTORS"/jcs/input/*.json "$seed_dir/json/"
     cp "$VECTORS"/jcs/input/*.json "$seed_dir/content/"
@@ -59,6 +62,10 @@ if [ ! -d "$seed_dir" ]; then
     demo="$OUT/demo-data"
     rm -rf "$demo"
     build/src/vellum --data "$demo" demo >/dev/null
+    # The manifest of a backup of it.
+    build/src/vellum --data "$demo" -q backup --out "$OUT/demo-backup" >/dev/null
+    cp "$OUT/demo-backup/vellum-backup.json" "$seed_dir/manifest/demo.json"
+    rm -rf "$OUT/demo-backup"
     segment="$(ls "$demo"/ledger/segments/*.jsonl | head -n 1)"
     head -n 200 "$segment" | split -l 1 - "$seed_dir/event/line-"
     # The content of every record the demo created, as a created record's content.
