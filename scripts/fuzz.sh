@@ -36,7 +36,7 @@ declare -A sources=(
            src/core/clock.cc src/core/sha256.cc src/core/encoding.cc ${core[*]}"
   [content]="tests/fuzz/content_fuzz.cc src/records/changes.cc ${core[*]}"
   [manifest]="tests/fuzz/manifest_fuzz.cc src/app/backup_manifest.cc src/core/sha256.cc src/core/encoding.cc
-              ${core[*]}"
+              src/core/clock.cc ${core[*]}"
 )
 declare -A libs=([json]="-lboost_json" [event]="-lboost_json -lcrypto -lfmt" [content]="-lboost_json -lfmt"
                  [manifest]="-lboost_json -lcrypto -lfmt")

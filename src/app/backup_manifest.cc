@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/clock.h"
 #include "core/encoding.h"
 #include "core/json.h"
 
@@ -46,7 +47,18 @@ class ManifestReader {
       return Bad(fmt::format("format is {}, not \"{}\"", Quoted(format), kBackupManifestFormat));
     }
     ASSIGN_OR_RETURN(m.origin, String(o, "origin"));
+    // A log origin is printable ASCII (C2SP signed-note); the restore copies the
+    // time into the restored ledger's trail, so it must be a time and nothing else.
+    if (m.origin.empty() || m.origin.size() > 255 ||
+        !std::all_of(m.origin.begin(), m.origin.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+      return Bad(fmt::format("\"origin\" {} is not a log origin", Quoted(m.origin)));
+    }
     ASSIGN_OR_RETURN(m.created, String(o, "created"));
+    int64_t created_us = 0;
+    if (!core::ParseCanonicalTimestamp(m.created, &created_us)) {
+      return Bad(fmt::format("\"created\" {} is not a time as Vellum writes it (UTC, microseconds)",
+                             Quoted(m.created)));
+    }
     ASSIGN_OR_RETURN(m.events, Number(o, "events"));
     ASSIGN_OR_RETURN(m.tree_size, Number(o, "tree_size"));
     const auto* cp = o.if_contains("checkpoint");

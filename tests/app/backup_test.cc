@@ -438,6 +438,9 @@ TEST_F(BackupTest, RestoreRefusesABadManifest) {
              "\"bytes\" is not a non-negative integer");
   expect_bad(edited([](auto& m) { m["files"].as_array().push_back(m["files"].as_array()[0]); }), "listed twice");
   expect_bad(edited([](auto& m) { m.erase("origin"); }), "\"origin\" is not a string");
+  expect_bad(edited([](auto& m) { m["origin"] = "two words"; }), "is not a log origin");
+  expect_bad(edited([](auto& m) { m["created"] = std::string(5000, 'x'); }), "\"created\"");
+  expect_bad(edited([](auto& m) { m["created"] = "2026-11-27T12:00:00Z"; }), "is not a time as Vellum writes it");
   expect_bad(replace("{", "{\"events\":1,"), "duplicate key");
   WriteFileOrDie(path, good);
   ASSERT_OK_AND_ASSIGN(BackupCopyReport r, Restore());
