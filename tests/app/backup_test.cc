@@ -266,6 +266,8 @@ TEST_F(BackupTest, ACutAtASegmentBoundaryRestoresAndWritesOn) {
   EXPECT_GT(fs::file_size(restored_ + "/ledger/segments/" + next), 0u);
 }
 
+// SR-2: a backup goes only into a new directory outside the data directory; a
+// refused one leaves nothing.
 TEST_F(BackupTest, BackupRefusesAnUnusableOutput) {
   CreateRecords(0, 3);
   vellum_.reset();
@@ -287,7 +289,8 @@ TEST_F(BackupTest, BackupRefusesAnUnusableOutput) {
   EXPECT_EQ(Entries(tmp_.Sub("full")), std::vector<std::string>{"x"});
 }
 
-// A backup of a ledger that does not verify is not kept: its verification names the damage.
+// SR-2, AT-4: a backup of a ledger that does not verify is not kept: its
+// verification names the damage.
 TEST_F(BackupTest, ADamagedLedgerIsNotBackedUp) {
   CreateRecords(0, 20);
   vellum_.reset();
@@ -304,6 +307,7 @@ TEST_F(BackupTest, ADamagedLedgerIsNotBackedUp) {
   EXPECT_TRUE(Entries(tmp_.Sub("backups")).empty());
 }
 
+// SR-2: a restore makes a new data directory and never writes into an existing one.
 TEST_F(BackupTest, RestoreRefusesATargetThatIsNotNew) {
   BackUpAClosedLedger();
   fs::create_directories(restored_);
@@ -320,7 +324,7 @@ TEST_F(BackupTest, RestoreRefusesATargetThatIsNotNew) {
   EXPECT_THAT(none.status().message(), HasSubstr("no Vellum backup"));
 }
 
-// Media damage: any file of the backup that differs from its manifest, is
+// SR-2, media damage: any file of the backup that differs from its manifest, is
 // missing, or is not listed stops the restore, naming the file; nothing is left.
 TEST_F(BackupTest, RestoreRefusesADamagedBackup) {
   BackUpAClosedLedger();
@@ -395,7 +399,7 @@ TEST_F(BackupTest, VerifyBackupChecksEveryFileWhereItIs) {
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
 }
 
-// A manifest is input like any other: it cannot name files outside a data
+// SR-2: a manifest is input like any other: it cannot name files outside a data
 // directory, and a broken one is refused with what is wrong.
 TEST_F(BackupTest, RestoreRefusesABadManifest) {
   BackUpAClosedLedger();
@@ -479,7 +483,7 @@ TEST_F(BackupTest, ADoctoredBackupWithARewrittenManifestDoesNotRestore) {
   EXPECT_FALSE(fs::exists(restored_));
 }
 
-// A disk that fills up or fails at any step of a backup or a restore: the
+// SR-2: a disk that fills up or fails at any step of a backup or a restore: the
 // command fails with that error, no backup or data directory appears, no
 // staging directory is left, and the source is untouched.
 TEST_F(BackupTest, AFailingDiskLeavesNoPartialCopy) {

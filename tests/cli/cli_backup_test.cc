@@ -100,6 +100,8 @@ TEST_F(CliBackupTest, RestoredTrailIsTheSourcesByteForByte) {
   EXPECT_THAT(lines[source.size() + 1], HasSubstr("\"actor\":\"u-1\""));
 }
 
+// SR-2: bad usage exits 2, damaged backup media 4, a backup that does not check
+// out 1; nothing is left behind.
 TEST_F(CliBackupTest, RefusalsExitNonZeroAndLeaveNothing) {
   // Bad usage: exit 2.
   fs::create_directories(tmp_.Sub("full"));
