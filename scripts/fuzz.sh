@@ -35,8 +35,9 @@ declare -A sources=(
   [event]="tests/fuzz/event_fuzz.cc src/ledger/event.cc src/ledger/merkle.cc src/records/changes.cc
            src/core/clock.cc src/core/sha256.cc src/core/encoding.cc ${core[*]}"
   [content]="tests/fuzz/content_fuzz.cc src/records/changes.cc ${core[*]}"
-  [manifest]="tests/fuzz/manifest_fuzz.cc src/app/backup_manifest.cc src/core/sha256.cc src/core/encoding.cc
-              src/core/clock.cc ${core[*]}"
+  [manifest]="tests/fuzz/manifest_fuzz.cc src/app/backup_manifest.cc src/storage/embedded/file_log_store.cc
+              src/core/env_posix.cc src/core/lock_holder.cc src/core/sha256.cc src/core/encoding.cc src/core/clock.cc
+              ${core[*]}"
 )
 declare -A libs=([json]="-lboost_json" [event]="-lboost_json -lcrypto -lfmt" [content]="-lboost_json -lfmt"
                  [manifest]="-lboost_json -lcrypto -lfmt")

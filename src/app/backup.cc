@@ -28,8 +28,6 @@ using storage::FileLogStore;
 constexpr uint64_t kHashBytes = 32;
 constexpr uint64_t kOffsetBytes = 8;
 
-std::string Pad20(uint64_t v) { return fmt::format("{:020}", v); }
-
 // What a backup or restore reports of the copy, before its verification.
 BackupCopyReport ReportOf(const BackupManifest& m, std::string_view manifest_text) {
   BackupCopyReport report;
@@ -59,25 +57,16 @@ StatusOr<LedgerCut> CopyLedger(core::Env* env, const std::string& ledger, uint64
   std::vector<uint64_t> checkpoints;
   ASSIGN_OR_RETURN(auto cp_names, env->ListDir(path("checkpoints")));
   for (const auto& n : cp_names) {
-    auto size = NumberedName(n, ".note");
+    auto size = FileLogStore::ParseNumberedName(n, ".note");
     if (size && *size <= events) checkpoints.push_back(*size);  // others: newer, or a write's temporary file
   }
   LedgerCut cut;
-  if (env->Exists(path("tree/synced"))) {
-    ASSIGN_OR_RETURN(std::string text, env->ReadFile(path("tree/synced")));
-    uint64_t v = 0;
-    bool ok = !text.empty() && text.size() <= 21 && text.back() == '\n';
-    for (size_t i = 0; ok && i + 1 < text.size(); ++i) {
-      ok = text[i] >= '0' && text[i] <= '9';
-      v = v * 10 + static_cast<uint64_t>(text[i] - '0');
-    }
-    if (!ok) return DataLossError("ledger/tree/synced is malformed");
-    cut.tree_size = std::min(v, events);
-  }
+  ASSIGN_OR_RETURN(uint64_t synced, FileLogStore::ReadTreeSyncedSize(env, ledger));
+  cut.tree_size = std::min(synced, events);
   for (uint64_t c : checkpoints) {
     if (c > cut.tree_size) {
-      return DataLossError(fmt::format("ledger/checkpoints/{}.note is beyond the tree size made durable ({})", Pad20(c),
-                                       cut.tree_size));
+      return DataLossError(fmt::format("ledger/checkpoints/{} is beyond the tree size made durable ({})",
+                                       FileLogStore::CheckpointName(c), cut.tree_size));
     }
   }
 
@@ -85,14 +74,14 @@ StatusOr<LedgerCut> CopyLedger(core::Env* env, const std::string& ledger, uint64
   ASSIGN_OR_RETURN(auto seg_names, env->ListDir(path("segments")));
   std::vector<uint64_t> firsts;
   for (const auto& n : seg_names) {
-    auto first = NumberedName(n, ".jsonl");
+    auto first = FileLogStore::ParseNumberedName(n, ".jsonl");
     if (!first) return DataLossError(fmt::format("unexpected file ledger/segments/{} in the ledger", n));
     if (*first <= events) firsts.push_back(*first);
   }
   if (firsts.empty() || firsts.front() != 0) return DataLossError("the ledger has no segment starting at seq 0");
   for (size_t i = 0; i < firsts.size(); ++i) {
     const std::string seg = "segments/" + FileLogStore::SegmentName(firsts[i]);
-    const std::string idx = "offsets/" + Pad20(firsts[i]) + ".idx";
+    const std::string idx = "offsets/" + FileLogStore::OffsetsName(firsts[i]);
     const bool last = i + 1 == firsts.size();
     if (!last) {
       const uint64_t lines = firsts[i + 1] - firsts[i];
@@ -122,17 +111,19 @@ StatusOr<LedgerCut> CopyLedger(core::Env* env, const std::string& ledger, uint64
   return cut;
 }
 
-// Verifies the copy in `staging` as `vellum verify` would, then leaves it
-// without the lock file that verify made.
-StatusOr<ledger::VerifyReport> VerifyCopy(core::Env* env, const std::string& staging,
-                                          const BackupCopyOptions& options) {
+// Verifies the data directory `dir` (a staging copy or a backup) as `vellum
+// verify` would, and leaves it as it was found: the lock file verify takes is
+// removed again unless it was there before.
+StatusOr<ledger::VerifyReport> VerifyWhereItIs(core::Env* env, const std::string& dir,
+                                               const BackupCopyOptions& options) {
+  const std::string lock = core::JoinPath(dir, "LOCK");
+  const bool had_lock = env->Exists(lock);
   DirectoryVerifyOptions v;
   v.env = env;
   v.lock_wait_ms = 0;
   v.progress = options.verify_progress;
-  ASSIGN_OR_RETURN(ledger::VerifyReport report, VerifyDirectory(staging, v));
-  const std::string lock = core::JoinPath(staging, "LOCK");
-  if (env->Exists(lock)) RETURN_IF_ERROR(env->Remove(lock));
+  auto report = VerifyDirectory(dir, v);
+  if (!had_lock && env->Exists(lock)) RETURN_IF_ERROR(env->Remove(lock));
   return report;
 }
 
@@ -184,16 +175,8 @@ StatusOr<std::string> FileMismatch(core::Env* env, const std::string& backup_dir
   if (!env->Exists(path)) return std::string("missing: its manifest lists it");
   ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(path));
   if (bytes != f.bytes) return fmt::format("holds {} bytes, its manifest says {}", bytes, f.bytes);
-  ASSIGN_OR_RETURN(auto in, env->OpenRandomAccess(path));
-  core::Sha256Stream sha;
-  std::string buf;
-  for (uint64_t offset = 0; offset < bytes; offset += buf.size()) {
-    RETURN_IF_ERROR(in->Read(offset, kBackupCopyChunk, &buf));
-    if (buf.empty()) break;
-    in->WillRead(offset + buf.size(), kBackupCopyChunk);
-    sha.Update(buf);
-  }
-  if (sha.Finish() != f.sha256) {
+  ASSIGN_OR_RETURN(HashedFile found, HashFile(env, path));
+  if (found.sha256 != f.sha256) {
     return std::string("not the file its manifest lists (its SHA-256 differs)");
   }
   return std::string();
@@ -257,7 +240,7 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   RETURN_IF_ERROR(env->WriteFileAtomic(core::JoinPath(staging, kBackupManifestName), manifest, 0644));
 
   BackupCopyReport report = ReportOf(m, manifest);
-  ASSIGN_OR_RETURN(report.verify, VerifyCopy(env, staging, options));
+  ASSIGN_OR_RETURN(report.verify, VerifyWhereItIs(env, staging, options));
   if (!report.verify.ok()) return report;  // the guard removes the copy
   RETURN_IF_ERROR(Publish(env, staging, out_dir));
   guard.Release();
@@ -300,7 +283,7 @@ StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, c
   }
 
   BackupCopyReport report = ReportOf(m, text);
-  ASSIGN_OR_RETURN(report.verify, VerifyCopy(env, staging, options));
+  ASSIGN_OR_RETURN(report.verify, VerifyWhereItIs(env, staging, options));
   if (report.verify.ok() && report.verify.events != m.events) {
     return DataLossError(fmt::format("the backup holds {} events, its manifest says {}", report.verify.events,
                                      m.events));
@@ -332,17 +315,8 @@ StatusOr<BackupCopyReport> VerifyBackup(const std::string& backup_dir, const Bac
     ASSIGN_OR_RETURN(std::string mismatch, FileMismatch(env, backup_dir, f));
     if (!mismatch.empty()) files.push_back({"backup", std::nullopt, f.path, mismatch});
   }
-  // Then the ledger in it, as `vellum verify` reads a data directory (a
-  // backup is laid out as one). The lock file verify takes is removed again
-  // unless it was there before: the backup is left as it was found.
-  const std::string lock = core::JoinPath(backup_dir, "LOCK");
-  const bool had_lock = env->Exists(lock);
-  DirectoryVerifyOptions v;
-  v.env = env;
-  v.lock_wait_ms = 0;
-  v.progress = options.verify_progress;
-  auto verified = VerifyDirectory(backup_dir, v);
-  if (!had_lock && env->Exists(lock)) RETURN_IF_ERROR(env->Remove(lock));
+  // Then the ledger in it, as `vellum verify` reads a data directory (a backup is laid out as one).
+  auto verified = VerifyWhereItIs(env, backup_dir, options);
   if (verified.ok()) {
     report.verify = std::move(*verified);
     if (report.verify.events != m.events) {

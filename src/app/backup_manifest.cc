@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "core/json.h"
+#include "storage/embedded/file_log_store.h"
 
 namespace vellum::app {
 namespace {
@@ -127,23 +128,13 @@ class ManifestReader {
 
 }  // namespace
 
-std::optional<uint64_t> NumberedName(std::string_view name, std::string_view suffix) {
-  if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return std::nullopt;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 20; ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
-  }
-  return v;
-}
-
 bool IsDataDirectoryFile(std::string_view rel) {
   static const std::set<std::string_view> fixed = {"vellum.toml",     "keys/ledger.key", "keys/ledger.pub",
                                                    "records.db",      "auth.db",         "ledger/tree/synced"};
   if (fixed.count(rel)) return true;
   auto numbered = [&](std::string_view dir, std::string_view suffix) {
     return rel.size() > dir.size() && rel.substr(0, dir.size()) == dir &&
-           NumberedName(rel.substr(dir.size()), suffix).has_value();
+           storage::FileLogStore::ParseNumberedName(rel.substr(dir.size()), suffix).has_value();
   };
   if (numbered("ledger/segments/", ".jsonl") || numbered("ledger/offsets/", ".idx") ||
       numbered("ledger/checkpoints/", ".note")) {

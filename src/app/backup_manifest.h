@@ -37,9 +37,6 @@ struct BackupManifest {
   std::vector<BackupManifestFile> files;
 };
 
-// The number in a name "<20 digits><suffix>", as the ledger names its files.
-std::optional<uint64_t> NumberedName(std::string_view name, std::string_view suffix);
-
 // Whether `rel` is a name a data directory holds, so that a manifest can never
 // make a restore write anywhere else (no "..", no absolute path, no other file).
 bool IsDataDirectoryFile(std::string_view rel);

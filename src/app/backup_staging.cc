@@ -64,6 +64,22 @@ Status Publish(core::Env* env, const std::string& staging, const std::string& ta
   return env->SyncDir(parent.empty() ? "." : parent.string());
 }
 
+StatusOr<HashedFile> HashFile(core::Env* env, const std::string& path) {
+  ASSIGN_OR_RETURN(auto in, env->OpenRandomAccess(path));
+  core::Sha256Stream sha;
+  HashedFile out;
+  std::string buf;
+  for (;;) {
+    RETURN_IF_ERROR(in->Read(out.bytes, kBackupCopyChunk, &buf));
+    if (buf.empty()) break;
+    in->WillRead(out.bytes + buf.size(), kBackupCopyChunk);
+    sha.Update(buf);
+    out.bytes += buf.size();
+  }
+  out.sha256 = sha.Finish();
+  return out;
+}
+
 StagingGuard::~StagingGuard() {
   if (path_.empty()) return;
   std::error_code ec;
@@ -123,24 +139,9 @@ Status FileCopier::CopyDatabase(const std::string& from, const std::string& rel,
   const std::string path = core::JoinPath(root_, rel);
   RETURN_IF_ERROR(storage::sqlite::CopyDatabase(from, path, mode));
   RETURN_IF_ERROR(env_->Chmod(path, mode));
-  core::Sha256Stream sha;
-  uint64_t bytes = 0;
-  RETURN_IF_ERROR(ReadChunks(path, [&](std::string_view chunk) {
-    sha.Update(chunk);
-    bytes += chunk.size();
-  }));
-  files_.push_back({rel, bytes, sha.Finish(), mode});
+  ASSIGN_OR_RETURN(HashedFile copy, HashFile(env_, path));
+  files_.push_back({rel, copy.bytes, copy.sha256, mode});
   return OkStatus();
-}
-
-Status FileCopier::ReadChunks(const std::string& path, const std::function<void(std::string_view)>& fn) {
-  ASSIGN_OR_RETURN(auto in, env_->OpenRandomAccess(path));
-  std::string buf;
-  for (uint64_t offset = 0;; offset += buf.size()) {
-    RETURN_IF_ERROR(in->Read(offset, kBackupCopyChunk, &buf));
-    if (buf.empty()) return OkStatus();
-    fn(buf);
-  }
 }
 
 Status FileCopier::Copy(const std::string& from, const std::string& rel, int mode, const Take& take,

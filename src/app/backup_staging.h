@@ -44,6 +44,13 @@ StatusOr<std::string> MakeStagingDir(core::Env* env, const std::string& target);
 // is replaced) and makes the new name durable.
 Status Publish(core::Env* env, const std::string& staging, const std::string& target);
 
+// A file's size and SHA-256, read in one pass.
+struct HashedFile {
+  uint64_t bytes = 0;
+  core::Hash sha256{};
+};
+StatusOr<HashedFile> HashFile(core::Env* env, const std::string& path);
+
 // Writes files into a directory, keeping what the manifest says of each
 // (size, SHA-256, mode). Each file is synced and given its mode once written.
 class FileCopier {
@@ -65,7 +72,6 @@ class FileCopier {
  private:
   // How much of a chunk read at offset `done` to copy; nullopt: stop.
   using Take = std::function<std::optional<size_t>(std::string_view chunk, uint64_t done)>;
-  Status ReadChunks(const std::string& path, const std::function<void(std::string_view)>& fn);
   // Copies the chunks of `from` as long as `take` says how much of each to
   // copy; `exact` is the size the copy must reach.
   Status Copy(const std::string& from, const std::string& rel, int mode, const Take& take,

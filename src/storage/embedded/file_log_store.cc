@@ -44,19 +44,6 @@ uint64_t GetFixed64(const char* p) {
   return v;
 }
 
-// Parses "<20 digits><suffix>" into the number, or nullopt.
-std::optional<uint64_t> ParseNumberedName(const std::string& name, std::string_view suffix) {
-  if (name.size() != 20 + suffix.size() || name.compare(20, suffix.size(), suffix) != 0) {
-    return std::nullopt;
-  }
-  uint64_t v = 0;
-  for (int i = 0; i < 20; ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
-  }
-  return v;
-}
-
 // An offset index held in memory: what OpenReadOnly reads the open segment's
 // events through when its index file is stale or missing (it writes none).
 class StringFile final : public RandomAccessFile {
@@ -146,7 +133,7 @@ struct FileLogStore::Impl {
     return std::string(kSegmentsDir) + "/" + FileLogStore::SegmentName(first);
   }
   std::string OffsetsRel(uint64_t first) const {
-    return std::string(kOffsetsDir) + "/" + Pad20(first) + ".idx";
+    return std::string(kOffsetsDir) + "/" + FileLogStore::OffsetsName(first);
   }
   std::string LevelRel(int level) const {
     return std::string(kTreeDir) + "/" + FileLogStore::LevelName(level);
@@ -296,17 +283,7 @@ struct FileLogStore::Impl {
   }
 
   Status LoadTree(FileLogRecovery* rec) {
-    std::string synced_path = Path(kTreeSyncedFile);
-    if (env->Exists(synced_path)) {
-      ASSIGN_OR_RETURN(std::string text, env->ReadFile(synced_path));
-      uint64_t v = 0;
-      if (text.empty() || text.back() != '\n') return DataLossError("ledger/tree/synced is malformed");
-      for (size_t i = 0; i + 1 < text.size(); ++i) {
-        if (text[i] < '0' || text[i] > '9') return DataLossError("ledger/tree/synced is malformed");
-        v = v * 10 + static_cast<uint64_t>(text[i] - '0');
-      }
-      tree_synced = v;
-    }
+    ASSIGN_OR_RETURN(tree_synced, FileLogStore::ReadTreeSyncedSize(env, dir));
     if (tree_synced > event_count) {
       return DataLossError(fmt::format(
           "the tree was made durable for {} events but the ledger holds only {}: "
@@ -505,6 +482,33 @@ FileLogStore::~FileLogStore() = default;
 std::string FileLogStore::SegmentName(uint64_t first_seq) { return Pad20(first_seq) + ".jsonl"; }
 std::string FileLogStore::LevelName(int level) { return fmt::format("level-{:02}.hash", level); }
 std::string FileLogStore::CheckpointName(uint64_t size) { return Pad20(size) + ".note"; }
+std::string FileLogStore::OffsetsName(uint64_t first_seq) { return Pad20(first_seq) + ".idx"; }
+
+std::optional<uint64_t> FileLogStore::ParseNumberedName(std::string_view name, std::string_view suffix) {
+  if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return std::nullopt;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return v;
+}
+
+StatusOr<uint64_t> FileLogStore::ReadTreeSyncedSize(core::Env* env, const std::string& ledger_dir) {
+  const std::string path = core::JoinPath(ledger_dir, kTreeSyncedFile);
+  if (!env->Exists(path)) return uint64_t{0};
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(path));
+  // Up to 20 digits (any uint64) and a newline.
+  if (text.empty() || text.size() > 21 || text.back() != '\n') {
+    return DataLossError("ledger/tree/synced is malformed");
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return DataLossError("ledger/tree/synced is malformed");
+    v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  return v;
+}
 
 StatusOr<std::unique_ptr<FileLogStore>> FileLogStore::Create(core::Env* env,
                                                              const std::string& ledger_dir,

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/env.h"
 #include "storage/log_store.h"
@@ -84,6 +86,12 @@ class FileLogStore final : public LogStore {
   static std::string SegmentName(uint64_t first_seq);
   static std::string LevelName(int level);
   static std::string CheckpointName(uint64_t size);
+  static std::string OffsetsName(uint64_t first_seq);
+  // The number in a name "<20 digits><suffix>" (as the names above), or nullopt.
+  static std::optional<uint64_t> ParseNumberedName(std::string_view name, std::string_view suffix);
+  // The tree size ledger/tree/synced says is durable (0 when there is none
+  // yet); kDataLoss when the file is malformed.
+  static StatusOr<uint64_t> ReadTreeSyncedSize(core::Env* env, const std::string& ledger_dir);
 
   struct Impl;  // internal
 
