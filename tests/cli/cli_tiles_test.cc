@@ -1,4 +1,4 @@
-// `vellum tiles`: the ledger published as a C2SP tiled transparency log by the
+// `vellum tiles` (AT-5, AT-9): the ledger published as a C2SP tiled transparency log by the
 // real binary (the content is proven in tests/app/tiles_export_test.cc).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

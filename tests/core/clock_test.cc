@@ -63,6 +63,7 @@ int64_t MustParse(std::string_view text) {
   return r.ok() ? *r : 0;
 }
 
+// AT-2: the server timestamp is UTC with microseconds, in one written form.
 TEST(TimestampTest, FormatsEpochAndKnownInstants) {
   EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000000Z");
   EXPECT_EQ(FormatTimestamp(1), "1970-01-01T00:00:00.000001Z");

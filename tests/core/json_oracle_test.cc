@@ -1,5 +1,5 @@
 // Cross-checks CanonicalizeJsonText against an independent RFC 8785
-// implementation, npm canonicalize@4.0.0 running on V8 (JSON.parse for input,
+// implementation (RV-1: a content hash anyone can recompute), npm canonicalize@4.0.0 running on V8 (JSON.parse for input,
 // V8's Number.prototype.toString for numbers, JavaScript's UTF-16 string sort
 // for keys), on thousands of random documents built to hit the hard parts:
 // astral-plane and U+E000..U+FFFF keys, control characters, escapes of every

@@ -1,5 +1,5 @@
 // Strict parsing (every rejection and its message), RFC 8785 output rules,
-// and the UTF-8 helpers. Public vectors are in json_vectors_test.cc and the
+// and the UTF-8 helpers (RV-1: a content hash is the SHA-256 of this form). Public vectors are in json_vectors_test.cc and the
 // npm oracle in json_oracle_test.cc.
 #include "core/json.h"
 

@@ -1,7 +1,8 @@
 // RFC 8785 public test vectors (cyberphone/json-canonicalization, by the
 // RFC's author): the input/output pairs byte for byte, the ES6 number lines,
 // and the upstream number sequence regenerated here and checked against the
-// SHA-256 checkpoints its README publishes.
+// SHA-256 checkpoints its README publishes (RV-1: anyone can recompute a
+// content hash from the RFC's algorithm).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,4 +1,5 @@
-// A failed fdatasync on the ledger's write path, and what it must undo.
+// A failed fdatasync on the ledger's write path, and what it must undo (SR-1:
+// nothing that is not durable is acknowledged or left in records.db).
 //
 // Mainly, a failed sync while earlier, durable batches share the projection
 // transaction (docs/architecture.md, "The write path"): the projection thread

@@ -1,4 +1,4 @@
-// The C2SP tlog-tiles layout of the tree (ledger/tiles.h): paths, how many
+// The C2SP tlog-tiles layout of the tree (ledger/tiles.h; AT-5, AT-9): paths, how many
 // hashes each tile level holds, and a tile's Merkle tree hash.
 #include "ledger/tiles.h"
 
