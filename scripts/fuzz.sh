@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in tests/fuzz/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs each for a while, seeded with the RFC 8785
-# vectors (when ../shared/vectors is present) and real events from a demo
-# ledger and a backup of it. Not part of CI; run it after changes to the JSON
-# code, the event decoders, the record changes or the backup manifest.
+# vectors (when ../shared/vectors is present) and real events, checkpoints and
+# a backup manifest from a demo ledger. Not part of CI; run it after changes to
+# the JSON code, the event decoders, the record changes, the backup manifest or
+# the signed-note and checkpoint readers.
 #
 #   ./scripts/fuzz.sh                 every target, 300 s each
 #   ./scripts/fuzz.sh event json      some targets
@@ -38,23 +39,25 @@ declare -A sources=(
   [manifest]="tests/fuzz/manifest_fuzz.cc src/app/backup_manifest.cc src/storage/embedded/file_log_store.cc
               src/core/env_posix.cc src/core/lock_holder.cc src/core/sha256.cc src/core/encoding.cc src/core/clock.cc
               ${core[*]}"
+  [note]="tests/fuzz/note_fuzz.cc src/core/signed_note.cc src/core/ed25519.cc src/ledger/checkpoint.cc
+          src/core/sha256.cc src/core/encoding.cc src/core/clock.cc ${core[*]}"
 )
 declare -A libs=([json]="-lboost_json" [event]="-lboost_json -lcrypto -lfmt" [content]="-lboost_json -lfmt"
-                 [manifest]="-lboost_json -lcrypto -lfmt")
+                 [manifest]="-lboost_json -lcrypto -lfmt" [note]="-lboost_json -lcrypto -lfmt")
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(json event content manifest)
+[ ${#targets[@]} -eq 0 ] && targets=(json event content manifest note)
 for t in "${targets[@]}"; do
   if [ -z "${sources[$t]:-}" ]; then
-    echo "fuzz.sh: no target '$t' (targets: json event content manifest)" >&2
+    echo "fuzz.sh: no target '$t' (targets: json event content manifest note)" >&2
     exit 2
   fi
 done
 
 # Seeds: canonical-JSON vectors, and the lines and record contents of a demo ledger.
 seed_dir="$OUT/seeds"
-if [ ! -d "$seed_dir" ]; then
-  mkdir -p "$seed_dir/json" "$seed_dir/event" "$seed_dir/content" "$seed_dir/manifest"
+if [ ! -f "$seed_dir/made" ]; then
+  mkdir -p "$seed_dir/json" "$seed_dir/event" "$seed_dir/content" "$seed_dir/manifest" "$seed_dir/note"
   if [ -d "$VECTORS/jcs/input" ]; then
     cp "$VECTORS"/jcs/input/*.json "$seed_dir/json/"
     cp "$VECTORS"/jcs/input/*.json "$seed_dir/content/"
@@ -67,6 +70,10 @@ if [ ! -d "$seed_dir" ]; then
     build/src/vellum --data "$demo" -q backup --out "$OUT/demo-backup" >/dev/null
     cp "$OUT/demo-backup/vellum-backup.json" "$seed_dir/manifest/demo.json"
     rm -rf "$OUT/demo-backup"
+    # Its checkpoints (signed notes), two of them as a witness file, and its verifier key.
+    cp "$demo"/ledger/checkpoints/*.note "$seed_dir/note/"
+    cat "$demo"/ledger/checkpoints/*.note > "$seed_dir/note/witness-file"
+    cp "$demo/keys/ledger.pub" "$seed_dir/note/verifier-key"
     segment="$(ls "$demo"/ledger/segments/*.jsonl | head -n 1)"
     head -n 200 "$segment" | split -l 1 - "$seed_dir/event/line-"
     # The content of every record the demo created, as a created record's content.
@@ -79,6 +86,7 @@ lines.forEach((line, i) => {
   require("fs").writeFileSync(process.argv[1] + "/created-" + i + ".json", JSON.stringify(content));
 });' "$seed_dir/content"
   fi
+  touch "$seed_dir/made"
 fi
 
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc)
