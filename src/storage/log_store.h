@@ -8,6 +8,9 @@
 // mutating methods; ReadEvent/LocateEvent/Scan/Node/ReadNodes/NodeCount may be
 // called from any thread, also from several at once (verify's workers each
 // read the tree files for their own run of events).
+//
+// Every engine meets the contract below, error codes included;
+// tests/storage/log_store_conformance_test.cc checks it for each engine.
 #pragma once
 
 #include <cstdint>
@@ -68,32 +71,44 @@ class LogStore {
   // (fdatasync'd) when it returns OK. On error nothing of this call remains.
   virtual Status AppendEvents(std::span<const std::string> lines) = 0;
   // Removes every event from `count` on, and whatever an interrupted write left
-  // after the last complete one (crash recovery of an unacknowledged tail).
+  // after the last complete one (crash recovery of an unacknowledged tail);
+  // durable on return. kInvalidArgument when count > EventCount(). An engine
+  // may refuse to cut into events it has sealed (kFailedPrecondition): the
+  // ledger only ever cuts events appended since it opened.
   virtual Status TruncateEvents(uint64_t count) = 0;
   // Bytes an interrupted write left after the last complete event (0 when
   // none): not an event; TruncateEvents removes them, and nothing can be
   // appended before it has.
   virtual uint64_t TornTailBytes() const = 0;
+  // The line of event `seq`, without the '\n'; kNotFound when seq >= EventCount().
   virtual StatusOr<std::string> ReadEvent(uint64_t seq) const = 0;
+  // Where event `seq` is stored (offsets grow with seq within one file); kNotFound as ReadEvent.
   virtual StatusOr<EventLocation> LocateEvent(uint64_t seq) const = 0;
-  // Events from `from_seq` to the end as of this call.
+  // Events from `from_seq` to the end as of this call (none when from_seq is
+  // past it); events appended after the call are not part of the scan.
   virtual std::unique_ptr<EventCursor> Scan(uint64_t from_seq) const = 0;
 
   // Merkle subtree hashes. Appends need not be durable: the tree is derived
-  // data, rebuilt after a crash from TreeSyncedSize() on.
+  // data, rebuilt after a crash from TreeSyncedSize() on. Each node's index must
+  // be the next of its level (NodeCount(level) before it), else kInternal.
   virtual Status AppendNodes(std::span<const TreeNode> nodes) = 0;
+  // kOutOfRange when the node is not stored.
   virtual StatusOr<core::Hash> Node(int level, uint64_t index) const = 0;
-  // Up to `count` consecutive stored hashes of `level` from `first` (fewer at the end).
+  // Up to `count` consecutive stored hashes of `level` from `first` (fewer at
+  // the end, none from past it).
   virtual StatusOr<std::vector<core::Hash>> ReadNodes(int level, uint64_t first, size_t count) const = 0;
   // Number of stored entries at `level`.
   virtual uint64_t NodeCount(int level) const = 0;
   // Makes all nodes for the first `size` leaves durable and records `size`.
+  // kInternal when a level holds fewer than size >> level nodes.
   virtual Status SyncTree(uint64_t size) = 0;
   // The tree size whose nodes are known durable. After Open, nodes beyond it
-  // have been discarded and must be re-appended by the ledger.
+  // have been discarded (NodeCount(level) == TreeSyncedSize() >> level) and
+  // must be re-appended by the ledger.
   virtual uint64_t TreeSyncedSize() const = 0;
 
-  // Signed checkpoints, durable on return. One per tree size.
+  // Signed checkpoints, durable on return. One per tree size: kAlreadyExists
+  // for a size already stored. Listed by ascending size; Latest is the largest.
   virtual Status PutCheckpoint(uint64_t size, std::string_view note) = 0;
   virtual StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const = 0;
   virtual StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() const = 0;

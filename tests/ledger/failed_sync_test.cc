@@ -35,6 +35,7 @@
 #include "records/records.h"
 #include "storage/embedded/file_log_store.h"
 #include "storage/embedded/sqlite_projection.h"
+#include "testing/direct_ledger.h"
 #include "testing/fault_env.h"
 #include "testing/observed_projection.h"
 #include "testing/status_matchers.h"
@@ -86,13 +87,9 @@ class Callers {
 class LedgerFailedSyncTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(core::Ed25519PrivateKey key, core::Ed25519PrivateKey::Generate());
-    ASSERT_OK_AND_ASSIGN(core::NoteSigner signer, core::ParseSignerKey(core::FormatSignerKey(kOrigin, key)));
-    signer_ = std::move(signer);
-    verifier_ = core::MakeNoteVerifier(kOrigin, key.public_key());
+    ASSERT_OK(parts_.Init());
     ASSERT_NO_FATAL_FAILURE(OpenStores(/*create=*/true));
-    boost::json::object genesis{{"public_key", core::FormatVerifierKey(verifier_)}};
-    ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Create(Deps(), Options(), Writer(), std::move(genesis)));
+    ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Create(Deps(), Options(), Writer(), parts_.GenesisData()));
   }
 
   void OpenStores(bool create) {
@@ -116,16 +113,7 @@ class LedgerFailedSyncTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Open(Deps(), Options()));
   }
 
-  ledger::LedgerDeps Deps() {
-    ledger::LedgerDeps d;
-    d.env = &env_;
-    d.clock = &clock_;
-    d.log = log_.get();
-    d.projection = projection_.get();
-    d.projector = &projector_;
-    d.signer = &*signer_;
-    return d;
-  }
+  ledger::LedgerDeps Deps() { return parts_.Deps(&env_, log_.get(), projection_.get()); }
 
   ledger::LedgerOptions Options() const {
     ledger::LedgerOptions o;
@@ -137,12 +125,7 @@ class LedgerFailedSyncTest : public ::testing::Test {
     return o;
   }
 
-  static ledger::Actor Writer() {
-    ledger::Actor a;
-    a.id = "u-1";
-    a.name = "Dr. Test";
-    return a;
-  }
+  static ledger::Actor Writer() { return DirectLedgerParts::Writer(); }
 
   static std::string Id(const std::string& prefix, size_t i) { return fmt::format("{}-{:02}", prefix, i); }
 
@@ -207,14 +190,8 @@ class LedgerFailedSyncTest : public ::testing::Test {
 
   // `vellum verify` over the ledger files and records.db finds nothing (AT-4).
   void ExpectVerifies(uint64_t size) {
-    ledger::VerifyInputs in;
-    in.log = log_.get();
-    in.projection = projection_.get();
-    in.projector = &projector_;
-    in.ledger_key = verifier_;
-    in.origin = kOrigin;
-    in.env = &env_;
-    ASSERT_OK_AND_ASSIGN(ledger::VerifyReport report, ledger::Verify(in));
+    ASSERT_OK_AND_ASSIGN(ledger::VerifyReport report,
+                         ledger::Verify(parts_.VerifyInputsFor(&env_, log_.get(), projection_.get())));
     ExpectVerifyReportOk(report, size);
   }
 
@@ -228,7 +205,7 @@ class LedgerFailedSyncTest : public ::testing::Test {
     ASSERT_OK(first.status());
     ASSERT_OK(ledger_->Submit(Writer(), std::move(*first)).status());
     *size = ledger_->Size();
-    clock_.Advance(-10 * static_cast<int64_t>(Options().clock_tolerance_micros));
+    parts_.clock().Advance(-10 * static_cast<int64_t>(Options().clock_tolerance_micros));
   }
 
   // Events of `type` in records.db.
@@ -246,10 +223,7 @@ class LedgerFailedSyncTest : public ::testing::Test {
   size_t max_batch_events_ = ledger::LedgerOptions().max_batch_events;
   TempDir tmp_;
   FaultInjectionEnv env_;
-  core::FakeClock clock_{1'767'225'600'000'000};  // 2026-01-01T00:00:00Z
-  std::optional<core::NoteSigner> signer_;
-  core::NoteVerifier verifier_;
-  records::RecordsProjector projector_;
+  DirectLedgerParts parts_{kOrigin};
   std::unique_ptr<storage::SqliteProjectionStore> sqlite_;
   std::unique_ptr<ObservedProjectionStore> projection_;
   std::unique_ptr<storage::FileLogStore> log_;
