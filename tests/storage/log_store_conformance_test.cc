@@ -1,6 +1,6 @@
 // The LogStore contract (storage/log_store.h), run against every engine: the
 // embedded file engine and the in-memory one (tests/testing/memory_log_store.h).
-// An engine added later (PostgreSQL, SR-3) joins the list below and must pass
+// An engine added later (PostgreSQL) joins the list below and must pass
 // the same tests: what the ledger relies on — every acknowledged event kept
 // byte for byte and in order (SR-1), a tail cut only where asked, tree nodes
 // durable up to the synced size and rebuilt past it (SR-2), checkpoints kept
