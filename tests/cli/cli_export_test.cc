@@ -31,11 +31,6 @@ using ::vellum::testing::SourceDir;
 using ::vellum::testing::WriteFileOrDie;
 
 constexpr char kPython[] = "/usr/bin/python3";
-const std::string kSchema = SourceDir() + "/docs/schemas/event-1.schema.json";
-
-bool HaveJsonSchema() {
-  return std::filesystem::exists(kPython) && RunProcess({kPython, "-c", "import jsonschema"}).exit_code == 0;
-}
 
 class CliExportTest : public CliTest {
  protected:
@@ -84,18 +79,9 @@ class CliExportTest : public CliTest {
     return path;
   }
 
-  // The schema's verdict on each line: "" when valid, else its first error.
-  std::vector<std::string> Validate(const std::vector<std::string>& lines) const {
-    std::string input;
-    for (const auto& l : lines) input += l + "\n";
-    ProcessResult r =
-        RunProcess({kPython, SourceDir() + "/tests/tools/python/schema_check.py", kSchema}, input);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::vector<std::string> out;
-    if (r.exit_code != 0) return out;
-    const json::value got = ParseOrFail(r.out);
-    for (const auto& v : got.at("results").as_array()) out.push_back(v.is_null() ? "" : Str(v));
-    return out;
+  // The event schema's verdict on each line: "" when valid, else its first error.
+  static std::vector<std::string> Validate(const std::vector<std::string>& lines) {
+    return SchemaVerdicts("event-1.schema.json", lines);
   }
 
   std::vector<std::string> lines_;

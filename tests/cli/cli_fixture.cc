@@ -12,6 +12,10 @@ using ::vellum::testing::ReadFileOrDie;
 using ::vellum::testing::RunProcess;
 using ::vellum::testing::VellumBinary;
 
+namespace {
+constexpr char kPython[] = "/usr/bin/python3";
+}  // namespace
+
 std::string Describe(const ProcessResult& r) {
   std::ostringstream s;
   s << "exit " << r.exit_code << " (signal " << r.signal << ")\n--- stdout\n"
@@ -36,6 +40,24 @@ std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+bool HaveJsonSchema() {
+  return fs::exists(kPython) && RunProcess({kPython, "-c", "import jsonschema"}).exit_code == 0;
+}
+
+std::vector<std::string> SchemaVerdicts(const std::string& schema, const std::vector<std::string>& documents) {
+  std::string input;
+  for (const auto& d : documents) input += d + "\n";
+  ProcessResult r = RunProcess({kPython, ::vellum::testing::SourceDir() + "/tests/tools/python/schema_check.py",
+                                ::vellum::testing::SourceDir() + "/docs/schemas/" + schema},
+                               input);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> out;
+  if (r.exit_code != 0) return out;
+  const boost::json::value got = ParseOrFail(r.out);
+  for (const auto& v : got.at("results").as_array()) out.push_back(v.is_null() ? "" : Str(v));
   return out;
 }
 

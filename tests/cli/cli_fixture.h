@@ -41,6 +41,14 @@ std::string Str(const boost::json::value& v);
 // Splits output into lines (without their '\n').
 std::vector<std::string> Lines(const std::string& text);
 
+// True when python3 and its jsonschema package (scripts/setup.sh installs
+// them) can check documents against the published JSON Schemas.
+bool HaveJsonSchema();
+// The verdict of docs/schemas/`schema` on each JSON document (one per line),
+// by python3-jsonschema, an implementation independent of Vellum: "" when
+// valid, else its first error.
+std::vector<std::string> SchemaVerdicts(const std::string& schema, const std::vector<std::string>& documents);
+
 class CliTest : public ::testing::Test {
  protected:
   // `vellum --data <data_> args...` as the current user (user_; u-1 unless As()).

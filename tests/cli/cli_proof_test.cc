@@ -377,6 +377,48 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
 }
 
+// AT-9: proof bundles have a published JSON Schema
+// (docs/schemas/proof-bundle-1.schema.json). Every bundle the binary writes
+// conforms, checked by python3-jsonschema; the malformed bundles verify-proof
+// refuses as bad input, the schema refuses too.
+TEST_F(CliProofTest, BundlesConformToThePublishedSchema) {
+  if (!HaveJsonSchema()) GTEST_SKIP() << "python3-jsonschema is not installed (scripts/setup.sh installs it)";
+  const std::string s = std::to_string(size_);
+  ASSERT_THAT(Checkpoint(), HasSubstr("\n" + s + "\n"));
+  std::vector<std::string> bundles;
+  for (uint64_t seq : {uint64_t{0}, uint64_t{2}, size_ - 1}) {
+    bundles.push_back(RunOk({"--format", "jsonl", "proof", "inclusion", "--seq", std::to_string(seq)}));
+  }
+  bundles.push_back(RunOk({"--format", "jsonl", "proof", "consistency", "--from", "1", "--to", s}));
+  bundles.push_back(RunOk({"--format", "jsonl", "proof", "consistency", "--from", s, "--to", s}));  // no hashes
+  for (std::string& b : bundles) {
+    ASSERT_FALSE(b.empty());
+    b.pop_back();  // the newline
+  }
+  for (const std::string& verdict : SchemaVerdicts("proof-bundle-1.schema.json", bundles)) EXPECT_EQ(verdict, "");
+
+  const std::string& inclusion = bundles[0];
+  std::vector<std::string> malformed = {
+      Edited(inclusion, [](json::object& o) { o.erase("proof"); }),
+      Edited(inclusion, [](json::object& o) { o["extra"] = 1; }),
+      Edited(inclusion, [](json::object& o) { o["proof"].as_array().emplace_back("AAAA"); }),
+      Edited(inclusion, [](json::object& o) { o["seq"] = -1; }),
+      Edited(inclusion, [](json::object& o) { o["tree_size"] = 6.5; }),
+      Edited(inclusion, [](json::object& o) { o["seq"] = "2"; }),
+      Edited(inclusion, [](json::object& o) { o["version"] = 2; }),
+      Edited(inclusion, [](json::object& o) { o["type"] = "vellum.other"; }),
+      Edited(bundles[3], [](json::object& o) { o.erase("old_checkpoint"); }),
+      Edited(bundles[3], [](json::object& o) { o["new_checkpoint"] = "not a signed note"; }),
+  };
+  const std::vector<std::string> verdicts = SchemaVerdicts("proof-bundle-1.schema.json", malformed);
+  ASSERT_EQ(verdicts.size(), malformed.size());
+  for (size_t i = 0; i < malformed.size(); ++i) {
+    SCOPED_TRACE(malformed[i]);
+    EXPECT_NE(verdicts[i], "") << "the schema accepts a malformed bundle";
+    EXPECT_NE(VerifyProof(malformed[i]).exit_code, 0);
+  }
+}
+
 // golang.org/x/mod/sumdb/note, an independent implementation, opens the
 // checkpoints the binary writes with the verifier key it prints (AT-5), and
 // refuses a tampered one.
