@@ -7,7 +7,9 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "cli/cli_fixture.h"
 #include "core/sha256.h"
@@ -176,6 +178,53 @@ TEST_F(CliBackupTest, ADoctoredBackupDoesNotRestore) {
   EXPECT_THAT(r.out, HasSubstr("PROBLEM [chain] seq"));
   EXPECT_THAT(r.out, HasSubstr("FAILED: the copy does not verify; nothing was kept"));
   EXPECT_FALSE(fs::exists(restored_));
+}
+
+// AT-9: the manifest has a published JSON Schema
+// (docs/schemas/backup-manifest-1.schema.json). A manifest `backup` writes
+// conforms, checked by python3-jsonschema; manifests the restore refuses as
+// malformed (exit 2, nothing written) fail it too.
+TEST_F(CliBackupTest, ManifestConformsToThePublishedSchema) {
+  if (!HaveJsonSchema()) GTEST_SKIP() << "python3-jsonschema is not installed (scripts/setup.sh installs it)";
+  ASSERT_EQ(RunAs("", {"backup", "--out", backup_}).exit_code, 0);
+  std::string text = ReadFileOrDie(backup_ + "/vellum-backup.json");
+  ASSERT_FALSE(text.empty());
+  text.pop_back();  // the newline
+  const auto edited = [&](const std::function<void(json::object&)>& edit) {
+    json::value v = json::parse(text);
+    edit(v.as_object());
+    return json::serialize(v);
+  };
+  const auto first_file = [](json::object& m) -> json::object& { return m.at("files").as_array()[0].as_object(); };
+  const std::vector<std::string> malformed = {
+      edited([](json::object& m) { m["format"] = "vellum-backup/2"; }),
+      edited([](json::object& m) { m["extra"] = true; }),
+      edited([](json::object& m) { m.erase("tree_size"); }),
+      edited([](json::object& m) { m["events"] = "12"; }),
+      edited([](json::object& m) { m["created"] = "yesterday"; }),
+      edited([](json::object& m) { m["origin"] = "has space"; }),
+      edited([&](json::object& m) { first_file(m)["path"] = "../../etc/passwd"; }),
+      edited([&](json::object& m) { first_file(m)["path"] = "/etc/passwd"; }),
+      edited([&](json::object& m) { first_file(m)["path"] = "ledger/tree/level-64.hash"; }),
+      edited([&](json::object& m) { first_file(m)["mode"] = "0777"; }),
+      edited([&](json::object& m) { first_file(m)["sha256"] = "ABC"; }),
+      edited([&](json::object& m) { first_file(m)["bytes"] = -1; }),
+      edited([&](json::object& m) { first_file(m)["owner"] = "root"; }),
+  };
+  std::vector<std::string> documents = {text};
+  documents.insert(documents.end(), malformed.begin(), malformed.end());
+  const std::vector<std::string> verdicts = SchemaVerdicts("backup-manifest-1.schema.json", documents);
+  ASSERT_EQ(verdicts.size(), documents.size());
+  EXPECT_EQ(verdicts[0], "") << "the manifest `backup` wrote does not conform";
+  for (size_t i = 1; i < documents.size(); ++i) {
+    SCOPED_TRACE(documents[i]);
+    EXPECT_NE(verdicts[i], "") << "the schema accepts a malformed manifest";
+    WriteFileOrDie(backup_ + "/vellum-backup.json", documents[i] + "\n");
+    ProcessResult r = RunOn(restored_, {"restore", "--from", backup_});
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("is not a Vellum backup manifest"));
+    EXPECT_FALSE(fs::exists(restored_));
+  }
 }
 
 }  // namespace
