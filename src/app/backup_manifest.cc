@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include <boost/json.hpp>
@@ -117,11 +118,18 @@ class ManifestReader {
     if (v == nullptr || !v->is_string()) return Bad(fmt::format("\"{}\" is not a string", key));
     return std::string(v->get_string());
   }
+  // At most 2^53 - 1: every such integer is an exact double, so the canonical
+  // form writes it back as read (a larger one would round, and the manifest
+  // written again would no longer be the one read).
   StatusOr<uint64_t> Number(const boost::json::object& o, std::string_view key) const {
+    constexpr uint64_t kMaxExact = (uint64_t{1} << 53) - 1;
     const auto* v = o.if_contains(key);
-    if (v != nullptr && v->is_uint64()) return v->get_uint64();
-    if (v != nullptr && v->is_int64() && v->get_int64() >= 0) return static_cast<uint64_t>(v->get_int64());
-    return Bad(fmt::format("\"{}\" is not a non-negative integer", key));
+    std::optional<uint64_t> n;
+    if (v != nullptr && v->is_uint64()) n = v->get_uint64();
+    if (v != nullptr && v->is_int64() && v->get_int64() >= 0) n = static_cast<uint64_t>(v->get_int64());
+    if (!n) return Bad(fmt::format("\"{}\" is not a non-negative integer", key));
+    if (*n > kMaxExact) return Bad(fmt::format("\"{}\" is larger than 2^53 - 1", key));
+    return *n;
   }
   std::string name_;
 };

@@ -440,6 +440,10 @@ TEST_F(BackupTest, RestoreRefusesABadManifest) {
   expect_bad(edited([](auto& m) { m["files"] = boost::json::object(); }), "\"files\" is not an array");
   expect_bad(edited([](auto& m) { m["files"].as_array()[0].as_object()["bytes"] = 1.5; }),
              "\"bytes\" is not a non-negative integer");
+  // Found by the manifest fuzzer: canonical JSON would write it back rounded.
+  expect_bad(edited([](auto& m) { m["files"].as_array()[0].as_object()["bytes"] = uint64_t{99999999999199932}; }),
+             "\"bytes\" is larger than 2^53 - 1");
+  expect_bad(edited([](auto& m) { m["events"] = uint64_t{1} << 53; }), "\"events\" is larger than 2^53 - 1");
   expect_bad(edited([](auto& m) { m["files"].as_array().push_back(m["files"].as_array()[0]); }), "listed twice");
   expect_bad(edited([](auto& m) { m.erase("origin"); }), "\"origin\" is not a string");
   expect_bad(edited([](auto& m) { m["origin"] = "two words"; }), "is not a log origin");
