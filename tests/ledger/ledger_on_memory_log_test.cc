@@ -1,6 +1,7 @@
-// The ledger and `verify` on another storage engine: the in-memory LogStore
-// (tests/testing/memory_log_store.h) instead of the files, with no change to
-// either. What the ledger guarantees comes from the LogStore contract, not
+// The ledger and `verify` on other storage engines: the in-memory LogStore
+// (tests/testing/memory_log_store.h) instead of the files, with records.db or
+// the in-memory ProjectionStore (tests/testing/memory_projection_store.h), and
+// no change to either. What the ledger guarantees comes from the LogStore contract, not
 // from files: durable, gap-free appends under concurrency (SR-1), recovery of
 // the tree past its synced size (SR-2), checkpoints and proofs (AT-5), and
 // verify naming an edited or removed event wherever the engine keeps it (AT-4).
@@ -24,7 +25,8 @@
 #include "records/records.h"
 #include "storage/embedded/sqlite_projection.h"
 #include "testing/direct_ledger.h"
-#include "testing/memory_log_store.h"
+#include "storage/memory/memory_log_store.h"
+#include "storage/memory/memory_projection_store.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 #include "testing/verify_checks.h"
@@ -33,13 +35,20 @@ namespace vellum::testing {
 namespace {
 
 using ::testing::_;
+using storage::MemoryLogState;
+using storage::MemoryLogStore;
+using storage::MemoryProjectionState;
+using storage::MemoryProjectionStore;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr char kOrigin[] = "vellum.test/memory-engine";
 constexpr char kType[] = "annotation";
 
-class LedgerOnMemoryLogTest : public ::testing::Test {
+enum class Projection { kSqlite, kMemory };
+
+class LedgerOnMemoryLogTest : public ::testing::TestWithParam<Projection> {
  protected:
   void SetUp() override {
     ASSERT_OK(parts_.Init());
@@ -49,7 +58,11 @@ class LedgerOnMemoryLogTest : public ::testing::Test {
 
   void OpenStores(bool create) {
     log_ = std::make_unique<MemoryLogStore>(state_);
-    ASSERT_OK_AND_ASSIGN(projection_, storage::SqliteProjectionStore::Open(tmp_.Sub("records.db"), create));
+    if (GetParam() == Projection::kMemory) {
+      projection_ = std::make_unique<MemoryProjectionStore>(projection_state_);
+    } else {
+      ASSERT_OK_AND_ASSIGN(projection_, storage::SqliteProjectionStore::Open(tmp_.Sub("records.db"), create));
+    }
   }
 
   // Closes the ledger and its stores and opens them again over the same state,
@@ -88,9 +101,10 @@ class LedgerOnMemoryLogTest : public ::testing::Test {
 
   TempDir tmp_;
   std::shared_ptr<MemoryLogState> state_ = std::make_shared<MemoryLogState>();
+  std::shared_ptr<MemoryProjectionState> projection_state_ = std::make_shared<MemoryProjectionState>();
   DirectLedgerParts parts_{kOrigin};
   std::unique_ptr<MemoryLogStore> log_;
-  std::unique_ptr<storage::SqliteProjectionStore> projection_;
+  std::unique_ptr<storage::ProjectionStore> projection_;
   std::unique_ptr<ledger::Ledger> ledger_;
 };
 
@@ -98,7 +112,7 @@ class LedgerOnMemoryLogTest : public ::testing::Test {
 // are modified and deleted with their reasons, checkpoints are signed every 50
 // events, proofs check against them, and verify finds nothing, all on an
 // engine that is not files.
-TEST_F(LedgerOnMemoryLogTest, WritesCheckpointsProofsAndVerifyWorkUnchanged) {
+TEST_P(LedgerOnMemoryLogTest, WritesCheckpointsProofsAndVerifyWorkUnchanged) {
   constexpr int kThreads = 4, kPerThread = 30;
   std::vector<std::thread> threads;
   std::vector<Status> errors(kThreads);
@@ -141,12 +155,28 @@ TEST_F(LedgerOnMemoryLogTest, WritesCheckpointsProofsAndVerifyWorkUnchanged) {
   ledger::VerifyReport report = RunVerify();
   ExpectVerifyReportOk(report, size);
   EXPECT_EQ(report.signed_size, size);
+
+  // The trail and the records read back through the engine's queries (AT-7, RV-1).
+  std::vector<uint64_t> deletions;
+  storage::EventQuery q;
+  q.type = records::kDeleted;
+  ASSERT_OK(projection_->QueryEvents(q, [&](uint64_t seq) {
+    deletions.push_back(seq);
+    return true;
+  }));
+  EXPECT_EQ(deletions, std::vector<uint64_t>{size - 1});
+  ASSERT_OK_AND_ASSIGN(std::vector<storage::RecordVersionRow> history, projection_->History(kType, "t0-0"));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].version, 2u);
+  EXPECT_THAT(history[1].content, HasSubstr("mass"));
+  ASSERT_OK_AND_ASSIGN(std::vector<storage::RecordVersionRow> all, projection_->ListRecords(kType));
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
 // SR-2: after a restart the tree nodes past the synced size are gone (as after
 // a crash); the ledger rebuilds them from the events, goes on appending, and
 // verifies.
-TEST_F(LedgerOnMemoryLogTest, RestartRebuildsTheTreePastItsSyncedSize) {
+TEST_P(LedgerOnMemoryLogTest, RestartRebuildsTheTreePastItsSyncedSize) {
   for (int i = 0; i < 70; ++i) ASSERT_OK(Create(fmt::format("r-{}", i), i).status());
   const uint64_t size = ledger_->Size();
   ASSERT_OK_AND_ASSIGN(core::Hash root, ledger_->RootAt(size));
@@ -164,7 +194,7 @@ TEST_F(LedgerOnMemoryLogTest, RestartRebuildsTheTreePastItsSyncedSize) {
 // AT-4: an event edited where the engine keeps it is named by verify with the
 // engine's own location; an acknowledged event removed from the end makes the
 // ledger open read-only instead of writing over the gap.
-TEST_F(LedgerOnMemoryLogTest, EditedAndRemovedEventsAreFoundWhereverTheEngineKeepsThem) {
+TEST_P(LedgerOnMemoryLogTest, EditedAndRemovedEventsAreFoundWhereverTheEngineKeepsThem) {
   for (int i = 0; i < 10; ++i) ASSERT_OK(Create(fmt::format("e-{}", i), i).status());
   const uint64_t size = ledger_->Size();
   {
@@ -180,6 +210,17 @@ TEST_F(LedgerOnMemoryLogTest, EditedAndRemovedEventsAreFoundWhereverTheEngineKee
   for (const auto& p : report.problems) named = named || (p.seq == 5u && p.location.find("memory/events") == 0);
   EXPECT_TRUE(named) << "no problem names seq 5 in memory/events";
 
+  if (GetParam() == Projection::kMemory) {  // records.db edited: tests/integration/tamper_test.cc
+    {
+      std::unique_lock lock(projection_state_->mu);
+      projection_state_->versions.at(8).content = R"({"label":"benign","value":6})";
+    }
+    report = RunVerify();
+    named = false;
+    for (const auto& p : report.problems) named = named || (p.seq == 8u && p.area == "projection");
+    EXPECT_TRUE(named) << "no projection problem names seq 8";
+  }
+
   {
     std::unique_lock lock(state_->mu);
     state_->events.pop_back();  // the last acknowledged event
@@ -189,6 +230,12 @@ TEST_F(LedgerOnMemoryLogTest, EditedAndRemovedEventsAreFoundWhereverTheEngineKee
   EXPECT_THAT(Create("after-damage", 1).status(), StatusIs(StatusCode::kFailedPrecondition, _));
   EXPECT_EQ(log_->EventCount(), size - 1) << "nothing is written into a damaged ledger";
 }
+
+INSTANTIATE_TEST_SUITE_P(Projections, LedgerOnMemoryLogTest,
+                         ::testing::Values(Projection::kSqlite, Projection::kMemory),
+                         [](const ::testing::TestParamInfo<Projection>& info) {
+                           return info.param == Projection::kMemory ? "MemoryProjection" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace vellum::testing

@@ -16,7 +16,7 @@
 #include "core/env.h"
 #include "core/sha256.h"
 #include "storage/embedded/file_log_store.h"
-#include "testing/memory_log_store.h"
+#include "storage/memory/memory_log_store.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -25,8 +25,6 @@ namespace {
 
 using ::testing::_;
 using ::testing::ElementsAre;
-using vellum::testing::MemoryLogState;
-using vellum::testing::MemoryLogStore;
 using vellum::testing::TempDir;
 
 // Opens a store: the first call creates it, every later one reopens what the

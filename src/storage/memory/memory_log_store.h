@@ -1,7 +1,8 @@
-// A second LogStore engine, in memory: the ledger and verify run on it
-// unchanged, which is what lets another engine (PostgreSQL) come in behind the
-// same interface without touching callers. Tests also run the storage contract
-// (tests/storage/log_store_conformance_test.cc) against it and the file engine.
+// The in-memory engine's event log. Nothing is durable beyond the process:
+// it serves tests and measurements, never a data directory. The ledger and
+// verify run on it unchanged, as they will on another engine (PostgreSQL);
+// the storage contract (tests/storage/log_store_conformance_test.cc) is
+// checked against it and the file engine alike.
 //
 // The state outlives the store, so closing a store and opening another over
 // the same state is a restart: what AppendEvents, SyncTree and PutCheckpoint
@@ -20,7 +21,7 @@
 
 #include "storage/log_store.h"
 
-namespace vellum::testing {
+namespace vellum::storage {
 
 struct MemoryLogState {
   static constexpr int kLevels = 64;
@@ -31,7 +32,7 @@ struct MemoryLogState {
   std::map<uint64_t, std::string> checkpoints;  // by tree size
 };
 
-class MemoryLogStore final : public storage::LogStore {
+class MemoryLogStore final : public LogStore {
  public:
   // Opens a store over `state` (a new one or one an earlier store used),
   // dropping tree nodes past the synced size.
@@ -42,10 +43,10 @@ class MemoryLogStore final : public storage::LogStore {
   Status TruncateEvents(uint64_t count) override;
   uint64_t TornTailBytes() const override { return 0; }
   StatusOr<std::string> ReadEvent(uint64_t seq) const override;
-  StatusOr<storage::EventLocation> LocateEvent(uint64_t seq) const override;
-  std::unique_ptr<storage::EventCursor> Scan(uint64_t from_seq) const override;
+  StatusOr<EventLocation> LocateEvent(uint64_t seq) const override;
+  std::unique_ptr<EventCursor> Scan(uint64_t from_seq) const override;
 
-  Status AppendNodes(std::span<const storage::TreeNode> nodes) override;
+  Status AppendNodes(std::span<const TreeNode> nodes) override;
   StatusOr<core::Hash> Node(int level, uint64_t index) const override;
   StatusOr<std::vector<core::Hash>> ReadNodes(int level, uint64_t first, size_t count) const override;
   uint64_t NodeCount(int level) const override;
@@ -53,11 +54,11 @@ class MemoryLogStore final : public storage::LogStore {
   uint64_t TreeSyncedSize() const override;
 
   Status PutCheckpoint(uint64_t size, std::string_view note) override;
-  StatusOr<std::vector<storage::StoredCheckpoint>> ListCheckpoints() const override;
-  StatusOr<std::optional<storage::StoredCheckpoint>> LatestCheckpoint() const override;
+  StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const override;
+  StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() const override;
 
  private:
   std::shared_ptr<MemoryLogState> state_;
 };
 
-}  // namespace vellum::testing
+}  // namespace vellum::storage

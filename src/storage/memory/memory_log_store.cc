@@ -1,15 +1,13 @@
-#include "testing/memory_log_store.h"
+#include "storage/memory/memory_log_store.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <mutex>
 
-namespace vellum::testing {
+namespace vellum::storage {
 namespace {
 
-using storage::EventLocation;
-using storage::StoredCheckpoint;
 
 constexpr char kEventsName[] = "memory/events";
 
@@ -17,7 +15,7 @@ std::string CheckpointName(uint64_t size) { return fmt::format("memory/checkpoin
 
 // Reads the events [from, end) that existed when the scan began, one at a
 // time under the state's lock (appends may run meanwhile).
-class MemoryEventCursor final : public storage::EventCursor {
+class MemoryEventCursor final : public EventCursor {
  public:
   MemoryEventCursor(std::shared_ptr<MemoryLogState> state, uint64_t from, uint64_t end)
       : state_(std::move(state)), next_(from), end_(end) {}
@@ -91,11 +89,11 @@ StatusOr<EventLocation> MemoryLogStore::LocateEvent(uint64_t seq) const {
   return EventLocation{kEventsName, seq};
 }
 
-std::unique_ptr<storage::EventCursor> MemoryLogStore::Scan(uint64_t from_seq) const {
+std::unique_ptr<EventCursor> MemoryLogStore::Scan(uint64_t from_seq) const {
   return std::make_unique<MemoryEventCursor>(state_, from_seq, EventCount());
 }
 
-Status MemoryLogStore::AppendNodes(std::span<const storage::TreeNode> nodes) {
+Status MemoryLogStore::AppendNodes(std::span<const TreeNode> nodes) {
   std::unique_lock lock(state_->mu);
   for (const auto& n : nodes) {
     if (n.level < 0 || n.level >= MemoryLogState::kLevels) return InvalidArgumentError("tree level out of range");
@@ -171,4 +169,4 @@ StatusOr<std::optional<StoredCheckpoint>> MemoryLogStore::LatestCheckpoint() con
   return std::optional<StoredCheckpoint>(StoredCheckpoint{size, CheckpointName(size), note});
 }
 
-}  // namespace vellum::testing
+}  // namespace vellum::storage
