@@ -63,15 +63,6 @@ double Percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
-// A realistic annotation record: a box label with DICOM references (~300 bytes).
-json::object SampleContent(uint64_t n) {
-  return json::object{{"case", fmt::format("case-{:06}", n / 4)},
-                      {"label", n % 3 == 0 ? "solid" : (n % 3 == 1 ? "part-solid" : "ground-glass")},
-                      {"box", json::array{12.5 + static_cast<double>(n % 400), 40.25, 58.0, 81.75}},
-                      {"diameter_mm", 4.5 + static_cast<double>(n % 70) / 10.0},
-                      {"sop_instance_uid", fmt::format("1.2.826.0.1.3680043.8.498.{}.{}", 100000 + n, n % 977)},
-                      {"status", "submitted"}};
-}
 
 // The ledger's threads whose CPU `vellum bench` shows apart (core/thread_name.h);
 // the rest is the callers' (the producers here) and anything else.
@@ -102,7 +93,7 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
         std::vector<records::CreateRecord> cmds;
         for (int k = 0; k < batch; ++k) {
           uint64_t n = next_id.fetch_add(1);
-          cmds.push_back({"annotation", fmt::format("a-{}", n), SampleContent(n), std::nullopt, "g-chest-ct@4"});
+          cmds.push_back({"annotation", fmt::format("a-{}", n), BenchRecordContent(n), std::nullopt, "g-chest-ct@4"});
         }
         auto s = Clock::now();
         for (auto& r : v.CreateRecords(who, std::move(cmds))) {
@@ -312,6 +303,15 @@ Status RunBench(const BenchOptions& o) {
   RETURN_IF_ERROR(ProofBench(o.dir, o));
   if (!o.keep) std::filesystem::remove_all(o.dir, ec);
   return OkStatus();
+}
+
+json::object BenchRecordContent(uint64_t n) {
+  return json::object{{"case", fmt::format("case-{:06}", n / 4)},
+                      {"label", n % 3 == 0 ? "solid" : (n % 3 == 1 ? "part-solid" : "ground-glass")},
+                      {"box", json::array{12.5 + static_cast<double>(n % 400), 40.25, 58.0, 81.75}},
+                      {"diameter_mm", 4.5 + static_cast<double>(n % 70) / 10.0},
+                      {"sop_instance_uid", fmt::format("1.2.826.0.1.3680043.8.498.{}.{}", 100000 + n, n % 977)},
+                      {"status", "submitted"}};
 }
 
 }  // namespace vellum::app

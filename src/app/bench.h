@@ -3,6 +3,7 @@
 // (docs/performance.md explains each figure and its goal).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,5 +26,10 @@ struct BenchOptions {
 
 // Runs every benchmark and prints a report (text) to stdout as it goes.
 Status RunBench(const BenchOptions& options);
+
+// The content of the n-th record the append figures create: a realistic
+// annotation (a box label with DICOM references, ~300 bytes). Also what
+// bench/pipeline_bench.cc writes, so that its figures compare with these.
+boost::json::object BenchRecordContent(uint64_t n);
 
 }  // namespace vellum::app
