@@ -197,6 +197,21 @@ TEST_F(FileLogStoreTest, TruncateEventsInOpenSegment) {
   ExpectEvents(*store, 0);
 }
 
+// SR-2, LogStore contract: the cut of an unacknowledged tail is synced before
+// TruncateEvents returns, so a power cut cannot bring back the removed lines;
+// a failed sync fails the call.
+TEST_F(FileLogStoreTest, TruncateSyncsTheCut) {
+  FaultInjectionEnv fenv;
+  env_ = &fenv;
+  ASSERT_OK_AND_ASSIGN(auto store, Create());
+  ASSERT_OK(store->AppendEvents(Lines(0, 6)));
+  const uint64_t syncs = fenv.OpCount(FaultOp::kSync);
+  ASSERT_OK(store->TruncateEvents(4));
+  EXPECT_GT(fenv.OpCount(FaultOp::kSync), syncs);
+  fenv.FailNth(FaultOp::kSync, 1, Status(StatusCode::kDataLoss, "injected fault"));
+  EXPECT_THAT(store->TruncateEvents(2), StatusIs(StatusCode::kDataLoss, HasSubstr("injected")));
+}
+
 TEST_F(FileLogStoreTest, TruncateNeverReachesIntoSealedSegments) {
   ASSERT_OK_AND_ASSIGN(auto store, Create(32));
   for (uint64_t s = 0; s < 6; ++s) ASSERT_OK(store->AppendEvents(Lines(s, 1)));

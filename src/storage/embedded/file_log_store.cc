@@ -641,7 +641,10 @@ Status FileLogStore::TruncateEvents(uint64_t count) {
   }
   m.event_count = count;
   m.torn_tail = 0;
-  return m.OpenWriters();
+  RETURN_IF_ERROR(m.OpenWriters());
+  // The cut must be durable before anything is appended in its place: a power
+  // cut must not bring back the lines it removed (LogStore's contract).
+  return m.seg_writer->Sync();
 }
 
 uint64_t FileLogStore::TornTailBytes() const { return impl_->torn_tail; }
