@@ -63,7 +63,6 @@ double Percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
-
 // The ledger's threads whose CPU `vellum bench` shows apart (core/thread_name.h);
 // the rest is the callers' (the producers here) and anything else.
 constexpr std::pair<const char*, const char*> kLedgerThreads[] = {
