@@ -18,6 +18,7 @@
 #include "storage/embedded/file_log_store.h"
 #include "storage/memory/memory_log_store.h"
 #include "testing/status_matchers.h"
+#include "testing/storage_engines.h"
 #include "testing/test_env.h"
 
 namespace vellum::storage {
@@ -27,13 +28,8 @@ using ::testing::_;
 using ::testing::ElementsAre;
 using vellum::testing::TempDir;
 
-// Opens a store: the first call creates it, every later one reopens what the
-// earlier stores left, as a restart does (the caller drops the old store first).
-class Engine {
- public:
-  virtual ~Engine() = default;
-  virtual StatusOr<std::unique_ptr<LogStore>> Open() = 0;
-};
+using Engine = vellum::testing::StorageEngine<LogStore>;
+using EngineCase = vellum::testing::StorageEngineCase<LogStore>;
 
 class FileEngine final : public Engine {
  public:
@@ -61,14 +57,6 @@ class MemoryEngine final : public Engine {
  private:
   std::shared_ptr<MemoryLogState> state_ = std::make_shared<MemoryLogState>();
 };
-
-struct EngineCase {
-  std::string name;
-  std::function<std::unique_ptr<Engine>()> make;
-};
-
-std::string PrintEngine(const ::testing::TestParamInfo<EngineCase>& info) { return info.param.name; }
-void PrintTo(const EngineCase& c, std::ostream* os) { *os << c.name; }
 
 // Event lines of varying length and content (UTF-8 included), distinct per seq.
 std::string EventLine(uint64_t seq) {
@@ -291,7 +279,7 @@ INSTANTIATE_TEST_SUITE_P(
     Engines, LogStoreConformanceTest,
     ::testing::Values(EngineCase{"Files", [] { return std::unique_ptr<Engine>(new FileEngine()); }},
                       EngineCase{"Memory", [] { return std::unique_ptr<Engine>(new MemoryEngine()); }}),
-    PrintEngine);
+    vellum::testing::EngineName<LogStore>);
 
 }  // namespace
 }  // namespace vellum::storage

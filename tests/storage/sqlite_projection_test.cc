@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/sha256.h"
+#include "testing/projection_rows.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -23,38 +24,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using vellum::testing::Ev;
 using vellum::testing::ReadFileOrDie;
 using vellum::testing::TempDir;
-
-EventIndexRow Ev(uint64_t seq, int64_t ts, std::string type, std::string actor,
-                 std::string rtype = "", std::string rid = "", uint64_t rversion = 0) {
-  EventIndexRow r;
-  r.seq = seq;
-  r.ts = ts;
-  r.type = std::move(type);
-  r.actor = std::move(actor);
-  r.record_type = std::move(rtype);
-  r.record_id = std::move(rid);
-  r.record_version = rversion;
-  r.leaf_hash = core::Sha256("leaf " + std::to_string(seq));
-  return r;
-}
-
-RecordVersionRow Ver(std::string type, std::string id, uint64_t version, uint64_t seq,
-                     bool deleted = false) {
-  RecordVersionRow r;
-  r.record_type = std::move(type);
-  r.record_id = std::move(id);
-  r.version = version;
-  r.seq = seq;
-  r.ts = 1000 + static_cast<int64_t>(seq);
-  r.deleted = deleted;
-  if (!deleted) {
-    r.content = "{\"v\":" + std::to_string(version) + "}";
-    r.content_hash = core::Sha256(r.content);
-  }
-  return r;
-}
+using vellum::testing::Ver;
 
 // Column names of a table, read with SQLite directly (independent of the store).
 std::set<std::string> Columns(const std::string& db_path, const std::string& table) {
