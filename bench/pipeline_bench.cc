@@ -9,7 +9,6 @@
 // check), so the figures are the ledger's alone.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -44,12 +43,6 @@ constexpr char kOrigin[] = "vellum.bench/pipeline";
 
 enum class Projection { kSqlite, kMemory };
 
-double ProcessCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 
 // A ledger in a scratch directory under $TMPDIR, removed afterwards.
@@ -136,15 +129,12 @@ std::unique_ptr<Pipeline> g_pipeline;
 double g_cpu_at_start = 0;
 std::map<std::string, double> g_threads_at_start;
 
-// The ledger's threads whose CPU is shown apart, as `vellum bench` does.
-constexpr std::pair<const char*, const char*> kLedgerThreads[] = {
-    {"vellum-sequence", "sequencer_us"}, {"vellum-append", "append_us"}, {"vellum-project", "projection_us"}};
 
 void BM_DurableAppends(benchmark::State& state, Projection projection) {
   if (state.thread_index() == 0) {
     g_pipeline = Pipeline::Make(projection);
     if (!g_pipeline) state.SkipWithError("could not set up the ledger");
-    g_cpu_at_start = ProcessCpuSeconds();
+    g_cpu_at_start = app::ProcessCpuSeconds();
     g_threads_at_start = app::ThreadCpuSecondsByName();
   }
   ledger::Actor actor;
@@ -160,14 +150,14 @@ void BM_DurableAppends(benchmark::State& state, Projection projection) {
   if (state.thread_index() == 0) {
     // Every thread's events: iterations are per thread, and the threads ran alike.
     const double events = static_cast<double>(state.iterations()) * kBatch * state.threads();
-    state.counters["cpu_us_per_event"] = (ProcessCpuSeconds() - g_cpu_at_start) * 1e6 / events;
+    state.counters["cpu_us_per_event"] = (app::ProcessCpuSeconds() - g_cpu_at_start) * 1e6 / events;
     const auto threads = app::ThreadCpuSecondsByName();
-    for (const auto& [name, counter] : kLedgerThreads) {
+    for (const auto& [name, label] : app::kLedgerThreads) {
       const auto before = g_threads_at_start.find(name);
       const auto after = threads.find(name);
       const double seconds = (after == threads.end() ? 0.0 : after->second) -
                              (before == g_threads_at_start.end() ? 0.0 : before->second);
-      state.counters[counter] = seconds * 1e6 / events;
+      state.counters[std::string(label) + "_us"] = seconds * 1e6 / events;
     }
     g_pipeline.reset();
   }

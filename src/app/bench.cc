@@ -31,15 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Process CPU time (user + system) in seconds: a figure that, unlike wall
-// time, other load on a shared machine barely disturbs.
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 long MaxRssMiB() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -63,10 +54,6 @@ double Percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
-// The ledger's threads whose CPU `vellum bench` shows apart (core/thread_name.h);
-// the rest is the callers' (the producers here) and anything else.
-constexpr std::pair<const char*, const char*> kLedgerThreads[] = {
-    {"vellum-sequence", "sequencer"}, {"vellum-append", "append"}, {"vellum-project", "projection"}};
 
 struct AppendResult {
   uint64_t events = 0;
@@ -84,7 +71,7 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
   std::vector<std::vector<double>> lat(static_cast<size_t>(producers));
   std::vector<Status> errors(static_cast<size_t>(producers));
   auto t0 = Clock::now();
-  double cpu0 = CpuSeconds();
+  double cpu0 = ProcessCpuSeconds();
   const auto threads0 = ThreadCpuSecondsByName();
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
@@ -111,7 +98,7 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
   for (auto& t : threads) t.join();
   AppendResult r;
   r.seconds = Seconds(Clock::now() - t0);
-  r.cpu_seconds = CpuSeconds() - cpu0;
+  r.cpu_seconds = ProcessCpuSeconds() - cpu0;
   const auto threads1 = ThreadCpuSecondsByName();
   for (const auto& thread : kLedgerThreads) {
     const auto before = threads0.find(thread.first), after = threads1.find(thread.first);

@@ -1,5 +1,6 @@
 #include "app/thread_cpu.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -30,6 +31,13 @@ std::map<std::string, double> ThreadCpuSecondsByName() {
     out[stat.substr(open + 1, close - open - 1)] += static_cast<double>(utime + stime) / ticks_per_second;
   }
   return out;
+}
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 }  // namespace vellum::app

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 namespace vellum::app {
 
@@ -12,5 +13,14 @@ namespace vellum::app {
 // by name, from /proc/self/task/*/stat. Clock-tick resolution (10 ms on
 // Linux): meant for runs of seconds. Empty where /proc cannot be read.
 std::map<std::string, double> ThreadCpuSecondsByName();
+
+// The whole process's CPU time (user + system) in seconds: a figure that,
+// unlike wall time, other load on a shared machine barely disturbs.
+double ProcessCpuSeconds();
+
+// The ledger's own threads, by the names they run under, with the short label
+// the benchmarks show their CPU under; the rest is the callers' and anything else.
+inline constexpr std::pair<const char*, const char*> kLedgerThreads[] = {
+    {"vellum-sequence", "sequencer"}, {"vellum-append", "append"}, {"vellum-project", "projection"}};
 
 }  // namespace vellum::app

@@ -1,6 +1,9 @@
 // `vellum backup --out DIR` and `vellum --data NEW restore --from DIR` (SR-2).
 #include <fmt/format.h>
 
+#include <functional>
+#include <string>
+
 #include "app/backup.h"
 #include "cli/cli_common.h"
 #include "cli/verify_render.h"
@@ -9,8 +12,19 @@
 namespace vellum::cli {
 namespace {
 
-// What both commands print: the copy, its verification, and the manifest's hash.
-int Report(const Globals& g, const char* verb, const std::string& where, const app::BackupCopyReport& r) {
+constexpr char kCopyFailed[] = "FAILED: the copy does not verify; nothing was kept";
+
+// How a command's report reads: "OK: <verb> N events <preposition> DIR …",
+// or `failed` when what it made or checked does not verify.
+struct Wording {
+  const char* verb;
+  const char* preposition;
+  std::string failed;
+};
+
+// What the three commands print: the copy (or the backup checked), its
+// verification, and the manifest's hash.
+int Report(const Globals& g, const Wording& w, const std::string& where, const app::BackupCopyReport& r) {
   const std::string manifest = core::HashToHex(r.manifest_sha256);
   const Format f = OutputFormat(g, Format::kTable);
   if (f != Format::kTable) {
@@ -29,15 +43,24 @@ int Report(const Globals& g, const char* verb, const std::string& where, const a
     PrintVerifyFindings(r.verify);
     if (r.verify.ok()) {
       fmt::print("OK: {} {} events {} {} ({} files, {} bytes; latest checkpoint {}); verified; manifest sha256 {}\n",
-                 verb, r.events, std::string_view(verb) == "checked" ? "in" : "into", where, r.files, r.bytes,
+                 w.verb, r.events, w.preposition, where, r.files, r.bytes,
                  r.checkpoint_size ? std::to_string(*r.checkpoint_size) : "none", manifest);
-    } else if (std::string_view(verb) == "checked") {
-      fmt::print("FAILED: the backup in {} does not check out\n", where);
     } else {
-      fmt::print("FAILED: the copy does not verify; nothing was kept\n");
+      fmt::print("{}\n", w.failed);
     }
   }
   return r.verify.ok() ? kExitOk : kExitVerifyFailed;
+}
+
+// Runs `op` with a progress line for its verification, and reports on `where`.
+int RunAndReport(const Globals& g, const char* progress_label, const Wording& w, const std::string& where,
+                 const std::function<StatusOr<app::BackupCopyReport>(const app::BackupCopyOptions&)>& op) {
+  VerifyProgressLine progress(g, progress_label);
+  app::BackupCopyOptions options;
+  options.verify_progress = progress.callback();
+  auto r = op(options);
+  if (!r.ok()) return Fail(r.status());
+  return Report(g, w, where, *r);
 }
 
 }  // namespace
@@ -49,12 +72,10 @@ void RegisterBackup(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--out", *out, "The new backup directory (must not exist, or be empty; kept mode 0700)")->required();
   cmd->callback([&g, &run, out] {
     run = [&g, out]() -> int {
-      VerifyProgressLine progress(g, "verifying the copy");
-      app::BackupCopyOptions options;
-      options.verify_progress = progress.callback();
-      auto r = app::BackupDataDirectory(g.data_dir, *out, options);
-      if (!r.ok()) return Fail(r.status());
-      return Report(g, "backed up", *out, *r);
+      return RunAndReport(g, "verifying the copy", {"backed up", "into", kCopyFailed}, *out,
+                          [&](const app::BackupCopyOptions& o) {
+                            return app::BackupDataDirectory(g.data_dir, *out, o);
+                          });
     };
   });
 }
@@ -66,12 +87,10 @@ void RegisterRestore(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--from", *from, "The backup directory `vellum backup` made")->required();
   cmd->callback([&g, &run, from] {
     run = [&g, from]() -> int {
-      VerifyProgressLine progress(g, "verifying the restored copy");
-      app::BackupCopyOptions options;
-      options.verify_progress = progress.callback();
-      auto r = app::RestoreDataDirectory(*from, g.data_dir, options);
-      if (!r.ok()) return Fail(r.status());
-      return Report(g, "restored", g.data_dir, *r);
+      return RunAndReport(g, "verifying the restored copy", {"restored", "into", kCopyFailed}, g.data_dir,
+                          [&](const app::BackupCopyOptions& o) {
+                            return app::RestoreDataDirectory(*from, g.data_dir, o);
+                          });
     };
   });
 }
@@ -85,12 +104,9 @@ void RegisterVerifyBackup(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("DIR", *dir, "The backup directory `vellum backup` made")->required();
   cmd->callback([&g, &run, dir] {
     run = [&g, dir]() -> int {
-      VerifyProgressLine progress(g, "verifying the backup");
-      app::BackupCopyOptions options;
-      options.verify_progress = progress.callback();
-      auto r = app::VerifyBackup(*dir, options);
-      if (!r.ok()) return Fail(r.status());
-      return Report(g, "checked", *dir, *r);
+      return RunAndReport(g, "verifying the backup",
+                          {"checked", "in", fmt::format("FAILED: the backup in {} does not check out", *dir)}, *dir,
+                          [&](const app::BackupCopyOptions& o) { return app::VerifyBackup(*dir, o); });
     };
   });
 }

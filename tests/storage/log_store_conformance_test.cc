@@ -83,18 +83,8 @@ std::vector<TreeNode> NodesBetween(uint64_t from, uint64_t size) {
   return out;
 }
 
-class LogStoreConformanceTest : public ::testing::TestWithParam<EngineCase> {
+class LogStoreConformanceTest : public vellum::testing::StorageConformanceTest<LogStore> {
  protected:
-  void SetUp() override {
-    engine_ = GetParam().make();
-    ASSERT_OK_AND_ASSIGN(store_, engine_->Open());
-  }
-
-  void Restart() {
-    store_.reset();
-    ASSERT_OK_AND_ASSIGN(store_, engine_->Open());
-  }
-
   // Every event the store holds, read back three ways, is EventLine(seq).
   void ExpectEvents(uint64_t count) {
     ASSERT_EQ(store_->EventCount(), count);
@@ -124,9 +114,6 @@ class LogStoreConformanceTest : public ::testing::TestWithParam<EngineCase> {
     EXPECT_THAT(store_->ReadEvent(count), StatusIs(StatusCode::kNotFound, _));
     EXPECT_THAT(store_->LocateEvent(count), StatusIs(StatusCode::kNotFound, _));
   }
-
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<LogStore> store_;
 };
 
 // SR-1: what AppendEvents acknowledged is there, byte for byte and in order,

@@ -57,18 +57,8 @@ class MemoryEngine final : public ProjectionEngine {
   std::shared_ptr<MemoryProjectionState> state_ = std::make_shared<MemoryProjectionState>();
 };
 
-class ProjectionStoreConformanceTest : public ::testing::TestWithParam<EngineCase> {
+class ProjectionStoreConformanceTest : public vellum::testing::StorageConformanceTest<ProjectionStore> {
  protected:
-  void SetUp() override {
-    engine_ = GetParam().make();
-    ASSERT_OK_AND_ASSIGN(store_, engine_->Open());
-  }
-
-  void Restart() {
-    store_.reset();
-    ASSERT_OK_AND_ASSIGN(store_, engine_->Open());
-  }
-
   // Writes the rows of events [first, first + rows.size()) and commits.
   void Commit(const std::vector<EventIndexRow>& events, const std::vector<RecordVersionRow>& versions,
               uint64_t applied) {
@@ -95,9 +85,6 @@ class ProjectionStoreConformanceTest : public ::testing::TestWithParam<EngineCas
     }));
     return out;
   }
-
-  std::unique_ptr<ProjectionEngine> engine_;
-  std::unique_ptr<ProjectionStore> store_;
 };
 
 // SR-2: rows become visible, with the applied count, only when their

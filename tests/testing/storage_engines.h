@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "core/status.h"
+#include "testing/status_matchers.h"
 
 namespace vellum::testing {
 
@@ -39,5 +40,24 @@ template <typename Store>
 std::string EngineName(const ::testing::TestParamInfo<StorageEngineCase<Store>>& info) {
   return info.param.name;
 }
+
+// The fixture of a conformance suite: the store of the test's engine, opened
+// afresh, and Restart() to drop it and open it again over what it left.
+template <typename Store>
+class StorageConformanceTest : public ::testing::TestWithParam<StorageEngineCase<Store>> {
+ protected:
+  void SetUp() override {
+    engine_ = this->GetParam().make();
+    ASSERT_OK_AND_ASSIGN(store_, engine_->Open());
+  }
+
+  void Restart() {
+    store_.reset();
+    ASSERT_OK_AND_ASSIGN(store_, engine_->Open());
+  }
+
+  std::unique_ptr<StorageEngine<Store>> engine_;
+  std::unique_ptr<Store> store_;
+};
 
 }  // namespace vellum::testing

@@ -579,7 +579,7 @@ StatusOr<uint64_t> SqliteSecretStore::EndOpenSessions(int64_t ended_us, std::str
   std::lock_guard lock(m.mu);
   m.end_open_sessions.Bind(1, ended_us).Bind(2, reason);
   RETURN_IF_ERROR(m.end_open_sessions.Run());
-  return static_cast<uint64_t>(sqlite3_changes(m.db->handle()));
+  return static_cast<uint64_t>(m.Changes());
 }
 
 Status SqliteSecretStore::MarkReauthenticated(const std::string& session_id, int64_t now_us) {
