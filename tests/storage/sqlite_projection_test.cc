@@ -143,6 +143,29 @@ TEST_F(SqliteProjectionTest, SchemaIsCreatedInWalMode) {
   EXPECT_EQ(applied, 0u);
 }
 
+// A new records.db has 16 KiB pages and checkpoints its WAL every 4 MiB
+// (256 pages); a file made with other pages keeps them and works as before.
+TEST_F(SqliteProjectionTest, NewFileHas16KiBPagesAnOlderFileKeepsItsOwn) {
+  EXPECT_THAT(RawColumn(Path(), "PRAGMA page_size"), ElementsAre("16384"));
+  const std::string old_path = tmp_.Sub("old.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA page_size=4096; PRAGMA user_version=0; CREATE TABLE t(a); DROP TABLE t",
+                           nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ASSERT_OK_AND_ASSIGN(auto old, SqliteProjectionStore::Open(old_path, /*create=*/false));
+  ASSERT_OK_AND_ASSIGN(auto txn, old->BeginWrite());
+  ASSERT_OK(txn->PutEvent(Ev(0, 10, "ledger.genesis", "system")));
+  ASSERT_OK(txn->Commit(1));
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, old->AppliedCount());
+  EXPECT_EQ(applied, 1u);
+  EXPECT_THAT(RawColumn(old_path, "PRAGMA page_size"), ElementsAre("4096"));
+  ASSERT_OK_AND_ASSIGN(auto differences, old->SchemaDifferences());
+  EXPECT_THAT(differences, ::testing::IsEmpty());
+}
+
 TEST_F(SqliteProjectionTest, OpenWithoutCreateNeedsAnExistingFile) {
   EXPECT_FALSE(SqliteProjectionStore::Open(tmp_.Sub("missing.db"), /*create=*/false).ok());
   // Reopening an existing database keeps its rows.
