@@ -6,7 +6,9 @@
 // faster projection store could give (docs/performance.md). Eight producers
 // each submit calls of 256 record creations, as `vellum bench --producers 8
 // --batch 256` does, but straight to the ledger (no sign-in or authority
-// check), so the figures are the ledger's alone.
+// check), so the figures are the ledger's alone. records.db is also measured
+// with record ids of other shapes (random; time, then random), which decide how
+// its index by record is written.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
@@ -42,14 +44,16 @@ constexpr int kBatch = 256;
 constexpr char kOrigin[] = "vellum.bench/pipeline";
 
 enum class Projection { kSqlite, kMemory };
-
-
+// "a-<n>" from a counter; as random as UUID v4s; or as UUID v7s and ULIDs are,
+// the time in milliseconds and then random digits.
+enum class RecordIds { kCounted, kRandom, kTimeThenRandom };
 
 // A ledger in a scratch directory under $TMPDIR, removed afterwards.
 class Pipeline {
  public:
-  static std::unique_ptr<Pipeline> Make(Projection projection) {
+  static std::unique_ptr<Pipeline> Make(Projection projection, RecordIds ids) {
     auto p = std::unique_ptr<Pipeline>(new Pipeline());
+    p->ids_ = ids;
     std::string tmpl = (std::filesystem::temp_directory_path() / "vellum-pipeline-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) return nullptr;
     p->dir_ = tmpl;
@@ -100,7 +104,7 @@ class Pipeline {
     deciders.reserve(kBatch);
     for (int k = 0; k < kBatch; ++k) {
       const uint64_t n = next_id_.fetch_add(1, std::memory_order_relaxed);
-      auto d = records::DecideCreate({"annotation", fmt::format("a-{}", n), app::BenchRecordContent(n),
+      auto d = records::DecideCreate({"annotation", RecordId(n), app::BenchRecordContent(n),
                                       std::nullopt, std::string("g-chest-ct@4")});
       if (!d.ok()) return false;
       deciders.push_back(std::move(*d));
@@ -113,6 +117,18 @@ class Pipeline {
 
  private:
   Pipeline() = default;
+
+  std::string RecordId(uint64_t n) {
+    if (ids_ == RecordIds::kCounted) return fmt::format("a-{}", n);
+    uint64_t z = n + 0x9e3779b97f4a7c15u;  // SplitMix64: a bijection, so ids never repeat
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    if (ids_ == RecordIds::kRandom) return fmt::format("a-{:016x}", z);
+    return fmt::format("a-{:012x}-{:016x}", clock_.NowMicros() / 1000, z);
+  }
+
+  RecordIds ids_ = RecordIds::kCounted;
   std::string dir_;
   core::SystemClock clock_;
   std::optional<core::NoteSigner> signer_;
@@ -130,9 +146,9 @@ double g_cpu_at_start = 0;
 std::map<std::string, double> g_threads_at_start;
 
 
-void BM_DurableAppends(benchmark::State& state, Projection projection) {
+void BM_DurableAppends(benchmark::State& state, Projection projection, RecordIds ids) {
   if (state.thread_index() == 0) {
-    g_pipeline = Pipeline::Make(projection);
+    g_pipeline = Pipeline::Make(projection, ids);
     if (!g_pipeline) state.SkipWithError("could not set up the ledger");
     g_cpu_at_start = app::ProcessCpuSeconds();
     g_threads_at_start = app::ThreadCpuSecondsByName();
@@ -163,9 +179,16 @@ void BM_DurableAppends(benchmark::State& state, Projection projection) {
   }
 }
 
-BENCHMARK_CAPTURE(BM_DurableAppends, records_db, Projection::kSqlite)
+BENCHMARK_CAPTURE(BM_DurableAppends, records_db, Projection::kSqlite, RecordIds::kCounted)
     ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_DurableAppends, in_memory_projection, Projection::kMemory)
+BENCHMARK_CAPTURE(BM_DurableAppends, in_memory_projection, Projection::kMemory, RecordIds::kCounted)
+    ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
+// Record ids as random as UUID v4s: each new record lands at a random place in
+// records.db's index by record, so a commit changes pages all over it.
+BENCHMARK_CAPTURE(BM_DurableAppends, records_db_random_ids, Projection::kSqlite, RecordIds::kRandom)
+    ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
+// Ids that begin with the time (UUID v7, ULID): new records land at the index's end.
+BENCHMARK_CAPTURE(BM_DurableAppends, records_db_time_ordered_ids, Projection::kSqlite, RecordIds::kTimeThenRandom)
     ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
 
 }  // namespace
