@@ -39,19 +39,17 @@ namespace vellum {
 namespace {
 
 namespace json = boost::json;
+using app::BenchRecordIds;
 
 constexpr int kBatch = 256;
 constexpr char kOrigin[] = "vellum.bench/pipeline";
 
 enum class Projection { kSqlite, kMemory };
-// "a-<n>" from a counter; as random as UUID v4s; or as UUID v7s and ULIDs are,
-// the time in milliseconds and then random digits.
-enum class RecordIds { kCounted, kRandom, kTimeThenRandom };
 
 // A ledger in a scratch directory under $TMPDIR, removed afterwards.
 class Pipeline {
  public:
-  static std::unique_ptr<Pipeline> Make(Projection projection, RecordIds ids) {
+  static std::unique_ptr<Pipeline> Make(Projection projection, BenchRecordIds ids) {
     auto p = std::unique_ptr<Pipeline>(new Pipeline());
     p->ids_ = ids;
     std::string tmpl = (std::filesystem::temp_directory_path() / "vellum-pipeline-XXXXXX").string();
@@ -118,17 +116,9 @@ class Pipeline {
  private:
   Pipeline() = default;
 
-  std::string RecordId(uint64_t n) {
-    if (ids_ == RecordIds::kCounted) return fmt::format("a-{}", n);
-    uint64_t z = n + 0x9e3779b97f4a7c15u;  // SplitMix64: a bijection, so ids never repeat
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    z ^= z >> 31;
-    if (ids_ == RecordIds::kRandom) return fmt::format("a-{:016x}", z);
-    return fmt::format("a-{:012x}-{:016x}", clock_.NowMicros() / 1000, z);
-  }
+  std::string RecordId(uint64_t n) { return app::BenchRecordId(ids_, n, clock_.NowMicros() / 1000); }
 
-  RecordIds ids_ = RecordIds::kCounted;
+  BenchRecordIds ids_ = BenchRecordIds::kCounted;
   std::string dir_;
   core::SystemClock clock_;
   std::optional<core::NoteSigner> signer_;
@@ -146,7 +136,7 @@ double g_cpu_at_start = 0;
 std::map<std::string, double> g_threads_at_start;
 
 
-void BM_DurableAppends(benchmark::State& state, Projection projection, RecordIds ids) {
+void BM_DurableAppends(benchmark::State& state, Projection projection, BenchRecordIds ids) {
   if (state.thread_index() == 0) {
     g_pipeline = Pipeline::Make(projection, ids);
     if (!g_pipeline) state.SkipWithError("could not set up the ledger");
@@ -179,16 +169,16 @@ void BM_DurableAppends(benchmark::State& state, Projection projection, RecordIds
   }
 }
 
-BENCHMARK_CAPTURE(BM_DurableAppends, records_db, Projection::kSqlite, RecordIds::kCounted)
+BENCHMARK_CAPTURE(BM_DurableAppends, records_db, Projection::kSqlite, BenchRecordIds::kCounted)
     ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_DurableAppends, in_memory_projection, Projection::kMemory, RecordIds::kCounted)
+BENCHMARK_CAPTURE(BM_DurableAppends, in_memory_projection, Projection::kMemory, BenchRecordIds::kCounted)
     ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
 // Record ids as random as UUID v4s: each new record lands at a random place in
 // records.db's index by record, so a commit changes pages all over it.
-BENCHMARK_CAPTURE(BM_DurableAppends, records_db_random_ids, Projection::kSqlite, RecordIds::kRandom)
+BENCHMARK_CAPTURE(BM_DurableAppends, records_db_random_ids, Projection::kSqlite, BenchRecordIds::kRandom)
     ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
 // Ids that begin with the time (UUID v7, ULID): new records land at the index's end.
-BENCHMARK_CAPTURE(BM_DurableAppends, records_db_time_ordered_ids, Projection::kSqlite, RecordIds::kTimeThenRandom)
+BENCHMARK_CAPTURE(BM_DurableAppends, records_db_time_ordered_ids, Projection::kSqlite, BenchRecordIds::kTimeThenRandom)
     ->Threads(8)->UseRealTime()->MeasureProcessCPUTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
 
 }  // namespace

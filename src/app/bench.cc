@@ -31,6 +31,20 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+const char* RecordIdsName(BenchRecordIds ids) {
+  switch (ids) {
+    case BenchRecordIds::kCounted: return "counted (a-<n>)";
+    case BenchRecordIds::kTimeThenRandom: return "time-ordered (as UUID v7, ULID)";
+    case BenchRecordIds::kRandom: return "random (as UUID v4)";
+  }
+  return "?";
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 long MaxRssMiB() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -65,7 +79,7 @@ struct AppendResult {
 };
 
 StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers, int batch, double seconds,
-                                  std::atomic<uint64_t>& next_id) {
+                                  BenchRecordIds ids, std::atomic<uint64_t>& next_id) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   std::vector<std::vector<double>> lat(static_cast<size_t>(producers));
@@ -79,7 +93,8 @@ StatusOr<AppendResult> RunAppends(Vellum& v, const Principal& who, int producers
         std::vector<records::CreateRecord> cmds;
         for (int k = 0; k < batch; ++k) {
           uint64_t n = next_id.fetch_add(1);
-          cmds.push_back({"annotation", fmt::format("a-{}", n), BenchRecordContent(n), std::nullopt, "g-chest-ct@4"});
+          cmds.push_back({"annotation", BenchRecordId(ids, n, NowMs()), BenchRecordContent(n), std::nullopt,
+                          "g-chest-ct@4"});
         }
         auto s = Clock::now();
         for (auto& r : v.CreateRecords(who, std::move(cmds))) {
@@ -215,7 +230,8 @@ Status RunBench(const BenchOptions& o) {
   if (std::filesystem::exists(o.dir, ec) && !std::filesystem::is_empty(o.dir, ec)) {
     return AlreadyExistsError(fmt::format("bench directory {} is not empty", o.dir));
   }
-  fmt::print("vellum bench — {} hardware threads, {}\n", std::thread::hardware_concurrency(), o.dir);
+  fmt::print("vellum bench — {} hardware threads, {}; record ids {}\n", std::thread::hardware_concurrency(), o.dir,
+             RecordIdsName(o.record_ids));
   std::string data = o.dir + "/ledger";
   InitOptions init;
   init.origin = "vellum.bench/ledger";
@@ -233,7 +249,7 @@ Status RunBench(const BenchOptions& o) {
     std::atomic<uint64_t> next_id{0};
     for (int batch : o.batch_sizes) {
       for (int p : o.producers) {
-        ASSIGN_OR_RETURN(auto r, RunAppends(*v, who, p, batch, o.seconds_per_run, next_id));
+        ASSIGN_OR_RETURN(auto r, RunAppends(*v, who, p, batch, o.seconds_per_run, o.record_ids, next_id));
         double rate = static_cast<double>(r.events) / r.seconds;
         fmt::print("durable appends, {:>2} producer(s) x {:>3} event(s)/call: {:>9.0f} events/s  "
                    "call latency p50 {:8.1f} us  p99 {:8.1f} us  CPU {:5.1f} us/event\n",
@@ -289,6 +305,16 @@ Status RunBench(const BenchOptions& o) {
   RETURN_IF_ERROR(ProofBench(o.dir, o));
   if (!o.keep) std::filesystem::remove_all(o.dir, ec);
   return OkStatus();
+}
+
+std::string BenchRecordId(BenchRecordIds ids, uint64_t n, int64_t now_ms) {
+  if (ids == BenchRecordIds::kCounted) return fmt::format("a-{}", n);
+  uint64_t z = n + 0x9e3779b97f4a7c15u;  // SplitMix64: a bijection, so ids never repeat
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  z ^= z >> 31;
+  if (ids == BenchRecordIds::kRandom) return fmt::format("a-{:016x}", z);
+  return fmt::format("a-{:012x}-{:016x}", now_ms, z);
 }
 
 json::object BenchRecordContent(uint64_t n) {

@@ -1,6 +1,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <map>
+#include <string>
+
 #include "app/bench.h"
 #include "cli/cli_common.h"
 
@@ -17,6 +20,13 @@ void RegisterBench(CLI::App& app, Globals&, Runner& run) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--proof-sizes", o->proof_sizes, "Tree sizes for the inclusion-proof figures")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--record-ids", o->record_ids,
+                  "Shape of the created records' ids: counted (a-<n>), time-ordered (as UUID v7, ULID) or "
+                  "random (as UUID v4)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, app::BenchRecordIds>{
+          {"counted", app::BenchRecordIds::kCounted},
+          {"time-ordered", app::BenchRecordIds::kTimeThenRandom},
+          {"random", app::BenchRecordIds::kRandom}}));
   cmd->add_flag("--quick", *quick, "A short smoke run (small sizes) for tests");
   cmd->add_flag("--keep", o->keep, "Keep the scratch directory");
   cmd->callback([&run, o, quick] {

@@ -39,5 +39,28 @@ TEST_F(CliBenchSmokeTest, QuickRunPrintsItsFigures) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/keep-me"));
 }
 
+// The shape of the record ids is chosen by name and printed; an unknown one is
+// bad usage and runs nothing.
+TEST_F(CliBenchSmokeTest, RecordIdShapeIsChosenByName) {
+  const std::string dir = tmp_.Sub("bench");
+  ProcessResult r = ::vellum::testing::RunProcess({::vellum::testing::VellumBinary(), "bench", "--quick",
+                                                   "--producers", "2", "--batch", "8", "--record-ids", "random",
+                                                   "--keep", "--dir", dir});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("record ids random (as UUID v4)"));
+  EXPECT_THAT(r.out, HasSubstr("durable appends,  2 producer(s) x   8 event(s)/call"));
+  // The records it created carry such ids.
+  const std::string segment =
+      ::vellum::testing::ReadFileOrDie(dir + "/ledger/ledger/segments/00000000000000000000.jsonl");
+  EXPECT_THAT(segment, ::testing::ContainsRegex("\"id\":\"a-[0-9a-f]{16}\",\"type\":\"annotation\""));
+  EXPECT_THAT(segment, ::testing::Not(HasSubstr("\"id\":\"a-1\",")));
+  std::filesystem::remove_all(dir);
+  r = ::vellum::testing::RunProcess(
+      {::vellum::testing::VellumBinary(), "bench", "--quick", "--record-ids", "uuid", "--dir", dir});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("--record-ids"));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
 }  // namespace
 }  // namespace vellum::cli_test
