@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "app/read_only_directory.h"
+#include "app/rebuild_records.h"
 #include "app/restore_record.h"
 #include "ledger/event.h"
 
@@ -95,9 +96,10 @@ StatusOr<DirectoryStatus> ReadDirectoryStatus(const std::string& dir, const Dire
   }
   RETURN_IF_ERROR(ReadLatestCheckpoint(d, &st));
   RETURN_IF_ERROR(ReadProjection(d, &st));
-  auto restore = DescribePendingRestore(env, dir);
-  st.notes.push_back(restore.ok() ? *restore : std::string(restore.status().message()));
-  if (st.notes.back().empty()) st.notes.pop_back();
+  for (const auto& pending : {DescribePendingRestore(env, dir), DescribePendingRebuild(env, dir)}) {
+    st.notes.push_back(pending.ok() ? *pending : std::string(pending.status().message()));
+    if (st.notes.back().empty()) st.notes.pop_back();
+  }
   return st;
 }
 

@@ -19,17 +19,23 @@ StatusOr<core::NoteVerifier> LoadLedgerKey(core::Env* env, const std::string& di
 
 }  // namespace
 
-StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::string& dir, int lock_wait_ms,
-                                                  const LockWaitNotice& on_lock_wait) {
+StatusOr<ReadOnlyDirectory> OpenLedgerFiles(core::Env* env, const std::string& dir, bool exclusive, int lock_wait_ms,
+                                            const LockWaitNotice& on_lock_wait) {
   if (!env->Exists(ConfigPath(dir))) {
     return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
   }
   ReadOnlyDirectory d;
-  // Shared: other readers may read at the same time, no writer may.
-  ASSIGN_OR_RETURN(d.lock, LockDataDirectory(env, dir, /*exclusive=*/false, lock_wait_ms, on_lock_wait));
+  ASSIGN_OR_RETURN(d.lock, LockDataDirectory(env, dir, exclusive, lock_wait_ms, on_lock_wait));
   ASSIGN_OR_RETURN(d.config, LoadConfig(env, ConfigPath(dir)));
   ASSIGN_OR_RETURN(d.ledger_key, LoadLedgerKey(env, dir, d.config.origin));
   ASSIGN_OR_RETURN(d.log, MissingFileIsDamage(storage::FileLogStore::OpenReadOnly(env, LedgerDir(dir))));
+  return d;
+}
+
+StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::string& dir, int lock_wait_ms,
+                                                  const LockWaitNotice& on_lock_wait) {
+  // Shared: other readers may read at the same time, no writer may.
+  ASSIGN_OR_RETURN(ReadOnlyDirectory d, OpenLedgerFiles(env, dir, /*exclusive=*/false, lock_wait_ms, on_lock_wait));
   ASSIGN_OR_RETURN(d.projection,
                    MissingFileIsDamage(storage::SqliteProjectionStore::OpenReadOnly(RecordsDbPath(dir))));
   return d;

@@ -23,13 +23,19 @@ struct ReadOnlyDirectory {
   Config config;
   core::NoteVerifier ledger_key;  // keys/ledger.pub, named after the origin
   std::unique_ptr<storage::FileLogStore> log;
-  std::unique_ptr<storage::SqliteProjectionStore> projection;
+  std::unique_ptr<storage::SqliteProjectionStore> projection;  // null from OpenLedgerFiles
 };
 
 // kNotFound when `dir` holds no data directory (no vellum.toml); kDataLoss when
 // one of its files is missing or keys/ledger.pub is not the origin's key.
 StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::string& dir, int lock_wait_ms,
                                                   const LockWaitNotice& on_lock_wait);
+
+// The same without records.db (`projection` stays null), its lock taken
+// exclusively when `exclusive` (no other process meanwhile): for rebuilding
+// records.db from the ledger files.
+StatusOr<ReadOnlyDirectory> OpenLedgerFiles(core::Env* env, const std::string& dir, bool exclusive, int lock_wait_ms,
+                                            const LockWaitNotice& on_lock_wait);
 
 // What a crash left in the ledger files that the next writer repairs, one
 // sentence each (none when there is nothing).

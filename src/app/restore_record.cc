@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "app/noted_event.h"
 #include "core/json.h"
 #include "ledger/event.h"
 
@@ -58,34 +59,8 @@ Status RecordPendingRestore(core::Env* env, const std::string& dir, ledger::Ledg
                             storage::ProjectionStore& projection, storage::SecretStore& secrets, int64_t now_us) {
   if (!env->Exists(NotePath(dir))) return OkStatus();
   ASSIGN_OR_RETURN(boost::json::object note, ReadNote(env, dir));
-  // An open that appended the event but stopped before removing the note
-  // leaves the event behind it: found among the events after the backup's.
-  storage::EventQuery q;
-  q.type = kRestoredEventType;
-  q.from_seq = note.at("backup_events").to_number<uint64_t>();
-  bool recorded = false;
-  Status read_status;
-  RETURN_IF_ERROR(projection.QueryEvents(q, [&](uint64_t seq) {
-    auto line = ledger.ReadEvent(seq);
-    if (!line.ok()) {
-      read_status = line.status();
-      return false;
-    }
-    auto e = ledger::DecodeEvent(*line);
-    recorded = e.ok() && e->data == note;
-    return !recorded;
-  }));
-  RETURN_IF_ERROR(read_status);
-  if (!recorded) {
-    auto appended = ledger.Submit(ledger::SystemActor(), [note](storage::ProjectionReader&) mutable
-                                  -> StatusOr<std::vector<ledger::EventDraft>> {
-      ledger::EventDraft d;
-      d.type = kRestoredEventType;
-      d.data = std::move(note);
-      return ledger::OneDraft(std::move(d));
-    });
-    RETURN_IF_ERROR(appended.status());
-  }
+  RETURN_IF_ERROR(AppendNotedEventOnce(ledger, projection, kRestoredEventType, note,
+                                       note.at("backup_events").to_number<uint64_t>()));
   RETURN_IF_ERROR(secrets.EndOpenSessions(now_us, "restored").status());
   RETURN_IF_ERROR(env->Remove(NotePath(dir)));
   return env->SyncDir(dir);

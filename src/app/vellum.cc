@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "app/data_dir_lock.h"
+#include "app/rebuild_records.h"
 #include "app/restore_record.h"
 #include "app/vellum_impl.h"
 #include "core/encoding.h"
@@ -262,10 +263,12 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
           "Remove the directory and run `vellum init` again", dir));
     }
   }
-  // A restored ledger says so in its trail before anything else is written there.
+  // A restored ledger, or one whose records.db was rebuilt, says so in its
+  // trail before anything else is written there.
   if (m->ledger->open_report().damage.empty()) {
     RETURN_IF_ERROR(
         RecordPendingRestore(env, dir, *m->ledger, *m->projection, *m->secrets, m->clock->NowMicros()));
+    RETURN_IF_ERROR(RecordPendingRebuild(env, dir, *m->ledger, *m->projection));
   }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();

@@ -86,6 +86,7 @@ void RegisterStatus(CLI::App& app, Globals& g, Runner& run);
 void RegisterTiles(CLI::App& app, Globals& g, Runner& run);
 void RegisterBackup(CLI::App& app, Globals& g, Runner& run);
 void RegisterRestore(CLI::App& app, Globals& g, Runner& run);
+void RegisterRebuildRecords(CLI::App& app, Globals& g, Runner& run);
 void RegisterVerifyBackup(CLI::App& app, Globals& g, Runner& run);
 void RegisterCheckpoint(CLI::App& app, Globals& g, Runner& run);
 void RegisterCanon(CLI::App& app, Globals& g, Runner& run);

@@ -62,6 +62,7 @@ int Main(int argc, char** argv) {
   vellum::cli::RegisterBackup(app, g, run);
   vellum::cli::RegisterRestore(app, g, run);
   vellum::cli::RegisterVerifyBackup(app, g, run);
+  vellum::cli::RegisterRebuildRecords(app, g, run);
   vellum::cli::RegisterCheckpoint(app, g, run);
   vellum::cli::RegisterCanon(app, g, run);
   vellum::cli::RegisterDemo(app, g, run);

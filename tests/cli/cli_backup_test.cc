@@ -30,9 +30,7 @@ class CliBackupTest : public CliTest {
  protected:
   void SetUp() override {
     Init("vellum.test/cli", {kRivera, kQuality});
-    ASSERT_EQ(Create("annotation", "a-1", R"({"label":"nodule"})").exit_code, 0);
-    ASSERT_EQ(Create("annotation", "a-2", R"({"label":"mass"})").exit_code, 0);
-    ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"cyst"})", "second look").exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(CreateSampleRecords());
     ASSERT_EQ(Delete("annotation", "a-2", "duplicate").exit_code, 0);
   }
 

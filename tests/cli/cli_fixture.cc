@@ -155,6 +155,12 @@ std::vector<std::string> CliTest::LogLines() const {
   return Lines(r.out);
 }
 
+void CliTest::CreateSampleRecords() const {
+  ASSERT_EQ(Create("annotation", "a-1", R"({"label":"nodule"})").exit_code, 0);
+  ASSERT_EQ(Create("annotation", "a-2", R"({"label":"mass"})").exit_code, 0);
+  ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"cyst"})", "second look").exit_code, 0);
+}
+
 std::string CliTest::SegmentPath() const {
   return data_ + "/ledger/segments/00000000000000000000.jsonl";
 }

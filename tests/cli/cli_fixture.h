@@ -82,6 +82,9 @@ class CliTest : public ::testing::Test {
                        const std::string& reason, const std::vector<std::string>& extra = {}) const;
   ProcessResult Delete(const std::string& type, const std::string& id,
                        const std::string& reason) const;
+  // As the current user: annotations a-1 (nodule) and a-2 (mass) created, a-1
+  // modified to cyst ("second look"). Use with ASSERT_NO_FATAL_FAILURE.
+  void CreateSampleRecords() const;
 
   // Every file below the temporary directory (the data directory included)
   // with its bytes, except the lock file, whose existence is not content, and

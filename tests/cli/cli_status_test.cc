@@ -28,9 +28,7 @@ class CliStatusTest : public CliTest {
  protected:
   void SetUp() override {
     Init("vellum.test/cli", {kRivera, kQuality});
-    ASSERT_EQ(Create("annotation", "a-1", R"({"label":"nodule"})").exit_code, 0);
-    ASSERT_EQ(Create("annotation", "a-2", R"({"label":"mass"})").exit_code, 0);
-    ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"cyst"})", "second look").exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(CreateSampleRecords());
   }
 
   // `status --format json` by nobody signed in: file access is all it needs.

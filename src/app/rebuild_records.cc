@@ -1,0 +1,183 @@
+#include "app/rebuild_records.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "app/account_support.h"
+#include "app/noted_event.h"
+#include "app/read_only_directory.h"
+#include "app/vellum.h"
+#include "core/json.h"
+#include "ledger/projection_rebuild.h"
+#include "records/records.h"
+#include "storage/embedded/sqlite_projection.h"
+#include "storage/memory/memory_projection_store.h"
+
+namespace vellum::app {
+namespace {
+
+namespace json = boost::json;
+
+std::string NotePath(const std::string& dir) { return core::JoinPath(dir, kRebuildNoteName); }
+
+// SQLite's companions of a database file (a -wal holds commits).
+constexpr const char* kDbSuffixes[] = {"", "-wal", "-shm"};
+
+Status RemoveDatabase(core::Env* env, const std::string& path) {
+  for (const char* suffix : kDbSuffixes) {
+    if (env->Exists(path + suffix)) RETURN_IF_ERROR(env->Remove(path + suffix));
+  }
+  return OkStatus();
+}
+
+// Step 1: the ledger files as verify checks them, without records.db. A
+// projection that claims every event stands in for it, so that events after
+// the latest checkpoint are noted as unsigned rather than reported as never
+// applied (there is no records.db to have applied them).
+StatusOr<ledger::VerifyReport> CheckLedgerFiles(const ReadOnlyDirectory& d, const RebuildRecordsOptions& o,
+                                                core::Env* env) {
+  storage::MemoryProjectionStore stand_in;
+  {
+    ASSIGN_OR_RETURN(auto txn, stand_in.BeginWrite());
+    RETURN_IF_ERROR(txn->Commit(d.log->EventCount()));
+  }
+  records::RecordsProjector projector;
+  ledger::VerifyInputs in;
+  in.log = d.log.get();
+  in.projection = &stand_in;
+  in.projector = &projector;
+  in.ledger_key = d.ledger_key;
+  in.origin = d.config.origin;
+  in.witness_notes_files = o.witness_files;
+  in.env = env;
+  in.check_projection = false;
+  if (o.progress) in.progress = [&o](uint64_t done, uint64_t total) { o.progress("verify", done, total); };
+  return ledger::Verify(in);
+}
+
+StatusOr<json::object> ReadNote(core::Env* env, const std::string& dir) {
+  ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(NotePath(dir)));
+  if (bytes > 16384) return DataLossError(fmt::format("{} is not a rebuild note (too large)", kRebuildNoteName));
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(NotePath(dir)));
+  auto v = core::ParseJson(text);
+  const json::object* o = v.ok() ? v->if_object() : nullptr;
+  auto is_string = [&](const char* k) { return o->contains(k) && o->at(k).is_string(); };
+  auto is_count = [&](const char* k) {
+    return o->contains(k) && (o->at(k).is_uint64() || (o->at(k).is_int64() && o->at(k).get_int64() >= 0));
+  };
+  if (o == nullptr || o->size() != 5 || !is_string("reason") || !is_string("rebuilt") || !is_string("replaced") ||
+      !is_count("events") || !is_count("signed_events")) {
+    return DataLossError(fmt::format("{} is not a note as `vellum rebuild-records` writes it", kRebuildNoteName));
+  }
+  return *o;
+}
+
+}  // namespace
+
+StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const RebuildRecordsOptions& o) {
+  core::Env* env = o.env ? o.env : core::Env::Default();
+  core::SystemClock system_clock;
+  core::Clock* clock = o.clock ? o.clock : &system_clock;
+  RETURN_IF_ERROR(RequireReason(o.reason, "rebuild records.db"));
+  if (!core::IsValidUtf8(o.reason)) return InvalidArgumentError("the reason is not valid UTF-8");
+  // Exclusive: no writer may append, and no verify read records.db, meanwhile.
+  ASSIGN_OR_RETURN(ReadOnlyDirectory d, OpenLedgerFiles(env, dir, /*exclusive=*/true, o.lock_wait_ms, o.on_lock_wait));
+  const std::string records_db = RecordsDbPath(dir);
+  const std::string rebuilt = records_db + ".rebuild";
+  // A note beside records.db.rebuild is one of a rebuild that stopped before
+  // its new file took records.db's place: it did not happen, and this one
+  // starts again. Without it, the rebuild happened and is not recorded yet.
+  if (env->Exists(NotePath(dir)) && env->Exists(rebuilt)) RETURN_IF_ERROR(env->Remove(NotePath(dir)));
+  if (env->Exists(NotePath(dir))) {
+    return FailedPreconditionError(fmt::format(
+        "{} holds {}: an earlier rebuild has not been recorded yet. Open the ledger first (e.g. `vellum status`)",
+        dir, kRebuildNoteName));
+  }
+  RebuildRecordsResult result;
+  ASSIGN_OR_RETURN(result.ledger_check, CheckLedgerFiles(d, o, env));
+  if (!result.ledger_check.ok()) return result;
+  result.signed_events = result.ledger_check.signed_size;
+
+  // Step 2.
+  RETURN_IF_ERROR(RemoveDatabase(env, rebuilt));  // what an interrupted rebuild left
+  {
+    ASSIGN_OR_RETURN(auto fresh, storage::SqliteProjectionStore::Open(rebuilt, /*create=*/true));
+    records::RecordsProjector projector;
+    ASSIGN_OR_RETURN(result.events,
+                     ledger::RebuildProjection(*d.log, *fresh, projector, [&o](uint64_t done, uint64_t total) {
+                       if (o.progress) o.progress("rebuild", done, total);
+                     }));
+  }  // closed: SQLite copies its WAL into the file and removes it
+  {
+    ASSIGN_OR_RETURN(auto file, env->OpenAppendable(rebuilt));
+    RETURN_IF_ERROR(file->Sync());
+    RETURN_IF_ERROR(file->Close());
+  }
+
+  // Step 3.
+  const std::string now = core::FormatTimestamp(clock->NowMicros());
+  // A -wal left beside the new file would be read as its own: whatever of the
+  // old database is there moves away with it (also a -wal alone, which a rebuild
+  // that stopped between its renames leaves).
+  bool old_files = false;
+  for (const char* suffix : kDbSuffixes) old_files = old_files || env->Exists(records_db + suffix);
+  if (old_files) {
+    // "2026-11-27T18:01:02.123456Z" → "20261127T180102.123456Z": a file name.
+    std::string stamp;
+    for (char c : now) {
+      if (c != '-' && c != ':') stamp.push_back(c);
+    }
+    result.replaced = "records.db.replaced-" + stamp;
+    if (env->Exists(core::JoinPath(dir, result.replaced))) {
+      return AlreadyExistsError(fmt::format("{} exists already; try again", result.replaced));
+    }
+  }
+  json::object note{{"reason", o.reason},
+                    {"events", result.events},
+                    {"signed_events", result.signed_events},
+                    {"replaced", result.replaced},
+                    {"rebuilt", now}};
+  ASSIGN_OR_RETURN(std::string text, core::CanonicalJson(note));
+  RETURN_IF_ERROR(env->WriteFileAtomic(NotePath(dir), text + "\n", 0644));
+  if (!result.replaced.empty()) {
+    for (const char* suffix : kDbSuffixes) {
+      if (env->Exists(records_db + suffix)) {
+        RETURN_IF_ERROR(env->Rename(records_db + suffix, core::JoinPath(dir, result.replaced) + suffix));
+      }
+    }
+  }
+  RETURN_IF_ERROR(env->Rename(rebuilt, records_db));
+  RETURN_IF_ERROR(env->SyncDir(dir));
+  return result;
+}
+
+StatusOr<std::string> DescribePendingRebuild(core::Env* env, const std::string& dir) {
+  if (!env->Exists(NotePath(dir))) return std::string();
+  ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
+  return fmt::format(
+      "records.db was rebuilt at {} from {} events: the first command that opens the ledger records this as a {} "
+      "event",
+      note.at("rebuilt").as_string().c_str(), json::serialize(note.at("events")), kRebuiltEventType);
+}
+
+Status RecordPendingRebuild(core::Env* env, const std::string& dir, ledger::Ledger& ledger,
+                            storage::ProjectionStore& projection) {
+  if (!env->Exists(NotePath(dir))) return OkStatus();
+  if (env->Exists(RecordsDbPath(dir) + ".rebuild")) {
+    // The rebuild stopped before its file took records.db's place: this
+    // records.db is the one it would have replaced, and nothing happened.
+    RETURN_IF_ERROR(env->Remove(NotePath(dir)));
+    return env->SyncDir(dir);
+  }
+  ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
+  // The reason goes where every event keeps its reason (AT-2), the rest into data.
+  std::string reason(note.at("reason").as_string());
+  note.erase("reason");
+  RETURN_IF_ERROR(AppendNotedEventOnce(ledger, projection, kRebuiltEventType, note,
+                                       note.at("events").to_number<uint64_t>(), std::move(reason)));
+  RETURN_IF_ERROR(env->Remove(NotePath(dir)));
+  return env->SyncDir(dir);
+}
+
+}  // namespace vellum::app
