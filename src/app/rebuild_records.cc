@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <vector>
 
 #include "app/account_support.h"
 #include "app/noted_event.h"
@@ -29,6 +30,28 @@ Status RemoveDatabase(core::Env* env, const std::string& path) {
     if (env->Exists(path + suffix)) RETURN_IF_ERROR(env->Remove(path + suffix));
   }
   return OkStatus();
+}
+
+// Step 3's renames: the old database's files (if `replaced` is not empty) to
+// `replaced`, then `rebuilt` to records.db. When one fails, the old files
+// already moved are moved back, so records.db is what it was.
+Status Swap(core::Env* env, const std::string& dir, const std::string& rebuilt, const std::string& replaced) {
+  const std::string records_db = RecordsDbPath(dir);
+  std::vector<const char*> moved;
+  Status s;
+  if (!replaced.empty()) {
+    for (const char* suffix : kDbSuffixes) {
+      if (!env->Exists(records_db + suffix)) continue;
+      s = env->Rename(records_db + suffix, core::JoinPath(dir, replaced) + suffix);
+      if (!s.ok()) break;
+      moved.push_back(suffix);
+    }
+  }
+  if (s.ok()) s = env->Rename(rebuilt, records_db);
+  if (s.ok()) return s;
+  // Best effort: `s` is the error to report.
+  for (const char* suffix : moved) env->Rename(core::JoinPath(dir, replaced) + suffix, records_db + suffix).IgnoreError();
+  return s;
 }
 
 // Step 1: the ledger files as verify checks them, without records.db. A
@@ -140,14 +163,12 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
                     {"rebuilt", now}};
   ASSIGN_OR_RETURN(std::string text, core::CanonicalJson(note));
   RETURN_IF_ERROR(env->WriteFileAtomic(NotePath(dir), text + "\n", 0644));
-  if (!result.replaced.empty()) {
-    for (const char* suffix : kDbSuffixes) {
-      if (env->Exists(records_db + suffix)) {
-        RETURN_IF_ERROR(env->Rename(records_db + suffix, core::JoinPath(dir, result.replaced) + suffix));
-      }
-    }
+  if (Status s = Swap(env, dir, rebuilt, result.replaced); !s.ok()) {
+    // Nothing was rebuilt after all: the note must not say otherwise. The next
+    // open or rebuild would drop it too (records.db.rebuild is still there).
+    if (env->Exists(rebuilt)) env->Remove(NotePath(dir)).IgnoreError();  // `s` is the error to report
+    return s;
   }
-  RETURN_IF_ERROR(env->Rename(rebuilt, records_db));
   RETURN_IF_ERROR(env->SyncDir(dir));
   return result;
 }

@@ -17,6 +17,7 @@
 #include "app/vellum.h"
 #include "ledger/event.h"
 #include "storage/embedded/sqlite_projection.h"
+#include "testing/fault_env.h"
 #include "testing/identity_fixture.h"
 #include "testing/json_testing.h"
 #include "testing/status_matchers.h"
@@ -223,6 +224,70 @@ TEST_F(RebuildRecordsTest, WitnessTheLedgerDoesNotMatchRefusesTheRebuild) {
   EXPECT_FALSE(fs::exists(data_ + "/" + kRebuildNoteName));
   EXPECT_FALSE(fs::exists(data_ + "/records.db.rebuild"));
   EXPECT_EQ(ReadFileOrDie(data_ + "/records.db"), before);
+}
+
+// SR-2: a failing disk at any step of the rebuild leaves a data directory that
+// opens and verifies, with its old records.db and no rebuild recorded, or the
+// new one and the rebuild recorded exactly once — never a records.db the trail
+// says nothing about, nor a rebuild recorded that did not happen.
+TEST_F(RebuildRecordsTest, AFailingDiskLeavesTheOldRecordsDbOrARecordedRebuild) {
+  ASSERT_NO_FATAL_FAILURE(Write("a", 50));
+  ASSERT_NO_FATAL_FAILURE(ModifyAndDelete("a"));
+  const uint64_t size = vellum_->Size();
+  vellum_.reset();
+  const std::string pristine = tmp_.Sub("pristine");
+  vellum::testing::CopyTree(data_, pristine);
+  const std::string old_rows = ReadFileOrDie(pristine + "/records.db");
+  for (const auto op : {vellum::testing::FaultOp::kOpen, vellum::testing::FaultOp::kSync,
+                        vellum::testing::FaultOp::kWriteAtomic, vellum::testing::FaultOp::kRename,
+                        vellum::testing::FaultOp::kRemove, vellum::testing::FaultOp::kSyncDir}) {
+    uint64_t calls = 0;
+    {
+      fs::remove_all(data_);
+      vellum::testing::CopyTree(pristine, data_);
+      vellum::testing::FaultInjectionEnv counting;
+      RebuildRecordsOptions o = Options("count");
+      o.env = &counting;
+      ASSERT_OK(RebuildRecords(data_, o).status());
+      calls = counting.OpCount(op);
+    }
+    for (uint64_t nth = 1; nth <= calls; ++nth) {
+      SCOPED_TRACE(::testing::Message() << "op " << static_cast<int>(op) << ", call " << nth << " of " << calls);
+      fs::remove_all(data_);
+      vellum::testing::CopyTree(pristine, data_);
+      vellum::testing::FaultInjectionEnv faulty;
+      faulty.FailNth(op, nth, UnavailableError("the disk went away"));
+      RebuildRecordsOptions o = Options("disk test");
+      o.env = &faulty;
+      // A failed read in step 1 is a finding of its check (and refuses the
+      // rebuild) rather than an error; either way nothing may be half done.
+      auto r = RebuildRecords(data_, o);
+      // Steps 2 and 3 alone write: a failed write fails the rebuild.
+      if (op == vellum::testing::FaultOp::kWriteAtomic || op == vellum::testing::FaultOp::kRename ||
+          op == vellum::testing::FaultOp::kSync) {
+        EXPECT_FALSE(r.ok());
+      }
+      // (The rebuilt file may well be the old one byte for byte: only its name tells.)
+      bool rebuilt = false;
+      for (const auto& e : fs::directory_iterator(data_)) {
+        rebuilt = rebuilt || e.path().filename().string().rfind("records.db.replaced-", 0) == 0;
+      }
+      if (!rebuilt) {
+        EXPECT_EQ(ReadFileOrDie(data_ + "/records.db"), old_rows);
+      }
+      ASSERT_OK_AND_ASSIGN(vellum_, Vellum::Open(data_));
+      EXPECT_EQ(vellum_->Size(), rebuilt ? size + 1 : size);
+      if (rebuilt) {
+        ASSERT_OK_AND_ASSIGN(std::string line, vellum_->ledger().ReadEvent(size));
+        ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
+        EXPECT_EQ(e.type, kRebuiltEventType);
+      }
+      EXPECT_FALSE(fs::exists(data_ + "/" + kRebuildNoteName));
+      ASSERT_OK_AND_ASSIGN(ledger::VerifyReport v, vellum_->Verify({witness_}, std::nullopt, true));
+      EXPECT_TRUE(v.ok());
+      vellum_.reset();
+    }
+  }
 }
 
 // Without a reason, or with one that is not UTF-8, nothing is done.
