@@ -73,7 +73,11 @@ void RegisterRebuildRecords(CLI::App& app, Globals& g, Runner& run) {
       // Opening the ledger records the rebuild; then everything is verified.
       {
         auto v = OpenData(g);
-        if (!v.ok()) return Fail(v.status());
+        if (!v.ok()) {
+          return Fail(v.status().WithContext(
+              "records.db was rebuilt, but opening the ledger to record that failed (the next command that opens "
+              "it will)"));
+        }
       }
       app::DirectoryVerifyOptions verify;
       verify.witness_files = a->witness;
