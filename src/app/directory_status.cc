@@ -74,6 +74,13 @@ Status ReadProjection(const ReadOnlyDirectory& d, DirectoryStatus* st) {
         "records.db is another's; `vellum verify` names which",
         st->applied, st->events));
   }
+  ASSIGN_OR_RETURN(int page_bytes, d.projection->PageBytes());
+  if (page_bytes < storage::SqliteProjectionStore::NewFilePageBytes()) {
+    st->notes.push_back(fmt::format(
+        "records.db has pages of {} bytes, as an earlier Vellum made it; `vellum rebuild-records` makes it again "
+        "with {}-byte pages, on which appends cost less CPU (docs/performance.md)",
+        page_bytes, storage::SqliteProjectionStore::NewFilePageBytes()));
+  }
   return OkStatus();
 }
 

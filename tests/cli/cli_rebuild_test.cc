@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::vellum::testing::ExecSql;
 using ::vellum::testing::ReadFileOrDie;
 
@@ -101,8 +102,8 @@ TEST_F(CliRebuildTest, LostRecordsDbIsRebuiltFromTheLedgerAndTheRebuildRecorded)
 }
 
 // AT-4: an edited row (which verify names) is made right again; the edited
-// file is kept, byte for byte, as evidence; a file with 4 KiB pages comes back
-// with 16 KiB ones.
+// file is kept, byte for byte, as evidence; a file with 4 KiB pages, which
+// `status` points out, comes back with 16 KiB ones.
 TEST_F(CliRebuildTest, EditedRecordsDbIsReplacedAndKeptAsEvidence) {
   const std::string before = Histories();
   ExecSql(RecordsDb(), "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM;");
@@ -110,6 +111,12 @@ TEST_F(CliRebuildTest, EditedRecordsDbIsReplacedAndKeptAsEvidence) {
                        "WHERE record_id='a-1' AND version=2");
   EXPECT_EQ(RunAs("", {"verify"}).exit_code, 1);
   const std::string edited = ReadFileOrDie(RecordsDb());
+  // `status` names the old page size and the way to the new one.
+  const std::string page_note = "records.db has pages of 4096 bytes, as an earlier Vellum made it; `vellum "
+                                "rebuild-records` makes it again with 16384-byte pages";
+  ProcessResult st = RunAs("", {"status"});
+  ASSERT_EQ(st.exit_code, 0) << Describe(st);
+  EXPECT_THAT(st.out, HasSubstr(page_note));
 
   ProcessResult r = RunAs("", {"--format", "json", "rebuild-records", "--reason", "verify found an edited row"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
@@ -128,6 +135,8 @@ TEST_F(CliRebuildTest, EditedRecordsDbIsReplacedAndKeptAsEvidence) {
   ASSERT_TRUE(page.ok());
   ASSERT_TRUE(page->Step().ok());
   EXPECT_EQ(page->ColumnInt(0), 16384);
+  st = RunAs("", {"status"});
+  EXPECT_THAT(st.out, Not(HasSubstr("records.db has pages of")));
 }
 
 // AT-4: the trail is what the rebuild trusts, so a ledger that does not verify

@@ -640,6 +640,15 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenRead
 
 StatusOr<uint64_t> SqliteProjectionStore::AppliedCount() { return ReadAppliedCount(*impl_->db); }
 
+StatusOr<int> SqliteProjectionStore::PageBytes() {
+  ASSIGN_OR_RETURN(Statement s, impl_->db->Prepare("PRAGMA page_size"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return InternalError("PRAGMA page_size returned nothing");
+  return static_cast<int>(s.ColumnInt(0));
+}
+
+int SqliteProjectionStore::NewFilePageBytes() { return kPageBytes; }
+
 StatusOr<std::unique_ptr<ProjectionTxn>> SqliteProjectionStore::BeginWrite() {
   if (impl_->read_only) return FailedPreconditionError("records.db was opened read-only");
   if (impl_->in_txn) return FailedPreconditionError("a projection write transaction is already open");

@@ -21,6 +21,12 @@ class SqliteProjectionStore final : public ProjectionStore {
   static StatusOr<std::unique_ptr<SqliteProjectionStore>> OpenReadOnly(const std::string& path);
   ~SqliteProjectionStore() override;
 
+  // The file's page size (16 KiB for a file this Vellum made, 4 KiB for one
+  // made before 2026-11-27: SQLite fixes it when the file is created).
+  StatusOr<int> PageBytes();
+  // The page size this Vellum creates records.db with.
+  static int NewFilePageBytes();
+
   StatusOr<uint64_t> AppliedCount() override;
   StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() override;
   StatusOr<std::unique_ptr<ProjectionReader>> BeginRead(bool snapshot) override;
