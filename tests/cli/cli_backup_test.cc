@@ -30,8 +30,7 @@ class CliBackupTest : public CliTest {
  protected:
   void SetUp() override {
     Init("vellum.test/cli", {kRivera, kQuality});
-    ASSERT_NO_FATAL_FAILURE(CreateSampleRecords());
-    ASSERT_EQ(Delete("annotation", "a-2", "duplicate").exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(CreateModifyAndDeleteSampleRecords());
   }
 
   // `vellum --data DIR args...` by nobody signed in.

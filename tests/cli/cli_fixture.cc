@@ -161,6 +161,11 @@ void CliTest::CreateSampleRecords() const {
   ASSERT_EQ(Modify("annotation", "a-1", R"({"label":"cyst"})", "second look").exit_code, 0);
 }
 
+void CliTest::CreateModifyAndDeleteSampleRecords() const {
+  ASSERT_NO_FATAL_FAILURE(CreateSampleRecords());
+  ASSERT_EQ(Delete("annotation", "a-2", "duplicate").exit_code, 0);
+}
+
 std::string CliTest::SegmentPath() const {
   return data_ + "/ledger/segments/00000000000000000000.jsonl";
 }

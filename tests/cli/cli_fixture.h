@@ -85,6 +85,8 @@ class CliTest : public ::testing::Test {
   // As the current user: annotations a-1 (nodule) and a-2 (mass) created, a-1
   // modified to cyst ("second look"). Use with ASSERT_NO_FATAL_FAILURE.
   void CreateSampleRecords() const;
+  // CreateSampleRecords, then a-2 deleted ("duplicate"): every kind of record change.
+  void CreateModifyAndDeleteSampleRecords() const;
 
   // Every file below the temporary directory (the data directory included)
   // with its bytes, except the lock file, whose existence is not content, and
