@@ -18,6 +18,7 @@ PACKAGES=(
   libargon2-dev oathtool  # test oracles only: reference Argon2, OATH Toolkit (TOTP)
   golang-go golang-golang-x-mod-dev
   python3 python3-jsonschema  # test oracles only: the event JSON Schema (docs/schemas), CSV parsing
+  python3-cryptography  # tools/offline_verify.py (Ed25519), the ledger check from the published formats
 )
 if ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)

@@ -1,0 +1,274 @@
+// tools/offline_verify.py, the ledger check written from the published formats
+// alone (docs/formats/), run on ledgers the real binary wrote (AT-9: verifiable
+// offline from the published algorithm). It must agree with `vellum verify`: an
+// untouched ledger passes both, and each tamper of the matrix that the ledger
+// files themselves reveal (AT-4, AT-5) — an edited, deleted, inserted or swapped
+// event, a line no longer canonical, a cut below a checkpoint, an edited or
+// removed checkpoint, a ledger rewritten under another key against a witness —
+// fails both, the script naming the sequence number or file.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/cli_fixture.h"
+#include "testing/test_env.h"
+
+namespace vellum::cli_test {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using ::testing::HasSubstr;
+using ::vellum::testing::ReadFileOrDie;
+using ::vellum::testing::RunProcess;
+using ::vellum::testing::WriteFileOrDie;
+
+constexpr char kPython[] = "/usr/bin/python3";
+
+bool HaveOfflineVerifier() {
+  return fs::exists(kPython) && RunProcess({kPython, "-c", "import cryptography"}).exit_code == 0;
+}
+
+class CliOfflineVerifyTest : public CliTest {
+ protected:
+  void SetUp() override {
+    if (!HaveOfflineVerifier()) {
+      GTEST_SKIP() << "python3 with python3-cryptography is not installed (scripts/setup.sh installs it)";
+    }
+    Init("vellum.test/cli", {kRivera, kQuality});
+    ASSERT_NO_FATAL_FAILURE(CreateModifyAndDeleteSampleRecords());
+    ASSERT_EQ(RunAs(kQuality.id, {"checkpoint"}).exit_code, 0);
+    // One more event, covered by no checkpoint.
+    ASSERT_EQ(Create("annotation", "a-3", R"({"label":"cyst"})").exit_code, 0);
+    lines_ = Lines(Segment());
+    verifier_key_ = RunOk({"checkpoint", "--verifier-key"});
+    while (!verifier_key_.empty() && verifier_key_.back() == '\n') verifier_key_.pop_back();
+  }
+
+  ProcessResult Offline(const std::vector<std::string>& args, const std::string& dir = "") const {
+    std::vector<std::string> argv{kPython, "-B", ::vellum::testing::SourceDir() + "/tools/offline_verify.py",
+                                  dir.empty() ? data_ : dir};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+
+  // The script's JSON report; exit code in *exit_code.
+  json::object Report(const std::vector<std::string>& args = {}, const std::string& dir = "") const {
+    std::vector<std::string> a{"--format", "json"};
+    a.insert(a.end(), args.begin(), args.end());
+    ProcessResult r = Offline(a, dir);
+    last_exit_ = r.exit_code;
+    json::value v = ParseOrFail(r.out);
+    return v.is_object() ? v.as_object() : json::object();
+  }
+
+  // Every problem of a report as "area|seq|where|message".
+  static std::string Problems(const json::object& report) {
+    std::string out;
+    for (const auto& p : report.at("problems").as_array()) {
+      const auto& o = p.as_object();
+      const std::string seq = o.at("seq").is_null() ? "-" : std::to_string(o.at("seq").to_number<int64_t>());
+      out += Str(o.at("area")) + "|" + seq + "|" + Str(o.at("where")) + "|" + Str(o.at("message")) + "\n";
+    }
+    return out;
+  }
+
+  void WriteLines(const std::vector<std::string>& lines) const {
+    std::string text;
+    for (const auto& l : lines) text += l + "\n";
+    fs::permissions(SegmentPath(), fs::perms::owner_write, fs::perm_options::add);
+    WriteFileOrDie(SegmentPath(), text);
+  }
+
+  std::vector<std::string> CheckpointFiles() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(data_ + "/ledger/checkpoints")) out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Both verifiers find the tampered ledger wrong; the script's problems are returned.
+  std::string ExpectBothFail() const {
+    ProcessResult verify = Run({"verify"});
+    EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
+    const json::object report = Report();
+    EXPECT_EQ(last_exit_, 1);
+    EXPECT_FALSE(report.at("ok").as_bool());
+    return Problems(report);
+  }
+
+  std::vector<std::string> lines_;
+  std::string verifier_key_;
+  mutable int last_exit_ = -1;
+};
+
+// AT-9, AT-4, AT-5
+TEST_F(CliOfflineVerifyTest, UntouchedLedgerVerifiesAsVellumVerifies) {
+  ProcessResult verify = Run({"verify"});
+  ASSERT_EQ(verify.exit_code, 0) << Describe(verify);
+  json::object report = Report({"--key", verifier_key_});
+  EXPECT_EQ(last_exit_, 0) << Problems(report);
+  EXPECT_TRUE(report.at("ok").as_bool());
+  EXPECT_EQ(report.at("events").to_number<uint64_t>(), lines_.size());
+  EXPECT_EQ(report.at("checkpoints").to_number<uint64_t>(), CheckpointFiles().size());
+  EXPECT_EQ(report.at("latest_checkpoint_size").to_number<uint64_t>(), lines_.size() - 1);
+  EXPECT_TRUE(report.at("notes").as_array().empty());
+  // Without --key the genesis event's key is used, and the report says what that does not rule out.
+  report = Report();
+  EXPECT_EQ(last_exit_, 0);
+  EXPECT_EQ(Str(report.at("key")), verifier_key_);
+  ASSERT_EQ(report.at("notes").as_array().size(), 1u);
+  EXPECT_THAT(Str(report.at("notes").as_array()[0]), HasSubstr("--key"));
+  // The readable form ends with the verdict.
+  ProcessResult text = Offline({"--key", verifier_key_});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_THAT(text.out, HasSubstr("VERIFIED: " + std::to_string(lines_.size()) + " events"));
+}
+
+// AT-9, AT-4
+TEST_F(CliOfflineVerifyTest, EditedFieldIsNamed) {
+  std::vector<std::string> lines = lines_;
+  // a-1's creation, below the checkpoint: its label edited, the line still canonical.
+  const auto it = std::find_if(lines.begin(), lines.end(),
+                               [](const std::string& l) { return l.find("\"nodule\"") != std::string::npos; });
+  ASSERT_NE(it, lines.end());
+  const size_t seq = static_cast<size_t>(it - lines.begin());
+  it->replace(it->find("\"nodule\""), 8, "\"nodulf\"");
+  WriteLines(lines);
+  const std::string problems = ExpectBothFail();
+  // The next event's prev no longer matches, and the checkpoint's root differs.
+  EXPECT_THAT(problems, HasSubstr("chain|" + std::to_string(seq + 1) + "|"));
+  EXPECT_THAT(problems, HasSubstr("prev is not the leaf hash"));
+  EXPECT_THAT(problems, HasSubstr("its root is not the root"));
+}
+
+// AT-9, AT-4
+TEST_F(CliOfflineVerifyTest, DeletedInsertedAndSwappedEventsAreNamed) {
+  {
+    std::vector<std::string> lines = lines_;
+    lines.erase(lines.begin() + 5);
+    WriteLines(lines);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("chain|6|ledger/segments/00000000000000000000.jsonl:"));
+  }
+  {
+    std::vector<std::string> lines = lines_;
+    lines.insert(lines.begin() + 5, lines[5]);  // a replayed copy
+    WriteLines(lines);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("seq 5 where 6 was expected"));
+  }
+  {
+    std::vector<std::string> lines = lines_;
+    std::swap(lines[6], lines[7]);
+    WriteLines(lines);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("seq 7 where 6 was expected"));
+  }
+}
+
+// AT-9, AT-4: the bytes hashed are the canonical ones; any other spelling of the same JSON fails.
+TEST_F(CliOfflineVerifyTest, LineNotCanonicalOrNotUtf8IsNamed) {
+  {
+    std::vector<std::string> lines = lines_;
+    lines[4].insert(1, " ");
+    WriteLines(lines);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("format|4|ledger/segments/00000000000000000000.jsonl:"));
+  }
+  {
+    std::vector<std::string> lines = lines_;
+    const size_t at = lines[4].find("\"actor\":\"") + 9;
+    lines[4][at] = '\xff';
+    WriteLines(lines);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("not valid UTF-8"));
+  }
+}
+
+// AT-9, AT-5: a cut below a signed checkpoint is caught by the checkpoint.
+TEST_F(CliOfflineVerifyTest, TailCutBelowTheCheckpointIsNamed) {
+  std::vector<std::string> lines = lines_;
+  lines.resize(lines.size() - 3);
+  WriteLines(lines);
+  EXPECT_THAT(ExpectBothFail(), HasSubstr("but the ledger has " + std::to_string(lines.size())));
+}
+
+// AT-9, AT-5
+TEST_F(CliOfflineVerifyTest, EditedOrRemovedCheckpointIsNamed) {
+  const std::vector<std::string> files = CheckpointFiles();
+  ASSERT_GE(files.size(), 2u);
+  const std::string latest = files.back();
+  const std::string original = ReadFileOrDie(latest);
+  fs::permissions(latest, fs::perms::owner_write, fs::perm_options::add);
+  {
+    std::string edited = original;
+    const size_t root = edited.find('\n', edited.find('\n') + 1) + 1;  // line 3, the root
+    edited[root] = edited[root] == 'A' ? 'B' : 'A';
+    WriteFileOrDie(latest, edited);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("signature does not verify"));
+  }
+  WriteFileOrDie(latest, original);
+  // Removing the checkpoint before the latest breaks the latest's vellum-prev link.
+  fs::remove(files[files.size() - 2]);
+  EXPECT_THAT(ExpectBothFail(), HasSubstr("vellum-prev"));
+}
+
+// AT-9, AT-5: a whole ledger made again under another key (every hash recomputed,
+// every checkpoint signed) passes on its own, and fails against the real key or a
+// witness of the real ledger's checkpoints.
+TEST_F(CliOfflineVerifyTest, LedgerRewrittenUnderAnotherKeyFailsAgainstTheKeyAndTheWitness) {
+  std::string witness_text;
+  for (const auto& f : CheckpointFiles()) witness_text += ReadFileOrDie(f);
+  const std::string witness = tmp_.Sub("witness.notes");
+  WriteFileOrDie(witness, witness_text);
+  json::object report = Report({"--witness", witness});
+  EXPECT_EQ(last_exit_, 0) << Problems(report);
+  EXPECT_EQ(report.at("witnessed_checkpoints").to_number<uint64_t>(), CheckpointFiles().size());
+
+  // The forger's ledger: same origin, same team, new key.
+  const std::string forged = tmp_.Sub("forged");
+  std::vector<std::string> argv{::vellum::testing::VellumBinary(), "--data", forged};
+  for (const auto& a : InitArgs(origin_)) argv.push_back(a);
+  ProcessResult init = RunProcess(argv);
+  ASSERT_EQ(init.exit_code, 0) << Describe(init);
+  report = Report({}, forged);
+  EXPECT_EQ(last_exit_, 0) << Problems(report);  // consistent on its own
+  report = Report({"--key", verifier_key_}, forged);
+  EXPECT_EQ(last_exit_, 1);
+  EXPECT_THAT(Problems(report), HasSubstr("keys|0|"));
+  EXPECT_THAT(Problems(report), HasSubstr("not signed by the ledger key"));
+  report = Report({"--witness", witness}, forged);
+  EXPECT_EQ(last_exit_, 1);
+  EXPECT_THAT(Problems(report), HasSubstr("witness|"));
+}
+
+// AT-9, RV-1: the script's RFC 8785 form is the published one: every number of the
+// public JCS vectors (IEEE 754 bits and their ECMAScript text) and every document.
+TEST(OfflineVerifierCanonicalFormTest, MatchesThePublicJcsVectors) {
+  if (!HaveOfflineVerifier()) GTEST_SKIP() << "python3 with python3-cryptography is not installed";
+  const auto vectors = ::vellum::testing::VectorsDir();
+  if (!vectors) GTEST_SKIP() << "public test vectors not found (set VELLUM_VECTORS)";
+  const std::string source = ::vellum::testing::SourceDir();
+  ProcessResult r = RunProcess({kPython, "-B", source + "/tests/tools/python/offline_verify_jcs_vectors.py",
+                                source + "/tools", *vectors + "/jcs"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("es6_numbers_first1000.txt: 1000 numbers, 0 wrong"));
+  EXPECT_THAT(r.out, HasSubstr("unicode.json: same"));
+}
+
+// AT-9: bad usage is exit 2, with a message naming it.
+TEST_F(CliOfflineVerifyTest, BadUsageIsExit2) {
+  ProcessResult r = Offline({}, tmp_.Sub("nowhere"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("holds no ledger/ folder"));
+  r = Offline({"--key", "not-a-key"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--key: not a verifier key"));
+  r = Offline({"--witness", tmp_.Sub("missing.notes")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no witness file"));
+}
+
+}  // namespace
+}  // namespace vellum::cli_test

@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""Checks a Vellum ledger offline, from its published formats alone (AT-9).
+
+A second implementation of the ledger checks of `vellum verify`, written from
+docs/formats/ (event.md, ledger-files.md, tree.md, checkpoint.md) and not from
+Vellum's code, so that a customer or an inspector can check a trail without
+trusting the program that wrote it. It reads a data directory (or a copy of its
+`ledger/` folder and `keys/ledger.pub`) and checks, writing nothing:
+
+  * every line of every segment: strict JSON, UTF-8, in RFC 8785 canonical form
+    (re-encoded here and compared byte for byte), the event's fields, `seq`
+    continuous from 0 and matching the segment's name, `prev` equal to the leaf
+    hash of the line before, `ts` never going backwards;
+  * the genesis event: it names the ledger's verifier key;
+  * the RFC 9162 Merkle tree of the events, recomputed, against the root of
+    every stored checkpoint, each checkpoint's Ed25519 signature (C2SP signed
+    note) and the `vellum-prev` link from each checkpoint to the one before;
+  * with --witness FILE, every checkpoint a witness holds: signed by the key, and
+    its root equal to the root of the ledger's first `size` events, which proves
+    that the ledger extends it (a rewrite with recomputed hashes fails here).
+
+It does not read records.db (the projection is derived data that Vellum's own
+verify compares with a replay) or the tree and offset files (caches of what it
+recomputes). Exit status: 0 verified, 1 problems found, 2 bad usage or input.
+
+Needs Python 3.9+ and the `cryptography` package (Debian: python3-cryptography).
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import math
+import os
+import re
+import sys
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # pragma: no cover - reported to the user below
+    Ed25519PublicKey = None
+
+EVENT_FIELDS = {"actor", "actor_name", "changes", "client", "data", "guideline", "id", "prev",
+                "reason", "record", "seq", "session", "source", "ts", "type"}
+TS_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
+EVENT_ID_RE = re.compile(r"\A[0-9a-f]{32}\Z")
+HASH_RE = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
+SIZE_RE = re.compile(r"\A(0|[1-9][0-9]*)\Z")
+NAME_RE = re.compile(r"\A[0-9]{20}\Z")
+SIG_PREFIX = "\u2014 "  # an em dash and a space begin every signature line
+
+
+class Problem(Exception):
+    """A check that failed, with where it failed."""
+
+    def __init__(self, area, message, seq=None, where=""):
+        super().__init__(message)
+        self.area, self.message, self.seq, self.where = area, message, seq, where
+
+    def as_dict(self):
+        return {"area": self.area, "seq": self.seq, "where": self.where, "message": self.message}
+
+
+# --- RFC 8785 (JCS) canonical form ------------------------------------------------------------
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_MUST_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _string(s):
+    return '"' + _MUST_ESCAPE.sub(lambda m: _ESCAPES.get(m.group(), "\\u%04x" % ord(m.group())), s) + '"'
+
+
+def _number(v):
+    """ECMAScript Number::toString of v (RFC 8785 §3.2.2.3). An integer token that fits a
+    64-bit integer is kept exact, as Vellum writes it (docs/formats/event.md); any other
+    number is an IEEE 754 double."""
+    if isinstance(v, int):
+        if -(2**63) <= v < 2**64:
+            return str(v)
+        v = float(v)  # OverflowError past the double range: not canonical
+    if not math.isfinite(v):
+        raise ValueError("a number that is not finite")
+    if v == 0:
+        return "0"
+    sign = "-" if v < 0 else ""
+    mantissa, _, exponent = repr(abs(v)).partition("e")  # repr: the shortest digits that read back
+    whole, _, fraction = mantissa.partition(".")
+    all_digits = whole + fraction
+    digits = all_digits.lstrip("0")
+    # The value is 0.<digits> × 10^n.
+    n = len(whole) + int(exponent or 0) - (len(all_digits) - len(digits))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        text = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+    return sign + text
+
+
+def canonical(v):
+    """The RFC 8785 text of a parsed JSON value."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, (int, float)):
+        return _number(v)
+    if isinstance(v, list):
+        return "[" + ",".join(canonical(x) for x in v) + "]"
+    # Members sorted by the UTF-16 code units of their names (big-endian bytes sort the same way).
+    keys = sorted(v, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+    return "{" + ",".join(_string(k) + ":" + canonical(v[k]) for k in keys) + "}"
+
+
+def _no_duplicates(pairs):
+    obj = {}
+    for k, val in pairs:
+        if k in obj:
+            raise ValueError("duplicate key " + json.dumps(k))
+        obj[k] = val
+    return obj
+
+
+def _no_constants(name):
+    raise ValueError("not JSON: " + name)
+
+
+def parse_canonical(line):
+    """The value of one ledger line (bytes, without its newline); ValueError unless the line
+    is strict JSON in UTF-8 and exactly its RFC 8785 form."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not valid UTF-8 (byte {e.start})") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError as e:
+        raise ValueError(f"not JSON: {e}") from None
+    try:
+        again = canonical(value).encode("utf-8")
+    except (UnicodeEncodeError, OverflowError, ValueError, RecursionError) as e:
+        raise ValueError(f"no canonical form: {e}") from None
+    if again != line:
+        at = next((i for i, (a, b) in enumerate(zip(again, line)) if a != b), min(len(again), len(line)))
+        raise ValueError(f"not in RFC 8785 canonical form (differs from byte {at})")
+    return value
+
+
+# --- RFC 9162 Merkle tree ---------------------------------------------------------------------
+
+def leaf_hash(line):
+    return hashlib.sha256(b"\x00" + line).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class Tree:
+    """The roots of perfect subtrees that make up the first `size` leaves, largest first."""
+
+    def __init__(self):
+        self.size = 0
+        self.stack = []  # [(leaves, hash)]
+
+    def append(self, leaf):
+        self.stack.append((1, leaf))
+        self.size += 1
+        while len(self.stack) > 1 and self.stack[-1][0] == self.stack[-2][0]:
+            (n, right), (_, left) = self.stack.pop(), self.stack.pop()
+            self.stack.append((2 * n, node_hash(left, right)))
+
+    def root(self):
+        if not self.stack:
+            return hashlib.sha256(b"").digest()
+        h = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            h = node_hash(left, h)
+        return h
+
+
+# --- C2SP signed notes and checkpoints --------------------------------------------------------
+
+class VerifierKey:
+    """A C2SP note verifier key: <name>+<8 hex key ID>+base64(0x01 ‖ Ed25519 public key)."""
+
+    def __init__(self, text):
+        parts = text.strip().split("+", 2)  # the base64 may hold "+" too
+        if len(parts) != 3 or not parts[0] or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
+            raise ValueError("not a verifier key <name>+<key id>+<base64>")
+        self.name = parts[0]
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except binascii.Error:
+            raise ValueError("the verifier key's base64 is malformed") from None
+        if len(raw) != 33 or raw[0] != 1:
+            raise ValueError("the verifier key is not an Ed25519 key (0x01 and 32 bytes)")
+        self.public = raw[1:]
+        self.key_id = hashlib.sha256(self.name.encode() + b"\n\x01" + self.public).digest()[:4]
+        if self.key_id.hex() != parts[1]:
+            raise ValueError("the verifier key's ID does not match its name and key")
+        self.text = text.strip()
+        self._key = Ed25519PublicKey.from_public_bytes(self.public)
+
+    def verify(self, signature, message):
+        try:
+            self._key.verify(signature, message)
+            return True
+        except InvalidSignature:
+            return False
+
+
+def split_notes(text):
+    """Signed notes written back to back: body lines, one empty line, the signature lines."""
+    notes, current, in_signatures = [], [], False
+    for line in text.splitlines(keepends=True):
+        if in_signatures and not line.startswith(SIG_PREFIX):
+            notes.append("".join(current))
+            current, in_signatures = [], False
+        current.append(line)
+        if line == "\n":
+            if in_signatures:
+                raise ValueError("an empty line among the signature lines")
+            in_signatures = True
+    if current:
+        notes.append("".join(current))
+    return notes
+
+
+def open_checkpoint(note, key):
+    """{size, root, time, prev} of a checkpoint note signed by `key`; ValueError otherwise."""
+    if "\n\n" not in note or not note.endswith("\n"):
+        raise ValueError("not a signed note (no empty line before the signatures, or no final newline)")
+    body, signatures = note.split("\n\n", 1)
+    body += "\n"
+    signed = False
+    for line in signatures[:-1].split("\n"):
+        if not line.startswith(SIG_PREFIX) or line.count(" ") != 2:
+            raise ValueError("a malformed signature line")
+        name, blob = line[len(SIG_PREFIX):].split(" ")
+        try:
+            raw = base64.b64decode(blob, validate=True)
+        except binascii.Error:
+            raise ValueError("a signature line's base64 is malformed") from None
+        if name != key.name or raw[:4] != key.key_id:
+            continue  # another key's signature (a witness's cosignature): not ours to check
+        if len(raw) != 68 or not key.verify(raw[4:], body.encode()):
+            raise ValueError("the ledger key's signature does not verify")
+        signed = True
+    if not signed:
+        raise ValueError("not signed by the ledger key " + key.text)
+    lines = body[:-1].split("\n")
+    if len(lines) < 3 or any(not x for x in lines) or any(ord(c) < 0x20 for c in body if c != "\n"):
+        raise ValueError("the checkpoint body is malformed")
+    if lines[0] != key.name:
+        raise ValueError(f"the checkpoint's origin {lines[0]!r} is not the ledger's {key.name!r}")
+    if not SIZE_RE.match(lines[1]) or int(lines[1]) >= 2**64:
+        raise ValueError("the checkpoint's tree size is malformed")
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except binascii.Error:
+        root = b""
+    if len(root) != 32 or base64.b64encode(root).decode() != lines[2]:
+        raise ValueError("the checkpoint's root is not the base64 of 32 bytes")
+    cp = {"size": int(lines[1]), "root": root, "time": None, "prev": None}
+    for ext in lines[3:]:
+        if ext.startswith("vellum-time ") and cp["time"] is None and cp["prev"] is None:
+            cp["time"] = ext[len("vellum-time "):]
+            if not TS_RE.match(cp["time"]):
+                raise ValueError("the checkpoint's vellum-time is malformed")
+        elif ext.startswith("vellum-prev ") and cp["prev"] is None:
+            cp["prev"] = ext[len("vellum-prev "):]
+            if not HASH_RE.match(cp["prev"]):
+                raise ValueError("the checkpoint's vellum-prev is malformed")
+        elif ext.startswith("vellum-"):
+            raise ValueError("an unknown or repeated vellum- line: " + ext.split(" ")[0])
+    return cp
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+class Verifier:
+    def __init__(self, data_dir, key, witnesses):
+        self.dir = data_dir
+        self.ledger = os.path.join(data_dir, "ledger")
+        self.key = key  # None: the key the genesis event names
+        self.key_from_genesis = key is None
+        self.witnesses = witnesses
+        self.problems, self.notes = [], []
+        self.events = 0
+        self.checkpoints = []  # (file name, note text, parsed or None)
+        self.witnessed = []    # (file, index, parsed)
+        self.roots = {}        # tree size -> root, for every size a checkpoint names
+
+    def problem(self, area, message, seq=None, where=""):
+        self.problems.append(Problem(area, message, seq, where))
+
+    def run(self):
+        self.check_events()
+        self.check_checkpoints()
+        self.check_witnesses()
+
+    # Segments: <first seq>.jsonl, in order; every line an event.
+    def check_events(self):
+        seg_dir = os.path.join(self.ledger, "segments")
+        try:
+            names = sorted(n for n in os.listdir(seg_dir) if n.endswith(".jsonl"))
+        except OSError as e:
+            raise Problem("files", f"cannot read the segments: {e.strerror}", where=seg_dir) from None
+        if not names:
+            self.problem("files", "the ledger has no segment", where="ledger/segments")
+            return
+        wanted = self.sizes_wanted()
+        tree, prev_leaf, last_ts, expected = Tree(), None, None, 0
+        if 0 in wanted:
+            self.roots[0] = tree.root()
+        for index, name in enumerate(names):
+            rel = "ledger/segments/" + name
+            stem = name[:-len(".jsonl")]
+            if not NAME_RE.match(stem):
+                self.problem("files", "a segment name is not a 20-digit sequence number", where=rel)
+                continue
+            if int(stem) != expected:
+                self.problem("chain", f"the segment should begin at seq {expected}", seq=int(stem), where=rel)
+            with open(os.path.join(seg_dir, name), "rb") as f:
+                data = f.read()
+            offset = 0
+            while offset < len(data):
+                end = data.find(b"\n", offset)
+                where = f"{rel}:{offset}"
+                if end < 0:
+                    if index == len(names) - 1:
+                        self.notes.append(f"{where}: an incomplete last line ({len(data) - offset} bytes), left by "
+                                          "a crash during a write; it is not an event (opening the ledger removes it)")
+                    else:
+                        self.problem("format", "a segment that is not the last ends without a newline", where=where)
+                    break
+                line = data[offset:end]
+                offset = end + 1
+                leaf = leaf_hash(line)
+                try:
+                    event = parse_canonical(line)
+                    seq = self.check_fields(event)
+                except ValueError as e:
+                    self.problem("format", str(e), seq=expected, where=where)
+                    seq = expected
+                    event = None
+                if seq != expected:
+                    self.problem("chain", f"seq {seq} where {expected} was expected", seq=seq, where=where)
+                if event is not None:
+                    want_prev = None if prev_leaf is None else "sha256:" + prev_leaf.hex()
+                    if prev_leaf is None:
+                        self.check_genesis(event, where)
+                    elif event["prev"] != want_prev:
+                        self.problem("chain", "prev is not the leaf hash of the line before", seq=seq, where=where)
+                    if last_ts is not None and event["ts"] < last_ts:
+                        self.problem("chain", f"time goes backwards ({event['ts']} after {last_ts})",
+                                     seq=seq, where=where)
+                    last_ts = event["ts"]
+                expected = seq + 1
+                prev_leaf = leaf
+                tree.append(leaf)
+                if tree.size in wanted:
+                    self.roots[tree.size] = tree.root()
+        self.events = tree.size
+
+    def check_fields(self, e):
+        if not isinstance(e, dict):
+            raise ValueError("the line is not a JSON object")
+        missing, extra = EVENT_FIELDS - e.keys(), e.keys() - EVENT_FIELDS
+        if missing or extra:
+            raise ValueError("fields " + ", ".join(
+                [f"missing {k}" for k in sorted(missing)] + [f"unknown {k}" for k in sorted(extra)]))
+        if not isinstance(e["seq"], int) or isinstance(e["seq"], bool) or e["seq"] < 0:
+            raise ValueError("seq is not an integer >= 0")
+        if not isinstance(e["ts"], str) or not TS_RE.match(e["ts"]):
+            raise ValueError("ts is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+        if not isinstance(e["id"], str) or not EVENT_ID_RE.match(e["id"]):
+            raise ValueError("id is not 32 lower-case hex digits")
+        if e["prev"] is not None and (not isinstance(e["prev"], str) or not HASH_RE.match(e["prev"])):
+            raise ValueError("prev is not sha256:<64 hex digits>")
+        for k in ("type", "actor", "actor_name"):
+            if not isinstance(e[k], str) or not e[k]:
+                raise ValueError(k + " is not a non-empty string")
+        if not isinstance(e["changes"], list) or not isinstance(e["data"], dict):
+            raise ValueError("changes is not an array or data not an object")
+        return e["seq"]
+
+    def check_genesis(self, e, where):
+        if e["seq"] != 0 or e["type"] != "ledger.genesis" or e["prev"] is not None:
+            self.problem("chain", "the first event is not the genesis event", seq=e["seq"], where=where)
+            return
+        named = e["data"].get("public_key")
+        if self.key is None:
+            try:
+                self.key = VerifierKey(named if isinstance(named, str) else "")
+            except ValueError as err:
+                self.problem("keys", f"the genesis event names no usable key: {err}", seq=0, where=where)
+        elif named != self.key.text:
+            self.problem("keys", "the genesis event names another key than the one given", seq=0, where=where)
+
+    # Every size a stored or witnessed checkpoint names, read before the events (unverified:
+    # only to know at which sizes to keep the root; each note is checked afterwards).
+    def sizes_wanted(self):
+        sizes = set()
+        for text in self.stored_notes() + [t for _, t in self.witness_notes()]:
+            lines = text.split("\n")
+            if len(lines) > 1 and SIZE_RE.match(lines[1]):
+                sizes.add(int(lines[1]))
+        return sizes
+
+    def stored_notes(self):
+        if not hasattr(self, "_stored"):
+            cp_dir = os.path.join(self.ledger, "checkpoints")
+            self._stored_names = sorted(n for n in os.listdir(cp_dir) if n.endswith(".note")) \
+                if os.path.isdir(cp_dir) else []
+            self._stored_bytes = []
+            for n in self._stored_names:
+                with open(os.path.join(cp_dir, n), "rb") as f:
+                    self._stored_bytes.append(f.read())
+            # Undecodable bytes become U+FFFD: such a note then fails its signature check.
+            self._stored = [b.decode("utf-8", "replace") for b in self._stored_bytes]
+        return self._stored
+
+    def witness_notes(self):
+        if not hasattr(self, "_witnessed"):
+            self._witnessed = []
+            for path in self.witnesses:
+                with open(path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+                try:
+                    self._witnessed += [(path, n) for n in split_notes(text)]
+                except ValueError as e:
+                    self.problem("witness", str(e), where=path)
+        return self._witnessed
+
+    def check_root(self, area, cp, where):
+        if cp["size"] > self.events:
+            self.problem(area, f"signs {cp['size']} events but the ledger has {self.events}: "
+                         "events were removed", where=where)
+        elif self.roots.get(cp["size"]) != cp["root"]:
+            self.problem(area, f"its root is not the root of the ledger's first {cp['size']} events",
+                         where=where)
+
+    def check_checkpoints(self):
+        if self.key is None:
+            return  # no key to check them with (named above)
+        names, previous = self._stored_names, None
+        if not names:
+            self.problem("checkpoint", "the ledger has no signed checkpoint", where="ledger/checkpoints")
+        for name, text, raw in zip(names, self.stored_notes(), self._stored_bytes):
+            where = "ledger/checkpoints/" + name
+            try:
+                cp = open_checkpoint(text, self.key)
+            except ValueError as e:
+                self.problem("checkpoint", str(e), where=where)
+                previous = None
+                continue
+            if name != f"{cp['size']:020d}.note":
+                self.problem("checkpoint", f"the file name does not match its size {cp['size']}", where=where)
+            self.check_root("checkpoint", cp, where)
+            if previous is not None:
+                want = "sha256:" + hashlib.sha256(previous[0]).hexdigest()
+                if cp["prev"] != want:
+                    self.problem("checkpoint", "vellum-prev is not the hash of the checkpoint before",
+                                 where=where)
+                if cp["time"] and previous[1]["time"] and cp["time"] < previous[1]["time"]:
+                    self.problem("checkpoint", "its time is earlier than the checkpoint before", where=where)
+            elif name == names[0] and cp["prev"] is not None:
+                self.problem("checkpoint", "the first checkpoint has a vellum-prev: one before it is missing",
+                             where=where)
+            self.checkpoints.append(cp)
+            previous = (raw, cp)
+
+    def check_witnesses(self):
+        if self.key is None:
+            return
+        for index, (path, text) in enumerate(self.witness_notes()):
+            where = f"{path} (note {index + 1})"
+            try:
+                cp = open_checkpoint(text, self.key)
+            except ValueError as e:
+                self.problem("witness", str(e), where=where)
+                continue
+            self.check_root("witness", cp, where)
+            self.witnessed.append(cp)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Check a Vellum ledger offline, from its published formats alone.")
+    parser.add_argument("data", help="the data directory (holding ledger/ and keys/ledger.pub)")
+    parser.add_argument("--key", help="the ledger's verifier key (<origin>+<id>+<base64>), from a source "
+                        "you trust; default: the key the genesis event names, compared with keys/ledger.pub")
+    parser.add_argument("--witness", action="append", default=[], metavar="FILE",
+                        help="a witness file of checkpoints the ledger must extend (repeatable)")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    args = parser.parse_args(argv)
+    if Ed25519PublicKey is None:
+        print("offline_verify: the Python package 'cryptography' is needed (Debian: python3-cryptography)",
+              file=sys.stderr)
+        return 2
+    if not os.path.isdir(os.path.join(args.data, "ledger")):
+        print(f"offline_verify: {args.data} holds no ledger/ folder", file=sys.stderr)
+        return 2
+    for w in args.witness:
+        if not os.path.isfile(w):
+            print(f"offline_verify: no witness file {w}", file=sys.stderr)
+            return 2
+    key = None
+    if args.key is not None:
+        try:
+            key = VerifierKey(args.key)
+        except ValueError as e:
+            print(f"offline_verify: --key: {e}", file=sys.stderr)
+            return 2
+    v = Verifier(args.data, key, args.witness)
+    try:
+        v.run()
+    except Problem as p:
+        v.problems.append(p)
+    pub = os.path.join(args.data, "keys", "ledger.pub")
+    if v.key is not None and os.path.isfile(pub):
+        with open(pub, encoding="utf-8", errors="replace") as f:
+            if f.read().strip() != v.key.text:
+                v.problem("keys", "keys/ledger.pub is not the ledger's key", where="keys/ledger.pub")
+    if v.key_from_genesis and v.key is not None:
+        v.notes.append("the checkpoints were checked with the key the genesis event names; give --key from a "
+                       "source you trust, or --witness, to rule out a ledger rewritten under a new key")
+    latest = max((cp["size"] for cp in v.checkpoints), default=None)
+    if args.format == "json":
+        print(json.dumps({"ok": not v.problems, "events": v.events, "checkpoints": len(v.checkpoints),
+                          "latest_checkpoint_size": latest, "witnessed_checkpoints": len(v.witnessed),
+                          "key": v.key.text if v.key else None,
+                          "problems": [p.as_dict() for p in v.problems], "notes": v.notes}, indent=2))
+    else:
+        for p in v.problems:
+            at = " ".join(x for x in (f"seq {p.seq}" if p.seq is not None else "", p.where) if x)
+            print(f"PROBLEM [{p.area}] {at}: {p.message}")
+        for n in v.notes:
+            print("note: " + n)
+        status = "VERIFIED" if not v.problems else f"FAILED: {len(v.problems)} problem(s)"
+        print(f"{status}: {v.events} events, {len(v.checkpoints)} checkpoints (latest signs {latest} events), "
+              f"{len(v.witnessed)} witnessed checkpoints")
+    return 0 if not v.problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
