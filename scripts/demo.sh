@@ -36,6 +36,9 @@ echo
 echo "== verify"
 $V --data "$DATA" verify
 echo
+echo "== the same ledger checked without Vellum: Python, from the format documents alone"
+/usr/bin/python3 tools/offline_verify.py "$DATA" --key "$($V --data "$DATA" checkpoint --verifier-key)"
+echo
 echo "== an online backup, restored into a new directory (each copy verified)"
 COPIES=$(mktemp -d)
 trap 'rm -rf "$COPIES"' EXIT
