@@ -17,11 +17,16 @@ trusting the program that wrote it. It reads a data directory (or a copy of its
     note) and the `vellum-prev` link from each checkpoint to the one before;
   * with --witness FILE, every checkpoint a witness holds: signed by the key, and
     its root equal to the root of the ledger's first `size` events, which proves
-    that the ledger extends it (a rewrite with recomputed hashes fails here).
+    that the ledger extends it (a rewrite with recomputed hashes fails here);
+  * every record version, rebuilt from the events' field-level changes: versions
+    follow one another, each content's SHA-256 is the event's record hash, and
+    nothing follows a tombstone;
+  * records.db, when there is one (SQLite, read-only): its event index and record
+    versions, row for row, against the events and the rebuilt versions.
 
-It does not read records.db (the projection is derived data that Vellum's own
-verify compares with a replay) or the tree and offset files (caches of what it
-recomputes). Exit status: 0 verified, 1 problems found, 2 bad usage or input.
+It does not read the tree and offset files (caches of what it recomputes) or
+compare records.db's schema. Exit status: 0 verified, 1 problems found, 2 bad
+usage or input.
 
 Needs Python 3.9+ and the `cryptography` package (Debian: python3-cryptography).
 """
@@ -29,11 +34,14 @@ Needs Python 3.9+ and the `cryptography` package (Debian: python3-cryptography).
 import argparse
 import base64
 import binascii
+import calendar
+import datetime
 import hashlib
 import json
 import math
 import os
 import re
+import sqlite3
 import sys
 
 try:
@@ -292,6 +300,142 @@ def open_checkpoint(note, key):
     return cp
 
 
+# --- Record versions: the projection, rebuilt from the events -------------------------------
+
+GENERIC = {"record.created", "record.modified", "record.deleted"}
+
+
+def split_pointer(path):
+    """The reference tokens of an RFC 6901 JSON pointer."""
+    if not path.startswith("/"):
+        raise ValueError(f"change path {path!r} is not a JSON pointer")
+    tokens = []
+    for raw in path[1:].split("/"):
+        if re.search(r"~(?![01])", raw):
+            raise ValueError(f"change path {path!r} has a bad escape")
+        tokens.append(raw.replace("~1", "/").replace("~0", "~"))
+    return tokens
+
+
+def apply_changes(changes, doc):
+    """Applies field-level changes {path, old?, new?} (docs/formats/event.md) to `doc`, checking
+    that each old value (or its absence) is what the previous version holds."""
+    for c in changes:
+        if not isinstance(c, dict) or not isinstance(c.get("path"), str):
+            raise ValueError("a change is not an object with a string path")
+        if set(c) - {"path", "old", "new"} or ("old" not in c and "new" not in c):
+            raise ValueError(f"the change of {c['path']} has unknown fields, or neither old nor new")
+        tokens = split_pointer(c["path"])
+        parent = doc
+        for t in tokens[:-1]:
+            parent = parent.get(t)
+            if not isinstance(parent, dict):
+                raise ValueError(f"change path {c['path']} crosses a value that is not an object")
+        leaf = tokens[-1]
+        if (leaf in parent) != ("old" in c):
+            raise ValueError(f"the change of {c['path']} does not match the previous version")
+        if leaf in parent and canonical(parent[leaf]) != canonical(c["old"]):
+            raise ValueError(f"the old value of {c['path']} does not match the previous version")
+        if "new" in c:
+            parent[leaf] = c["new"]
+        else:
+            del parent[leaf]
+
+
+def ts_micros(ts):
+    d = datetime.datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")
+    return calendar.timegm(d.timetuple()) * 1_000_000 + int(ts[20:26])
+
+
+class Records:
+    """Every record's latest version as the events make it (RecordsProjector's rules, as
+    event.md states them): a version follows the one before; version 1 creates; an event with
+    no content hash is a tombstone, after which nothing follows; each version's content is the
+    previous one with the event's changes applied, and its SHA-256 is the event's record hash."""
+
+    def __init__(self):
+        self.latest = {}  # (type, id) -> (version, deleted, canonical content or None)
+
+    def apply(self, e):
+        """The record_versions row the event makes, or None; ValueError when it cannot be made."""
+        ref = e["record"]
+        if ref is None:
+            if e["type"] in GENERIC:
+                raise ValueError("a record event that names no record")
+            return None
+        if not isinstance(ref, dict) or set(ref) != {"hash", "id", "type", "version"}:
+            raise ValueError("record is not {hash, id, type, version}")
+        key, version, hash_ = (ref["type"], ref["id"]), ref["version"], ref["hash"]
+        if not isinstance(ref["type"], str) or not isinstance(ref["id"], str) or \
+                not isinstance(version, int) or isinstance(version, bool) or version < 1 or \
+                (hash_ is not None and (not isinstance(hash_, str) or not HASH_RE.match(hash_))):
+            raise ValueError("record has a field of the wrong type")
+        if e["type"] in GENERIC:
+            deleted, created = e["type"] == "record.deleted", e["type"] == "record.created"
+        else:
+            deleted = hash_ is None
+            created = not deleted and version == 1
+        latest = self.latest.get(key)
+        if created:
+            if latest is not None:
+                raise ValueError("the record already exists")
+            if version != 1:
+                raise ValueError("a new record must be version 1")
+            doc = {}
+        else:
+            if latest is None:
+                raise ValueError("the record does not exist")
+            if latest[1]:
+                raise ValueError("the record was deleted")
+            if version != latest[0] + 1:
+                raise ValueError(f"version does not follow version {latest[0]}")
+            doc = None if deleted else json.loads(latest[2])
+        if deleted:
+            if hash_ is not None or e["changes"]:
+                raise ValueError("a tombstone has a content hash or changes")
+            content = None
+        else:
+            apply_changes(e["changes"], doc)
+            content = canonical(doc)
+            if hash_ != "sha256:" + hashlib.sha256(content.encode()).hexdigest():
+                raise ValueError("the content hash does not match the changes")
+        self.latest[key] = (version, deleted, content)
+        return (ref["type"], ref["id"], version, e["seq"], ts_micros(e["ts"]), 1 if deleted else 0, content,
+                None if deleted else bytes.fromhex(hash_[len("sha256:"):]))
+
+
+class RecordsDb:
+    """records.db's rows, read in seq order beside the events (SQLite, read-only)."""
+
+    def __init__(self, path):
+        uri = "file:" + path + ("?mode=ro" if os.path.exists(path + "-wal") else "?immutable=1")
+        self.db = sqlite3.connect(uri, uri=True)
+        self.applied = self.db.execute("SELECT value FROM meta WHERE key='applied_count'").fetchone()[0]
+        self.events = self.db.execute("SELECT seq, ts, type, actor, record_type, record_id, record_version, "
+                                      "leaf_hash FROM events ORDER BY seq")
+        self.versions = self.db.execute("SELECT record_type, record_id, version, seq, ts, deleted, content, "
+                                        "content_hash FROM record_versions ORDER BY seq")
+        self.next_event, self.next_version = self.events.fetchone(), self.versions.fetchone()
+
+    def take(self, table, seq):
+        """The row of `table` for event `seq`, and the rows before it that no event made."""
+        skipped = []
+        row = self.next_event if table == "events" else self.next_version
+        cursor = self.events if table == "events" else self.versions
+        seq_at = 0 if table == "events" else 3
+        while row is not None and row[seq_at] < seq:
+            skipped.append(row[seq_at])
+            row = cursor.fetchone()
+        found = row if row is not None and row[seq_at] == seq else None
+        if found is not None:
+            row = cursor.fetchone()
+        if table == "events":
+            self.next_event = row
+        else:
+            self.next_version = row
+        return found, skipped
+
+
 # --- The ledger -------------------------------------------------------------------------------
 
 class Verifier:
@@ -306,6 +450,9 @@ class Verifier:
         self.checkpoints = []  # (file name, note text, parsed or None)
         self.witnessed = []    # (file, index, parsed)
         self.roots = {}        # tree size -> root, for every size a checkpoint names
+        self.records = Records()
+        self.record_versions = 0
+        self.records_db = None  # RecordsDb, when the data directory has records.db
 
     def problem(self, area, message, seq=None, where=""):
         self.problems.append(Problem(area, message, seq, where))
@@ -326,6 +473,7 @@ class Verifier:
             self.problem("files", "the ledger has no segment", where="ledger/segments")
             return
         wanted = self.sizes_wanted()
+        self.open_records_db()
         tree, prev_leaf, last_ts, expected = Tree(), None, None, 0
         if 0 in wanted:
             self.roots[0] = tree.root()
@@ -372,12 +520,82 @@ class Verifier:
                         self.problem("chain", f"time goes backwards ({event['ts']} after {last_ts})",
                                      seq=seq, where=where)
                     last_ts = event["ts"]
+                self.replay(event, seq, leaf, where)
                 expected = seq + 1
                 prev_leaf = leaf
                 tree.append(leaf)
                 if tree.size in wanted:
                     self.roots[tree.size] = tree.root()
         self.events = tree.size
+        self.finish_records_db()
+
+    def open_records_db(self):
+        path = os.path.join(self.dir, "records.db")
+        if not os.path.isfile(path):
+            self.notes.append("no records.db: the projection was not compared with the events")
+            return
+        try:
+            self.records_db = RecordsDb(path)
+        except (sqlite3.Error, TypeError) as e:
+            self.problem("projection", f"records.db cannot be read: {e}", where="records.db")
+
+    # The record version the event makes (the ledger's own consistency: each version's hash follows
+    # from the changes), then records.db's rows for it, when records.db has applied it.
+    def replay(self, event, seq, leaf, where):
+        row = None
+        if event is not None:
+            try:
+                row = self.records.apply(event)
+            except ValueError as e:
+                self.problem("record", str(e), seq=seq, where=where)
+            self.record_versions += row is not None
+        db = self.records_db
+        if db is None or seq >= db.applied:
+            return
+        try:
+            stored_event, skipped = db.take("events", seq)
+            stored_version, skipped_versions = db.take("versions", seq)
+        except sqlite3.Error as e:
+            self.problem("projection", f"records.db cannot be read: {e}", where="records.db")
+            self.records_db = None
+            return
+        for s in skipped + skipped_versions:
+            self.problem("projection", "records.db holds a row that no event made", seq=s, where="records.db")
+        if event is None:
+            return  # the line itself is named above
+        ref = event["record"] if isinstance(event["record"], dict) else {}
+        want = (seq, ts_micros(event["ts"]), event["type"], event["actor"], ref.get("type"), ref.get("id"),
+                ref.get("version"), leaf)
+        if stored_event is None:
+            self.problem("projection", "records.db's event index lacks this event", seq=seq, where="records.db")
+        elif tuple(stored_event) != want:
+            self.problem("projection", "records.db's row for this event differs from the event", seq=seq,
+                         where="records.db")
+        if row is not None and stored_version is None:
+            self.problem("projection", "records.db lacks the record version this event makes", seq=seq,
+                         where="records.db")
+        elif stored_version is not None and tuple(stored_version) != row:
+            self.problem("projection", "records.db's record version differs from the one the events make",
+                         seq=seq, where="records.db")
+
+    def finish_records_db(self):
+        db = self.records_db
+        if db is None:
+            return
+        try:
+            for table in ("events", "versions"):
+                row, rest = db.take(table, 2**63 - 1)
+                for s in rest:
+                    self.problem("projection", "records.db holds a row that no event made", seq=s,
+                                 where="records.db")
+        except sqlite3.Error as e:
+            self.problem("projection", f"records.db cannot be read: {e}", where="records.db")
+        if db.applied > self.events:
+            self.problem("projection", f"records.db says it applied {db.applied} events; the ledger has "
+                         f"{self.events}", where="records.db")
+        elif db.applied < self.events:
+            self.notes.append(f"records.db has applied {db.applied} of the {self.events} events: the rest came "
+                              "after its last commit (a crash); opening the ledger applies them")
 
     def check_fields(self, e):
         if not isinstance(e, dict):
@@ -546,6 +764,8 @@ def main(argv=None):
     if args.format == "json":
         print(json.dumps({"ok": not v.problems, "events": v.events, "checkpoints": len(v.checkpoints),
                           "latest_checkpoint_size": latest, "witnessed_checkpoints": len(v.witnessed),
+                          "record_versions": v.record_versions,
+                          "records_db_applied": v.records_db.applied if v.records_db else None,
                           "key": v.key.text if v.key else None,
                           "problems": [p.as_dict() for p in v.problems], "notes": v.notes}, indent=2))
     else:
@@ -555,8 +775,9 @@ def main(argv=None):
         for n in v.notes:
             print("note: " + n)
         status = "VERIFIED" if not v.problems else f"FAILED: {len(v.problems)} problem(s)"
-        print(f"{status}: {v.events} events, {len(v.checkpoints)} checkpoints (latest signs {latest} events), "
-              f"{len(v.witnessed)} witnessed checkpoints")
+        print(f"{status}: {v.events} events, {v.record_versions} record versions, {len(v.checkpoints)} checkpoints "
+              f"(latest signs {latest} events), {len(v.witnessed)} witnessed checkpoints"
+              + (", records.db compared" if v.records_db else ""))
     return 0 if not v.problems else 1
 
 

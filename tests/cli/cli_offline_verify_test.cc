@@ -5,7 +5,9 @@
 // files themselves reveal (AT-4, AT-5) — an edited, deleted, inserted or swapped
 // event, a line no longer canonical, a cut below a checkpoint, an edited or
 // removed checkpoint, a ledger rewritten under another key against a witness —
-// fails both, the script naming the sequence number or file.
+// or an edited or deleted row of records.db — fails both, the script naming
+// the sequence number or file. Every record version is rebuilt from the events'
+// changes and its content hash checked (RV-1).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "cli/cli_fixture.h"
+#include "integration/data_dir_util.h"
 #include "testing/test_env.h"
 
 namespace vellum::cli_test {
@@ -24,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using ::testing::HasSubstr;
+using ::vellum::testing::ExecSql;
 using ::vellum::testing::ReadFileOrDie;
 using ::vellum::testing::RunProcess;
 using ::vellum::testing::WriteFileOrDie;
@@ -118,6 +122,13 @@ TEST_F(CliOfflineVerifyTest, UntouchedLedgerVerifiesAsVellumVerifies) {
   EXPECT_EQ(report.at("checkpoints").to_number<uint64_t>(), CheckpointFiles().size());
   EXPECT_EQ(report.at("latest_checkpoint_size").to_number<uint64_t>(), lines_.size() - 1);
   EXPECT_TRUE(report.at("notes").as_array().empty());
+  // Every event that names a record made a version, rebuilt from its changes; records.db compared.
+  const auto versions = std::count_if(lines_.begin(), lines_.end(), [](const std::string& l) {
+    return l.find("\"record\":{") != std::string::npos;
+  });
+  EXPECT_GT(versions, 4);
+  EXPECT_EQ(report.at("record_versions").to_number<int64_t>(), versions);
+  EXPECT_EQ(report.at("records_db_applied").to_number<uint64_t>(), lines_.size());
   // Without --key the genesis event's key is used, and the report says what that does not rule out.
   report = Report();
   EXPECT_EQ(last_exit_, 0);
@@ -145,6 +156,41 @@ TEST_F(CliOfflineVerifyTest, EditedFieldIsNamed) {
   EXPECT_THAT(problems, HasSubstr("chain|" + std::to_string(seq + 1) + "|"));
   EXPECT_THAT(problems, HasSubstr("prev is not the leaf hash"));
   EXPECT_THAT(problems, HasSubstr("its root is not the root"));
+}
+
+// AT-9, AT-4, RV-1: the new value of a modify edited; the version's content hash no longer
+// follows from the changes.
+TEST_F(CliOfflineVerifyTest, EditedChangeIsNamedByTheRebuiltVersion) {
+  std::vector<std::string> lines = lines_;
+  const auto it = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("\"type\":\"record.modified\"") != std::string::npos && l.find("\"new\":\"cyst\"") != std::string::npos;
+  });
+  ASSERT_NE(it, lines.end());
+  const size_t seq = static_cast<size_t>(it - lines.begin());
+  it->replace(it->find("\"new\":\"cyst\""), 12, "\"new\":\"cysx\"");
+  WriteLines(lines);
+  const std::string problems = ExpectBothFail();
+  EXPECT_THAT(problems, HasSubstr("record|" + std::to_string(seq) + "|ledger/segments/00000000000000000000.jsonl:"));
+  EXPECT_THAT(problems, HasSubstr("the content hash does not match the changes"));
+}
+
+// AT-9, AT-4: records.db edited as an attacker with file access would.
+TEST_F(CliOfflineVerifyTest, EditedOrDeletedRecordsDbRowIsNamed) {
+  const std::string db = data_ + "/records.db";
+  const auto it = std::find_if(lines_.begin(), lines_.end(),
+                               [](const std::string& l) { return l.find("\"nodule\"") != std::string::npos; });
+  ASSERT_NE(it, lines_.end());
+  const std::string seq = std::to_string(it - lines_.begin());
+  ASSERT_NO_FATAL_FAILURE(ExecSql(db, "UPDATE record_versions SET content = replace(content, 'nodule', 'mass') "
+                                      "WHERE seq = " + seq));
+  std::string problems = ExpectBothFail();
+  EXPECT_THAT(problems, HasSubstr("projection|" + seq + "|records.db|records.db's record version differs"));
+  ASSERT_NO_FATAL_FAILURE(ExecSql(db, "UPDATE record_versions SET content = replace(content, 'mass', 'nodule') "
+                                      "WHERE seq = " + seq));
+  ASSERT_EQ(Report().at("ok").as_bool(), true);
+  ASSERT_NO_FATAL_FAILURE(ExecSql(db, "DELETE FROM events WHERE seq = 3"));
+  problems = ExpectBothFail();
+  EXPECT_THAT(problems, HasSubstr("projection|3|records.db|records.db's event index lacks this event"));
 }
 
 // AT-9, AT-4
