@@ -34,10 +34,6 @@ using ::vellum::testing::WriteFileOrDie;
 
 constexpr char kPython[] = "/usr/bin/python3";
 
-bool HaveOfflineVerifier() {
-  return fs::exists(kPython) && RunProcess({kPython, "-c", "import cryptography"}).exit_code == 0;
-}
-
 class CliOfflineVerifyTest : public CliTest {
  protected:
   void SetUp() override {
@@ -55,10 +51,9 @@ class CliOfflineVerifyTest : public CliTest {
   }
 
   ProcessResult Offline(const std::vector<std::string>& args, const std::string& dir = "") const {
-    std::vector<std::string> argv{kPython, "-B", ::vellum::testing::SourceDir() + "/tools/offline_verify.py",
-                                  dir.empty() ? data_ : dir};
+    std::vector<std::string> argv{dir.empty() ? data_ : dir};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv);
+    return RunOfflineTool("offline_verify.py", argv);
   }
 
   // The script's JSON report; exit code in *exit_code.

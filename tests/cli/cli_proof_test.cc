@@ -67,6 +67,15 @@ class CliProofTest : public CliTest {
     return Run({"verify-proof"}, bundle);
   }
 
+  // AT-9: tools/offline_verify_proof.py, written from the published formats alone, gives the
+  // same verdict (exit code) as verify-proof. Nothing to compare where python3-cryptography is
+  // missing.
+  void ExpectOfflineVerdict(const std::string& bundle, int exit_code) const {
+    if (!HaveOfflineVerifier()) return;
+    ProcessResult r = RunOfflineTool("offline_verify_proof.py", {"-", "--key", vkey_}, bundle);
+    EXPECT_EQ(r.exit_code, exit_code) << "offline_verify_proof.py: " << r.out << r.err;
+  }
+
   // `bundle` after `edit`, serialised again.
   static std::string Edited(const std::string& bundle,
                             const std::function<void(json::object&)>& edit) {
@@ -145,6 +154,7 @@ TEST_F(CliProofTest, InclusionProofVerifies) {
     ProcessResult r = VerifyProof(bundle);
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
     EXPECT_THAT(r.out, StartsWith("OK: event " + std::to_string(seq) + " "));
+    ExpectOfflineVerdict(bundle, 0);
 
     const std::string file = tmp_.Sub("bundle.json");
     WriteFileOrDie(file, bundle);
@@ -247,6 +257,7 @@ TEST_F(CliProofTest, TamperedInclusionBundleFails) {
     EXPECT_EQ(r.exit_code, 1) << Describe(r);
     EXPECT_THAT(r.out, StartsWith("INVALID: "));
     EXPECT_THAT(r.out, HasSubstr(c.reason));
+    ExpectOfflineVerdict(Edited(bundle, c.edit), 1);
   }
   // Another ledger's key does not accept this ledger's checkpoint.
   std::vector<std::string> other_init{VellumBinary(), "--data", tmp_.Sub("other"), "--format",
@@ -299,6 +310,7 @@ TEST_F(CliProofTest, MalformedBundleIsBadInput) {
     SCOPED_TRACE(c.what);
     ProcessResult r = VerifyProof(c.text);
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    ExpectOfflineVerdict(c.text, 2);
     EXPECT_THAT(r.err, StartsWith("vellum: "));
     EXPECT_THAT(r.err, HasSubstr(c.message));
     EXPECT_THAT(r.out, IsEmpty());
@@ -337,6 +349,7 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
                 HasSubstr("at tree size " + to + " extends its checkpoint of tree size " + from));
     r = RunProcess({VellumBinary(), "verify-proof", "--key", vkey_}, bundle);
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    ExpectOfflineVerdict(bundle, 0);
   }
   // --to defaults to the latest checkpoint.
   EXPECT_EQ(RunOk({"proof", "consistency", "--from", s}),
@@ -360,6 +373,7 @@ TEST_F(CliProofTest, ConsistencyBetweenCheckpoints) {
     ProcessResult r = VerifyProof(bad);
     EXPECT_EQ(r.exit_code, 1) << Describe(r);
     EXPECT_THAT(r.out, StartsWith("INVALID: "));
+    ExpectOfflineVerdict(bad, 1);
   }
 
   // No checkpoint of that size, or the wrong order: bad input, and the stored sizes are named.
