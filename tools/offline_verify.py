@@ -752,6 +752,9 @@ def main(argv=None):
         v.run()
     except Problem as p:
         v.problems.append(p)
+    except (OSError, sqlite3.Error, ValueError, KeyError, TypeError, IndexError) as e:
+        # What the checks above did not foresee still fails the verification, never passes it.
+        v.problem("files", f"the check stopped: {type(e).__name__}: {e}")
     pub = os.path.join(args.data, "keys", "ledger.pub")
     if v.key is not None and os.path.isfile(pub):
         with open(pub, encoding="utf-8", errors="replace") as f:
