@@ -439,8 +439,10 @@ class RecordsDb:
 # --- The ledger -------------------------------------------------------------------------------
 
 class Verifier:
-    def __init__(self, data_dir, key, witnesses):
+    def __init__(self, data_dir, key, witnesses, witness_key=None, require_signed=False):
         self.dir = data_dir
+        self.witness_key = witness_key  # None: the ledger's key
+        self.require_signed = require_signed
         self.ledger = os.path.join(data_dir, "ledger")
         self.key = key  # None: the key the genesis event names
         self.key_from_genesis = key is None
@@ -461,6 +463,28 @@ class Verifier:
         self.check_events()
         self.check_checkpoints()
         self.check_witnesses()
+        self.check_unsigned_tail()
+
+    # What vouches for the events after the latest checkpoint: records.db, which applied them
+    # when they were acknowledged, and nothing else (as `vellum verify` sees it).
+    def check_unsigned_tail(self):
+        signed = max((cp["size"] for cp in self.checkpoints), default=0)
+        db = self.records_db
+        if db is not None and db.applied < self.events:
+            if max(db.applied, signed) < self.events:
+                start = max(db.applied, signed)
+                self.problem("projection", f"events {start}..{self.events - 1} are neither applied to records.db "
+                             "nor signed by a checkpoint: nothing vouches for them", seq=start, where="records.db")
+            if db.applied < signed:
+                self.notes.append(f"records.db has applied {db.applied} of the {self.events} events: the rest "
+                                  "came after its last commit (a crash); opening the ledger applies them")
+        if signed < self.events:
+            message = (f"events {signed}..{self.events - 1} after the latest checkpoint (tree size {signed}) are "
+                       "covered by no signature yet")
+            if self.require_signed:
+                self.problem("checkpoint", message, seq=signed)
+            else:
+                self.notes.append(message)
 
     # Segments: <first seq>.jsonl, in order; every line an event.
     def check_events(self):
@@ -593,9 +617,6 @@ class Verifier:
         if db.applied > self.events:
             self.problem("projection", f"records.db says it applied {db.applied} events; the ledger has "
                          f"{self.events}", where="records.db")
-        elif db.applied < self.events:
-            self.notes.append(f"records.db has applied {db.applied} of the {self.events} events: the rest came "
-                              "after its last commit (a crash); opening the ledger applies them")
 
     def check_fields(self, e):
         if not isinstance(e, dict):
@@ -711,7 +732,7 @@ class Verifier:
         for index, (path, text) in enumerate(self.witness_notes()):
             where = f"{path} (note {index + 1})"
             try:
-                cp = open_checkpoint(text, self.key)
+                cp = open_checkpoint(text, self.witness_key or self.key)
             except ValueError as e:
                 self.problem("witness", str(e), where=where)
                 continue
@@ -727,6 +748,10 @@ def main(argv=None):
                         "you trust; default: the key the genesis event names, compared with keys/ledger.pub")
     parser.add_argument("--witness", action="append", default=[], metavar="FILE",
                         help="a witness file of checkpoints the ledger must extend (repeatable)")
+    parser.add_argument("--witness-key", metavar="VKEY",
+                        help="the key the witness files' checkpoints are signed with; default: the ledger's")
+    parser.add_argument("--require-signed", action="store_true",
+                        help="events after the latest checkpoint are a problem, not a note")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     args = parser.parse_args(argv)
     if Ed25519PublicKey is None:
@@ -740,14 +765,15 @@ def main(argv=None):
         if not os.path.isfile(w):
             print(f"offline_verify: no witness file {w}", file=sys.stderr)
             return 2
-    key = None
-    if args.key is not None:
-        try:
-            key = VerifierKey(args.key)
-        except ValueError as e:
-            print(f"offline_verify: --key: {e}", file=sys.stderr)
-            return 2
-    v = Verifier(args.data, key, args.witness)
+    keys = {}
+    for option, text in (("--key", args.key), ("--witness-key", args.witness_key)):
+        if text is not None:
+            try:
+                keys[option] = VerifierKey(text)
+            except ValueError as e:
+                print(f"offline_verify: {option}: {e}", file=sys.stderr)
+                return 2
+    v = Verifier(args.data, keys.get("--key"), args.witness, keys.get("--witness-key"), args.require_signed)
     try:
         v.run()
     except Problem as p:
