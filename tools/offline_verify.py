@@ -29,6 +29,7 @@ compare records.db's schema. Exit status: 0 verified, 1 problems found, 2 bad
 usage or input.
 
 Needs Python 3.9+ and the `cryptography` package (Debian: python3-cryptography).
+One file on purpose: it can be copied next to a ledger and read from top to bottom.
 """
 
 import argparse
@@ -439,6 +440,9 @@ class RecordsDb:
 # --- The ledger -------------------------------------------------------------------------------
 
 class Verifier:
+    """The checks of one data directory, in the order `run` makes them; what they find is in
+    `problems` (the ledger is not verified) and `notes` (what a crash leaves, what is unsigned)."""
+
     def __init__(self, data_dir, key, witnesses, witness_key=None, require_signed=False):
         self.dir = data_dir
         self.witness_key = witness_key  # None: the ledger's key
@@ -449,8 +453,8 @@ class Verifier:
         self.witnesses = witnesses
         self.problems, self.notes = [], []
         self.events = 0
-        self.checkpoints = []  # (file name, note text, parsed or None)
-        self.witnessed = []    # (file, index, parsed)
+        self.checkpoints = []  # the stored checkpoints that opened ({size, root, time, prev}), in size order
+        self.witnessed = []    # the witnessed checkpoints that opened
         self.roots = {}        # tree size -> root, for every size a checkpoint names
         self.records = Records()
         self.record_versions = 0
