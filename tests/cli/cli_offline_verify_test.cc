@@ -145,6 +145,33 @@ TEST_F(CliOfflineVerifyTest, UntouchedLedgerVerifiesAsVellumVerifies) {
   EXPECT_THAT(text.out, HasSubstr("VERIFIED: " + std::to_string(lines_.size()) + " events"));
 }
 
+// AT-9, RV-1: values whose canonical form is easy to get wrong — numbers at the edges of the
+// double and 64-bit integer ranges and of ECMAScript's exponent form, escapes, keys that sort
+// differently by UTF-16 code unit than by code point — written by Vellum, then read, re-encoded
+// and their content hashes rebuilt by the script, which must come to the same bytes.
+TEST_F(CliOfflineVerifyTest, ValuesHardToCanonicaliseVerifyTheSame) {
+  const std::string content =
+      R"({"a":1e21,"b":0.000001,"c":1e-7,"d":123456789012345680000,"e":-0.0,"f":18446744073709551615,)"
+      R"("g":-9223372036854775808,"h":"\u2028\u0000\u001f\u007f \u00e9\ud83d\ude00\"\\/",)"
+      R"("\u00e9":1,"\ud83d\ude00":2,"\ufb33":3,"i":9007199254740993,"j":18446744073709551616,)"
+      R"("k":[0.1,1.5e300,-5e-324,100,1E2,2.5E-8],"l":{"z":{"y":[]},"a":null},"m":true})";
+  ASSERT_EQ(Create("note", "n-1", content).exit_code, 0);
+  ASSERT_EQ(Modify("note", "n-1", R"({"a":1e22,"e":0,"i":9007199254740994,"l":{"z":{"y":[1e-6]}}})",
+                   "edge values changed")
+                .exit_code,
+            0);
+  ASSERT_EQ(RunAs(kQuality.id, {"checkpoint"}).exit_code, 0);
+  ASSERT_EQ(Run({"verify"}).exit_code, 0);
+  const json::object report = Report({"--key", verifier_key_, "--require-signed"});
+  EXPECT_EQ(last_exit_, 0) << Problems(report);
+  const std::string segment = Segment();
+  // Record content is I-JSON: every number an IEEE 754 double, in ECMAScript's form.
+  EXPECT_THAT(segment, HasSubstr(R"({"new":9007199254740992,"path":"/i"})"));
+  EXPECT_THAT(segment, HasSubstr(R"({"new":-9223372036854776000,"path":"/g"})"));
+  EXPECT_THAT(segment, HasSubstr(R"({"new":1e+21,"path":"/a"})"));
+  EXPECT_THAT(segment, HasSubstr(R"({"new":[0.1,1.5e+300,-5e-324,100,100,2.5e-8],"path":"/k"})"));
+}
+
 // AT-9, AT-4
 TEST_F(CliOfflineVerifyTest, EditedFieldIsNamed) {
   std::vector<std::string> lines = lines_;
