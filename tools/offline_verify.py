@@ -642,6 +642,11 @@ class Verifier:
                 raise ValueError(k + " is not a non-empty string")
         if not isinstance(e["changes"], list) or not isinstance(e["data"], dict):
             raise ValueError("changes is not an array or data not an object")
+        for k in ("session", "client", "reason", "guideline"):
+            if e[k] is not None and not isinstance(e[k], str):
+                raise ValueError(k + " is not a string or null")
+        if e["source"] is not None and not isinstance(e["source"], dict):
+            raise ValueError("source is not an object or null")
         return e["seq"]
 
     def check_genesis(self, e, where):
