@@ -47,17 +47,6 @@ bool HaveJsonSchema() {
   return fs::exists(kPython) && RunProcess({kPython, "-c", "import jsonschema"}).exit_code == 0;
 }
 
-bool HaveOfflineVerifier() {
-  return fs::exists(kPython) && RunProcess({kPython, "-c", "import cryptography"}).exit_code == 0;
-}
-
-ProcessResult RunOfflineTool(const std::string& script, const std::vector<std::string>& args,
-                             const std::string& input) {
-  std::vector<std::string> argv{kPython, "-B", ::vellum::testing::SourceDir() + "/tools/" + script};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, input);
-}
-
 std::vector<std::string> SchemaVerdicts(const std::string& schema, const std::vector<std::string>& documents) {
   std::string input;
   for (const auto& d : documents) input += d + "\n";

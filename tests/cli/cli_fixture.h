@@ -49,13 +49,8 @@ bool HaveJsonSchema();
 // valid, else its first error.
 std::vector<std::string> SchemaVerdicts(const std::string& schema, const std::vector<std::string>& documents);
 
-// True when python3 and its cryptography package (scripts/setup.sh installs
-// them) can run tools/offline_verify*.py, the checks written from the
-// published formats alone.
-bool HaveOfflineVerifier();
-// tools/<script> run by python3 with `args` and `input` on stdin.
-ProcessResult RunOfflineTool(const std::string& script, const std::vector<std::string>& args,
-                             const std::string& input = "");
+using ::vellum::testing::HaveOfflineVerifier;
+using ::vellum::testing::RunOfflineTool;
 
 class CliTest : public ::testing::Test {
  protected:

@@ -151,6 +151,19 @@ bool HaveProgram(const std::string& name) {
   return RunProcess({"sh", "-c", "command -v " + name + " >/dev/null 2>&1"}).exit_code == 0;
 }
 
+bool HaveOfflineVerifier() {
+  return std::filesystem::exists("/usr/bin/python3") &&
+         RunProcess({"/usr/bin/python3", "-c", "import cryptography"}).exit_code == 0;
+}
+
+ProcessResult RunOfflineTool(const std::string& script, const std::vector<std::string>& args,
+                             const std::string& input) {
+  // -B: no bytecode cache written beside the tools in the source tree.
+  std::vector<std::string> argv{"/usr/bin/python3", "-B", SourceDir() + "/tools/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, input);
+}
+
 std::string LockHolderOfThisBinary(int pid) {
   std::string name;
   std::getline(std::ifstream("/proc/self/comm"), name);

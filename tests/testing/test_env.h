@@ -51,6 +51,13 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
                          const std::vector<std::string>& env = {});
 // True when a program is on PATH.
 bool HaveProgram(const std::string& name);
+// True when /usr/bin/python3 and its cryptography package (scripts/setup.sh
+// installs them) can run tools/offline_verify*.py, the checks written from the
+// published formats alone.
+bool HaveOfflineVerifier();
+// tools/<script> run by /usr/bin/python3 with `args`, `input` on stdin.
+ProcessResult RunOfflineTool(const std::string& script, const std::vector<std::string>& args,
+                             const std::string& input = "");
 // What core::LockHolder says of process `pid` when it runs this test binary
 // (a forked child keeps its parent's command name): "pid N, NAME".
 std::string LockHolderOfThisBinary(int pid);
