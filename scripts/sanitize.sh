@@ -38,6 +38,6 @@ fi
 # otherwise refuse.
 export ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1${VELLUM_TSAN_SUPPRESSIONS:+:suppressions=$VELLUM_TSAN_SUPPRESSIONS}"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 cd "$BUILD_DIR"
 ctest --output-on-failure --timeout 900 -j "${VELLUM_TEST_JOBS:-$(nproc)}" "$@"
