@@ -24,9 +24,11 @@ trusting the program that wrote it. It reads a data directory (or a copy of its
   * records.db, when there is one (SQLite, read-only): its event index and record
     versions, row for row, against the events and the rebuilt versions.
 
-It does not read the tree and offset files (caches of what it recomputes) or
-compare records.db's schema. Exit status: 0 verified, 1 problems found, 2 bad
-usage or input.
+  * the tree files (tree.md), which proofs are read from: every stored hash is
+    the one the events make, and none is stored beyond them.
+
+It does not read the offset files or compare records.db's schema. Exit status:
+0 verified, 1 problems found, 2 bad usage or input.
 
 Needs Python 3.9+ and the `cryptography` package (Debian: python3-cryptography).
 One file on purpose: it can be copied next to a ledger and read from top to bottom.
@@ -181,18 +183,23 @@ def node_hash(left, right):
 
 
 class Tree:
-    """The roots of perfect subtrees that make up the first `size` leaves, largest first."""
+    """The roots of perfect subtrees that make up the first `size` leaves, largest first.
+    `on_node(level, index, hash)` is told of every complete subtree as a leaf completes it:
+    entry `index` of level `level` in tree.md's terms."""
 
-    def __init__(self):
+    def __init__(self, on_node=None):
         self.size = 0
-        self.stack = []  # [(leaves, hash)]
+        self.stack = []  # [(level, hash)]
+        self.on_node = on_node or (lambda level, index, h: None)
 
     def append(self, leaf):
-        self.stack.append((1, leaf))
+        self.stack.append((0, leaf))
         self.size += 1
+        self.on_node(0, self.size - 1, leaf)
         while len(self.stack) > 1 and self.stack[-1][0] == self.stack[-2][0]:
-            (n, right), (_, left) = self.stack.pop(), self.stack.pop()
-            self.stack.append((2 * n, node_hash(left, right)))
+            (level, right), (_, left) = self.stack.pop(), self.stack.pop()
+            self.stack.append((level + 1, node_hash(left, right)))
+            self.on_node(level + 1, (self.size >> (level + 1)) - 1, self.stack[-1][1])
 
     def root(self):
         if not self.stack:
@@ -201,6 +208,36 @@ class Tree:
         for _, left in reversed(self.stack[:-1]):
             h = node_hash(left, h)
         return h
+
+
+class TreeFiles:
+    """ledger/tree/level-NN.hash (tree.md): the stored hash of every complete subtree, and
+    ledger/tree/synced, the tree size whose entries were made durable."""
+
+    def __init__(self, tree_dir):
+        self.levels = {}
+        for level in range(64):
+            path = os.path.join(tree_dir, f"level-{level:02d}.hash")
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    self.levels[level] = f.read()
+        try:
+            with open(os.path.join(tree_dir, "synced"), encoding="ascii") as f:
+                self.synced = int(f.read().strip())
+        except (OSError, ValueError):
+            self.synced = 0
+
+    def count(self, level):
+        return len(self.levels.get(level, b"")) // 32
+
+    def compare(self, level, index, h):
+        """"" when entry `index` of `level` is `h`, else what is wrong with it."""
+        stored = self.levels.get(level, b"")[32 * index:32 * index + 32]
+        if len(stored) < 32:
+            return f"ledger/tree/level-{level:02d}.hash lacks entry {index} (the tree files are shorter than the ledger)"
+        if stored != h:
+            return f"ledger/tree/level-{level:02d}.hash entry {index} differs from the hash recomputed from the events"
+        return ""
 
 
 # --- C2SP signed notes and checkpoints --------------------------------------------------------
@@ -458,6 +495,8 @@ class Verifier:
         self.roots = {}        # tree size -> root, for every size a checkpoint names
         self.records = Records()
         self.record_versions = 0
+        self.tree_files = TreeFiles(os.path.join(self.ledger, "tree"))
+        self.tree_reported = False
         self.records_db = None  # RecordsDb, when the data directory has records.db
 
     def problem(self, area, message, seq=None, where=""):
@@ -502,7 +541,8 @@ class Verifier:
             return
         wanted = self.sizes_wanted()
         self.open_records_db()
-        tree, prev_leaf, last_ts, expected = Tree(), None, None, 0
+        tree, prev_leaf, last_ts, expected = Tree(self.compare_tree_node), None, None, 0
+        self.tree = tree
         if 0 in wanted:
             self.roots[0] = tree.root()
         for index, name in enumerate(names):
@@ -556,6 +596,29 @@ class Verifier:
                     self.roots[tree.size] = tree.root()
         self.events = tree.size
         self.finish_records_db()
+        # Stored hashes beyond what the events make mean events were removed.
+        for level in sorted(self.tree_files.levels):
+            have, expect = self.tree_files.count(level), tree.size >> level
+            if have > expect:
+                self.problem("tree", f"holds {have} hashes but the ledger's {tree.size} events make {expect}",
+                             where=f"ledger/tree/level-{level:02d}.hash")
+
+    # Each complete subtree against the level files. The first mismatch locates the damage (every
+    # node above it differs too); past the durable size (tree/synced) it is what a crash leaves,
+    # which the next open recomputes: a note.
+    def compare_tree_node(self, level, index, h):
+        if self.tree_reported:
+            return
+        wrong = self.tree_files.compare(level, index, h)
+        if not wrong:
+            return
+        self.tree_reported = True
+        completing = self.tree.size - 1  # the leaf whose append completed this node
+        if completing >= self.tree_files.synced:
+            self.notes.append(f"{wrong}, past the tree size made durable ({self.tree_files.synced}): what a crash "
+                              "leaves there; opening the ledger recomputes it from the events")
+        else:
+            self.problem("tree", wrong + " (and every tree node above it)", seq=completing, where="ledger/tree")
 
     def open_records_db(self):
         path = os.path.join(self.dir, "records.db")

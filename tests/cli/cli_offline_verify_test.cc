@@ -284,6 +284,32 @@ TEST_F(CliOfflineVerifyTest, TailCutBelowTheCheckpointIsNamed) {
   EXPECT_THAT(ExpectBothFail(), HasSubstr("but the ledger has " + std::to_string(lines.size())));
 }
 
+// AT-9, AT-4: the tree files proofs are served from, edited: a hash changed, one cut off
+// the end (the files shorter than the ledger), one added (longer: events were removed).
+TEST_F(CliOfflineVerifyTest, EditedTreeFilesAreNamed) {
+  const std::string level1 = data_ + "/ledger/tree/level-01.hash";
+  const std::string level0 = data_ + "/ledger/tree/level-00.hash";
+  const std::string original1 = ReadFileOrDie(level1), original0 = ReadFileOrDie(level0);
+  ASSERT_EQ(original0.size(), 32 * lines_.size());
+  std::string edited = original1;
+  edited[32] ^= 1;  // entry 1 of level 1: the node over leaves 2 and 3
+  WriteFileOrDie(level1, edited);
+  EXPECT_THAT(ExpectBothFail(),
+              HasSubstr("tree|3|ledger/tree|ledger/tree/level-01.hash entry 1 differs from the hash recomputed"));
+  WriteFileOrDie(level1, original1);
+  // The last leaf is past tree/synced (the size the checkpoint made durable): its entry missing
+  // is what a crash leaves, a note for both. The one before is durable: missing, a problem.
+  WriteFileOrDie(level0, original0.substr(0, original0.size() - 32));
+  EXPECT_EQ(Run({"verify"}).exit_code, 0);
+  EXPECT_EQ(Report().at("ok").as_bool(), true);
+  WriteFileOrDie(level0, original0.substr(0, original0.size() - 64));
+  EXPECT_THAT(ExpectBothFail(), HasSubstr("level-00.hash lacks entry " + std::to_string(lines_.size() - 2)));
+  WriteFileOrDie(level0, original0 + original0.substr(0, 32));
+  EXPECT_THAT(ExpectBothFail(), HasSubstr(fmt::format("tree|-|ledger/tree/level-00.hash|holds {} hashes but the "
+                                                      "ledger's {} events make {}",
+                                                      lines_.size() + 1, lines_.size(), lines_.size())));
+}
+
 // AT-9, AT-5
 TEST_F(CliOfflineVerifyTest, EditedOrRemovedCheckpointIsNamed) {
   const std::vector<std::string> files = CheckpointFiles();
