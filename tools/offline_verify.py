@@ -496,6 +496,9 @@ class Verifier:
         self.records = Records()
         self.record_versions = 0
         self.tree_files = TreeFiles(os.path.join(self.ledger, "tree"))
+        # A whole data directory (vellum.toml beside ledger/) must have records.db and
+        # keys/ledger.pub; a copy of the ledger/ folder alone is checked without them.
+        self.whole_directory = os.path.isfile(os.path.join(data_dir, "vellum.toml"))
         self.tree_reported = False
         self.records_db = None  # RecordsDb, when the data directory has records.db
 
@@ -623,7 +626,10 @@ class Verifier:
     def open_records_db(self):
         path = os.path.join(self.dir, "records.db")
         if not os.path.isfile(path):
-            self.notes.append("no records.db: the projection was not compared with the events")
+            if self.whole_directory:
+                self.problem("projection", "the data directory has no records.db", where="records.db")
+            else:
+                self.notes.append("no records.db: the projection was not compared with the events")
             return
         try:
             self.records_db = RecordsDb(path)
@@ -858,6 +864,8 @@ def main(argv=None):
         with open(pub, encoding="utf-8", errors="replace") as f:
             if f.read().strip() != v.key.text:
                 v.problem("keys", "keys/ledger.pub is not the ledger's key", where="keys/ledger.pub")
+    elif v.whole_directory and not os.path.isfile(pub):
+        v.problem("keys", "the data directory has no keys/ledger.pub", where="keys/ledger.pub")
     if v.key_from_genesis and v.key is not None:
         v.notes.append("the checkpoints were checked with the key the genesis event names; give --key from a "
                        "source you trust, or --witness, to rule out a ledger rewritten under a new key")

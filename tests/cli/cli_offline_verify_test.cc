@@ -145,6 +145,23 @@ TEST_F(CliOfflineVerifyTest, UntouchedLedgerVerifiesAsVellumVerifies) {
   EXPECT_THAT(text.out, HasSubstr("VERIFIED: " + std::to_string(lines_.size()) + " events"));
 }
 
+// AT-9: a copy of the ledger/ folder alone (as an export hands it over) is checked without
+// records.db and keys/ledger.pub, against the key given; in a whole data directory their
+// absence is a problem, as for vellum verify.
+TEST_F(CliOfflineVerifyTest, ACopyOfTheLedgerFolderAloneVerifies) {
+  const std::string copy = tmp_.Sub("export");
+  fs::create_directories(copy);
+  fs::copy(data_ + "/ledger", copy + "/ledger", fs::copy_options::recursive);
+  json::object report = Report({"--key", verifier_key_}, copy);
+  EXPECT_EQ(last_exit_, 0) << Problems(report);
+  EXPECT_EQ(report.at("events").to_number<uint64_t>(), lines_.size());
+  EXPECT_TRUE(report.at("records_db_applied").is_null());
+  fs::remove(data_ + "/records.db");
+  report = Report({"--key", verifier_key_});
+  EXPECT_EQ(last_exit_, 1);
+  EXPECT_THAT(Problems(report), HasSubstr("projection|-|records.db|the data directory has no records.db"));
+}
+
 // AT-9, RV-1: values whose canonical form is easy to get wrong — numbers at the edges of the
 // double and 64-bit integer ranges and of ECMAScript's exponent form, escapes, keys that sort
 // differently by UTF-16 code unit than by code point — written by Vellum, then read, re-encoded
