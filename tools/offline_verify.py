@@ -21,14 +21,14 @@ trusting the program that wrote it. It reads a data directory (or a copy of its
   * every record version, rebuilt from the events' field-level changes: versions
     follow one another, each content's SHA-256 is the event's record hash, and
     nothing follows a tombstone;
-  * records.db, when there is one (SQLite, read-only): its event index and record
-    versions, row for row, against the events and the rebuilt versions.
-
+  * records.db, when there is one (SQLite, read-only): its schema as records-db.md
+    publishes it, its event index and record versions, row for row, against the
+    events and the rebuilt versions;
   * the tree files (tree.md), which proofs are read from: every stored hash is
     the one the events make, and none is stored beyond them.
 
-It does not read the offset files or compare records.db's schema. Exit status:
-0 verified, 1 problems found, 2 bad usage or input.
+It does not read the offset files. Exit status: 0 verified, 1 problems found,
+2 bad usage or input.
 
 Needs Python 3.9+ and the `cryptography` package (Debian: python3-cryptography).
 One file on purpose: it can be copied next to a ledger and read from top to bottom.
@@ -442,12 +442,58 @@ class Records:
                 None if deleted else bytes.fromhex(hash_[len("sha256:"):]))
 
 
+# records.db's schema exactly as docs/formats/records-db.md publishes it. SQLite keeps each
+# statement in sqlite_schema without its final ";"; the index of meta's primary key has none.
+RECORDS_DB_STATEMENTS = """\
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+CREATE TABLE events (
+  seq            INTEGER PRIMARY KEY,
+  ts             INTEGER NOT NULL,
+  type           TEXT NOT NULL,
+  actor          TEXT NOT NULL,
+  record_type    TEXT,
+  record_id      TEXT,
+  record_version INTEGER,
+  leaf_hash      BLOB NOT NULL
+) STRICT;
+CREATE INDEX events_by_actor ON events(actor);
+CREATE INDEX events_by_type ON events(type);
+CREATE TABLE record_versions (
+  record_type  TEXT NOT NULL,
+  record_id    TEXT NOT NULL,
+  version      INTEGER NOT NULL,
+  seq          INTEGER PRIMARY KEY,
+  ts           INTEGER NOT NULL,
+  deleted      INTEGER NOT NULL,
+  content      TEXT,
+  content_hash BLOB
+) STRICT;
+CREATE UNIQUE INDEX record_versions_by_record
+  ON record_versions(record_type, record_id, version);
+"""
+RECORDS_DB_SCHEMA = {"sqlite_autoindex_meta_1": ("index", None)}  # name -> (type, statement)
+for _statement in RECORDS_DB_STATEMENTS.split(";\n")[:-1]:
+    _kind, _name = re.match(r"CREATE (?:UNIQUE )?(TABLE|INDEX) (\w+)", _statement).groups()
+    RECORDS_DB_SCHEMA[_name] = (_kind.lower(), _statement)
+
+
 class RecordsDb:
     """records.db's rows, read in seq order beside the events (SQLite, read-only)."""
 
     def __init__(self, path):
         uri = "file:" + path + ("?mode=ro" if os.path.exists(path + "-wal") else "?immutable=1")
         self.db = sqlite3.connect(uri, uri=True)
+        # A changed table, index or trigger could hide rows from the comparison below.
+        have = {name: (kind, sql) for name, kind, sql in self.db.execute("SELECT name, type, sql FROM sqlite_schema")}
+        want = RECORDS_DB_SCHEMA
+        self.schema_differences = (
+            [f"{kind} {name} is missing" for name, (kind, _) in want.items() if name not in have] +
+            [f"{have[name][0]} {name} is not defined as Vellum defines it"
+             for name in want if name in have and have[name] != want[name]] +
+            [f"{kind} {name} was added" for name, (kind, _) in have.items() if name not in want])
         self.applied = self.db.execute("SELECT value FROM meta WHERE key='applied_count'").fetchone()[0]
         self.events = self.db.execute("SELECT seq, ts, type, actor, record_type, record_id, record_version, "
                                       "leaf_hash FROM events ORDER BY seq")
@@ -635,6 +681,9 @@ class Verifier:
             self.records_db = RecordsDb(path)
         except (sqlite3.Error, TypeError) as e:
             self.problem("projection", f"records.db cannot be read: {e}", where="records.db")
+            return
+        for difference in self.records_db.schema_differences:
+            self.problem("projection", "its schema was changed: " + difference, where="records.db")
 
     # The record version the event makes (the ledger's own consistency: each version's hash follows
     # from the changes), then records.db's rows for it, when records.db has applied it.

@@ -8,7 +8,7 @@
 //      is refused and writes nothing, or goes ahead and leaves verify failing:
 //      no tamper is ever "healed" into a ledger that verifies;
 //   3. tools/offline_verify.py, written from the published formats alone, fails
-//      it too (AT-9; records.db's schema is the one thing it does not compare).
+//      it too (AT-9).
 // Attacks at the limits of the design (docs/threat-model.md: the unsigned tail) are at
 // the end, with what the product does about them: name them, and record in the trail
 // how the events came in.
@@ -273,13 +273,12 @@ class TamperTest : public ::testing::Test {
 
   // The core assertion of every tamper test: verify finds the tamper and `named` finds
   // the place named; after writes through the binary it still does. The offline verifier,
-  // written from the published formats alone, finds it too (AT-9), unless the test says it
-  // cannot (offline_blind_: it does not compare records.db's schema).
+  // written from the published formats alone, finds it too (AT-9).
   void ExpectDetectedAndNeverHealed(const std::function<void(const VerifyOutput&)>& named) {
     VerifyOutput v = RunVerify(dir_);
     EXPECT_EQ(v.exit_code, 1) << v.Describe();
     EXPECT_FALSE(v.ok);
-    if (!offline_blind_ && HaveOfflineVerifier()) {
+    if (HaveOfflineVerifier()) {
       ProcessResult offline = RunOfflineTool("offline_verify.py", {dir_});
       EXPECT_EQ(offline.exit_code, 1) << "tools/offline_verify.py missed it:\n" << offline.out << offline.err;
     }
@@ -302,7 +301,6 @@ class TamperTest : public ::testing::Test {
   std::string dir_;
   std::vector<std::string> lines_;
   Writes writes_;
-  bool offline_blind_ = false;
 };
 
 // ---- controls ----
@@ -881,7 +879,6 @@ struct RecordsDbCase {
   const char* name;
   const char* sql;
   WantProblem want;
-  bool schema_only = false;  // only the schema changed: the offline verifier does not compare it
 };
 
 void PrintTo(const RecordsDbCase& c, std::ostream* os) { *os << c.sql; }
@@ -890,7 +887,6 @@ class RecordsDbTest : public TamperTest, public ::testing::WithParamInterface<Re
 
 // AT-4: every projected row is compared with a replay; the record and version are named.
 TEST_P(RecordsDbTest, VerifyNamesTheRecordAndVersion) {
-  offline_blind_ = GetParam().schema_only;
   ASSERT_NO_FATAL_FAILURE(ExecSql(Path("records.db"), GetParam().sql));
   ExpectDetectedAndNeverHealed([](const VerifyOutput& v) { EXPECT_PROBLEM(v, GetParam().want); });
 }
@@ -933,19 +929,16 @@ INSTANTIATE_TEST_SUITE_P(
         RecordsDbCase{"IndexRedefined",
                       "DROP INDEX events_by_type; CREATE INDEX events_by_type ON events(actor)",
                       {"projection", std::nullopt, "records.db",
-                       "its schema was changed: index events_by_type is not defined as Vellum defines it"},
-                      true},
+                       "its schema was changed: index events_by_type is not defined as Vellum defines it"}},
         RecordsDbCase{"VersionUniquenessDropped",
                       "DROP INDEX record_versions_by_record; CREATE INDEX record_versions_by_record "
                       "ON record_versions(record_type, record_id, version)",
                       {"projection", std::nullopt, "records.db",
                        "its schema was changed: index record_versions_by_record is not defined as Vellum "
-                       "defines it"},
-                      true},
+                       "defines it"}},
         RecordsDbCase{"TriggerAdded",
                       "CREATE TRIGGER hide AFTER INSERT ON events BEGIN SELECT 1; END",
-                      {"projection", std::nullopt, "records.db", "its schema was changed: trigger hide was added"},
-                      true},
+                      {"projection", std::nullopt, "records.db", "its schema was changed: trigger hide was added"}},
         RecordsDbCase{
             "EventIndexActor",
             "UPDATE events SET actor='u-mallory' WHERE seq=50",

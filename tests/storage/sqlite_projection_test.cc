@@ -166,6 +166,26 @@ TEST_F(SqliteProjectionTest, NewFileHas16KiBPagesAnOlderFileKeepsItsOwn) {
   EXPECT_THAT(differences, ::testing::IsEmpty());
 }
 
+// AT-9: the schema docs/formats/records-db.md publishes, statement for statement, is the one
+// a new records.db has (the offline verifier compares records.db with that text).
+TEST_F(SqliteProjectionTest, PublishedSchemaIsTheSchema) {
+  const std::string doc = ReadFileOrDie(vellum::testing::SourceDir() + "/docs/formats/records-db.md");
+  const size_t begin = doc.find("```sql\n");
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 7);
+  ASSERT_NE(end, std::string::npos);
+  std::vector<std::string> published;
+  std::string block = doc.substr(begin + 7, end - begin - 7);
+  for (size_t at = 0; (at = block.find(";\n")) != std::string::npos; block.erase(0, at + 2)) {
+    published.push_back(block.substr(0, at));
+  }
+  EXPECT_EQ(block, "");  // nothing after the last statement
+  EXPECT_THAT(RawColumn(Path(), "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid"),
+              ElementsAreArray(published));
+  EXPECT_THAT(RawColumn(Path(), "SELECT name FROM sqlite_schema WHERE sql IS NULL"),
+              ElementsAre("sqlite_autoindex_meta_1"));
+}
+
 TEST_F(SqliteProjectionTest, OpenWithoutCreateNeedsAnExistingFile) {
   EXPECT_FALSE(SqliteProjectionStore::Open(tmp_.Sub("missing.db"), /*create=*/false).ok());
   // Reopening an existing database keeps its rows.
