@@ -58,6 +58,14 @@ def checkpoint(note, key, what):
         raise Invalid(f"{what}: {e}") from None
 
 
+def shift_until_odd_or_zero(fn, sn):
+    """RFC 9162's "right-shift both fn and sn equally until either LSB(fn) is set or fn is 0"."""
+    while not (fn & 1) and fn != 0:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
+
+
 def inclusion_root(index, size, leaf, proof):
     """RFC 9162 §2.1.3.2: the root that `proof` gives for leaf `index` of a tree of `size`."""
     if index >= size:
@@ -68,9 +76,7 @@ def inclusion_root(index, size, leaf, proof):
             raise Invalid("the proof has more hashes than the tree needs")
         if fn & 1 or fn == sn:
             r = ov.node_hash(p, r)
-            while not (fn & 1) and fn != 0:
-                fn >>= 1
-                sn >>= 1
+            fn, sn = shift_until_odd_or_zero(fn, sn)
         else:
             r = ov.node_hash(r, p)
         fn >>= 1
@@ -106,9 +112,7 @@ def check_consistency(size1, size2, root1, root2, proof):
             raise Invalid("the proof has more hashes than the trees need")
         if fn & 1 or fn == sn:
             fr, sr = ov.node_hash(c, fr), ov.node_hash(c, sr)
-            while not (fn & 1) and fn != 0:
-                fn >>= 1
-                sn >>= 1
+            fn, sn = shift_until_odd_or_zero(fn, sn)
         else:
             sr = ov.node_hash(sr, c)
         fn >>= 1
