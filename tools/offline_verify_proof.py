@@ -136,16 +136,21 @@ def check(bundle, key):
     if not isinstance(bundle["proof"], list):
         raise Malformed("proof is not an array")
     proof = [hash_of(p, "a proof hash") for p in bundle["proof"]]
+    for note in ("checkpoint", "old_checkpoint", "new_checkpoint"):
+        if note in fields and not isinstance(bundle[note], str):
+            raise Malformed(f"{note} is not a string")
     if kind == "vellum.inclusion_proof":
         seq, size = count(bundle["seq"], "seq"), count(bundle["tree_size"], "tree_size")
         if not isinstance(bundle["event"], str):
             raise Malformed("event is not a string")
+        leaf = hash_of(bundle["leaf_hash"], "leaf_hash")
+        # The bundle's form is checked above; what it holds is evidence, so an event line that
+        # is not a canonical event (edited, say) fails the proof rather than the bundle's form.
         line = bundle["event"].encode("utf-8", "surrogatepass")
         try:
             event = ov.parse_canonical(line)
         except ValueError as e:
-            raise Malformed(f"event: {e}") from None
-        leaf = hash_of(bundle["leaf_hash"], "leaf_hash")
+            raise Invalid(f"event: {e}") from None
         cp = checkpoint(bundle["checkpoint"], key, "checkpoint")
         if not isinstance(event, dict) or event.get("seq") != seq:
             raise Invalid(f"the bundle says seq {seq} but the event says {event.get('seq') if isinstance(event, dict) else None}")
@@ -160,6 +165,24 @@ def check(bundle, key):
     new = checkpoint(bundle["new_checkpoint"], key, "new_checkpoint")
     check_consistency(old["size"], new["size"], old["root"], new["root"], proof)
     return f"the ledger of {new['size']} events extends the one of {old['size']} unchanged"
+
+
+def no_lone_surrogates(value):
+    """Malformed when a string of the bundle holds a \\uD800-\\uDFFF escape that pairs with
+    nothing: JSON text is Unicode, and such a string is none (I-JSON, RFC 7493 §2.1)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Malformed("the bundle is not JSON: a string holds a lone surrogate") from None
 
 
 def main(argv=None):
@@ -187,6 +210,7 @@ def main(argv=None):
                                 parse_constant=ov._no_constants)
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             raise Malformed(f"the bundle is not JSON: {e}") from None
+        no_lone_surrogates(bundle)
         print("VALID: " + check(bundle, key))
         return 0
     except Malformed as e:

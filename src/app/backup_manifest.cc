@@ -97,10 +97,47 @@ class ManifestReader {
     for (const char* needed : {"vellum.toml", "keys/ledger.pub", "records.db"}) {
       if (!seen.count(needed)) return Bad(fmt::format("it lists no {}", needed));
     }
+    RETURN_IF_ERROR(CheckConsistent(m));
+    // Exactly the bytes Vellum writes for what was read (which also puts the
+    // files in path order): a manifest is identified by its SHA-256, so there is
+    // one spelling of each.
+    ASSIGN_OR_RETURN(std::string canonical, EncodeBackupManifest(m));
+    if (canonical != text) return Bad("it is not written as Vellum writes one (RFC 8785 canonical JSON and a newline)");
     return m;
   }
 
  private:
+  // What the fields say of each other: the files in path order, the tree copied
+  // no further than the events, the latest checkpoint within that tree and the
+  // one the listed checkpoint files end with.
+  Status CheckConsistent(const BackupManifest& m) const {
+    for (size_t i = 1; i < m.files.size(); ++i) {
+      if (!(m.files[i - 1].path < m.files[i].path)) {
+        return Bad(fmt::format("its files are not in path order ({} before {})", Quoted(m.files[i - 1].path),
+                               Quoted(m.files[i].path)));
+      }
+    }
+    if (m.tree_size > m.events) {
+      return Bad(fmt::format("\"tree_size\" {} is more than its {} events", m.tree_size, m.events));
+    }
+    std::optional<uint64_t> latest;
+    constexpr std::string_view kCheckpoints = "ledger/checkpoints/";
+    for (const auto& f : m.files) {
+      if (f.path.compare(0, kCheckpoints.size(), kCheckpoints) != 0) continue;
+      const auto size = storage::FileLogStore::ParseNumberedName(f.path.substr(kCheckpoints.size()), ".note");
+      if (size && (!latest || *size > *latest)) latest = size;
+    }
+    if (m.checkpoint != latest) {
+      return Bad(fmt::format("\"checkpoint\" is {} but the latest checkpoint it lists is {}",
+                             m.checkpoint ? std::to_string(*m.checkpoint) : "null",
+                             latest ? std::to_string(*latest) : "none"));
+    }
+    if (m.checkpoint && *m.checkpoint > m.tree_size) {
+      return Bad(fmt::format("\"checkpoint\" {} is beyond its tree size {}", *m.checkpoint, m.tree_size));
+    }
+    return OkStatus();
+  }
+
   Status Bad(const std::string& why) const {
     return InvalidArgumentError(fmt::format("{} is not a Vellum backup manifest: {}", name_, why));
   }

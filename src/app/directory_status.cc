@@ -103,11 +103,17 @@ StatusOr<DirectoryStatus> ReadDirectoryStatus(const std::string& dir, const Dire
   }
   RETURN_IF_ERROR(ReadLatestCheckpoint(d, &st));
   RETURN_IF_ERROR(ReadProjection(d, &st));
-  for (const auto& pending : {DescribePendingRestore(env, dir), DescribePendingRebuild(env, dir)}) {
-    st.notes.push_back(pending.ok() ? *pending : std::string(pending.status().message()));
-    if (st.notes.back().empty()) st.notes.pop_back();
-  }
+  for (std::string& note : PendingRecordNotes(env, dir)) st.notes.push_back(std::move(note));
   return st;
+}
+
+std::vector<std::string> PendingRecordNotes(core::Env* env, const std::string& dir) {
+  std::vector<std::string> notes;
+  for (const auto& pending : {DescribePendingRestore(env, dir), DescribePendingRebuild(env, dir)}) {
+    notes.push_back(pending.ok() ? *pending : std::string(pending.status().message()));
+    if (notes.back().empty()) notes.pop_back();
+  }
+  return notes;
 }
 
 }  // namespace vellum::app

@@ -66,4 +66,10 @@ struct DirectoryStatusOptions {
 // be read as a ledger at all (then `vellum verify` names what is wrong).
 StatusOr<DirectoryStatus> ReadDirectoryStatus(const std::string& dir, const DirectoryStatusOptions& options);
 
+// What the next command that opens `dir` to write will record first, one
+// sentence each: a restore from a backup, a rebuild of records.db (both leave a
+// note in the directory until their event is in the ledger). `status` and
+// `verify` show them.
+std::vector<std::string> PendingRecordNotes(core::Env* env, const std::string& dir);
+
 }  // namespace vellum::app

@@ -21,16 +21,22 @@ json::array HashesToJson(const std::vector<core::Hash>& hashes) {
   return a;
 }
 
+// A hash of the bundle, the base64 of 32 bytes; `what` names it in the error.
+StatusOr<core::Hash> HashFromBase64(std::string_view text, std::string_view what) {
+  auto raw = core::Base64Decode(text);
+  if (!raw.ok()) return InvalidArgumentError(fmt::format("{} is not valid base64", what));
+  auto h = core::HashFromBytes(*raw);
+  if (!h.ok()) return InvalidArgumentError(fmt::format("{} is not 32 bytes", what));
+  return *h;
+}
+
 StatusOr<std::vector<core::Hash>> HashesFromJson(const json::value* v) {
   if (v == nullptr || !v->is_array()) return InvalidArgumentError("\"proof\" must be an array of base64 hashes");
   std::vector<core::Hash> out;
   for (const auto& e : v->get_array()) {
     if (!e.is_string()) return InvalidArgumentError("\"proof\" must be an array of base64 hashes");
-    auto raw = core::Base64Decode(e.get_string());
-    if (!raw.ok()) return InvalidArgumentError("a proof hash is not valid base64");
-    auto h = core::HashFromBytes(*raw);
-    if (!h.ok()) return InvalidArgumentError("a proof hash is not 32 bytes");
-    out.push_back(*h);
+    ASSIGN_OR_RETURN(core::Hash h, HashFromBase64(e.get_string(), "a proof hash"));
+    out.push_back(h);
   }
   return out;
 }
@@ -75,6 +81,11 @@ StatusOr<std::string> StringField(const json::object& o, std::string_view k) {
   const json::value& v = o.at(k);
   if (!v.is_string()) return InvalidArgumentError(fmt::format("\"{}\" must be a string", k));
   return std::string(v.get_string());
+}
+
+StatusOr<core::Hash> HashField(const json::object& o, std::string_view k) {
+  ASSIGN_OR_RETURN(std::string text, StringField(o, k));
+  return HashFromBase64(text, fmt::format("\"{}\"", k));
 }
 
 // A JSON number that is a non-negative integer. Boost's to_number throws on
@@ -147,22 +158,23 @@ StatusOr<ProofCheck> VerifyProofBundle(std::string_view text, const core::NoteVe
   if (type->get_string() == kInclusionBundleType) {
     RETURN_IF_ERROR(CheckKeys(o, {"type", "version", "seq", "event", "leaf_hash", "tree_size", "proof", "checkpoint"}));
     RETURN_IF_ERROR(CheckVersion(o));
+    // The bundle's form first (a malformed bundle, exit 2), whatever else is wrong with
+    // it; then what it holds, which is evidence: a checkpoint or an event line that does
+    // not check out fails the proof (exit 1).
+    ASSIGN_OR_RETURN(auto proof, HashesFromJson(o.if_contains("proof")));
     ASSIGN_OR_RETURN(std::string note, StringField(o, "checkpoint"));
-    ASSIGN_OR_RETURN(ledger::Checkpoint cp, AsProofFailure(ledger::OpenCheckpoint(note, key, origin), "checkpoint"));
-    ASSIGN_OR_RETURN(std::string line, StringField(o, "event"));
-    ASSIGN_OR_RETURN(ledger::Event ev, AsProofFailure(ledger::DecodeEvent(line), "event"));
     ASSIGN_OR_RETURN(uint64_t seq, UintField(o, "seq"));
     ASSIGN_OR_RETURN(uint64_t tree_size, UintField(o, "tree_size"));
+    ASSIGN_OR_RETURN(std::string line, StringField(o, "event"));
+    ASSIGN_OR_RETURN(core::Hash claimed_leaf, HashField(o, "leaf_hash"));
+    ASSIGN_OR_RETURN(ledger::Event ev, AsProofFailure(ledger::DecodeEvent(line), "event"));
+    ASSIGN_OR_RETURN(ledger::Checkpoint cp, AsProofFailure(ledger::OpenCheckpoint(note, key, origin), "checkpoint"));
     if (seq != ev.seq) return DataLossError(fmt::format("the bundle says seq {} but the event says {}", seq, ev.seq));
     if (tree_size != cp.size) {
       return DataLossError(fmt::format("the bundle says tree size {} but the checkpoint says {}", tree_size, cp.size));
     }
-    core::Hash leaf = ledger::LeafHash(line);
-    ASSIGN_OR_RETURN(std::string leaf_b64, StringField(o, "leaf_hash"));
-    if (leaf_b64 != core::Base64Encode(core::AsBytes(leaf))) {
-      return DataLossError("leaf_hash is not the hash of the event");
-    }
-    ASSIGN_OR_RETURN(auto proof, HashesFromJson(o.if_contains("proof")));
+    const core::Hash leaf = ledger::LeafHash(line);
+    if (claimed_leaf != leaf) return DataLossError("leaf_hash is not the hash of the event");
     RETURN_IF_ERROR(ledger::VerifyInclusion(leaf, ev.seq, cp.size, proof, cp.root));
     return ProofCheck{"inclusion", fmt::format("event {} ({}, {}) is in the ledger {} at tree size {}", ev.seq,
                                                ev.type, core::FormatTimestamp(ev.ts), cp.origin, cp.size)};
@@ -170,11 +182,11 @@ StatusOr<ProofCheck> VerifyProofBundle(std::string_view text, const core::NoteVe
   if (type->get_string() == kConsistencyBundleType) {
     RETURN_IF_ERROR(CheckKeys(o, {"type", "version", "old_checkpoint", "new_checkpoint", "proof"}));
     RETURN_IF_ERROR(CheckVersion(o));
+    ASSIGN_OR_RETURN(auto proof, HashesFromJson(o.if_contains("proof")));
     ASSIGN_OR_RETURN(std::string old_note, StringField(o, "old_checkpoint"));
     ASSIGN_OR_RETURN(std::string new_note, StringField(o, "new_checkpoint"));
     ASSIGN_OR_RETURN(ledger::Checkpoint a, AsProofFailure(ledger::OpenCheckpoint(old_note, key, origin), "old checkpoint"));
     ASSIGN_OR_RETURN(ledger::Checkpoint b, AsProofFailure(ledger::OpenCheckpoint(new_note, key, origin), "new checkpoint"));
-    ASSIGN_OR_RETURN(auto proof, HashesFromJson(o.if_contains("proof")));
     RETURN_IF_ERROR(ledger::VerifyConsistency(a.size, b.size, proof, a.root, b.root));
     return ProofCheck{"consistency", fmt::format("the ledger {} at tree size {} extends its checkpoint of tree size {}",
                                                  b.origin, b.size, a.size)};

@@ -1,6 +1,7 @@
 // Sign-in, sessions, API-key authentication, the owner's password and second
 // factor (AC-2, AC-6, AC-7, DC-1). Secrets go to the secret store, never to the
 // ledger, logs or messages; the ledger records that each thing happened.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -186,8 +187,24 @@ Status Vellum::ChangeOwnPassword(const Principal& p, std::string_view current, s
   return impl_->secrets->SetPasswordHash(p.user_id, hash, now, false);
 }
 
+// A second factor is enrolled only once the account's password is its owner's:
+// with a password someone else set (or one that expired), only the change
+// itself, reading one's own account and the policy, and logging out are allowed
+// (§11.300), or whoever set it could bind their own authenticator to the account.
+// The refusal is recorded like any other.
+Status Vellum::Impl::RefuseSecondFactorWhilePasswordChangePending(Vellum& v, const Principal& p) {
+  ASSIGN_OR_RETURN(User user, v.GetUser(p, p.user_id));
+  ASSIGN_OR_RETURN(SecurityPolicy policy, v.GetPolicy(p));
+  if (!user.must_change_password && !PasswordExpired(policy, user, clock->NowMicros())) return OkStatus();
+  Status refused = PermissionDeniedError(fmt::format(
+      "{} must change the password before enrolling a second factor (vellum user passwd)", p.user_id));
+  RecordDenied(p, Action::kOwnAccount, "own second factor", refused);
+  return refused;
+}
+
 StatusOr<std::string> Vellum::BeginTotpEnrollment(const Principal& p) {
   RETURN_IF_ERROR(Authorize(p, Action::kOwnAccount, "own second factor"));
+  RETURN_IF_ERROR(impl_->RefuseSecondFactorWhilePasswordChangePending(*this, p));
   ASSIGN_OR_RETURN(User user, GetUser(p, p.user_id));
   if (user.kind != identity::AccountKind::kPerson) return FailedPreconditionError("service accounts use API keys");
   if (user.second_factor) {
@@ -200,6 +217,7 @@ StatusOr<std::string> Vellum::BeginTotpEnrollment(const Principal& p) {
 
 StatusOr<ledger::Event> Vellum::ConfirmTotpEnrollment(const Principal& p, std::string_view code) {
   RETURN_IF_ERROR(Authorize(p, Action::kOwnAccount, "own second factor"));
+  RETURN_IF_ERROR(impl_->RefuseSecondFactorWhilePasswordChangePending(*this, p));
   ASSIGN_OR_RETURN(auto secret, impl_->secrets->GetTotpSecret(p.user_id));
   if (!secret) return FailedPreconditionError("no enrolment in progress (vellum user totp enroll)");
   auto step = core::VerifyTotp(*secret, code, impl_->clock->NowMicros() / 1'000'000);

@@ -71,6 +71,8 @@ struct Vellum::Impl {
                                       StatusOr<ledger::Decider> decider, std::string_view object);
   // Records security.access_denied for a refused action (AC-5, §11.10(g)).
   void RecordDenied(const Principal& p, identity::Action action, std::string_view object, const Status& why);
+  // kPermissionDenied, recorded, while p's password change is pending (sign_in.cc).
+  Status RefuseSecondFactorWhilePasswordChangePending(Vellum& v, const Principal& p);
 };
 
 }  // namespace vellum::app

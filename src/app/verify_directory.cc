@@ -1,5 +1,6 @@
 #include "app/verify_directory.h"
 
+#include "app/directory_status.h"
 #include "app/read_only_directory.h"
 #include "records/records.h"
 
@@ -23,6 +24,7 @@ StatusOr<ledger::VerifyReport> VerifyDirectory(const std::string& dir, const Dir
   in.progress = options.progress;
   ASSIGN_OR_RETURN(ledger::VerifyReport report, ledger::Verify(in));
   std::vector<std::string> remnants = CrashRemnantNotes(d.log->recovery());
+  for (std::string& note : PendingRecordNotes(env, dir)) remnants.push_back(std::move(note));
   report.notes.insert(report.notes.begin(), remnants.begin(), remnants.end());
   return report;
 }

@@ -36,7 +36,8 @@ void RegisterTiles(CLI::App& app, Globals& g, Runner& run) {
       const std::string root = core::Base64Encode(core::AsBytes(r->root));
       const Format f = OutputFormat(g, Format::kTable);
       if (f == Format::kTable) {
-        fmt::print("published {} ({} events, root {}) to {}: {} files ({} written, {} already there){}\n",
+        fmt::print("published {} ({} events, root {}) to {}: the checkpoint and {} tiles ({} written, {} already "
+                   "there){}\n",
                    r->checkpoint_name, r->size, root, o->out, r->files, r->written, r->unchanged,
                    o->entries ? fmt::format(", {} of them entry bundles", r->entry_bundles) : "");
       } else {

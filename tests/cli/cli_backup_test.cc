@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/cli_fixture.h"
+#include "core/json.h"
 #include "core/sha256.h"
 #include "storage/embedded/file_log_store.h"
 #include "testing/test_env.h"
@@ -74,6 +75,8 @@ TEST_F(CliBackupTest, RestoredTrailIsTheSourcesByteForByte) {
 
   ProcessResult v = RunOn(restored_, {"verify"});
   EXPECT_EQ(v.exit_code, 0) << Describe(v);
+  // Until a command opens it, verify (as status, below) says the restore is still to be recorded.
+  EXPECT_THAT(v.out, HasSubstr("records this as a system.restored event"));
   const std::string seg = "/ledger/segments/" + storage::FileLogStore::SegmentName(0);
   EXPECT_EQ(ReadFileOrDie(restored_ + seg), ReadFileOrDie(data_ + seg));
 
@@ -165,7 +168,10 @@ TEST_F(CliBackupTest, ADoctoredBackupDoesNotRestore) {
       f.as_object()["sha256"] = ::vellum::core::HashToHex(::vellum::core::Sha256(bytes));
     }
   }
-  WriteFileOrDie(backup_ + "/vellum-backup.json", json::serialize(manifest));
+  // Written as Vellum writes a manifest: the attacker knows the format.
+  auto canonical = ::vellum::core::CanonicalJson(json::value(manifest));
+  ASSERT_TRUE(canonical.ok());
+  WriteFileOrDie(backup_ + "/vellum-backup.json", *canonical + "\n");
   ProcessResult check = RunAs("", {"verify-backup", backup_});
   EXPECT_EQ(check.exit_code, 1) << Describe(check);
   EXPECT_THAT(check.out, HasSubstr("PROBLEM [chain] seq"));
@@ -187,10 +193,13 @@ TEST_F(CliBackupTest, ManifestConformsToThePublishedSchema) {
   std::string text = ReadFileOrDie(backup_ + "/vellum-backup.json");
   ASSERT_FALSE(text.empty());
   text.pop_back();  // the newline
+  // Each edit written in canonical form, so that it is refused for what it changed.
   const auto edited = [&](const std::function<void(json::object&)>& edit) {
     json::value v = json::parse(text);
     edit(v.as_object());
-    return json::serialize(v);
+    auto canonical = ::vellum::core::CanonicalJson(v);
+    EXPECT_TRUE(canonical.ok());
+    return canonical.ok() ? *canonical : std::string();
   };
   const auto first_file = [](json::object& m) -> json::object& { return m.at("files").as_array()[0].as_object(); };
   const std::vector<std::string> malformed = {
@@ -207,6 +216,10 @@ TEST_F(CliBackupTest, ManifestConformsToThePublishedSchema) {
       edited([&](json::object& m) { first_file(m)["sha256"] = "ABC"; }),
       edited([&](json::object& m) { first_file(m)["bytes"] = -1; }),
       edited([&](json::object& m) { first_file(m)["owner"] = "root"; }),
+      edited([](json::object& m) {
+        auto& files = m.at("files").as_array();
+        files.insert(files.begin(), files[0]);
+      }),
   };
   std::vector<std::string> documents = {text};
   documents.insert(documents.end(), malformed.begin(), malformed.end());
@@ -221,6 +234,43 @@ TEST_F(CliBackupTest, ManifestConformsToThePublishedSchema) {
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
     EXPECT_THAT(r.err, HasSubstr("is not a Vellum backup manifest"));
     EXPECT_FALSE(fs::exists(restored_));
+  }
+
+  // What a schema cannot say, the reader checks: there is one spelling of each
+  // manifest, and its fields agree with each other.
+  const auto swap_first_two = [](json::object& m) {
+    auto& files = m.at("files").as_array();
+    std::swap(files[0], files[1]);
+  };
+  const auto checkpoint_files = [](const json::object& m) {
+    size_t n = 0;
+    for (const auto& f : m.at("files").as_array()) n += Str(f.at("path")).rfind("ledger/checkpoints/", 0) == 0;
+    return n;
+  };
+  ASSERT_GT(checkpoint_files(json::parse(text).as_object()), 0u);
+  const uint64_t events = json::parse(text).at("events").to_number<uint64_t>();
+  struct Inconsistent {
+    std::string text;
+    std::string message;
+  };
+  for (const Inconsistent& c : std::vector<Inconsistent>{
+           {"{ " + text.substr(1), "RFC 8785 canonical JSON and a newline"},
+           {text + " ", "RFC 8785 canonical JSON and a newline"},
+           {edited(swap_first_two), "not in path order"},
+           {edited([&](json::object& m) { m["tree_size"] = events + 1; }), "is more than its"},
+           {edited([](json::object& m) { m["checkpoint"] = nullptr; }), "\"checkpoint\" is null"},
+           {edited([](json::object& m) { m["checkpoint"] = m.at("checkpoint").to_number<uint64_t>() - 1; }),
+            "but the latest checkpoint it lists is"},
+       }) {
+    SCOPED_TRACE(c.text);
+    WriteFileOrDie(backup_ + "/vellum-backup.json", c.text + "\n");
+    for (const auto& args : std::vector<std::vector<std::string>>{{"restore", "--from", backup_},
+                                                                  {"verify-backup", backup_}}) {
+      ProcessResult r = RunOn(restored_, args);
+      EXPECT_EQ(r.exit_code, 2) << Describe(r);
+      EXPECT_THAT(r.err, HasSubstr(c.message));
+      EXPECT_FALSE(fs::exists(restored_));
+    }
   }
 }
 

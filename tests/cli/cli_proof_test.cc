@@ -251,6 +251,17 @@ TEST_F(CliProofTest, TamperedInclusionBundleFails) {
               o["checkpoint"] = n;
             },
             "invalid signature"},
+           // What the bundle carries is evidence: an event line that is no canonical
+           // event fails the proof, as an edited one does (the bundle's form is intact).
+           {"an event that is not JSON", [](json::object& o) { o["event"] = "not json"; }, "event: "},
+           {"an event with a space added",
+            [](json::object& o) {
+              std::string e(o["event"].as_string());
+              o["event"] = e.insert(1, " ");
+            },
+            "event: "},
+           {"a checkpoint that is no note", [](json::object& o) { o["checkpoint"] = "hello"; },
+            "checkpoint: "},
        }) {
     SCOPED_TRACE(c.what);
     ProcessResult r = VerifyProof(Edited(bundle, c.edit));
@@ -306,6 +317,40 @@ TEST_F(CliProofTest, MalformedBundleIsBadInput) {
             "must be a non-negative integer"},
            {"unknown version", Edited(bundle, [](json::object& o) { o["version"] = 2; }),
             "unsupported proof bundle \"version\""},
+           // leaf_hash is read as strictly as the proof's hashes, before anything is checked.
+           {"leaf_hash not base64", Edited(bundle, [](json::object& o) { o["leaf_hash"] = "!!!"; }),
+            "\"leaf_hash\" is not valid base64"},
+           {"leaf_hash of 31 bytes",
+            Edited(bundle,
+                   [](json::object& o) { o["leaf_hash"] = core::Base64Encode(std::string(31, 'x')); }),
+            "\"leaf_hash\" is not 32 bytes"},
+           {"leaf_hash without its padding",
+            Edited(bundle,
+                   [](json::object& o) {
+                     std::string h(o["leaf_hash"].as_string());
+                     o["leaf_hash"] = h.substr(0, h.size() - 1);
+                   }),
+            "\"leaf_hash\" is not valid base64"},
+           {"a malformed leaf_hash beside an edited event",
+            Edited(bundle,
+                   [](json::object& o) {
+                     o["event"] = "edited";
+                     o["leaf_hash"] = "!!!";
+                   }),
+            "\"leaf_hash\" is not valid base64"},
+           {"a checkpoint that is not a string beside an edited event",
+            Edited(bundle,
+                   [](json::object& o) {
+                     o["event"] = "edited";
+                     o["checkpoint"] = 7;
+                   }),
+            "\"checkpoint\" must be a string"},
+           {"a lone surrogate",
+            [&] {
+              std::string t = Edited(bundle, [](json::object& o) { o["event"] = "PLACEHOLDER"; });
+              return t.replace(t.find("PLACEHOLDER"), 11, "\\ud800");
+            }(),
+            "surrogate"},
        }) {
     SCOPED_TRACE(c.what);
     ProcessResult r = VerifyProof(c.text);

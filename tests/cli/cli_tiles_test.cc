@@ -36,7 +36,7 @@ TEST_F(CliTilesTest, PublishesTheLatestCheckpointAndItsTiles) {
 
   ProcessResult again = RunAs("", {"tiles", "--out", out, "--entries"});
   ASSERT_EQ(again.exit_code, 0) << Describe(again);
-  EXPECT_THAT(again.out, HasSubstr("2 files (1 written, 1 already there), 1 of them entry bundles"));
+  EXPECT_THAT(again.out, HasSubstr("the checkpoint and 2 tiles (1 written, 1 already there), 1 of them entry bundles"));
 }
 
 TEST_F(CliTilesTest, BadUsageIsRefused) {

@@ -4,10 +4,13 @@
 
 #include <boost/json.hpp>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "core/clock.h"
 #include "core/encoding.h"
+#include "core/signed_note.h"
 #include "testing/status_matchers.h"
 #include "testing/test_env.h"
 
@@ -173,6 +176,27 @@ TEST(CheckpointTest, FormatMatchesTheDocumentedLayout) {
   cp.size = 0;
   EXPECT_EQ(FormatCheckpointBody(cp), std::string(kOrigin) + "\n0\n" + root_b64 + "\nvellum-time " +
                                           core::FormatTimestamp(*cp.time_micros) + "\n");
+}
+
+// AT-5: the checkpoint docs/cli.md shows opens with the verifier key it shows,
+// so a reader can try both by hand (an example pieced together from two
+// ledgers would not).
+TEST(CheckpointTest, CliReferenceExampleOpensWithItsKey) {
+  std::ifstream in(testing::SourceDir() + "/docs/cli.md");
+  ASSERT_TRUE(in) << "docs/cli.md not found";
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key_label = "verifier key  ";
+  const size_t k = doc.find(key_label);
+  ASSERT_NE(k, std::string::npos);
+  const std::string vkey = doc.substr(k + key_label.size(), doc.find('\n', k) - k - key_label.size());
+  ASSERT_OK_AND_ASSIGN(core::NoteVerifier verifier, core::ParseVerifierKey(vkey));
+  const size_t begin = doc.find("```\n" + verifier.name + "\n");
+  ASSERT_NE(begin, std::string::npos) << "no checkpoint example of " << verifier.name;
+  const size_t end = doc.find("```", begin + 4);
+  ASSERT_NE(end, std::string::npos);
+  const std::string note = doc.substr(begin + 4, end - begin - 4);
+  ASSERT_OK_AND_ASSIGN(Checkpoint cp, OpenCheckpoint(note, verifier, verifier.name));
+  EXPECT_TRUE(cp.prev.has_value());
 }
 
 // AT-5: sign, open, chain by vellum-prev.
