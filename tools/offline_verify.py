@@ -57,6 +57,8 @@ EVENT_FIELDS = {"actor", "actor_name", "changes", "client", "data", "guideline",
                 "reason", "record", "seq", "session", "source", "ts", "type"}
 TS_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
 EVENT_ID_RE = re.compile(r"\A[0-9a-f]{32}\Z")
+# Ids (actor, record type and id, guideline): event.md, "Rules a verifier applies".
+ID_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}\Z")
 HASH_RE = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
 SIZE_RE = re.compile(r"\A(0|[1-9][0-9]*)\Z")
 NAME_RE = re.compile(r"\A[0-9]{20}\Z")
@@ -85,11 +87,10 @@ def _string(s):
 
 
 def _number(v):
-    """ECMAScript Number::toString of v (RFC 8785 §3.2.2.3). An integer token that fits a
-    64-bit integer is kept exact, as Vellum writes it (docs/formats/event.md); any other
-    number is an IEEE 754 double."""
+    """ECMAScript Number::toString of v (RFC 8785 §3.2.2.3): every number is an IEEE 754
+    double, so an integer beyond 2^53 stands for the double nearest to it (docs/formats/event.md)."""
     if isinstance(v, int):
-        if -(2**63) <= v < 2**64:
+        if -(2**53) <= v <= 2**53:
             return str(v)
         v = float(v)  # OverflowError past the double range: not canonical
     if not math.isfinite(v):
@@ -763,6 +764,14 @@ class Verifier:
         for k in ("session", "client", "reason", "guideline"):
             if e[k] is not None and not isinstance(e[k], str):
                 raise ValueError(k + " is not a string or null")
+        for k in ("actor", "guideline"):
+            if e[k] is not None and not ID_RE.match(e[k]):
+                raise ValueError(k + " is not an id (1 to 128 of A-Z a-z 0-9 . _ : @ -, not starting with punctuation)")
+        ref = e["record"]
+        if isinstance(ref, dict):
+            for k in ("type", "id"):
+                if isinstance(ref.get(k), str) and not ID_RE.match(ref[k]):
+                    raise ValueError(f"record {k} is not an id (1 to 128 of A-Z a-z 0-9 . _ : @ -, not starting with punctuation)")
         if e["source"] is not None and not isinstance(e["source"], dict):
             raise ValueError("source is not an object or null")
         return e["seq"]

@@ -131,7 +131,7 @@ def check(bundle, key):
         raise Malformed(f"unknown bundle type {kind!r}")
     if set(bundle) != fields:
         raise Malformed("fields " + ", ".join(sorted(set(bundle) ^ fields)) + " missing or unknown")
-    if bundle["version"] != 1 or isinstance(bundle["version"], bool):
+    if type(bundle["version"]) is not int or bundle["version"] != 1:  # not 1.0, not true
         raise Malformed("not a version 1 bundle")
     if not isinstance(bundle["proof"], list):
         raise Malformed("proof is not an array")

@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "identity/accounts.h"
 #include "identity/password_policy.h"
+#include "records/records.h"
 
 namespace vellum::app {
 
@@ -43,13 +44,7 @@ std::string RolesText(const std::vector<Role>& roles) {
   return s.empty() ? "no role" : s;
 }
 
-Status RequireReason(const std::string& reason, std::string_view what) {
-  if (reason.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return InvalidArgumentError(fmt::format("a reason is required to {}", what));
-  }
-  if (reason.size() > records::kMaxReasonBytes) return InvalidArgumentError("the reason is too long");
-  return OkStatus();
-}
+Status RequireReason(const std::string& reason, std::string_view what) { return records::CheckReason(reason, what); }
 
 bool PasswordExpired(const SecurityPolicy& policy, const User& u, int64_t now_us) {
   if (!u.password_changed_at) return false;

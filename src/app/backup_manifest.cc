@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "app/config.h"
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -51,10 +52,7 @@ class ManifestReader {
     ASSIGN_OR_RETURN(m.origin, String(o, "origin"));
     // A log origin is printable ASCII (C2SP signed-note); the restore copies the
     // time into the restored ledger's trail, so it must be a time and nothing else.
-    if (m.origin.empty() || m.origin.size() > 255 ||
-        !std::all_of(m.origin.begin(), m.origin.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-      return Bad(fmt::format("\"origin\" {} is not a log origin", Quoted(m.origin)));
-    }
+    if (!ValidateOrigin(m.origin).ok()) return Bad(fmt::format("\"origin\" {} is not a log origin", Quoted(m.origin)));
     ASSIGN_OR_RETURN(m.created, String(o, "created"));
     int64_t created_us = 0;
     if (!core::ParseCanonicalTimestamp(m.created, &created_us)) {
@@ -94,7 +92,9 @@ class ManifestReader {
       mf.mode = std::stoi(mode, nullptr, 8);
       m.files.push_back(std::move(mf));
     }
-    for (const char* needed : {"vellum.toml", "keys/ledger.pub", "records.db"}) {
+    // Everything `backup` always copies: without the signing key or auth.db a
+    // restored directory could neither sign nor let anyone in.
+    for (const char* needed : {"vellum.toml", "keys/ledger.key", "keys/ledger.pub", "records.db", "auth.db"}) {
       if (!seen.count(needed)) return Bad(fmt::format("it lists no {}", needed));
     }
     RETURN_IF_ERROR(CheckConsistent(m));

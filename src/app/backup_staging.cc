@@ -29,6 +29,13 @@ constexpr std::pair<const char*, int> kDirs[] = {
 Status CheckTarget(const std::string& dir, std::string_view what) {
   if (dir.empty()) return InvalidArgumentError(fmt::format("the {} directory is empty", what));
   std::error_code ec;
+  // The result takes the name DIR by a rename beside it: a symbolic link there
+  // would be replaced, not followed, and the copy would land on another disk
+  // than the link points to. Name the directory itself.
+  if (fs::is_symlink(fs::symlink_status(dir, ec))) {
+    return InvalidArgumentError(fmt::format(
+        "{} is a symbolic link: give the directory it points to, so the {} lands where it is meant to", dir, what));
+  }
   if (!fs::exists(dir, ec)) return OkStatus();
   if (!fs::is_directory(dir, ec)) return InvalidArgumentError(fmt::format("{} is not a directory", dir));
   if (!fs::is_empty(dir, ec)) {

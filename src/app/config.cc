@@ -6,6 +6,10 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include <algorithm>
+
+#include "core/display_text.h"
+
 namespace vellum::app {
 namespace {
 
@@ -58,6 +62,16 @@ constexpr int64_t kMaxMillis = std::numeric_limits<int64_t>::max() / 1'000;
 
 }  // namespace
 
+Status ValidateOrigin(std::string_view origin) {
+  const bool printable = std::all_of(origin.begin(), origin.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (origin.empty() || origin.size() > 255 || !printable || origin.find('+') != std::string_view::npos) {
+    return InvalidArgumentError(fmt::format(
+        "the origin {} is not a ledger name: 1 to 255 printable ASCII characters, no space and no '+'",
+        core::ForTerminal(origin.substr(0, 100))));
+  }
+  return OkStatus();
+}
+
 StatusOr<Config> ParseConfig(std::string_view text) {
   toml::table root;
   try {
@@ -70,6 +84,7 @@ StatusOr<Config> ParseConfig(std::string_view text) {
   if (const auto* o = root.get("origin")) {
     auto s = o->value<std::string>();
     if (!o->is_string() || !s || s->empty()) return InvalidArgumentError("vellum.toml: origin must be a non-empty string");
+    RETURN_IF_ERROR(ValidateOrigin(*s).WithContext("vellum.toml"));
     c.origin = *s;
   }
   if (const auto* cp = root.get_as<toml::table>("checkpoint")) {

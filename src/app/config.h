@@ -22,6 +22,12 @@ struct Config {
   uint64_t max_segment_bytes = 64ull << 20;
 };
 
+// A ledger's origin: its name in every checkpoint and its signing key's name,
+// copied into backup manifests. 1 to 255 characters of printable ASCII (0x21 to
+// 0x7e) other than '+' (the C2SP key name separator), one rule everywhere, so
+// that no ledger can be made whose checkpoints or backups another part refuses.
+Status ValidateOrigin(std::string_view origin);
+
 // Parses vellum.toml. Unknown keys, wrong types and out-of-range values are
 // kInvalidArgument naming the key (a typo must not silently fall back to a default).
 StatusOr<Config> ParseConfig(std::string_view toml_text);

@@ -135,6 +135,8 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
     RETURN_IF_ERROR(identity::CheckNewPassword(admin.password, rules, admin.id, admin.name)
                         .WithContext("the first administrator's password"));
   }
+  // Everything that can be refused is refused before anything is created.
+  if (!init.origin.empty()) RETURN_IF_ERROR(ValidateOrigin(init.origin));
   auto m = std::make_unique<Impl>();
   RETURN_IF_ERROR(m->Prepare(dir, options));
   core::Env* env = m->env;
@@ -147,10 +149,6 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
 
   Config config = init.config;
   config.origin = init.origin.empty() ? "vellum/" + RandomHex(8) : init.origin;
-  // The origin is also the signing key's name: the C2SP rules for names apply.
-  if (config.origin.find_first_of("+ \t\r\n") != std::string::npos) {
-    return InvalidArgumentError("the origin must not contain '+' or whitespace");
-  }
   m->config = config;
 
   ASSIGN_OR_RETURN(core::Ed25519PrivateKey key, core::Ed25519PrivateKey::Generate());

@@ -10,15 +10,24 @@
 #include <iostream>
 
 #include "cli/credentials_input.h"
+#include "core/display_text.h"
 #include "core/env.h"
 #include "core/json.h"
 
 namespace vellum::cli {
 
+// Decimal digits only, read as decimal: CLI11 would read "010" as octal 8 and
+// "0x10" as 16, and "" as 0 (`--seq 010` must prove event 10, and a zero-padded
+// checkpoint file name given to --size must mean its size). Leading zeros are
+// dropped here, so what CLI11 then converts is plain decimal; a value too large
+// for the option's type is still its range error.
 const CLI::Validator kNonNegative(
     [](std::string& s) -> std::string {
-      size_t i = s.find_first_not_of(" \t");
-      return i != std::string::npos && s[i] == '-' ? "must not be negative" : "";
+      if (s.empty()) return "must be a number, not empty";
+      if (s.front() == '-') return "must not be negative";
+      if (s.find_first_not_of("0123456789") != std::string::npos) return "must be a whole number in decimal digits";
+      s.erase(0, std::min(s.find_first_not_of('0'), s.size() - 1));
+      return "";
     },
     "");
 
@@ -46,8 +55,41 @@ int ExitCodeFor(const Status& s) {
 }
 
 int Fail(const Status& s) {
-  fmt::print(stderr, "vellum: {}: {}\n", StatusCodeName(s.code()), s.message());
+  // A message may quote input (a path, an option's value): nothing in it acts on the terminal.
+  fmt::print(stderr, "vellum: {}: {}\n", StatusCodeName(s.code()), core::ForTerminal(s.message(), true));
   return ExitCodeFor(s);
+}
+
+std::string DescribeUnexpectedArguments(const std::vector<std::string>& rest) {
+  std::vector<std::string> options, values;
+  bool secret = false;
+  for (const std::string& arg : rest) {
+    if (arg.size() > 1 && arg[0] == '-') {
+      const std::string name = arg.substr(0, arg.find('='));
+      secret = secret || name.find("password") != std::string::npos || name.find("key") != std::string::npos ||
+               name.find("token") != std::string::npos || name.find("secret") != std::string::npos ||
+               name.find("totp") != std::string::npos;
+      options.push_back(arg.find('=') == std::string::npos ? name : name + "=(value not shown)");
+    } else {
+      values.push_back(arg);
+    }
+  }
+  std::string what = "unexpected argument";
+  if (options.empty()) {
+    what += values.size() == 1 ? ": " : "s: ";
+    for (size_t i = 0; i < values.size(); ++i) what += (i ? " " : "") + fmt::format("\"{}\"", values[i]);
+    return what;
+  }
+  what += options.size() + values.size() == 1 ? ": " : "s: ";
+  for (size_t i = 0; i < options.size(); ++i) what += (i ? " " : "") + options[i];
+  if (!values.empty()) {
+    what += fmt::format(" and {} value{} (not shown: it may be a secret)", values.size(), values.size() == 1 ? "" : "s");
+  }
+  if (secret) {
+    what += ". Passwords, keys and codes are never given on the command line: use the prompt or a file "
+            "(--password-file, --api-key-file, --code-file)";
+  }
+  return what;
 }
 
 StatusOr<std::string> ReadInput(const std::string& path, size_t limit) {
@@ -172,16 +214,20 @@ StatusOr<SignedIn> OpenSignedIn(const Globals& g) {
     auto key = ReadInput(g.api_key_file, 4096);
     if (!key.ok()) return InvalidArgumentError("cannot read the API key file " + g.api_key_file);
     api_key = key->substr(0, key->find_first_of("\r\n"));
+    if (api_key.empty()) {
+      return InvalidArgumentError(fmt::format("the API key file {} holds no key on its first line", g.api_key_file));
+    }
   } else {
     ASSIGN_OR_RETURN(token, LoadSessionToken(g.data_dir));
   }
   ASSIGN_OR_RETURN(auto v, OpenData(g));
-  StatusOr<app::Principal> p = api_key.empty() ? v->Authenticate(token, ClientName())
-                                               : v->AuthenticateApiKey(api_key, ClientName());
+  const bool by_key = !g.api_key_file.empty();
+  StatusOr<app::Principal> p = by_key ? v->AuthenticateApiKey(api_key, ClientName())
+                                      : v->Authenticate(token, ClientName());
   if (!p.ok()) {
-    // Only a token the service no longer accepts is dropped; a failure to read auth.db
-    // (locked, damaged) says nothing about the session.
-    if (api_key.empty() && p.status().code() == StatusCode::kUnauthenticated) {
+    // Only a session token the service no longer accepts is dropped (never because an
+    // API key failed); a failure to read auth.db (locked, damaged) says nothing about the session.
+    if (!by_key && !token.empty() && p.status().code() == StatusCode::kUnauthenticated) {
       ForgetSessionToken(g.data_dir);
     }
     return p.status();

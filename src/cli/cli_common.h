@@ -43,6 +43,12 @@ struct Globals {
 // Prints "vellum: <code>: <message>" to stderr and returns the exit code.
 int Fail(const Status& s);
 
+// The usage error for arguments no command takes (`rest`, as CLI11 left them).
+// Option names are shown; values are shown only when no unknown option is among
+// them, as one may be the value of `--password` or `--api-key`, which Vellum
+// never takes on a command line and must not echo either.
+std::string DescribeUnexpectedArguments(const std::vector<std::string>& rest);
+
 // Reads all of stdin (or a file, "-" meaning stdin), at most `limit` bytes:
 // kResourceExhausted beyond it.
 StatusOr<std::string> ReadInput(const std::string& path, size_t limit);
@@ -68,8 +74,9 @@ struct SignedIn {
 };
 StatusOr<SignedIn> OpenSignedIn(const Globals& g);
 
-// Every unsigned option carries ->check(kNonNegative): CLI11 would otherwise read
-// "-1" as 2^64-1, and a typo would become a huge sequence number or limit.
+// Every unsigned option carries ->transform(kNonNegative): CLI11 would otherwise read
+// "-1" as 2^64-1, "010" as octal 8, "0x10" as 16 and "" as 0, and a typo would
+// become another sequence number, size or limit. Only decimal digits pass.
 extern const CLI::Validator kNonNegative;
 
 // Every command registers itself with one of these; `run` is set when it is chosen.

@@ -21,13 +21,15 @@ void RegisterInit(CLI::App& app, Globals& g, Runner& run) {
   CLI::App* cmd = app.add_subcommand("init", "Create a data directory: ledger key, genesis event, first checkpoint");
   cmd->add_option("--origin", o->origin, "Ledger name in checkpoints (default: vellum/<random id>)");
   cmd->add_option("--checkpoint-every", o->config.checkpoint_every_events, "Checkpoint after this many events")
+      ->transform(kNonNegative)
       ->check(CLI::PositiveNumber);
   cmd->add_option("--checkpoint-seconds", o->config.checkpoint_every_seconds, "Checkpoint after this many seconds")
+      ->transform(kNonNegative)
       ->check(CLI::PositiveNumber);
   cmd->add_option("--witness", o->config.witness_files, "Append every checkpoint to this file (repeatable)");
   cmd->add_option("--clock-tolerance-ms", o->config.clock_tolerance_ms,
                   "Stop writes when the clock steps back by more than this")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(kNonNegative);
   cmd->add_option("--admin", o->admin, "User id of the first system administrator (asked for when absent)");
   cmd->add_option("--admin-name", o->admin_name, "Their printed name");
   cmd->add_option("--admin-email", o->admin_email, "Their email address");

@@ -9,6 +9,7 @@
 
 #include "cli/allocator.h"
 #include "cli/cli_common.h"
+#include "core/display_text.h"
 
 namespace {
 
@@ -36,8 +37,10 @@ int Main(int argc, char** argv) {
     std::vector<std::string> rest = a->remaining(/*recurse=*/true);
     if (!rest.empty() && what.rfind("A subcommand is required", 0) == 0) {
       what = fmt::format("unknown command \"{}\"", rest.front());
+    } else if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      what = vellum::cli::DescribeUnexpectedArguments(rest);
     }
-    return fmt::format("vellum: usage: {}\n\n{}", what, a->help());
+    return fmt::format("vellum: usage: {}\n\n{}", vellum::core::ForTerminal(what, true), a->help());
   });
   app.add_option("--data", g.data_dir, "Data directory (default: $VELLUM_DATA, else ./vellum-data)");
   app.add_option("--format", g.format_text, "Output format where output is data")

@@ -35,10 +35,10 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run) {
     };
     auto o = std::make_shared<Opts>();
     CLI::App* c = proof->add_subcommand("inclusion", "Prove that an event is in a signed checkpoint");
-    c->add_option("--seq", o->seq, "Sequence number of the event")->required()->check(kNonNegative);
+    c->add_option("--seq", o->seq, "Sequence number of the event")->required()->transform(kNonNegative);
     c->add_option("--size", o->size,
                   "Tree size of a stored checkpoint (default: latest, made if needed)")
-        ->check(kNonNegative);
+        ->transform(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto s = OpenSignedIn(g);
@@ -59,9 +59,9 @@ void RegisterProof(CLI::App& app, Globals& g, Runner& run) {
     CLI::App* c = proof->add_subcommand("consistency", "Prove that a later checkpoint extends an earlier one");
     c->add_option("--from", o->from, "Tree size of the earlier checkpoint")
         ->required()
-        ->check(kNonNegative);
+        ->transform(kNonNegative);
     c->add_option("--to", o->to, "Tree size of the later checkpoint (default: latest)")
-        ->check(kNonNegative);
+        ->transform(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto s = OpenSignedIn(g);

@@ -43,7 +43,9 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
   rec->require_subcommand(1);
 
   struct WriteOpts {
-    std::string type, id, reason, guideline, content = "-";
+    std::string type, id, reason, content = "-";
+    // Given, even empty, is checked as a guideline id: "" is refused, not taken as none.
+    std::optional<std::string> guideline;
     std::optional<uint64_t> expect;
   };
 
@@ -60,12 +62,12 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
         // Validate everything before opening the ledger: bad input writes nothing.
         auto content = ReadContent(o->content);
         if (!content.ok()) return Fail(content.status());
-        auto decider = records::DecideCreate({o->type, o->id, *content, Opt(o->reason), Opt(o->guideline)});
+        auto decider = records::DecideCreate({o->type, o->id, *content, Opt(o->reason), o->guideline});
         if (!decider.ok()) return Fail(decider.status());
         auto s = OpenSignedIn(g);
         if (!s.ok()) return Fail(s.status());
         return PrintWritten(g, s->vellum->CreateRecord(s->principal, {o->type, o->id, std::move(*content),
-                                                                      Opt(o->reason), Opt(o->guideline)}));
+                                                                      Opt(o->reason), o->guideline}));
       };
     });
   }
@@ -78,12 +80,12 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--reason", o->reason, "Why the record changes (required)")->required();
     c->add_option("--guideline", o->guideline, "Guideline/protocol version in force");
     c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version")
-        ->check(kNonNegative);
+        ->transform(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto content = ReadContent(o->content);
         if (!content.ok()) return Fail(content.status());
-        records::ModifyRecord cmd{o->type, o->id, std::move(*content), o->reason, o->expect, Opt(o->guideline)};
+        records::ModifyRecord cmd{o->type, o->id, std::move(*content), o->reason, o->expect, o->guideline};
         auto check = records::DecideModify(cmd);
         if (!check.ok()) return Fail(check.status());
         auto s = OpenSignedIn(g);
@@ -99,7 +101,7 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--id", o->id, "Record id")->required();
     c->add_option("--reason", o->reason, "Why the record is deleted (required)")->required();
     c->add_option("--expect-version", o->expect, "Refuse unless the record is at this version")
-        ->check(kNonNegative);
+        ->transform(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         records::DeleteRecord cmd{o->type, o->id, o->reason, o->expect};
@@ -117,7 +119,7 @@ void RegisterRecord(CLI::App& app, Globals& g, Runner& run) {
     c->add_option("--type", o->type, "Record type")->required();
     c->add_option("--id", o->id, "Record id")->required();
     c->add_option("--version", o->expect, "Version to show (default: current)")
-        ->check(kNonNegative);
+        ->transform(kNonNegative);
     c->callback([&g, &run, o] {
       run = [&g, o]() -> int {
         auto s = OpenSignedIn(g);

@@ -4,6 +4,7 @@
 
 #include "cli/cli_common.h"
 #include "core/clock.h"
+#include "core/display_text.h"
 #include "core/json.h"
 
 namespace vellum::cli {
@@ -26,13 +27,17 @@ json::value RecordRefJson(const std::optional<ledger::RecordRef>& r) {
   return o;
 }
 
+// A table cell: one line, nothing a terminal acts on (a reason or name from the
+// ledger may hold escape sequences), at most n characters, cut between characters.
 std::string Shorten(std::string s, size_t n) {
   for (char& c : s) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  if (s.size() > n) s = s.substr(0, n - 3) + "...";
-  return s;
+  return core::ShortenText(core::ForTerminal(s), n);
 }
+
+// A whole field of the record view: nothing a terminal acts on, one line.
+std::string Field(std::string_view s) { return core::ForTerminal(s); }
 
 }  // namespace
 
@@ -78,12 +83,12 @@ void PrintVersionTable(const app::RecordVersionView& v, bool current) {
   fmt::print("record        {}/{}\n", r.record_type, r.record_id);
   fmt::print("version       {}{}{}\n", r.version, current ? " (current)" : "", r.deleted ? " (deleted)" : "");
   fmt::print("content hash  {}\n", r.deleted ? "-" : core::HashToTagged(r.content_hash));
-  fmt::print("by            {} ({})\n", v.event.actor.name, v.event.actor.id);
+  fmt::print("by            {} ({})\n", Field(v.event.actor.name), v.event.actor.id);
   fmt::print("at            {} (seq {})\n", core::FormatTimestamp(v.event.ts), v.event.seq);
-  fmt::print("reason        {}\n", v.event.reason.value_or("-"));
-  fmt::print("guideline     {}\n", v.event.guideline.value_or("-"));
-  if (!r.deleted) fmt::print("content       {}\n", r.content);
-  for (const auto& c : v.event.changes) fmt::print("change        {}\n", JsonText(c, false));
+  fmt::print("reason        {}\n", Field(v.event.reason.value_or("-")));
+  fmt::print("guideline     {}\n", Field(v.event.guideline.value_or("-")));
+  if (!r.deleted) fmt::print("content       {}\n", Field(r.content));
+  for (const auto& c : v.event.changes) fmt::print("change        {}\n", Field(JsonText(c, false)));
 }
 
 void PrintHistoryTable(const std::vector<app::RecordVersionView>& versions) {

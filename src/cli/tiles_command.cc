@@ -20,7 +20,7 @@ void RegisterTiles(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--out", o->out, "The directory to publish into (created if missing; served as the log's prefix)")
       ->required();
   cmd->add_option("--size", o->size, "The tree size of a stored checkpoint (default: the latest)")
-      ->check(kNonNegative);
+      ->transform(kNonNegative);
   cmd->add_flag("--entries", o->entries,
                 "Also the entry bundles: the event lines themselves, with the records' content");
   cmd->callback([&g, &run, o] {

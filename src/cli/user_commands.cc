@@ -440,7 +440,8 @@ void RegisterPolicy(CLI::App& app, Globals& g, Runner& run) {
     std::string flag = "--" + name;
     for (char& ch : flag) if (ch == '_') ch = '-';
     set->add_option_function<uint32_t>(flag, [o, name](const uint32_t& v) { o->values[name] = v; },
-                                       "New value of " + name);
+                                       "New value of " + name)
+        ->transform(kNonNegative);
   }
   set->add_option("--reason", o->reason, "Why (required)")->required();
   set->callback([&g, &run, o] {

@@ -2,6 +2,7 @@
 // directly. Every descriptor is owned by an RAII object and opened O_CLOEXEC so
 // child processes (tests, hooks) never inherit ledger files or locks.
 #include <dirent.h>
+#include <fmt/format.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -335,6 +336,11 @@ class PosixEnv final : public Env {
 
   StatusOr<std::string> ReadFile(const std::string& path) override {
     ASSIGN_OR_RETURN(Fd fd, OpenFd(path, O_RDONLY));
+    // A whole file is read into memory: a device or a pipe (`--witness /dev/zero`)
+    // would never end, so only a regular file is read.
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path, errno);
+    if (!S_ISREG(st.st_mode)) return InvalidArgumentError(fmt::format("{} is not a regular file", path));
     std::string data;
     char buf[64 * 1024];
     for (;;) {

@@ -177,9 +177,7 @@ ledger::Decider DecideNotice(std::string event_type, json::object data) {
 
 StatusOr<ledger::Decider> DecideChangePolicy(SecurityPolicy policy, std::string reason) {
   RETURN_IF_ERROR(ValidatePolicy(policy));
-  if (reason.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return InvalidArgumentError("a reason is required to change the security policy");
-  }
+  RETURN_IF_ERROR(records::CheckReason(reason, "change the security policy"));
   return ledger::Decider([policy, reason = std::move(reason)](
                              ProjectionReader& state) -> StatusOr<std::vector<EventDraft>> {
     ASSIGN_OR_RETURN(auto row, state.LatestVersion(kPolicyType, kSecurityPolicyId));

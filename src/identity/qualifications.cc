@@ -23,10 +23,7 @@ Status Text(std::string_view what, const std::string& s, size_t max) {
   return OkStatus();
 }
 
-Status Reason(const std::string& reason) {
-  if (reason.find_first_not_of(" \t\r\n") == std::string::npos) return InvalidArgumentError("a reason is required");
-  return OkStatus();
-}
+Status Reason(const std::string& reason) { return records::CheckReason(reason, "record a qualification"); }
 
 // The date part of a timestamp ("2027-03-31").
 std::string DateOf(int64_t us) { return core::FormatTimestamp(us).substr(0, 10); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "core/display_text.h"
 #include "core/json.h"
 #include "ledger/event.h"
 
@@ -146,8 +147,12 @@ Status ValidateNewUser(const User& u) {
   if (u.id == "system" || u.id == "unauthenticated") {
     return InvalidArgumentError(fmt::format("user id \"{}\" is reserved", u.id));
   }
-  if (u.name.empty() || u.name.size() > 200 || !core::IsValidUtf8(u.name) || HasControl(u.name)) {
-    return InvalidArgumentError("the printed name must be 1 to 200 characters of text");
+  // The printed name is what a signature shows (§11.50): something visible, no
+  // control or direction character that could make it show another name.
+  if (!core::IsValidUtf8(u.name) || core::IsBlankText(u.name) || core::CharacterCount(u.name) > 200 ||
+      HasControl(u.name) || core::HasControlCharacters(u.name) || core::HasDirectionControls(u.name)) {
+    return InvalidArgumentError(
+        "the printed name must be 1 to 200 characters of visible text, without control or direction characters");
   }
   if (u.kind == AccountKind::kPerson) {
     size_t at = u.email.find('@');

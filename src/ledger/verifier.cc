@@ -457,6 +457,7 @@ class VerifyRun {
         problem("event", seq, where(), decoded.message());
         continue;
       }
+      if (Status rules = CheckFieldRules(ev); !rules.ok()) problem("event", seq, where(), rules.message());
       if (ev.seq != seq) {
         problem("chain", seq, where(),
                 fmt::format(
@@ -482,6 +483,27 @@ class VerifyRun {
         c.record_versions += CheckProjection(ev, c.leaves[i], where, *reader, *stored, c.problems);
     }
     CheckChunkTree(c);
+  }
+
+  // The rules of docs/formats/event.md beyond the types the decoder checks: the
+  // event id 32 lower-case hex digits, the type and the actor's name not empty,
+  // every id (actor, record type and id, guideline) of the id alphabet. Vellum
+  // writes no other; a line appended by hand might.
+  static Status CheckFieldRules(const Event& e) {
+    if (e.id.size() != 32 ||
+        e.id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return DataLossError("its id is not 32 lower-case hex digits");
+    }
+    if (e.type.empty()) return DataLossError("its type is empty");
+    if (e.actor.name.empty()) return DataLossError("its actor_name is empty");
+    for (const auto& [what, id] : {std::pair<const char*, const std::string*>{"actor", &e.actor.id},
+                                   {"record type", e.record ? &e.record->type : nullptr},
+                                   {"record id", e.record ? &e.record->id : nullptr},
+                                   {"guideline", e.guideline ? &*e.guideline : nullptr}}) {
+      if (id == nullptr) continue;
+      if (Status s = ValidateId(what, *id); !s.ok()) return DataLossError(s.message());
+    }
+    return OkStatus();
   }
 
   void CheckGenesis(const Event& e, const std::string& where, std::vector<VerifyProblem>& out) const {

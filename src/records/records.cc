@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "core/display_text.h"
 #include "core/json.h"
 #include "records/changes.h"
 
@@ -17,15 +18,11 @@ using storage::ProjectionReader;
 using storage::RecordVersionRow;
 
 Status ValidateReason(const std::optional<std::string>& reason, bool required, std::string_view action) {
-  if (!reason || reason->find_first_not_of(" \t\r\n") == std::string::npos) {
-    if (required) return InvalidArgumentError(fmt::format("a reason is required to {} a record", action));
-    return OkStatus();
-  }
-  if (reason->size() > kMaxReasonBytes) {
-    return InvalidArgumentError(fmt::format("the reason is longer than {} bytes", kMaxReasonBytes));
-  }
-  if (!core::IsValidUtf8(*reason)) return InvalidArgumentError("the reason is not valid UTF-8");
-  return OkStatus();
+  const std::string what_for = fmt::format("{} a record", action);
+  if (!reason) return required ? CheckReason("", what_for) : OkStatus();
+  // An optional reason left empty (or as plain spaces) is no reason; anything else is checked.
+  if (!required && reason->find_first_not_of(" \t\r\n") == std::string::npos) return OkStatus();
+  return CheckReason(*reason, what_for);
 }
 
 Status ValidateGuideline(const std::optional<std::string>& g) {
@@ -100,6 +97,18 @@ StatusOr<json::object> ParseContent(const std::string& canonical) {
 }
 
 }  // namespace
+
+Status CheckReason(std::string_view reason, std::string_view what_for) {
+  if (core::IsBlankText(reason)) return InvalidArgumentError(fmt::format("a reason is required to {}", what_for));
+  if (reason.size() > kMaxReasonBytes) {
+    return InvalidArgumentError(fmt::format("the reason is longer than {} bytes", kMaxReasonBytes));
+  }
+  if (!core::IsValidUtf8(reason)) return InvalidArgumentError("the reason is not valid UTF-8");
+  if (core::HasControlCharacters(reason)) {
+    return InvalidArgumentError("the reason holds a control character (only line breaks and tabs may be in it)");
+  }
+  return OkStatus();
+}
 
 bool IsReservedType(std::string_view type) {
   return type == "user" || type == "policy" || type == "credential" || type == "training";

@@ -24,6 +24,12 @@ inline constexpr char kDeleted[] = "record.deleted";
 
 inline constexpr size_t kMaxReasonBytes = 4096;
 
+// A reason as the ledger records it (AT-2): not blank (white space, control and
+// invisible characters alone say nothing), valid UTF-8, at most kMaxReasonBytes,
+// and no control character but a line break or a tab (which a terminal showing
+// the trail would act on). `what_for` completes "a reason is required to ...".
+Status CheckReason(std::string_view reason, std::string_view what_for);
+
 struct CreateRecord {
   std::string type;
   std::string id;

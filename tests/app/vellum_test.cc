@@ -140,11 +140,17 @@ TEST_F(VellumTest, InitWithoutOriginPicksARandomOne) {
 
 TEST_F(VellumTest, InitRejectsOriginsThatCannotNameAKey) {
   int n = 0;
-  for (const char* origin : {"a+b", "a b", "a\nb", "a\tb"}) {
+  // One rule for every place an origin goes (key name, checkpoints, vellum.toml, backup
+  // manifests), checked before anything is created: nothing is left behind.
+  for (const std::string& origin : std::vector<std::string>{"a+b", "a b", "a\nb", "a\tb", "a\x1b" "b", "a\x7f",
+                                                             "caf\xc3\xa9", "\xff", std::string(256, 'o')}) {
     InitOptions init;
     init.origin = origin;
-    EXPECT_THAT(vellum::testing::InitWithAdmin(tmp_.Sub("d" + std::to_string(++n)), init, Fast()),
+    const std::string dir = tmp_.Sub("d" + std::to_string(++n));
+    EXPECT_THAT(vellum::testing::InitWithAdmin(dir, init, Fast()),
                 StatusIs(StatusCode::kInvalidArgument, HasSubstr("origin")));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/keys")) << dir;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/vellum.toml")) << dir;
   }
 }
 

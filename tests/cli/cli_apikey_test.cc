@@ -57,5 +57,21 @@ TEST_F(CliApiKeyTest, CreateUseListAndRevokeByThePrintedId) {
   EXPECT_THAT(refused.err, HasSubstr("revoked"));
 }
 
+// DC-1: an API key file with no key on its first line (not provisioned yet) is bad
+// input naming the file (exit 2); the person signed in on the same machine stays
+// signed in: a failed key never ends anyone's session.
+TEST_F(CliApiKeyTest, EmptyKeyFileIsBadInputAndEndsNoSession) {
+  Init();
+  for (const std::string& text : {std::string(), std::string("\nsk-on-the-second-line\n")}) {
+    const std::string key_file = tmp_.Sub("empty.key");
+    ::vellum::testing::WriteFileOrDie(key_file, text);
+    ProcessResult r = RunAs(kAdminId, {"--api-key-file", key_file, "log"});
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("holds no key on its first line"));
+    ProcessResult still = RunAs(kAdminId, {"user", "show"});
+    EXPECT_EQ(still.exit_code, 0) << Describe(still);
+  }
+}
+
 }  // namespace
 }  // namespace vellum::cli_test

@@ -114,6 +114,15 @@ TEST_F(CliBackupTest, RefusalsExitNonZeroAndLeaveNothing) {
   ProcessResult inside = RunAs("", {"backup", "--out", data_ + "/b"});
   EXPECT_EQ(inside.exit_code, 2) << Describe(inside);
   EXPECT_THAT(inside.err, HasSubstr("inside the data directory"));
+  // A symbolic link as DIR would be replaced by the rename, the copy landing beside it, not
+  // where it points (the key and auth.db on the wrong disk): refused before anything is copied.
+  fs::create_directories(tmp_.Sub("full/target"));
+  fs::create_directory_symlink(tmp_.Sub("full/target"), tmp_.Sub("full/link"));
+  ProcessResult link = RunAs("", {"backup", "--out", tmp_.Sub("full/link")});
+  EXPECT_EQ(link.exit_code, 2) << Describe(link);
+  EXPECT_THAT(link.err, HasSubstr("is a symbolic link"));
+  EXPECT_TRUE(fs::is_symlink(tmp_.Sub("full/link")));
+  EXPECT_TRUE(fs::is_empty(tmp_.Sub("full/target")));
   ProcessResult missing = RunAs("", {"backup"});
   EXPECT_EQ(missing.exit_code, 2) << Describe(missing);
   EXPECT_THAT(missing.err, HasSubstr("--out"));

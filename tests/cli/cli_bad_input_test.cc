@@ -18,6 +18,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 using ::vellum::testing::ReadFileOrDie;
 using ::vellum::testing::WriteFileOrDie;
@@ -58,6 +59,12 @@ class CliBadInputTest : public CliTest {
                      bool count_events = true) {
     SCOPED_TRACE(message);
     ExpectNothingWritten(r, exit_code, message, before_, events_before_, count_events);
+  }
+
+  // A new baseline after a test's own successful write.
+  void Baseline2() {
+    before_ = Snapshot();
+    events_before_ = LogLines().size();
   }
 
   // Taken after SetUp by each test (SetUp's own writes are the baseline).
@@ -146,7 +153,9 @@ TEST_F(CliBadInputTest, ReasonRules) {
   };
   ExpectRefused(modify({}), 2, "--reason is required");
   ExpectRefused(del({}), 2, "--reason is required");
-  for (const std::string blank : {"", " ", " \t\n "}) {
+  // Blank is what shows nothing: white space of any kind, controls, zero widths.
+  for (const std::string blank : {"", " ", " \t\n ", "\x01\x02", "\xc2\xa0", "\xe2\x80\x8b",
+                                  "\xe3\x80\x80", "\xe2\x80\xa8", "\x7f"}) {
     ExpectRefused(modify({"--reason", blank}), 2, "a reason is required to modify a record");
     ExpectRefused(del({"--reason", blank}), 2, "a reason is required to delete a record");
   }
@@ -157,6 +166,11 @@ TEST_F(CliBadInputTest, ReasonRules) {
                   "the reason is not valid UTF-8");
   }
   ExpectRefused(modify({"--reason", std::string(5000, 'r')}), 2, "longer than 4096 bytes");
+  // A control character in a reason would act on the terminal of whoever reviews the trail.
+  for (const std::string bad : {"typo\x1b]0;owned\x07", "ok\rforged line", "x\xc2\x9b" "2J"}) {
+    ExpectRefused(modify({"--reason", bad}), 2, "the reason holds a control character");
+    ExpectRefused(del({"--reason", bad}), 2, "the reason holds a control character");
+  }
   // A well-formed reason (with non-ASCII text) passes.
   ProcessResult ok = modify({"--reason", "relecture à 2 mm ✓"});
   EXPECT_EQ(ok.exit_code, 0) << Describe(ok);
@@ -232,12 +246,77 @@ TEST_F(CliBadInputTest, OtherBadOptions) {
   ExpectRefused(
       Run({"user", "add", "--id", "u-new", "--name", "X\xff", "--email", "x@test.vellum.invalid",
            "--role", "annotator", "--password-file", new_password_}),
-      2, "the printed name must be 1 to 200 characters of text");
+      2, "the printed name must be 1 to 200 characters of visible text");
+  // A printed name shows who signed (§11.50): nothing blank, nothing that reorders what is shown.
+  for (const std::string& name : std::vector<std::string>{" ", "\xc2\xa0", "\xe2\x80\x8b", "Dr. \xe2\x80\xae" "aveR",
+                                                          std::string(201, 'n')}) {
+    ExpectRefused(Run({"user", "add", "--id", "u-new", "--name", name, "--email", "x@test.vellum.invalid",
+                       "--role", "annotator", "--password-file", new_password_}),
+                  2, "the printed name must be 1 to 200 characters of visible text", false);
+  }
+  // 200 characters, not bytes: a name of 150 accented letters is within it.
+  std::string accented;
+  for (int i = 0; i < 150; ++i) accented += "\xc3\xa9";
+  ProcessResult long_name = RunAs("u-admin", {"user", "add", "--id", "u-long", "--name", accented, "--email",
+                                 "x@test.vellum.invalid", "--role", "annotator", "--password-file", new_password_});
+  EXPECT_EQ(long_name.exit_code, 0) << Describe(long_name);
+  Baseline2();
+  // AC-2: a password given on the command line is refused, and not echoed in the refusal.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"login", "--user", "u-1", "--password", "Sup3r-secret-passphrase"},
+           {"login", "--user", "u-1", "--password=Sup3r-secret-passphrase"},
+           {"user", "passwd", "--new-password", "Sup3r-secret-passphrase"}}) {
+    ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("never given on the command line"));
+    EXPECT_THAT(r.out + r.err, Not(HasSubstr("Sup3r-secret-passphrase")));
+  }
   ExpectRefused(Run({"login", "--user", "u-1", "--password-file", tmp_.Sub("no-such-password")}), 2,
                 "no-such-password");
   ExpectRefused(Create("annotation", "b-1", "", {"--content", tmp_.Sub("no-such-file.json")}), 2,
                 "no-such-file.json: no such file");
   ExpectRefused(Create("annotation", "b-1", "", {"--content", tmp_.path()}), 2, "record content");
+  // A filter given empty is refused, never read as no filter (`--actor "$WHO"`, WHO unset,
+  // must not list everyone's events as that person's); so is an empty guideline.
+  ExpectRefused(Run({"log", "--actor", ""}), 2, "actor must not be empty", false);
+  ExpectRefused(Run({"log", "--action", ""}), 2, "action must not be empty", false);
+  ExpectRefused(Run({"log", "--record", ""}), 2, "--record must be TYPE/ID", false);
+  ExpectRefused(Run({"log", "--since", ""}), 2, "time", false);
+  ExpectRefused(Create("annotation", "b-1", "{}", {"--guideline", ""}), 2, "guideline must not be empty");
+  // Numbers are decimal: "010" is ten (a zero-padded checkpoint name means its size), never
+  // octal; hex, signs, blanks and words are usage errors.
+  for (const std::string bad : {"0x10", "", "+1", "1e3", "ten"}) {
+    ExpectRefused(Run({"log", "--from-seq", bad}), 2, "--from-seq", false);
+  }
+  ProcessResult padded = Run({"--format", "jsonl", "log", "--from-seq", "010", "--limit", "1"});
+  ASSERT_EQ(padded.exit_code, 0) << Describe(padded);
+  EXPECT_THAT(padded.out, HasSubstr("\"seq\":10,"));
+  // What an error quotes from the input cannot act on the terminal: escapes are shown, not sent.
+  ProcessResult esc = Run({"record", "show", "--type", "annotation", "--id", "a-1", "--version", "\x1b[2J"});
+  EXPECT_EQ(esc.exit_code, 2) << Describe(esc);
+  EXPECT_THAT(esc.err, Not(HasSubstr("\x1b")));
+  ExpectRefused(Create("annotation", "b-1", "", {"--content", tmp_.Sub("\x1b]0;title\x07.json")}), 2,
+                "\\x1b]0;title\\x07.json");
+}
+
+// A reason may hold a direction control (text in a right-to-left script needs
+// them), but a table shows it as an escape, so it cannot reorder what the
+// reviewer reads; JSON Lines keep the stored bytes.
+TEST_F(CliBadInputTest, TablesShowNothingThatActsOnTheTerminal) {
+  const std::string rlo = "\xe2\x80\xae";
+  ProcessResult m = Run({"record", "modify", "--type", "annotation", "--id", "a-1", "--reason", "fixed " + rlo + "txet"},
+                        R"({"label":"mass","size_mm":4})");
+  ASSERT_EQ(m.exit_code, 0) << Describe(m);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--format", "table", "log"},
+           {"record", "history", "--type", "annotation", "--id", "a-1"},
+           {"--format", "table", "record", "show", "--type", "annotation", "--id", "a-1"}}) {
+    ProcessResult r = Run(args);
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_THAT(r.out, HasSubstr("fixed \\u202etxet"));
+    EXPECT_THAT(r.out, Not(HasSubstr(rlo)));
+  }
+  EXPECT_THAT(RunOk({"--format", "jsonl", "log"}), HasSubstr("fixed " + rlo + "txet"));
 }
 
 // The record's state decides: unknown record (2, not found), id already used

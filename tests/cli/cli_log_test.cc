@@ -111,6 +111,22 @@ TEST_F(CliLogTest, FilterByRecordActorAndAction) {
   }
 }
 
+// AT-8: a refused query prints nothing on stdout in any format (no "[]", no CSV or
+// table header that a script could take for an empty trail), only the refusal.
+TEST_F(CliLogTest, RefusedQueryPrintsNoEmptyTrail) {
+  const ::vellum::testing::Person annotator{"u-ann", "Ann Otator", {identity::Role::kAnnotator}};
+  ASSERT_TRUE(cli_.AddPerson(annotator));
+  for (const std::string format : {"json", "jsonl", "csv", "table"}) {
+    SCOPED_TRACE(format);
+    ProcessResult r = RunAs(annotator.id, {"--format", format, "log"});
+    EXPECT_EQ(r.exit_code, 3) << Describe(r);
+    EXPECT_EQ(r.out, "");
+    EXPECT_THAT(r.err, HasSubstr("permission_denied"));
+  }
+  // Allowed, an empty answer is still one document.
+  EXPECT_EQ(RunOk({"--format", "json", "log", "--from-seq", "100000"}), "[]\n");
+}
+
 TEST_F(CliLogTest, FilterBySequenceAndLimit) {
   const uint64_t size = all_.size();
   const std::string b3 = std::to_string(base_ + 3);

@@ -206,6 +206,32 @@ TEST_F(CliOfflineVerifyTest, EditedFieldIsNamed) {
   EXPECT_THAT(problems, HasSubstr("its root is not the root"));
 }
 
+// AT-4, AT-9: event.md's field rules hold on read too, whatever else a forger gets right:
+// an event id that is not 32 hex digits, an id outside the id alphabet. Both verifiers
+// name the rule, not only the broken hash it also causes.
+TEST_F(CliOfflineVerifyTest, FieldRulesOfTheEventFormatAreChecked) {
+  struct Case {
+    std::string from, to, vellum_says, offline_says;
+  };
+  const std::string& last = lines_.back();
+  const size_t id_at = last.find("\"id\":\"") + 6;
+  const size_t actor_at = last.find("\"actor\":\"") + 9;
+  for (const Case& c : std::vector<Case>{
+           {last.substr(id_at, 32), "x", "its id is not 32 lower-case hex digits", "id is not 32 lower-case hex digits"},
+           {last.substr(actor_at, last.find('"', actor_at) - actor_at), "..", "actor may contain only",
+            "actor is not an id"}}) {
+    SCOPED_TRACE(c.to);
+    std::vector<std::string> lines = lines_;
+    lines.back().replace(lines.back().find("\"" + c.from + "\""), c.from.size() + 2, "\"" + c.to + "\"");
+    WriteLines(lines);
+    ProcessResult verify = Run({"verify"});
+    EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
+    EXPECT_THAT(verify.out, HasSubstr(c.vellum_says));
+    const std::string problems = ExpectBothFail();
+    EXPECT_THAT(problems, HasSubstr(c.offline_says));
+  }
+}
+
 // AT-9, AT-4, RV-1: the new value of a modify edited; the version's content hash no longer
 // follows from the changes.
 TEST_F(CliOfflineVerifyTest, EditedChangeIsNamedByTheRebuiltVersion) {

@@ -317,6 +317,8 @@ TEST_F(CliProofTest, MalformedBundleIsBadInput) {
             "must be a non-negative integer"},
            {"unknown version", Edited(bundle, [](json::object& o) { o["version"] = 2; }),
             "unsupported proof bundle \"version\""},
+           {"version 1.0", Edited(bundle, [](json::object& o) { o["version"] = 1.0; }),
+            "unsupported proof bundle \"version\""},
            // leaf_hash is read as strictly as the proof's hashes, before anything is checked.
            {"leaf_hash not base64", Edited(bundle, [](json::object& o) { o["leaf_hash"] = "!!!"; }),
             "\"leaf_hash\" is not valid base64"},

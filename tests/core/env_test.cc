@@ -145,6 +145,13 @@ TEST_F(EnvTest, AppendWritesLargeBuffersCompletely) {
   EXPECT_TRUE(back == big + big.substr(0, 123));
 }
 
+// A whole-file read is of a regular file only: a device or a directory given where
+// a file was meant (`verify --witness /dev/zero`) is refused at once, not read without end.
+TEST_F(EnvTest, ReadFileReadsOnlyRegularFiles) {
+  EXPECT_THAT(env_->ReadFile("/dev/zero"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("not a regular file")));
+  EXPECT_FALSE(env_->ReadFile(dir_.path()).ok());
+}
+
 // Whether the file system under `dir` takes O_DIRECT (tmpfs does not).
 bool TakesDirectIo(const std::string& dir) {
   const std::string probe = dir + "/direct-probe";

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string>
 #include <vector>
@@ -424,6 +425,43 @@ TEST_F(FileLogStoreTest, ReopenRebuildsMissingIndexOfTheOpenSegment) {
   store.reset();
   ASSERT_OK_AND_ASSIGN(store, Reopen(32));
   ExpectEvents(*store, 5);
+}
+
+// AT-4: a scan checks each line against the segment's offset index, and that a
+// sealed segment ends with its last indexed event: a line appended to a sealed
+// segment (which only the index would otherwise bound) and an edited index entry
+// both stop the scan with data loss naming the file, instead of going unread.
+TEST_F(FileLogStoreTest, ScanChecksSealedSegmentsAgainstTheirIndexes) {
+  ASSERT_OK_AND_ASSIGN(auto store, Create(32));
+  for (uint64_t s = 0; s < 6; ++s) ASSERT_OK(store->AppendEvents(Lines(s, 1)));
+  store.reset();
+  const auto scan_status = [&] {
+    auto ro = FileLogStore::OpenReadOnly(env_, Dir());
+    EXPECT_TRUE(ro.ok()) << ro.status().ToString();
+    if (!ro.ok()) return ro.status();
+    auto cursor = (*ro)->Scan(0);
+    while (cursor->Next()) {
+    }
+    return cursor->status();
+  };
+  ASSERT_OK(scan_status());
+  const std::string seg = ReadFileOrDie(SegPath(0));
+  const std::string idx = ReadFileOrDie(IdxPath(0));
+  ASSERT_GE(idx.size(), 16u) << "the first segment was meant to hold two events";
+
+  for (const std::string& appended : {std::string("{\"seq\":99}\n"), std::string("garbage")}) {
+    ::chmod(SegPath(0).c_str(), 0644);
+    WriteFileOrDie(SegPath(0), seg + appended);
+    EXPECT_THAT(scan_status(), StatusIs(StatusCode::kDataLoss, HasSubstr("after its last event")));
+  }
+  WriteFileOrDie(SegPath(0), seg);
+  ASSERT_OK(scan_status());
+
+  std::string edited = idx;
+  std::memcpy(&edited[8], &idx[0], 8);  // entry 1 says what entry 0 does
+  ::chmod(IdxPath(0).c_str(), 0644);
+  WriteFileOrDie(IdxPath(0), edited);
+  EXPECT_THAT(scan_status(), StatusIs(StatusCode::kDataLoss, HasSubstr("offset index of ledger/segments/")));
 }
 
 TEST_F(FileLogStoreTest, MissingIndexOfASealedSegmentIsDataLoss) {

@@ -386,6 +386,7 @@ class FileEventCursor final : public EventCursor {
         line_ = std::string_view(buf_).substr(cursor_, nl - cursor_);
         line_offset_ = buf_file_offset_ + cursor_;
         cursor_ = nl + 1;
+        if (!CheckIndexed()) return false;
         if (seq_ + 1 >= seg_end_seq_) line_buf_pos_valid_ = false;  // next event is in another segment
         return true;
       }
@@ -416,11 +417,49 @@ class FileEventCursor final : public EventCursor {
     rel_path_ = seg->rel_path;
     file_end_ = seg->bytes;
     seg_end_seq_ = seg->first_seq + seg->count;
+    offsets_ = seg->offsets.get();
+    seg_first_seq_ = seg->first_seq;
+    sealed_ = seg != &impl_->segments.back();
+    index_.clear();
+    index_first_ = seq_;
     buf_.clear();
     cursor_ = 0;
     buf_file_offset_ = bounds->first;
     next_read_ = bounds->first;
     line_buf_pos_valid_ = true;
+    return true;
+  }
+
+  // The line just read starts where the segment's offset index says seq_ does,
+  // and the last event of a sealed segment ends the file: the index and the
+  // segment agree line for line, and no byte of a sealed segment is beyond
+  // what the index lists (a line appended there would be read by nothing).
+  bool CheckIndexed() {
+    const uint64_t i = seq_ - seg_first_seq_;
+    if (seq_ < index_first_ || seq_ >= index_first_ + index_.size() / kOffsetSize) {
+      const uint64_t n = std::min<uint64_t>(kIndexChunk, seg_end_seq_ - seq_);
+      index_.resize(static_cast<size_t>(n * kOffsetSize));
+      Status s = offsets_->ReadExact(i * kOffsetSize, index_.size(), index_.data());
+      if (!s.ok()) {
+        status_ = DataLossError(fmt::format("the offset index of ledger/{} cannot be read at seq {}: {}", rel_path_,
+                                            seq_, s.message()));
+        return false;
+      }
+      index_first_ = seq_;
+    }
+    const uint64_t indexed = GetFixed64(index_.data() + (seq_ - index_first_) * kOffsetSize);
+    if (indexed != line_offset_) {
+      status_ = DataLossError(fmt::format(
+          "the offset index of ledger/{} puts seq {} at byte {}, but its line starts at byte {}", rel_path_, seq_,
+          indexed, line_offset_));
+      return false;
+    }
+    if (sealed_ && seq_ + 1 == seg_end_seq_ && buf_file_offset_ + cursor_ != file_end_) {
+      status_ = DataLossError(fmt::format(
+          "ledger/{} holds {} bytes after its last event (seq {}), which its offset index does not list", rel_path_,
+          file_end_ - (buf_file_offset_ + cursor_), seq_));
+      return false;
+    }
     return true;
   }
 
@@ -472,6 +511,13 @@ class FileEventCursor final : public EventCursor {
   bool line_buf_pos_valid_ = false;
   std::string_view line_;
   uint64_t line_offset_ = 0;
+  // The segment's offset index, read a chunk at a time as the lines are.
+  static constexpr uint64_t kIndexChunk = 4096;
+  const RandomAccessFile* offsets_ = nullptr;
+  uint64_t seg_first_seq_ = 0;
+  bool sealed_ = false;
+  std::string index_;
+  uint64_t index_first_ = 0;
 };
 
 }  // namespace
