@@ -150,6 +150,16 @@ def _no_constants(name):
     raise ValueError("not JSON: " + name)
 
 
+def not_json_at_all(line):
+    """Whether a line is no JSON value at all (a torn or zero-filled write), as opposed to an
+    event that was altered and is still JSON."""
+    try:
+        json.loads(line.decode("utf-8"), parse_constant=_no_constants)
+        return False
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return True
+
+
 def parse_canonical(line):
     """The value of one ledger line (bytes, without its newline); ValueError unless the line
     is strict JSON in UTF-8 and exactly its RFC 8785 form."""
@@ -222,11 +232,17 @@ class TreeFiles:
             if os.path.isfile(path):
                 with open(path, "rb") as f:
                     self.levels[level] = f.read()
-        try:
-            with open(os.path.join(tree_dir, "synced"), encoding="ascii") as f:
-                self.synced = int(f.read().strip())
-        except (OSError, ValueError):
-            self.synced = 0
+        # "synced": the size in decimal digits and a newline, nothing else (tree.md); absent
+        # means 0. Anything else is damage: self.synced_problem says what.
+        self.synced, self.synced_problem = 0, None
+        path = os.path.join(tree_dir, "synced")
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                text = f.read()
+            if re.fullmatch(rb"[0-9]{1,20}\n", text) and int(text) < 2**64:
+                self.synced = int(text)
+            else:
+                self.synced_problem = "is not a tree size in decimal digits and a newline"
 
     def count(self, level):
         return len(self.levels.get(level, b"")) // 32
@@ -495,6 +511,11 @@ class RecordsDb:
             [f"{have[name][0]} {name} is not defined as Vellum defines it"
              for name in want if name in have and have[name] != want[name]] +
             [f"{kind} {name} was added" for name, (kind, _) in have.items() if name not in want])
+        # meta holds the schema version records-db.md describes (2) and the applied count, nothing else.
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("schema_version") != 2 or set(meta) != {"schema_version", "applied_count"}:
+            self.schema_differences.append(
+                f"meta holds {sorted(meta.items())}, not schema_version 2 and applied_count alone")
         self.applied = self.db.execute("SELECT value FROM meta WHERE key='applied_count'").fetchone()[0]
         self.events = self.db.execute("SELECT seq, ts, type, actor, record_type, record_id, record_version, "
                                       "leaf_hash FROM events ORDER BY seq")
@@ -583,9 +604,14 @@ class Verifier:
     def check_events(self):
         seg_dir = os.path.join(self.ledger, "segments")
         try:
-            names = sorted(n for n in os.listdir(seg_dir) if n.endswith(".jsonl"))
+            entries = os.listdir(seg_dir)
         except OSError as e:
             raise Problem("files", f"cannot read the segments: {e.strerror}", where=seg_dir) from None
+        names = sorted(n for n in entries if n.endswith(".jsonl") and NAME_RE.match(n[:-len(".jsonl")]))
+        for n in sorted(set(entries) - set(names)):
+            # Vellum opens no ledger with anything else there (a file it does not know could be
+            # a segment moved aside).
+            self.problem("files", "a file that is not a segment is among the segments", where="ledger/segments/" + n)
         if not names:
             self.problem("files", "the ledger has no segment", where="ledger/segments")
             return
@@ -595,7 +621,15 @@ class Verifier:
         self.tree = tree
         if 0 in wanted:
             self.roots[0] = tree.root()
+        # Past every applied and every signed event, a line that is not JSON at all is what a
+        # write cut short by a crash leaves, not an event (as `vellum verify` reads it): a note,
+        # and the end of the events.
+        applied = self.records_db.applied if self.records_db is not None else 0
+        torn_from = max([applied] + [size for size in wanted])
+        torn = False
         for index, name in enumerate(names):
+            if torn:
+                break
             rel = "ledger/segments/" + name
             stem = name[:-len(".jsonl")]
             if not NAME_RE.match(stem):
@@ -617,6 +651,12 @@ class Verifier:
                         self.problem("format", "a segment that is not the last ends without a newline", where=where)
                     break
                 line = data[offset:end]
+                if expected >= torn_from and not_json_at_all(line):
+                    self.notes.append(f"{where}: the lines from here on are not JSON: what a write cut short by a "
+                                      "crash leaves, never acknowledged (records.db has not applied them, no "
+                                      "checkpoint signs them); opening the ledger removes them")
+                    torn = True
+                    break
                 offset = end + 1
                 leaf = leaf_hash(line)
                 try:
@@ -646,6 +686,12 @@ class Verifier:
                     self.roots[tree.size] = tree.root()
         self.events = tree.size
         self.finish_records_db()
+        # tree/synced: the size whose tree entries were made durable, never more than the events.
+        if self.tree_files.synced_problem:
+            self.problem("tree", self.tree_files.synced_problem, where="ledger/tree/synced")
+        elif self.tree_files.synced > tree.size:
+            self.problem("tree", f"says the tree was made durable for {self.tree_files.synced} events but the "
+                         f"ledger holds {tree.size}: events were removed", where="ledger/tree/synced")
         # Stored hashes beyond what the events make mean events were removed.
         for level in sorted(self.tree_files.levels):
             have, expect = self.tree_files.count(level), tree.size >> level
@@ -802,8 +848,12 @@ class Verifier:
     def stored_notes(self):
         if not hasattr(self, "_stored"):
             cp_dir = os.path.join(self.ledger, "checkpoints")
-            self._stored_names = sorted(n for n in os.listdir(cp_dir) if n.endswith(".note")) \
-                if os.path.isdir(cp_dir) else []
+            entries = os.listdir(cp_dir) if os.path.isdir(cp_dir) else []
+            self._stored_names = sorted(n for n in entries if n.endswith(".note") and NAME_RE.match(n[:-5]))
+            for n in sorted(set(entries) - set(self._stored_names)):
+                if ".tmp." not in n:  # a write's temporary file, left by a crash, is not a checkpoint
+                    self.problem("files", "a file that is not a checkpoint is among the checkpoints",
+                                 where="ledger/checkpoints/" + n)
             self._stored_bytes = []
             for n in self._stored_names:
                 with open(os.path.join(cp_dir, n), "rb") as f:

@@ -1,6 +1,8 @@
 #include "app/vellum.h"
 
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <openssl/rand.h>
 
 #include <boost/json/parse.hpp>
@@ -137,6 +139,15 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
   }
   // Everything that can be refused is refused before anything is created.
   if (!init.origin.empty()) RETURN_IF_ERROR(ValidateOrigin(init.origin));
+  for (const std::string& w : init.config.witness_files) {
+    // A path no checkpoint could ever be appended to would be written into
+    // vellum.toml, and every later open would fail on it or the witness get nothing.
+    std::error_code ec;
+    if (w.empty()) return InvalidArgumentError("a witness file path is empty");
+    if (std::filesystem::exists(w, ec) && !std::filesystem::is_regular_file(w, ec)) {
+      return InvalidArgumentError(fmt::format("the witness file {} is not a regular file", w));
+    }
+  }
   auto m = std::make_unique<Impl>();
   RETURN_IF_ERROR(m->Prepare(dir, options));
   core::Env* env = m->env;

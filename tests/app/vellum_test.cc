@@ -154,6 +154,20 @@ TEST_F(VellumTest, InitRejectsOriginsThatCannotNameAKey) {
   }
 }
 
+// AT-5: a witness path that could never receive a checkpoint (empty, a directory) is
+// refused before anything is created, not written into vellum.toml.
+TEST_F(VellumTest, InitRejectsWitnessPathsThatCannotTakeACheckpoint) {
+  int n = 0;
+  for (const std::string& witness : {std::string(), tmp_.path()}) {
+    InitOptions init;
+    init.config.witness_files = {witness};
+    const std::string dir = tmp_.Sub("w" + std::to_string(++n));
+    EXPECT_THAT(vellum::testing::InitWithAdmin(dir, init, Fast()),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("witness file")));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/vellum.toml")) << dir;
+  }
+}
+
 TEST_F(VellumTest, InitTwiceIsAlreadyExists) {
   {
     ASSERT_OK_AND_ASSIGN(auto v, Init());

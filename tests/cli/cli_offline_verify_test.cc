@@ -145,6 +145,27 @@ TEST_F(CliOfflineVerifyTest, UntouchedLedgerVerifiesAsVellumVerifies) {
   EXPECT_THAT(text.out, HasSubstr("VERIFIED: " + std::to_string(lines_.size()) + " events"));
 }
 
+// SR-1, AT-9: complete lines that are not JSON at all after every applied and signed event
+// (a zero-filled block, half a line, an empty line) are what a torn write leaves: a note for
+// both verifiers, not a problem; the same bytes before the end are damage for both.
+TEST_F(CliOfflineVerifyTest, NonJsonLinesAtTheEndAreACrashRemnantForBoth) {
+  for (const std::string& torn : {std::string(300, '\0'), lines_.back().substr(0, lines_.back().size() / 2),
+                                  std::string()}) {
+    std::vector<std::string> lines = lines_;
+    lines.push_back(torn);
+    WriteLines(lines);
+    ProcessResult verify = Run({"verify"});
+    EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+    const json::object report = Report();
+    EXPECT_EQ(last_exit_, 0) << Problems(report);
+    EXPECT_EQ(report.at("events").to_number<uint64_t>(), lines_.size());
+  }
+  std::vector<std::string> lines = lines_;
+  lines.insert(lines.begin() + 2, std::string(300, '\0'));
+  WriteLines(lines);
+  ExpectBothFail();
+}
+
 // AT-9: a copy of the ledger/ folder alone (as an export hands it over) is checked without
 // records.db and keys/ledger.pub, against the key given; in a whole data directory their
 // absence is a problem, as for vellum verify.

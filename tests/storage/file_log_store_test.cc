@@ -617,6 +617,24 @@ TEST_F(FileLogStoreTest, SyncTreeAndReopenDiscardsUnsyncedEntries) {
   EXPECT_EQ(store->NodeCount(0), 7u);
 }
 
+// AT-4: tree/synced is read strictly: a number beyond 2^64 - 1 (20 digits fit in the
+// file) does not wrap around to a small, plausible size.
+TEST_F(FileLogStoreTest, TreeSyncedSizeBeyond64BitsIsDataLoss) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, Create());
+    ASSERT_OK(store->AppendEvents(Lines(0, 5)));
+    AppendTree(*store, 0, 5);
+    ASSERT_OK(store->SyncTree(5));
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t five, FileLogStore::ReadTreeSyncedSize(env_, Dir()));
+  EXPECT_EQ(five, 5u);
+  WriteFileOrDie(Dir() + "/tree/synced", "18446744073709551621\n");  // 2^64 + 5
+  EXPECT_THAT(FileLogStore::ReadTreeSyncedSize(env_, Dir()),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("beyond 2^64 - 1")));
+  WriteFileOrDie(Dir() + "/tree/synced", "18446744073709551615\n");  // 2^64 - 1 itself reads
+  EXPECT_OK(FileLogStore::ReadTreeSyncedSize(env_, Dir()).status());
+}
+
 TEST_F(FileLogStoreTest, MissingOrShortTreeFileIsDataLoss) {
   {
     ASSERT_OK_AND_ASSIGN(auto store, Create());

@@ -551,7 +551,10 @@ StatusOr<uint64_t> FileLogStore::ReadTreeSyncedSize(core::Env* env, const std::s
   uint64_t v = 0;
   for (size_t i = 0; i + 1 < text.size(); ++i) {
     if (text[i] < '0' || text[i] > '9') return DataLossError("ledger/tree/synced is malformed");
-    v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+    const uint64_t digit = static_cast<uint64_t>(text[i] - '0');
+    // 20 digits can exceed 2^64 - 1: such a size would wrap to a small one and pass.
+    if (v > (UINT64_MAX - digit) / 10) return DataLossError("ledger/tree/synced is malformed (beyond 2^64 - 1)");
+    v = v * 10 + digit;
   }
   return v;
 }
