@@ -942,7 +942,24 @@ INSTANTIATE_TEST_SUITE_P(
         RecordsDbCase{
             "EventIndexActor",
             "UPDATE events SET actor='u-mallory' WHERE seq=50",
-            {"projection", kMiddleSeq, "records.db", "the indexed event's fields differ"}}),
+            {"projection", kMiddleSeq, "records.db", "the indexed event's fields differ"}},
+        // Values that read back like the ones Vellum writes but are not stored as it writes
+        // them (NULL and '' both read as empty; a short or zero blob as a tombstone's zero hash).
+        RecordsDbCase{"EventIndexEmptyRecordInsteadOfNull",
+                      "UPDATE events SET record_type='', record_id='', record_version=0 WHERE seq=0",
+                      {"projection", 0, "records.db", "the indexed event's fields differ"}},
+        RecordsDbCase{"EventIndexShortLeafHash", "UPDATE events SET leaf_hash=x'00' WHERE seq=50",
+                      {"projection", kMiddleSeq, "records.db", "the indexed event's hash differs"}},
+        RecordsDbCase{"TombstoneWithAHash",
+                      "UPDATE record_versions SET content_hash=zeroblob(32) "
+                      "WHERE record_type='case' AND record_id='case-0003' AND version=2",
+                      {"projection", kCaseDeletedSeq, "records.db",
+                       "record case/case-0003 version 2 differs from the replay"}},
+        RecordsDbCase{"TombstoneFlagSeven",
+                      "UPDATE record_versions SET deleted=7 "
+                      "WHERE record_type='case' AND record_id='case-0003' AND version=2",
+                      {"projection", kCaseDeletedSeq, "records.db",
+                       "record case/case-0003 version 2 differs from the replay"}}),
     [](const ::testing::TestParamInfo<RecordsDbCase>& info) {
       return std::string(info.param.name);
     });

@@ -232,12 +232,12 @@ void WriteSchemaV1(const std::string& path) {
       deleted INTEGER NOT NULL, content TEXT, content_hash BLOB,
       PRIMARY KEY (record_type, record_id, version)) STRICT, WITHOUT ROWID;
     INSERT INTO meta VALUES ('schema_version', 1), ('applied_count', 4);
-    INSERT INTO events VALUES (0, 10, 'ledger.genesis', 'system', NULL, NULL, NULL, x'00');
-    INSERT INTO events VALUES (1, 11, 'record.created', 'u', 'note', 'n-2', 1, x'01');
-    INSERT INTO events VALUES (2, 12, 'record.created', 'u', 'note', 'n-1', 1, x'02');
-    INSERT INTO events VALUES (3, 13, 'record.deleted', 'u', 'note', 'n-2', 2, x'03');
-    INSERT INTO record_versions VALUES ('note', 'n-2', 1, 1, 11, 0, '{"a":1}', x'aa');
-    INSERT INTO record_versions VALUES ('note', 'n-1', 1, 2, 12, 0, '{"b":1}', x'bb');
+    INSERT INTO events VALUES (0, 10, 'ledger.genesis', 'system', NULL, NULL, NULL, x'0000000000000000000000000000000000000000000000000000000000000000');
+    INSERT INTO events VALUES (1, 11, 'record.created', 'u', 'note', 'n-2', 1, x'0100000000000000000000000000000000000000000000000000000000000000');
+    INSERT INTO events VALUES (2, 12, 'record.created', 'u', 'note', 'n-1', 1, x'0200000000000000000000000000000000000000000000000000000000000000');
+    INSERT INTO events VALUES (3, 13, 'record.deleted', 'u', 'note', 'n-2', 2, x'0300000000000000000000000000000000000000000000000000000000000000');
+    INSERT INTO record_versions VALUES ('note', 'n-2', 1, 1, 11, 0, '{"a":1}', x'aa00000000000000000000000000000000000000000000000000000000000000');
+    INSERT INTO record_versions VALUES ('note', 'n-1', 1, 2, 12, 0, '{"b":1}', x'bb00000000000000000000000000000000000000000000000000000000000000');
     INSERT INTO record_versions VALUES ('note', 'n-2', 2, 3, 13, 1, NULL, NULL);
   )sql";
   char* err = nullptr;

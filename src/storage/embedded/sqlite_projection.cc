@@ -113,15 +113,27 @@ std::string_view HashBlob(const core::Hash& h) {
 // The row at a statement over kVersionColumns / kEventColumns, written into an
 // existing row, whose strings keep their storage (range reads overwrite the
 // rows of the previous run).
+// What a row holds when its stored form is not one Vellum writes (a NULL where a
+// value goes or the reverse, an empty id, a hash that is not 32 bytes, a deleted
+// flag other than 0 or 1): such a row equals no row a replay makes, so verify
+// names it, although read into the struct it could look like one (NULL and ''
+// both read as "", a short blob as the zero hash of a tombstone).
+constexpr char kNotAsWritten[] = "(stored in a form Vellum does not write)";
+
 void ReadRowInto(const Statement& s, RecordVersionRow* r) {
   r->record_type.assign(s.ColumnText(0));
   r->record_id.assign(s.ColumnText(1));
   r->version = static_cast<uint64_t>(s.ColumnInt(2));
   r->seq = static_cast<uint64_t>(s.ColumnInt(3));
   r->ts = s.ColumnInt(4);
-  r->deleted = s.ColumnInt(5) != 0;
+  const int64_t deleted = s.ColumnInt(5);
+  r->deleted = deleted != 0;
   r->content.assign(s.ColumnText(6));
   r->content_hash = BlobToHash(s.ColumnBlob(7));
+  const bool as_written =
+      (deleted == 1 && s.ColumnIsNull(6) && s.ColumnIsNull(7)) ||
+      (deleted == 0 && !s.ColumnIsNull(6) && !s.ColumnIsNull(7) && s.ColumnBlob(7).size() == r->content_hash.size());
+  if (!as_written) r->content.assign(kNotAsWritten);
 }
 
 void ReadRowInto(const Statement& s, EventIndexRow* r) {
@@ -133,6 +145,11 @@ void ReadRowInto(const Statement& s, EventIndexRow* r) {
   r->record_id.assign(s.ColumnText(5));
   r->record_version = static_cast<uint64_t>(s.ColumnInt(6));
   r->leaf_hash = BlobToHash(s.ColumnBlob(7));
+  const int nulls = s.ColumnIsNull(4) + s.ColumnIsNull(5) + s.ColumnIsNull(6);
+  const bool as_written = s.ColumnBlob(7).size() == r->leaf_hash.size() &&
+                          (nulls == 3 || (nulls == 0 && !r->record_type.empty() && !r->record_id.empty() &&
+                                          s.ColumnInt(6) > 0));
+  if (!as_written) r->type.assign(kNotAsWritten);
 }
 
 RecordVersionRow ReadVersionRow(const Statement& s) {
