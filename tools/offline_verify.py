@@ -309,10 +309,17 @@ def open_checkpoint(note, key):
     """{size, root, time, prev} of a checkpoint note signed by `key`; ValueError otherwise."""
     if "\n\n" not in note or not note.endswith("\n"):
         raise ValueError("not a signed note (no empty line before the signatures, or no final newline)")
+    # checkpoint.md, "Opening a checkpoint": UTF-8 (bytes that were not read as U+FFFD), no
+    # control character but the line ends, at most 100 signature lines, each well-formed.
+    if "\ufffd" in note or any(ord(c) < 0x20 and c != "\n" or ord(c) == 0x7f for c in note):
+        raise ValueError("not valid UTF-8 text without control characters")
     body, signatures = note.split("\n\n", 1)
     body += "\n"
     signed = False
-    for line in signatures[:-1].split("\n"):
+    signature_lines = signatures[:-1].split("\n")
+    if len(signature_lines) > 100:
+        raise ValueError("more than 100 signature lines")
+    for line in signature_lines:
         if not line.startswith(SIG_PREFIX) or line.count(" ") != 2:
             raise ValueError("a malformed signature line")
         name, blob = line[len(SIG_PREFIX):].split(" ")
@@ -320,6 +327,9 @@ def open_checkpoint(note, key):
             raw = base64.b64decode(blob, validate=True)
         except binascii.Error:
             raise ValueError("a signature line's base64 is malformed") from None
+        if not name or "+" in name or base64.b64encode(raw).decode() != blob or len(raw) < 5:
+            raise ValueError("a malformed signature line (key name, or a signature of fewer than 5 bytes "
+                             "in canonical base64)")
         if name != key.name or raw[:4] != key.key_id:
             continue  # another key's signature (a witness's cosignature): not ours to check
         if len(raw) != 68 or not key.verify(raw[4:], body.encode()):
@@ -341,17 +351,27 @@ def open_checkpoint(note, key):
     if len(root) != 32 or base64.b64encode(root).decode() != lines[2]:
         raise ValueError("the checkpoint's root is not the base64 of 32 bytes")
     cp = {"size": int(lines[1]), "root": root, "time": None, "prev": None}
-    for ext in lines[3:]:
-        if ext.startswith("vellum-time ") and cp["time"] is None and cp["prev"] is None:
-            cp["time"] = ext[len("vellum-time "):]
-            if not TS_RE.match(cp["time"]):
-                raise ValueError("the checkpoint's vellum-time is malformed")
-        elif ext.startswith("vellum-prev ") and cp["prev"] is None:
-            cp["prev"] = ext[len("vellum-prev "):]
-            if not HASH_RE.match(cp["prev"]):
-                raise ValueError("the checkpoint's vellum-prev is malformed")
-        elif ext.startswith("vellum-"):
-            raise ValueError("an unknown or repeated vellum- line: " + ext.split(" ")[0])
+    # Vellum's extension lines come first: vellum-time (always), then vellum-prev (but for
+    # the first checkpoint); other extension lines may follow them, never precede them.
+    ext = lines[3:]
+    if not ext or not ext[0].startswith("vellum-time "):
+        raise ValueError("the checkpoint has no vellum-time line right after its root")
+    cp["time"] = ext[0][len("vellum-time "):]
+    try:
+        valid_time = TS_RE.match(cp["time"]) and datetime.datetime.strptime(cp["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        valid_time = False
+    if not valid_time:
+        raise ValueError("the checkpoint's vellum-time is not a time as Vellum writes it")
+    rest = ext[1:]
+    if rest and rest[0].startswith("vellum-prev "):
+        cp["prev"] = rest[0][len("vellum-prev "):]
+        if not HASH_RE.match(cp["prev"]):
+            raise ValueError("the checkpoint's vellum-prev is malformed")
+        rest = rest[1:]
+    for line in rest:
+        if line.startswith("vellum-"):
+            raise ValueError("an unknown, repeated or misplaced vellum- line: " + line.split(" ")[0])
     return cp
 
 

@@ -388,6 +388,15 @@ TEST_F(CliOfflineVerifyTest, EditedOrRemovedCheckpointIsNamed) {
     WriteFileOrDie(latest, edited);
     EXPECT_THAT(ExpectBothFail(), HasSubstr("signature does not verify"));
   }
+  // A cosignature line added to the signatures that checkpoint.md does not allow (a signature
+  // of 3 bytes, a key name holding '+', a control character): the note is malformed for both,
+  // though the ledger's own signature still verifies.
+  for (const std::string& line : {std::string("\xe2\x80\x94 witness AAAA\n"),
+                                  std::string("\xe2\x80\x94 wit+ness AAAAAAAA\n"),
+                                  std::string("\xe2\x80\x94 wit\x01ness AAAAAAAA\n")}) {
+    WriteFileOrDie(latest, original + line);
+    EXPECT_THAT(ExpectBothFail(), HasSubstr("checkpoint|-|ledger/checkpoints/")) << line;
+  }
   WriteFileOrDie(latest, original);
   // Removing the checkpoint before the latest breaks the latest's vellum-prev link.
   fs::remove(files[files.size() - 2]);
