@@ -138,6 +138,7 @@ TEST_F(VellumTest, InitWithoutOriginPicksARandomOne) {
   EXPECT_GT(v->config().origin.size(), std::string("vellum/").size());
 }
 
+// AT-5: the origin names every checkpoint and the signing key.
 TEST_F(VellumTest, InitRejectsOriginsThatCannotNameAKey) {
   int n = 0;
   // One rule for every place an origin goes (key name, checkpoints, vellum.toml, backup

@@ -239,6 +239,7 @@ TEST_F(CliBadInputTest, InjectionAndPathTraversalInIds) {
   EXPECT_EQ(ok.exit_code, 0) << Describe(ok);
 }
 
+// AT-2, AC-2: options the commands refuse, each named, nothing written.
 TEST_F(CliBadInputTest, OtherBadOptions) {
   Baseline();
   // Who acts comes from the sign-in (the --actor, --actor-name and --client options are
@@ -301,7 +302,7 @@ TEST_F(CliBadInputTest, OtherBadOptions) {
 
 // A reason may hold a direction control (text in a right-to-left script needs
 // them), but a table shows it as an escape, so it cannot reorder what the
-// reviewer reads; JSON Lines keep the stored bytes.
+// reviewer reads; JSON Lines keep the stored bytes. AT-7, AT-9
 TEST_F(CliBadInputTest, TablesShowNothingThatActsOnTheTerminal) {
   const std::string rlo = "\xe2\x80\xae";
   ProcessResult m = Run({"record", "modify", "--type", "annotation", "--id", "a-1", "--reason", "fixed " + rlo + "txet"},
