@@ -531,6 +531,7 @@ class RecordsDb:
             [f"{have[name][0]} {name} is not defined as Vellum defines it"
              for name in want if name in have and have[name] != want[name]] +
             [f"{kind} {name} was added" for name, (kind, _) in have.items() if name not in want])
+        self.structure_damage = [line for (line,) in self.db.execute("PRAGMA quick_check(20)") if line != "ok"]
         # meta holds the schema version records-db.md describes (2) and the applied count, nothing else.
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("schema_version") != 2 or set(meta) != {"schema_version", "applied_count"}:
@@ -751,6 +752,11 @@ class Verifier:
             return
         for difference in self.records_db.schema_differences:
             self.problem("projection", "its schema was changed: " + difference, where="records.db")
+        # SQLite's own check of every page (a zeroed index page reads as nothing missing here,
+        # and fails the next write); the rows themselves are compared below.
+        for line in self.records_db.structure_damage:
+            self.problem("projection", "is damaged (rebuild it from the ledger with `vellum rebuild-records`): "
+                         "SQLite's structure check: " + line, where="records.db")
 
     # The record version the event makes (the ledger's own consistency: each version's hash follows
     # from the changes), then records.db's rows for it, when records.db has applied it.
@@ -990,7 +996,8 @@ def main(argv=None):
     pub = os.path.join(args.data, "keys", "ledger.pub")
     if v.key is not None and os.path.isfile(pub):
         with open(pub, encoding="utf-8", errors="replace") as f:
-            if f.read().strip() != v.key.text:
+            # The key, then line ends only (as Vellum reads it): spaces around it are not the key.
+            if f.read().rstrip("\r\n") != v.key.text:
                 v.problem("keys", "keys/ledger.pub is not the ledger's key", where="keys/ledger.pub")
     elif v.whole_directory and not os.path.isfile(pub):
         v.problem("keys", "the data directory has no keys/ledger.pub", where="keys/ledger.pub")

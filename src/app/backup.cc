@@ -190,9 +190,7 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   core::SystemClock system_clock;
   core::Clock* clock = options.clock ? options.clock : &system_clock;
   RETURN_IF_ERROR(CheckTarget(out_dir, "backup"));
-  if (!env->Exists(ConfigPath(dir))) {
-    return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
-  }
+  RETURN_IF_ERROR(CheckDataDirectory(env, dir));
   if (IsWithinDirectory(out_dir, dir)) {
     return InvalidArgumentError(fmt::format("{} is inside the data directory {}: back up outside it", out_dir, dir));
   }

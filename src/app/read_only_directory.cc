@@ -21,9 +21,7 @@ StatusOr<core::NoteVerifier> LoadLedgerKey(core::Env* env, const std::string& di
 
 StatusOr<ReadOnlyDirectory> OpenLedgerFiles(core::Env* env, const std::string& dir, bool exclusive, int lock_wait_ms,
                                             const LockWaitNotice& on_lock_wait) {
-  if (!env->Exists(ConfigPath(dir))) {
-    return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
-  }
+  RETURN_IF_ERROR(CheckDataDirectory(env, dir));
   ReadOnlyDirectory d;
   ASSIGN_OR_RETURN(d.lock, LockDataDirectory(env, dir, exclusive, lock_wait_ms, on_lock_wait));
   ASSIGN_OR_RETURN(d.config, LoadConfig(env, ConfigPath(dir)));

@@ -31,6 +31,19 @@ std::string AuthDbPath(const std::string& dir) { return core::JoinPath(dir, "aut
 
 std::string LockPath(const std::string& dir) { return core::JoinPath(dir, "LOCK"); }
 
+Status CheckDataDirectory(core::Env* env, const std::string& dir) {
+  auto mode = env->GetMode(ConfigPath(dir));
+  if (mode.ok()) return OkStatus();
+  switch (mode.status().code()) {
+    case StatusCode::kNotFound:
+      return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
+    case StatusCode::kFailedPrecondition:  // ENOTDIR: `dir` (or a parent) is a file
+      return InvalidArgumentError(fmt::format("no Vellum data directory at {}: it is not a directory", dir));
+    default:
+      return mode.status().WithContext("cannot read the data directory " + dir);
+  }
+}
+
 Status MissingFileIsDamage(const Status& s) {
   if (s.code() != StatusCode::kNotFound) return s;
   return DataLossError("the data directory is incomplete: " + s.message());
@@ -225,9 +238,7 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   auto m = std::make_unique<Impl>();
   RETURN_IF_ERROR(m->Prepare(dir, options));
   core::Env* env = m->env;
-  if (!env->Exists(ConfigPath(dir))) {
-    return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
-  }
+  RETURN_IF_ERROR(CheckDataDirectory(env, dir));
   ASSIGN_OR_RETURN(m->lock,
                    LockDataDirectory(env, dir, /*exclusive=*/true, options.lock_wait_ms, options.on_lock_wait));
   ASSIGN_OR_RETURN(m->config, LoadConfig(env, ConfigPath(dir)));
@@ -242,7 +253,9 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
                    MissingFileIsDamage(storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false)));
   ASSIGN_OR_RETURN(m->secrets,
                    MissingFileIsDamage(storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/false)));
-  ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), LedgerOptionsFrom(m->config)));
+  ledger::LedgerOptions ledger_options = LedgerOptionsFrom(m->config);
+  ledger_options.checkpoint_at_close = options.checkpoint_at_close;
+  ASSIGN_OR_RETURN(m->ledger, ledger::Ledger::Open(m->Deps(), ledger_options));
   // Init writes the genesis event before it returns, so a ledger without one is an
   // interrupted init. Opening it would let the next write become seq 0 without a
   // genesis event: a ledger that could never verify.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,8 @@ struct OpenOptions {
   // whom to tell when that takes a while (see data_dir_lock.h).
   int lock_wait_ms = 10000;
   LockWaitNotice on_lock_wait;
+  // See ledger::LedgerOptions::checkpoint_at_close.
+  std::function<bool()> checkpoint_at_close;
 };
 
 // A record version with the event that made it.
@@ -213,6 +216,11 @@ std::string RecordsDbPath(const std::string& dir);
 std::string AuthDbPath(const std::string& dir);
 // Writers hold it exclusively, `vellum verify` shared.
 std::string LockPath(const std::string& dir);
+
+// OK when `dir` holds a data directory (its vellum.toml). kNotFound "no Vellum data
+// directory at …" when nothing is there, kInvalidArgument when `dir` is a file;
+// a directory the process may not enter is kUnavailable, never "no data directory".
+Status CheckDataDirectory(core::Env* env, const std::string& dir);
 
 // keys/ledger.pub: the key checkpoints are signed with (kDataLoss if it is not one).
 StatusOr<core::NoteVerifier> ReadLedgerPublicKey(core::Env* env, const std::string& dir);

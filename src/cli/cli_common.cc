@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,7 +55,14 @@ int ExitCodeFor(const Status& s) {
   return kExitFailure;
 }
 
+namespace {
+// One command per process: once it has failed, the ledger it opened closes
+// without signing a checkpoint that fell due (exit 2 means nothing was written).
+bool command_failed = false;
+}  // namespace
+
 int Fail(const Status& s) {
+  command_failed = true;
   // A message may quote input (a path, an option's value): nothing in it acts on the terminal.
   fmt::print(stderr, "vellum: {}: {}\n", StatusCodeName(s.code()), core::ForTerminal(s.message(), true));
   return ExitCodeFor(s);
@@ -182,6 +190,7 @@ app::LockWaitNotice NoticeLockWait(const Globals& g) {
 StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
   app::OpenOptions options;
   options.on_lock_wait = NoticeLockWait(g);
+  options.checkpoint_at_close = [] { return !command_failed; };
   ASSIGN_OR_RETURN(auto v, app::Vellum::Open(g.data_dir, options));
   const auto& r = v->open_report();
   if (!g.quiet) {
@@ -204,13 +213,19 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
 StatusOr<SignedIn> OpenSignedIn(const Globals& g) {
   // A directory that holds no ledger is named as such: "not signed in (run
   // `vellum login`)" would send the user to a login that cannot work either.
-  if (!core::Env::Default()->Exists(app::ConfigPath(g.data_dir))) {
-    return NotFoundError(
-        fmt::format("no Vellum data directory at {} (create one with `vellum init`)", g.data_dir));
-  }
+  RETURN_IF_ERROR(app::CheckDataDirectory(core::Env::Default(), g.data_dir));
   // Read the credential before opening, so a missing one fails fast and locks nothing.
   std::string api_key, token;
   if (!g.api_key_file.empty()) {
+    // A key every user of the machine can read is a key anyone can act with (a pipe,
+    // such as `<(vault read …)`, has no such mode and is read until its writer closes it).
+    struct stat st{};
+    if (::stat(g.api_key_file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0007) != 0) {
+      return PermissionDeniedError(fmt::format(
+          "the API key file {} can be read or written by every user of this machine (mode {:04o}); make it "
+          "readable by the service only (chmod 600)",
+          g.api_key_file, st.st_mode & 07777));
+    }
     auto key = ReadInput(g.api_key_file, 4096);
     if (!key.ok()) return InvalidArgumentError("cannot read the API key file " + g.api_key_file);
     api_key = key->substr(0, key->find_first_of("\r\n"));

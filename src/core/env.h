@@ -6,9 +6,10 @@
 //
 // Errors name the operation, the path and the OS reason, e.g.
 // "open ledger/segments/x.jsonl: No such file or directory". Codes from errno:
-// ENOENT → kNotFound, EEXIST → kAlreadyExists, EACCES/EPERM/EROFS → kPermissionDenied,
-// EAGAIN/EBUSY and lock contention → kUnavailable, ENOSPC/EDQUOT → kResourceExhausted,
-// ENOTDIR/EISDIR/ENOTEMPTY → kFailedPrecondition, anything else → kInternal.
+// ENOENT → kNotFound, EEXIST → kAlreadyExists, EACCES/EPERM/EROFS and EAGAIN/EBUSY →
+// kUnavailable (kPermissionDenied is kept for the authority check),
+// ENOSPC/EDQUOT → kResourceExhausted, ENOTDIR/EISDIR/ENOTEMPTY → kFailedPrecondition,
+// anything else → kInternal.
 //
 // Durability: file contents are durable after WritableFile::Sync(); a newly
 // created or renamed name is durable only after SyncDir() of its directory
@@ -111,10 +112,11 @@ class Env {
   virtual StatusOr<int> GetMode(const std::string& path) = 0;
 
   // Exclusive (or shared) advisory lock on `path`, created if needed.
-  // Fails with kUnavailable if another process holds a conflicting lock after `wait_ms`
-  // (wait_ms <= 0: try once). A flock(2) lock belongs to one open file description, so a
-  // second Lock of the same path in the same process conflicts too. Not inherited by
-  // child processes (O_CLOEXEC); released when the FileLock is destroyed.
+  // Fails with kAborted if another process holds a conflicting lock after `wait_ms`
+  // (wait_ms <= 0: try once); a lock file it may not open fails as any file does.
+  // A flock(2) lock belongs to one open file description, so a second Lock of the
+  // same path in the same process conflicts too. Not inherited by child processes
+  // (O_CLOEXEC); released when the FileLock is destroyed.
   virtual StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& path, bool exclusive,
                                                    int wait_ms) = 0;
 };

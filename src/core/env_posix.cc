@@ -28,10 +28,11 @@ StatusCode CodeForErrno(int err) {
       return StatusCode::kNotFound;
     case EEXIST:
       return StatusCode::kAlreadyExists;
+    // A file the process may not read or write is the system's failure, not a
+    // refusal by Vellum's authority check (kPermissionDenied, exit 3).
     case EACCES:
     case EPERM:
     case EROFS:
-      return StatusCode::kPermissionDenied;
     case EAGAIN:
     case EBUSY:
       return StatusCode::kUnavailable;
@@ -472,7 +473,7 @@ class PosixEnv final : public Env {
       if (err != EWOULDBLOCK) return ErrnoError("lock", path, err);
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {
-        return UnavailableError("lock " + path + ": already locked (waited " +
+        return AbortedError("lock " + path + ": already locked (waited " +
                                 std::to_string(std::max(wait_ms, 0)) + " ms)");
       }
       std::this_thread::sleep_for(

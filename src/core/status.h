@@ -11,7 +11,8 @@
 //                       (e.g. writes stopped after a clock anomaly)
 //   kAborted            a concurrency conflict; retrying may succeed
 //   kDataLoss           stored data is corrupt or has been tampered with
-//   kUnavailable        a resource (disk, lock) is temporarily unavailable
+//   kUnavailable        a resource is unavailable: a lock held, a file the
+//                       process may not read or write, a read-only disk
 //   kResourceExhausted  a size or rate limit was exceeded
 //   kInternal           a bug or an unexpected failure of a dependency
 #pragma once

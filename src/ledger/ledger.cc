@@ -57,7 +57,8 @@ Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ledger::~Ledger() {
   if (!impl_) return;
   impl_->Stop();
-  if (impl_->HaltStatus().ok() && impl_->CheckpointDue()) {
+  const auto& allowed = impl_->options.checkpoint_at_close;
+  if (impl_->HaltStatus().ok() && impl_->CheckpointDue() && (!allowed || allowed())) {
     auto cp = impl_->Checkpoint();
     if (!cp.ok()) impl_->Warn("checkpoint at close failed: " + cp.status().ToString());
   }

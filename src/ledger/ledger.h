@@ -50,6 +50,10 @@ struct LedgerOptions {
   std::vector<std::string> witness_files;
   // Recorded with the clock state when a process first writes (CC-1).
   std::string software_version = VELLUM_VERSION;
+  // Asked when the ledger closes with a checkpoint due: false leaves it to the
+  // next writer (a command that failed writes nothing, not even a checkpoint).
+  // Empty: always sign.
+  std::function<bool()> checkpoint_at_close;
 };
 
 // Everything the ledger works with. All pointers must outlive the Ledger.
@@ -92,7 +96,8 @@ class Ledger {
                                                   const Actor& actor, boost::json::object genesis_data);
   // Opens an existing ledger, recovering from a crash (see OpenReport).
   static StatusOr<std::unique_ptr<Ledger>> Open(const LedgerDeps& deps, const LedgerOptions& options);
-  // Stops the sequencer after the queued commands and makes a checkpoint if one is due.
+  // Stops the sequencer after the queued commands and makes a checkpoint if one
+  // is due (and options.checkpoint_at_close allows it).
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;

@@ -43,6 +43,7 @@ class VerifyRun {
     std::sort(targets_.begin(), targets_.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
     if (in_.check_projection) {
       CheckProjectionSchema();
+      StartStructureCheck();
       auto reader_or = in_.projection->BeginRead(/*snapshot=*/true);
       if (!reader_or.ok()) {
         Problem("projection", std::nullopt, "records.db", "cannot be read: " + reader_or.status().message());
@@ -52,6 +53,7 @@ class VerifyRun {
     }
     ReadAppliedCount();
     StreamEvents();
+    CheckProjectionStructure();
     CheckTargetsBeyondEnd();
     CheckTreeTail();
     CheckProjectionTotals();
@@ -81,15 +83,19 @@ class VerifyRun {
   }
 
   void CheckCheckpoints() {
-    auto list = in_.log->ListCheckpoints();
-    if (!list.ok()) {
-      Problem("checkpoint", std::nullopt, "ledger/checkpoints", list.status().message());
+    auto listing = in_.log->ScanCheckpoints();
+    if (!listing.ok()) {
+      Problem("checkpoint", std::nullopt, "ledger/checkpoints", listing.status().message());
       return;
+    }
+    // A stray file is named, and every checkpoint beside it is still checked.
+    for (const auto& name : listing->unexpected) {
+      Problem("checkpoint", std::nullopt, name, "an unexpected file among the checkpoints (it is no checkpoint)");
     }
     std::optional<core::Hash> prev_hash;
     int64_t prev_time = 0;
     bool first = true;
-    for (const auto& sc : *list) {
+    for (const auto& sc : listing->checkpoints) {
       ++report_.checkpoints;
       auto cp = OpenCheckpoint(sc.note, in_.ledger_key, in_.origin);
       if (!cp.ok()) {
@@ -613,6 +619,25 @@ class VerifyRun {
     schema_intact_ = differences->empty();
   }
 
+  // SQLite's page check reads all of records.db once; it runs on its own thread
+  // beside the event stream, which leaves a core partly idle while it waits on reads.
+  void StartStructureCheck() {
+    structure_ = std::async(std::launch::async, [p = in_.projection] { return p->StructureDamage(); });
+  }
+
+  void CheckProjectionStructure() {
+    if (!structure_.valid()) return;
+    StatusOr<std::vector<std::string>> damage = structure_.get();
+    if (!damage.ok()) {
+      Problem("projection", std::nullopt, "records.db", "its structure cannot be checked: " + damage.status().message());
+      return;
+    }
+    for (const auto& d : *damage) {
+      Problem("projection", std::nullopt, "records.db",
+              "is damaged (rebuild it from the ledger with `vellum rebuild-records`): " + d);
+    }
+  }
+
   // ---- totals ----
 
   void CheckTreeTail() {
@@ -754,6 +779,7 @@ class VerifyRun {
   size_t next_target_ = 0;
   std::unique_ptr<ProjectionReader> reader_;
   bool schema_intact_ = false;
+  std::future<StatusOr<std::vector<std::string>>> structure_;
   uint64_t expected_versions_ = 0;
   // records.db's applied count: events before it are compared with their replay.
   uint64_t applied_ = UINT64_MAX;

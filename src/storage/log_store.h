@@ -61,6 +61,14 @@ struct StoredCheckpoint {
   std::string note;    // the complete signed note
 };
 
+// Everything among the stored checkpoints: the checkpoints by ascending size, and
+// the names of entries that are none (a stray file), kept apart so that `verify`
+// can still check every checkpoint and name the stray.
+struct CheckpointListing {
+  std::vector<StoredCheckpoint> checkpoints;
+  std::vector<std::string> unexpected;
+};
+
 class LogStore {
  public:
   virtual ~LogStore() = default;
@@ -110,7 +118,15 @@ class LogStore {
   // Signed checkpoints, durable on return. One per tree size: kAlreadyExists
   // for a size already stored. Listed by ascending size; Latest is the largest.
   virtual Status PutCheckpoint(uint64_t size, std::string_view note) = 0;
-  virtual StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const = 0;
+  virtual StatusOr<CheckpointListing> ScanCheckpoints() const = 0;
+  // The checkpoints; kDataLoss naming the first entry that is none.
+  StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const {
+    ASSIGN_OR_RETURN(CheckpointListing found, ScanCheckpoints());
+    if (!found.unexpected.empty()) {
+      return DataLossError("unexpected file " + found.unexpected.front() + " among the checkpoints");
+    }
+    return std::move(found.checkpoints);
+  }
   virtual StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() const = 0;
 };
 

@@ -180,6 +180,10 @@ class ProjectionStore {
   // creates, one sentence each; empty when they are the same. Verify relies on
   // the declared constraints (one row per record version, one per event).
   virtual StatusOr<std::vector<std::string>> SchemaDifferences() = 0;
+  // Damage to the store's own structures that reading its rows need not show
+  // (SQLite: PRAGMA quick_check, e.g. a zeroed page of an index that a later
+  // write would trip over), one sentence each; empty when there is none.
+  virtual StatusOr<std::vector<std::string>> StructureDamage() = 0;
 };
 
 }  // namespace vellum::storage

@@ -22,6 +22,7 @@ using ::vellum::testing::kAdminId;
 
 class CliApiKeyTest : public CliTest {};
 
+// DC-1, AC-2
 TEST_F(CliApiKeyTest, CreateUseListAndRevokeByThePrintedId) {
   Init();
   As(kAdminId);
@@ -41,8 +42,20 @@ TEST_F(CliApiKeyTest, CreateUseListAndRevokeByThePrintedId) {
   boost::json::value account = ParseOrFail(RunOk({"--format", "json", "user", "show", "--id", "svc-1"}));
   EXPECT_EQ(Str(account.at("api_keys").at(0)), key_id);
 
+  // A key file every user of the machine can read is refused before anything is
+  // opened: the key is not used, not echoed, and nothing is written (DC-1, AC-2).
   const std::string key_file = tmp_.Sub("svc.key");
   ::vellum::testing::WriteFileOrDie(key_file, key + "\n");
+  fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                fs::perms::others_read);
+  const auto before = Snapshot();
+  ProcessResult open_to_all = RunAs("", {"--api-key-file", key_file, "record", "create", "--type", "note", "--id",
+                                         "n-0"}, "{\"n\":0}");
+  EXPECT_EQ(open_to_all.exit_code, 3) << Describe(open_to_all);
+  EXPECT_THAT(open_to_all.err, HasSubstr("every user of this machine (mode 0644)"));
+  EXPECT_THAT(open_to_all.err, Not(HasSubstr(key)));
+  EXPECT_EQ(Snapshot(), before);
+
   fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
   ProcessResult used = RunAs("", {"--api-key-file", key_file, "record", "create", "--type", "note", "--id", "n-1"},
                              "{\"n\":1}");
@@ -65,6 +78,7 @@ TEST_F(CliApiKeyTest, EmptyKeyFileIsBadInputAndEndsNoSession) {
   for (const std::string& text : {std::string(), std::string("\nsk-on-the-second-line\n")}) {
     const std::string key_file = tmp_.Sub("empty.key");
     ::vellum::testing::WriteFileOrDie(key_file, text);
+    fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
     ProcessResult r = RunAs(kAdminId, {"--api-key-file", key_file, "log"});
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
     EXPECT_THAT(r.err, HasSubstr("holds no key on its first line"));

@@ -403,6 +403,39 @@ TEST_F(CliOfflineVerifyTest, EditedOrRemovedCheckpointIsNamed) {
   EXPECT_THAT(ExpectBothFail(), HasSubstr("vellum-prev"));
 }
 
+// AT-4, AT-5: a stray file among the checkpoints is named by both verifiers, and
+// every checkpoint beside it is still checked (an edited one is still named).
+TEST_F(CliOfflineVerifyTest, StrayFileAmongTheCheckpointsLeavesTheOthersChecked) {
+  const std::vector<std::string> files = CheckpointFiles();
+  ASSERT_GE(files.size(), 2u);
+  WriteFileOrDie(data_ + "/ledger/checkpoints/README", "notes\n");
+  std::string edited = ReadFileOrDie(files.front());
+  const size_t root = edited.find('\n', edited.find('\n') + 1) + 1;
+  edited[root] = edited[root] == 'A' ? 'B' : 'A';
+  fs::permissions(files.front(), fs::perms::owner_write, fs::perm_options::add);
+  WriteFileOrDie(files.front(), edited);
+  const std::string problems = ExpectBothFail();
+  EXPECT_THAT(problems, HasSubstr("ledger/checkpoints/README"));
+  EXPECT_THAT(problems, HasSubstr("signature does not verify"));
+  ProcessResult verify = Run({"verify"});
+  EXPECT_THAT(verify.out, HasSubstr("ledger/checkpoints/README"));
+  EXPECT_THAT(verify.out, HasSubstr(fs::path(files.front()).filename().string()));
+  EXPECT_THAT(verify.out, HasSubstr(std::to_string(files.size()) + " checkpoints"));
+}
+
+// AT-4: keys/ledger.pub is the key and its line end, nothing else; both verifiers
+// read spaces around it the same way (not the key).
+TEST_F(CliOfflineVerifyTest, SpacesAroundThePublicKeyAreNotTheKey) {
+  const std::string pub = data_ + "/keys/ledger.pub";
+  const std::string key = ReadFileOrDie(pub);
+  WriteFileOrDie(pub, key + "\r\n\n");
+  ProcessResult verify = Run({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+  EXPECT_TRUE(Report().at("ok").as_bool());
+  WriteFileOrDie(pub, "  " + key.substr(0, key.size() - 1) + "  \n");
+  ExpectBothFail();
+}
+
 // AT-9, AT-5: a whole ledger made again under another key (every hash recomputed,
 // every checkpoint signed) passes on its own, and fails against the real key or a
 // witness of the real ledger's checkpoints.

@@ -390,7 +390,9 @@ std::string AsUnprivileged(const std::function<Status()>& check) {
   return out;
 }
 
-TEST_F(EnvTest, UnreadableFileIsPermissionDenied) {
+// A file the process may not open is the system's failure (kUnavailable, exit 4),
+// not a refusal by the authority check (kPermissionDenied, exit 3).
+TEST_F(EnvTest, UnreadableFileIsUnavailable) {
   const std::string path = dir_.Sub("secret");
   WriteFileOrDie(path, "x");
   ASSERT_EQ(chmod(path.c_str(), 0), 0);
@@ -398,11 +400,11 @@ TEST_F(EnvTest, UnreadableFileIsPermissionDenied) {
   const std::string eacces = std::strerror(EACCES);
   Env* env = env_;
   EXPECT_EQ(AsUnprivileged([&] { return env->OpenRandomAccess(path).status(); }),
-            "permission_denied|open " + path + ": " + eacces);
+            "unavailable|open " + path + ": " + eacces);
   EXPECT_EQ(AsUnprivileged([&] { return env->OpenAppendable(path).status(); }),
-            "permission_denied|open " + path + ": " + eacces);
+            "unavailable|open " + path + ": " + eacces);
   EXPECT_EQ(AsUnprivileged([&] { return env->Lock(path, true, 0).status(); }),
-            "permission_denied|open " + path + ": " + eacces);
+            "unavailable|open " + path + ": " + eacces);
 }
 
 TEST_F(EnvTest, WriteFileAtomicReplacesWholeFileWithExactMode) {
@@ -471,11 +473,11 @@ TEST_F(EnvTest, LockIsExclusivePerOpenFileEvenWithinOneProcess) {
 
   // flock locks belong to the open file description: a second open conflicts.
   EXPECT_THAT(env_->Lock(path, true, 0),
-              StatusIs(StatusCode::kUnavailable, HasSubstr("lock " + path)));
-  EXPECT_THAT(env_->Lock(path, false, 0), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
+              StatusIs(StatusCode::kAborted, HasSubstr("lock " + path)));
+  EXPECT_THAT(env_->Lock(path, false, 0), StatusIs(StatusCode::kAborted, HasSubstr(path)));
 
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_THAT(env_->Lock(path, true, 80), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
+  EXPECT_THAT(env_->Lock(path, true, 80), StatusIs(StatusCode::kAborted, HasSubstr(path)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(80));
 
   held.reset();
@@ -486,7 +488,7 @@ TEST_F(EnvTest, SharedLocksCoexistButExcludeWriters) {
   const std::string path = dir_.Sub("LOCK");
   ASSERT_OK_AND_ASSIGN(auto r1, env_->Lock(path, /*exclusive=*/false, 0));
   ASSERT_OK_AND_ASSIGN(auto r2, env_->Lock(path, false, 0));
-  EXPECT_THAT(env_->Lock(path, true, 0), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
+  EXPECT_THAT(env_->Lock(path, true, 0), StatusIs(StatusCode::kAborted, HasSubstr(path)));
   r1.reset();
   r2.reset();
   EXPECT_OK(env_->Lock(path, true, 0));
@@ -511,8 +513,8 @@ TEST_F(EnvTest, LockExcludesAnotherProcessAndWaitsForRelease) {
   const std::string path = dir_.Sub("LOCK");
   Child child(LockHoldingChild(env_, path));
   ASSERT_EQ(child.Receive(), 'L');
-  EXPECT_THAT(env_->Lock(path, true, 20), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
-  EXPECT_THAT(env_->Lock(path, false, 0), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
+  EXPECT_THAT(env_->Lock(path, true, 20), StatusIs(StatusCode::kAborted, HasSubstr(path)));
+  EXPECT_THAT(env_->Lock(path, false, 0), StatusIs(StatusCode::kAborted, HasSubstr(path)));
 
   // A waiter gets the lock once the holder lets go within wait_ms.
   std::thread releaser([&] {
@@ -545,7 +547,7 @@ TEST_F(EnvTest, LockIsReleasedWhenHolderDies) {
   const std::string path = dir_.Sub("LOCK");
   Child child(LockHoldingChild(env_, path));
   ASSERT_EQ(child.Receive(), 'L');
-  EXPECT_THAT(env_->Lock(path, true, 0), StatusIs(StatusCode::kUnavailable, HasSubstr(path)));
+  EXPECT_THAT(env_->Lock(path, true, 0), StatusIs(StatusCode::kAborted, HasSubstr(path)));
   kill(child.pid(), SIGKILL);
   child.Wait();
   EXPECT_OK(env_->Lock(path, true, 1000));

@@ -69,7 +69,7 @@ TEST_F(FaultEnvTest, ForwardsToTheWrappedEnv) {
   ASSERT_OK(env_.SyncDir(dir_.path()));
   ASSERT_OK_AND_ASSIGN(auto lock, env_.Lock(dir_.Sub("LOCK"), true, 0));
   EXPECT_THAT(env_.Lock(dir_.Sub("LOCK"), true, 0),
-              StatusIs(StatusCode::kUnavailable, HasSubstr("LOCK")));
+              StatusIs(StatusCode::kAborted, HasSubstr("LOCK")));
   // Errors of the wrapped env come through unchanged.
   EXPECT_THAT(env_.ReadFile(dir_.Sub("missing")),
               StatusIs(StatusCode::kNotFound, HasSubstr(dir_.Sub("missing"))));

@@ -140,6 +140,9 @@ testing::ProcessResult Cli::Run(const std::vector<std::string>& args, const std:
 std::string Cli::SecretFile(const std::string& name, const std::string& secret) const {
   std::string path = tmp_ + "/" + name;
   testing::WriteFileOrDie(path, secret + "\n");
+  // As a secret is kept: readable by its owner only (an API key file others can read is refused).
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
   return path;
 }
 

@@ -964,6 +964,31 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name);
     });
 
+// AT-4: a page of one of records.db's indexes zeroed. No row the replay reads
+// differs (verify reads the tables, not that index), yet the next write through the
+// index fails; SQLite's structure check names it, in both verifiers.
+TEST_F(TamperTest, ZeroedIndexPageOfRecordsDbIsNamed) {
+  int64_t page_size = 0, root = 0;
+  {
+    ASSERT_FALSE(std::filesystem::exists(Path("records.db-wal")));
+    auto db = storage::sqlite::Database::OpenImmutable(Path("records.db"));
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto size = (*db)->Prepare("PRAGMA page_size");
+    ASSERT_TRUE(size.ok() && *size->Step());
+    page_size = size->ColumnInt(0);
+    auto page = (*db)->Prepare("SELECT rootpage FROM sqlite_schema WHERE name='events_by_actor'");
+    ASSERT_TRUE(page.ok() && *page->Step());
+    root = page->ColumnInt(0);
+  }
+  std::string bytes = ReadFileOrDie(Path("records.db"));
+  ASSERT_GE(static_cast<int64_t>(bytes.size()), root * page_size);
+  std::fill_n(bytes.begin() + (root - 1) * page_size, page_size, '\0');
+  WriteFileOrDie(Path("records.db"), bytes);
+  ExpectDetectedAndNeverHealed([](const VerifyOutput& v) {
+    EXPECT_PROBLEM(v, "projection", std::nullopt, "records.db", "SQLite's structure check");
+  });
+}
+
 // records.db as a Vellum with schema version 1 left it: record_versions keyed by
 // (record_type, record_id, version), WITHOUT ROWID, holding the same rows.
 constexpr char kRecordsDbToSchemaV1[] = R"sql(

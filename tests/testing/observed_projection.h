@@ -65,6 +65,7 @@ class ObservedProjectionStore final : public storage::ProjectionStore {
     return base_->History(type, id);
   }
   StatusOr<std::vector<std::string>> SchemaDifferences() override { return base_->SchemaDifferences(); }
+  StatusOr<std::vector<std::string>> StructureDamage() override { return base_->StructureDamage(); }
 
  private:
   class ObservedTxn;

@@ -817,17 +817,20 @@ Status FileLogStore::PutCheckpoint(uint64_t size, std::string_view note) {
   return OkStatus();
 }
 
-StatusOr<std::vector<StoredCheckpoint>> FileLogStore::ListCheckpoints() const {
+StatusOr<CheckpointListing> FileLogStore::ScanCheckpoints() const {
   ASSIGN_OR_RETURN(auto names, impl_->env->ListDir(impl_->Path(kCheckpointsDir)));
-  std::vector<StoredCheckpoint> out;
+  CheckpointListing out;
   for (const auto& n : names) {
     // Read-only, what an interrupted checkpoint write left stays (it holds no checkpoint).
     if (impl_->read_only && IsAtomicWriteLeftover(n)) continue;
     auto size = ParseNumberedName(n, ".note");
     std::string rel = std::string("ledger/") + kCheckpointsDir + "/" + n;
-    if (!size) return DataLossError("unexpected file " + rel + " among the checkpoints");
+    if (!size) {
+      out.unexpected.push_back(std::move(rel));
+      continue;
+    }
     ASSIGN_OR_RETURN(std::string note, impl_->env->ReadFile(impl_->Path(std::string(kCheckpointsDir) + "/" + n)));
-    out.push_back({*size, rel, std::move(note)});
+    out.checkpoints.push_back({*size, rel, std::move(note)});
   }
   return out;
 }

@@ -79,7 +79,7 @@ class FileLogStore final : public LogStore {
   uint64_t TreeSyncedSize() const override;
 
   Status PutCheckpoint(uint64_t size, std::string_view note) override;
-  StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const override;
+  StatusOr<CheckpointListing> ScanCheckpoints() const override;
   StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() const override;
 
   // Paths, relative names, for messages and for tests that tamper with files.

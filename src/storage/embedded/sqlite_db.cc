@@ -40,8 +40,14 @@ Status StatusFromSqlite(sqlite3* db, int rc, std::string_view what) {
       return ResourceExhaustedError(msg);
     case SQLITE_CONSTRAINT:
       return AlreadyExistsError(msg);
-    case SQLITE_CANTOPEN:
+    case SQLITE_CANTOPEN: {
+      // Missing is kNotFound; a file the process may not open is not "missing".
+      int err = db ? sqlite3_system_errno(db) : 0;
+      if (err == EACCES || err == EPERM || err == EROFS) {
+        return UnavailableError(fmt::format("{} ({})", msg, std::strerror(err)));
+      }
       return NotFoundError(msg);
+    }
     default:
       return InternalError(msg);
   }

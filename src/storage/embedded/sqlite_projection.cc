@@ -624,7 +624,9 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenRead
   // After a crash the -wal file holds commits, and is read as a writer left it.
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    return NotFoundError(fmt::format("records.db cannot be opened: {} ({})", path, std::strerror(errno)));
+    const int err = errno;
+    std::string why = fmt::format("records.db cannot be opened: {} ({})", path, std::strerror(err));
+    return err == ENOENT ? NotFoundError(std::move(why)) : UnavailableError(std::move(why));
   }
   m->immutable = ::stat((path + "-wal").c_str(), &st) != 0 && errno == ENOENT;
   ASSIGN_OR_RETURN(m->db, m->OpenReaderConnection());
@@ -824,6 +826,23 @@ StatusOr<std::vector<std::string>> SqliteProjectionStore::SchemaDifferences() {
   }
   for (const auto& [name, def] : have) {
     if (!want.count(name)) out.push_back(fmt::format("{} {} was added", def.first, name));
+  }
+  return out;
+}
+
+StatusOr<std::vector<std::string>> SqliteProjectionStore::StructureDamage() {
+  // quick_check reads every page once (B-tree structure, page use, NOT NULL); it
+  // leaves out integrity_check's index-against-table comparison, which costs
+  // several times as much and which the row-for-row comparison of verify covers
+  // for the tables it reads.
+  std::lock_guard lock(impl_->query_mu);
+  ASSIGN_OR_RETURN(Statement s, impl_->query_db->Prepare("PRAGMA quick_check(20)"));
+  std::vector<std::string> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string line(s.ColumnText(0));
+    if (line != "ok") out.push_back("SQLite's structure check: " + line);
   }
   return out;
 }

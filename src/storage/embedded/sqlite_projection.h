@@ -34,6 +34,7 @@ class SqliteProjectionStore final : public ProjectionStore {
   StatusOr<std::vector<RecordVersionRow>> ListRecords(const std::string& type) override;
   StatusOr<std::vector<RecordVersionRow>> History(const std::string& type, const std::string& id) override;
   StatusOr<std::vector<std::string>> SchemaDifferences() override;
+  StatusOr<std::vector<std::string>> StructureDamage() override;
 
   struct Impl;
 

@@ -155,10 +155,10 @@ Status MemoryLogStore::PutCheckpoint(uint64_t size, std::string_view note) {
   return OkStatus();
 }
 
-StatusOr<std::vector<StoredCheckpoint>> MemoryLogStore::ListCheckpoints() const {
+StatusOr<CheckpointListing> MemoryLogStore::ScanCheckpoints() const {
   std::shared_lock lock(state_->mu);
-  std::vector<StoredCheckpoint> out;
-  for (const auto& [size, note] : state_->checkpoints) out.push_back({size, CheckpointName(size), note});
+  CheckpointListing out;
+  for (const auto& [size, note] : state_->checkpoints) out.checkpoints.push_back({size, CheckpointName(size), note});
   return out;
 }
 

@@ -54,7 +54,7 @@ class MemoryLogStore final : public LogStore {
   uint64_t TreeSyncedSize() const override;
 
   Status PutCheckpoint(uint64_t size, std::string_view note) override;
-  StatusOr<std::vector<StoredCheckpoint>> ListCheckpoints() const override;
+  StatusOr<CheckpointListing> ScanCheckpoints() const override;
   StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() const override;
 
  private:

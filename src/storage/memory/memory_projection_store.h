@@ -38,6 +38,7 @@ class MemoryProjectionStore final : public ProjectionStore {
   StatusOr<std::vector<RecordVersionRow>> ListRecords(const std::string& type) override;
   StatusOr<std::vector<RecordVersionRow>> History(const std::string& type, const std::string& id) override;
   StatusOr<std::vector<std::string>> SchemaDifferences() override { return std::vector<std::string>(); }
+  StatusOr<std::vector<std::string>> StructureDamage() override { return std::vector<std::string>(); }
 
   const std::shared_ptr<MemoryProjectionState>& state() const { return state_; }
 
