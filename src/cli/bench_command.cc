@@ -14,12 +14,13 @@ void RegisterBench(CLI::App& app, Globals&, Runner& run) {
   auto quick = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("bench", "Measure append throughput and latency, verify speed, proof time");
   cmd->add_option("--dir", o->dir, "Scratch directory (default: a new directory under $TMPDIR)");
-  cmd->add_option("--seconds", o->seconds_per_run, "Seconds per append run")->check(CLI::PositiveNumber);
+  cmd->add_option("--seconds", o->seconds_per_run, "Seconds per append run")->check(kPositive);
   cmd->add_option("--producers", o->producers, "Concurrent producer counts")->check(CLI::Range(1, 1024));
   cmd->add_option("--batch", o->batch_sizes, "Events per call (1 = interactive; more = an importer's batch)")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--proof-sizes", o->proof_sizes, "Tree sizes for the inclusion-proof figures")
-      ->check(CLI::PositiveNumber);
+      ->transform(kNonNegative)
+      ->check(kPositive);
   cmd->add_option("--record-ids", o->record_ids,
                   "Shape of the created records' ids: counted (a-<n>), time-ordered (as UUID v7, ULID) or "
                   "random (as UUID v4)")

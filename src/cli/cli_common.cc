@@ -32,6 +32,16 @@ const CLI::Validator kNonNegative(
     },
     "");
 
+const CLI::Validator kPositive(
+    [](std::string& s) -> std::string {
+      char* end = nullptr;
+      errno = 0;
+      const double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !(v > 0)) return "must be greater than 0";
+      return "";
+    },
+    "");
+
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk:
@@ -77,19 +87,26 @@ std::string DescribeUnexpectedArguments(const std::vector<std::string>& rest) {
       secret = secret || name.find("password") != std::string::npos || name.find("key") != std::string::npos ||
                name.find("token") != std::string::npos || name.find("secret") != std::string::npos ||
                name.find("totp") != std::string::npos;
-      options.push_back(arg.find('=') == std::string::npos ? name : name + "=(value not shown)");
+      const std::string shown = core::ShortenText(name, 60);
+      options.push_back(arg.find('=') == std::string::npos ? shown : shown + "=(value not shown)");
     } else {
       values.push_back(arg);
     }
   }
+  // A few are named; a script that passed a whole file list gets a count, not all of it back.
+  constexpr size_t kShown = 8;
+  auto more = [](size_t n) { return n > kShown ? fmt::format(" and {} more", n - kShown) : std::string(); };
   std::string what = "unexpected argument";
   if (options.empty()) {
     what += values.size() == 1 ? ": " : "s: ";
-    for (size_t i = 0; i < values.size(); ++i) what += (i ? " " : "") + fmt::format("\"{}\"", values[i]);
-    return what;
+    for (size_t i = 0; i < std::min(values.size(), kShown); ++i) {
+      what += (i ? " " : "") + fmt::format("\"{}\"", core::ShortenText(values[i], 60));
+    }
+    return what + more(values.size());
   }
   what += options.size() + values.size() == 1 ? ": " : "s: ";
-  for (size_t i = 0; i < options.size(); ++i) what += (i ? " " : "") + options[i];
+  for (size_t i = 0; i < std::min(options.size(), kShown); ++i) what += (i ? " " : "") + options[i];
+  what += more(options.size());
   if (!values.empty()) {
     what += fmt::format(" and {} value{} (not shown: it may be a secret)", values.size(), values.size() == 1 ? "" : "s");
   }

@@ -22,10 +22,10 @@ void RegisterInit(CLI::App& app, Globals& g, Runner& run) {
   cmd->add_option("--origin", o->origin, "Ledger name in checkpoints (default: vellum/<random id>)");
   cmd->add_option("--checkpoint-every", o->config.checkpoint_every_events, "Checkpoint after this many events")
       ->transform(kNonNegative)
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--checkpoint-seconds", o->config.checkpoint_every_seconds, "Checkpoint after this many seconds")
       ->transform(kNonNegative)
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--witness", o->config.witness_files, "Append every checkpoint to this file (repeatable)");
   cmd->add_option("--clock-tolerance-ms", o->config.clock_tolerance_ms,
                   "Stop writes when the clock steps back by more than this")

@@ -39,6 +39,9 @@ int Main(int argc, char** argv) {
       what = fmt::format("unknown command \"{}\"", rest.front());
     } else if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
       what = vellum::cli::DescribeUnexpectedArguments(rest);
+    } else if (const size_t at = what.find(": At Most 1 required but received ");
+               dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr && at != std::string::npos) {
+      what = what.substr(0, at) + " was given more than once (give it once)";
     }
     return fmt::format("vellum: usage: {}\n\n{}", vellum::core::ForTerminal(what, true), a->help());
   });
@@ -73,6 +76,13 @@ int Main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    // Nothing may follow `--version`: `vellum --version verify` must not pass for a verify.
+    if (std::string_view(argv[argc - 1]) != "--version") {
+      fmt::print(stderr, "vellum: usage: nothing may follow --version\n");
+      return vellum::cli::kExitBadInput;
+    }
+    return app.exit(e);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

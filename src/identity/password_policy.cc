@@ -36,6 +36,70 @@ class WipedString {
   std::string s_;
 };
 
+// True when `s` is one shorter sequence said again and again ("passwordpassword",
+// "abcabcabcabcabca", fifteen spaces): its smallest period is at most half its length.
+bool IsRepetition(std::string_view s) {
+  if (s.size() < 2) return false;
+  // Prefix function (Knuth–Morris–Pratt): the longest proper border of the whole string.
+  std::vector<size_t> border(s.size(), 0);
+  for (size_t i = 1; i < s.size(); ++i) {
+    size_t k = border[i - 1];
+    while (k > 0 && s[i] != s[k]) k = border[k - 1];
+    if (s[i] == s[k]) ++k;
+    border[i] = k;
+  }
+  const size_t period = s.size() - border.back();
+  const bool repeated = period * 2 <= s.size();
+  sodium_memzero(border.data(), border.size() * sizeof(size_t));
+  return repeated;
+}
+
+// The place of an ASCII digit or (folded) letter in its own cycle, for runs such as
+// "abcdef…", "0123456789012…", "zyxw…"; -1 for anything else.
+int CyclePosition(char c, int* cycle_length) {
+  if (c >= '0' && c <= '9') {
+    *cycle_length = 10;
+    return c - '0' + 100;  // apart from the letters: a run never crosses from one to the other
+  }
+  if (c >= 'a' && c <= 'z') {
+    *cycle_length = 26;
+    return c - 'a';
+  }
+  return -1;
+}
+
+// True when every character is the one after the previous in its cycle, or every one
+// the one before ("abcdefghijklmno", "987654321098765"): folded text.
+bool IsSequentialRun(std::string_view s) {
+  if (s.size() < 2) return false;
+  for (int step : {1, -1}) {
+    bool run = true;
+    for (size_t i = 1; i < s.size() && run; ++i) {
+      int n = 0, m = 0;
+      const int a = CyclePosition(s[i - 1], &n), b = CyclePosition(s[i], &m);
+      if (a < 0 || b < 0 || n != m) {
+        run = false;
+        break;
+      }
+      const int base = n == 10 ? 100 : 0;
+      run = (b - base) == ((a - base) + step + n) % n;
+    }
+    if (run) return true;
+  }
+  return false;
+}
+
+// What is left of folded text without the ASCII digits, punctuation and spaces around it
+// ("!!iloveyou2024" → "iloveyou").
+std::string_view Core(std::string_view s) {
+  auto padding = [](char c) { return (c >= '0' && c <= '9') || (c >= ' ' && c <= '/') || (c >= ':' && c <= '@') ||
+                                     (c >= '[' && c <= '`') || (c >= '{' && c <= '~'); };
+  size_t from = 0, to = s.size();
+  while (from < to && padding(s[from])) ++from;
+  while (to > from && padding(s[to - 1])) --to;
+  return s.substr(from, to - from);
+}
+
 }  // namespace
 
 int64_t Utf8CodePoints(std::string_view text) {
@@ -115,6 +179,19 @@ Status CheckNewPassword(std::string_view password, const PasswordPolicy& policy,
   }
   if (IsCommonPassword(password)) {
     return InvalidArgumentError("password is on the list of common or breached passwords");
+  }
+  const std::string_view core = Core(folded.get());
+  if (!core.empty() && core.size() < folded.get().size() && IsCommonPassword(core)) {
+    return InvalidArgumentError("password is a common or breached password with digits or symbols added");
+  }
+  if (IsRepetition(folded.get())) {
+    return InvalidArgumentError("password is a short sequence repeated: choose one that is not");
+  }
+  if (IsSequentialRun(folded.get())) {
+    return InvalidArgumentError("password is a run of consecutive letters or digits (like abcd or 4321)");
+  }
+  if (folded.get().find("vellum") != std::string::npos) {
+    return InvalidArgumentError("password must not contain the name of this system");
   }
   return OkStatus();
 }

@@ -1,6 +1,7 @@
 // Rules for choosing a password, after NIST SP 800-63B rev. 4 §3.1.1.2 (AC-2; Part 11
-// §11.300). What they check: length in Unicode code points, not on the common/breached list,
-// not the user id or name, not recently used. What they deliberately do not: composition rules
+// §11.300). What they check: length in Unicode code points, not on the common/breached list
+// (nor padded out from one), not repetitive or sequential, not the user id, name or the
+// system's name, not recently used. What they deliberately do not: composition rules
 // (no "one digit, one symbol"), hints or security questions; NIST advises against them.
 //
 // Every message names the rule that failed and never contains the password, nor the user id
@@ -34,7 +35,13 @@ Status ValidatePasswordPolicy(const PasswordPolicy& policy);
 //   - its length in code points is within [min_length, max_length];
 //   - it neither equals nor contains `user_id` (ASCII case-insensitive; skipped if empty);
 //   - it does not equal `printed_name` (ASCII case-insensitive; skipped if empty);
-//   - it is not on the common/breached list (ASCII case-insensitive).
+//   - it is not on the common/breached list (ASCII case-insensitive), nor such a
+//     password with ASCII digits, punctuation or spaces added before or after it;
+//   - it is not one shorter sequence repeated ("passwordpassword", fifteen spaces);
+//   - it is not a run of consecutive letters or digits ("abcdefghijklmno", "987654…");
+//   - it does not contain the name of this system ("vellum").
+// (NIST SP 800-63B: blocklist "commonly used, expected, or compromised" values, with
+// repetitive or sequential characters and context-specific words among its examples.)
 // Returns InvalidArgument naming the rule. Does not check reuse: see CheckPasswordReuse.
 // The password is not normalised here; callers that normalise (NFKC) must do it before both
 // this check and hashing.

@@ -24,6 +24,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 using ::vellum::testing::kAdminId;
 using ::vellum::testing::ReadFileOrDie;
@@ -230,6 +231,12 @@ TEST_F(CliConventionsTest, UsageErrorsShowTheUsageOnStderr) {
            {{"record", "show", "--type", "t", "--id", "x", "--version", "two"},
             "--version",
             "Usage: vellum record show"},
+           // An option given twice is named as such, not in CLI11's words.
+           {{"--format", "json", "--format", "table", "status"}, "--format was given more than once", "Usage: vellum"},
+           {{"log", "--limit", "1", "--limit", "2"}, "--limit was given more than once", "Usage: vellum log"},
+           // A count that must be positive says so (CLI11 printed its range up to 1.8e308).
+           {{"init", "--checkpoint-every", "0"}, "--checkpoint-every: must be greater than 0", "Usage: vellum init"},
+           {{"bench", "--seconds", "0"}, "--seconds: must be greater than 0", "Usage: vellum bench"},
        }) {
     ProcessResult r = Run(c.args);
     SCOPED_TRACE(::testing::PrintToString(c.args));
@@ -253,6 +260,21 @@ TEST_F(CliConventionsTest, HelpAndVersionGoToStdout) {
   r = Run({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, MatchesRegex("vellum [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+  // Nothing may follow it: `vellum --version verify` must not pass for a verify that passed.
+  r = Run({"--version", "verify"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("nothing may follow --version"));
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
+// Many stray arguments (a file list passed by mistake) are counted, not all echoed back.
+TEST_F(CliConventionsTest, ManyUnexpectedArgumentsAreCounted) {
+  std::vector<std::string> args{"status"};
+  for (int i = 0; i < 1000; ++i) args.push_back("scan-" + std::to_string(i) + ".dcm");
+  ProcessResult r = Run(args);
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("\"scan-7.dcm\" and 992 more"), Not(HasSubstr("scan-8.dcm"))));
+  EXPECT_LT(r.err.size(), 2000u);
 }
 
 // --format json|jsonl|table on init: a table for people, one JSON document otherwise.

@@ -15,11 +15,21 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Repeat(std::string_view unit, size_t n) {
+// `n` characters drawn from `units` in an order that neither repeats nor runs (a string of one
+// character repeated is refused by its own rule, which length tests must not trip over).
+std::string Varied(const std::vector<std::string_view>& units, size_t n) {
   std::string out;
-  for (size_t i = 0; i < n; ++i) out += unit;
+  uint32_t x = 2463534242u;  // xorshift32: no period within any length tested here
+  for (size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    out += units[x % units.size()];
+  }
   return out;
 }
+
+const std::vector<std::string_view> kAscii = {"q", "w", "h", "z", "k", "m", "t", "r", "p", "y", "v"};
 
 Status Check(std::string_view pw, const PasswordPolicy& policy = {}) {
   return CheckNewPassword(pw, policy, "jdoe", "Jane Doe");
@@ -83,12 +93,13 @@ TEST(PasswordPolicyTest, PolicyItselfIsValidated) {
 // AC-2: the minimum is counted in characters (code points), so 14 two-, three- or four-byte
 // characters are too short even though they are 28 to 56 bytes long.
 TEST(PasswordPolicyTest, MinimumLengthBoundaryInCodePoints) {
-  for (std::string_view ch : {"x", "ä", "€", "🔑"}) {
-    SCOPED_TRACE(std::string(ch));
-    std::string fourteen = Repeat(ch, 14);
+  for (const std::vector<std::string_view>& units : std::vector<std::vector<std::string_view>>{
+           kAscii, {"ä", "ö", "ü", "é", "ß", "ø", "å"}, {"€", "₹", "★", "✓", "中", "文"}, {"🔑", "🔒", "🎉", "🚀", "🌍"}}) {
+    SCOPED_TRACE(std::string(units[0]));
+    std::string fourteen = Varied(units, 14);
     EXPECT_GE(fourteen.size(), 14u);
     ExpectRejected(fourteen, "too short");
-    EXPECT_OK(Check(Repeat(ch, 15)));
+    EXPECT_OK(Check(Varied(units, 15)));
   }
   // Mixed widths: 14 code points in 30 bytes is still too short.
   const std::string mixed = "Grüße aus Köln";  // 14 code points
@@ -98,10 +109,11 @@ TEST(PasswordPolicyTest, MinimumLengthBoundaryInCodePoints) {
 }
 
 TEST(PasswordPolicyTest, MaximumLengthBoundaryInCodePoints) {
-  EXPECT_OK(Check(Repeat("z", 256)));
-  ExpectRejected(Repeat("z", 257), "too long");
-  EXPECT_OK(Check(Repeat("€", 256)));  // 768 bytes: the limit is in characters
-  ExpectRejected(Repeat("€", 257), "at most 256");
+  EXPECT_OK(Check(Varied(kAscii, 256)));
+  ExpectRejected(Varied(kAscii, 257), "too long");
+  const std::vector<std::string_view> wide = {"€", "₹", "★", "✓", "中", "文"};
+  EXPECT_OK(Check(Varied(wide, 256)));  // 768 bytes: the limit is in characters
+  ExpectRejected(Varied(wide, 257), "at most 256");
 }
 
 TEST(PasswordPolicyTest, InvalidUtf8IsRejected) {
@@ -114,7 +126,29 @@ TEST(PasswordPolicyTest, NoCompositionRules) {
   EXPECT_OK(Check("thisisjustwords"));  // 15 lower-case letters
   EXPECT_OK(Check("correct horse battery staple"));
   EXPECT_OK(Check("739184627501938"));
-  EXPECT_OK(Check("               "));  // 15 spaces: NIST allows spaces, and no rule forbids it
+  EXPECT_OK(Check("   spaces  are   allowed   "));  // NIST allows spaces
+}
+
+// AC-2 (NIST SP 800-63B blocklist: "commonly used, expected" values, repetitive or sequential
+// characters, context-specific words): what passes the length rule only by being long.
+TEST(PasswordPolicyTest, RepetitiveSequentialAndPaddedPasswordsAreRejected) {
+  for (const char* pw : {"passwordpassword", "PasswordPassword", "abcabcabcabcabca", "               ",
+                         "zzzzzzzzzzzzzzzz", "12121212121212121", "€€€€€€€€€€€€€€€€"}) {
+    ExpectRejected(pw, "a short sequence repeated");
+  }
+  for (const char* pw : {"abcdefghijklmnop", "ABCDEFGHIJKLMNOPQRST", "zyxwvutsrqponmlk", "1234567890123456",
+                         "9876543210987654", "xyzabcdefghijklm"}) {
+    ExpectRejected(pw, "consecutive letters or digits");
+  }
+  for (const char* pw : {"iloveyou1234567", "!!!trustno1!!!!!", "Qwertyuiop2024!!", "2024 superman 2024"}) {
+    ExpectRejected(pw, "with digits or symbols added");
+  }
+  ExpectRejected("my Vellum password 7", "name of this system");
+  // Near misses are fine: a repetition with a change, a run that breaks, a word inside a phrase.
+  for (const char* pw : {"passwordpassworx", "abcdefghijklmnoq", "0123456789 and more", "i love you, said the cat",
+                         "trustno1 is not my password"}) {
+    EXPECT_OK(Check(pw)) << pw;
+  }
 }
 
 // The list is the one committed in data/ and compiled in: sorted, unique, lower-case.
@@ -187,7 +221,9 @@ TEST(PasswordPolicyTest, MessagesNeverContainThePassword) {
   const std::vector<std::string> failing = {
       "tiny!",
       "Grüße aus Köln",
-      Repeat("q", 300),
+      Varied(kAscii, 300),
+      "qwertzqwertzqwertz",
+      "iloveyou1234567",
       "bad utf8 \xff here......",
       "xx jdoe xx jdoe xx",
       "Jane Doe",
