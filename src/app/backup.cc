@@ -149,23 +149,40 @@ StatusOr<LoadedManifest> LoadManifest(core::Env* env, const std::string& backup_
   return loaded;
 }
 
-// Files of the backup its manifest does not list (the manifest itself and the
-// lock file a `verify` of the backup leaves are not among them).
-StatusOr<std::vector<std::string>> UnlistedFiles(const std::string& backup_dir, const BackupManifest& m) {
+// An entry of the backup that is not a file its manifest lists, and why.
+struct StrayEntry {
+  std::string path;  // relative to the backup, as the link or file itself is named
+  std::string why;
+};
+
+// Entries of the backup that are not files its manifest lists (the manifest itself
+// and the lock file a `verify` of the backup leaves are not among them): an
+// unlisted file, or anything but a directory or a regular file. A symbolic link is
+// never followed: in a backup it could make a restore take a file from elsewhere.
+StatusOr<std::vector<StrayEntry>> StrayEntries(const std::string& backup_dir, const BackupManifest& m) {
   std::set<std::string> listed;
   for (const auto& f : m.files) listed.insert(f.path);
-  std::vector<std::string> unlisted;
+  std::vector<StrayEntry> stray;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(backup_dir, ec); !ec && it != fs::recursive_directory_iterator();
+  const fs::path root(backup_dir);
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (it->is_directory(ec)) continue;
-    const std::string rel = fs::relative(it->path(), backup_dir, ec).generic_string();
-    if (rel == kBackupManifestName || rel == "LOCK") continue;
-    if (!listed.count(rel)) unlisted.push_back(rel);
+    const std::string rel = it->path().lexically_relative(root).generic_string();
+    const fs::file_status st = it->symlink_status(ec);
+    if (ec) break;
+    if (fs::is_symlink(st)) {
+      stray.push_back({rel, "a symbolic link (a backup holds regular files only)"});
+    } else if (fs::is_directory(st)) {
+      continue;
+    } else if (!fs::is_regular_file(st)) {
+      stray.push_back({rel, "not a regular file"});
+    } else if (rel != kBackupManifestName && rel != "LOCK" && !listed.count(rel)) {
+      stray.push_back({rel, "not listed in the manifest"});
+    }
   }
   if (ec) return DataLossError(fmt::format("the backup {} cannot be listed: {}", backup_dir, ec.message()));
-  std::sort(unlisted.begin(), unlisted.end());
-  return unlisted;
+  std::sort(stray.begin(), stray.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return stray;
 }
 
 // What is wrong with the backup's copy of `f`, in words that follow its name
@@ -258,9 +275,9 @@ StatusOr<BackupCopyReport> RestoreDataDirectory(const std::string& backup_dir, c
   const BackupManifest& m = loaded.manifest;
   const std::string& text = loaded.text;
   // Every file of the backup is in the manifest, and nothing else is taken.
-  ASSIGN_OR_RETURN(std::vector<std::string> unlisted, UnlistedFiles(backup_dir, m));
-  if (!unlisted.empty()) {
-    return DataLossError(fmt::format("the backup holds {}, which its manifest does not list", unlisted.front()));
+  ASSIGN_OR_RETURN(std::vector<StrayEntry> stray, StrayEntries(backup_dir, m));
+  if (!stray.empty()) {
+    return DataLossError(fmt::format("the backup holds {}: {}", stray.front().path, stray.front().why));
   }
 
   ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(env, dir));
@@ -305,10 +322,8 @@ StatusOr<BackupCopyReport> VerifyBackup(const std::string& backup_dir, const Bac
   BackupCopyReport report = ReportOf(m, loaded.text);
   // Every file is checked and every difference named, as verify names every problem.
   std::vector<ledger::VerifyProblem> files;
-  ASSIGN_OR_RETURN(std::vector<std::string> unlisted, UnlistedFiles(backup_dir, m));
-  for (const auto& rel : unlisted) {
-    files.push_back({"backup", std::nullopt, rel, "not listed in the manifest"});
-  }
+  ASSIGN_OR_RETURN(std::vector<StrayEntry> stray, StrayEntries(backup_dir, m));
+  for (const auto& s : stray) files.push_back({"backup", std::nullopt, s.path, s.why});
   for (const auto& f : m.files) {
     ASSIGN_OR_RETURN(std::string mismatch, FileMismatch(env, backup_dir, f));
     if (!mismatch.empty()) files.push_back({"backup", std::nullopt, f.path, mismatch});

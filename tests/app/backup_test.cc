@@ -356,7 +356,17 @@ TEST_F(BackupTest, RestoreRefusesADamagedBackup) {
   fs::remove(backup_ + "/keys/ledger.pub");
   expect_refused("keys/ledger.pub is missing");
   WriteFileOrDie(backup_ + "/ledger/checkpoints/extra.note", "x");
-  expect_refused("ledger/checkpoints/extra.note, which its manifest does not list");
+  expect_refused("ledger/checkpoints/extra.note: not listed in the manifest");
+  // A file the manifest lists replaced by a link to a file elsewhere is named as the link,
+  // never followed (a restore must take nothing from outside the backup).
+  const std::string outside = fs::path(backup_).parent_path().string() + "/outside.toml";
+  fs::copy_file(backup_ + "/vellum.toml", outside);
+  fs::remove(backup_ + "/vellum.toml");
+  fs::create_symlink(outside, backup_ + "/vellum.toml");
+  expect_refused("vellum.toml: a symbolic link");
+  fs::remove(outside);
+  fs::create_directory_symlink(tmp_.path(), backup_ + "/ledger/elsewhere");
+  expect_refused("ledger/elsewhere: a symbolic link");
   fs::resize_file(backup_ + "/vellum.toml", 3);
   expect_refused("vellum.toml holds 3 bytes");
 }
