@@ -31,9 +31,27 @@ std::string AuthDbPath(const std::string& dir) { return core::JoinPath(dir, "aut
 
 std::string LockPath(const std::string& dir) { return core::JoinPath(dir, "LOCK"); }
 
+namespace {
+
+// vellum.toml without ledger/: what an init cut short between the two leaves (it
+// writes the keys and vellum.toml first), or a ledger/ someone removed.
+Status NoLedgerFolder(const std::string& dir) {
+  return DataLossError(fmt::format(
+      "{} holds vellum.toml but no ledger/: either `vellum init` was interrupted before it wrote the ledger "
+      "(then nothing was recorded: remove the directory and run `vellum init` again), or ledger/ was removed "
+      "(restore the directory from a backup)",
+      dir));
+}
+
+}  // namespace
+
 Status CheckDataDirectory(core::Env* env, const std::string& dir) {
   auto mode = env->GetMode(ConfigPath(dir));
-  if (mode.ok()) return OkStatus();
+  if (mode.ok()) {
+    auto ledger = env->GetMode(LedgerDir(dir));
+    if (!ledger.ok() && ledger.status().code() == StatusCode::kNotFound) return NoLedgerFolder(dir);
+    return OkStatus();
+  }
   switch (mode.status().code()) {
     case StatusCode::kNotFound:
       return NotFoundError(fmt::format("no Vellum data directory at {} (create one with `vellum init`)", dir));
@@ -42,6 +60,15 @@ Status CheckDataDirectory(core::Env* env, const std::string& dir) {
     default:
       return mode.status().WithContext("cannot read the data directory " + dir);
   }
+}
+
+Status CheckNoLedgerYet(core::Env* env, const std::string& dir) {
+  const bool config = env->Exists(ConfigPath(dir)), ledger = env->Exists(LedgerDir(dir));
+  if (config && !ledger) return NoLedgerFolder(dir);
+  if (config || ledger || env->Exists(PrivateKeyPath(dir))) {
+    return AlreadyExistsError(fmt::format("{} already holds a Vellum ledger", dir));
+  }
+  return OkStatus();
 }
 
 Status MissingFileIsDamage(const Status& s) {
@@ -164,12 +191,15 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
   auto m = std::make_unique<Impl>();
   RETURN_IF_ERROR(m->Prepare(dir, options));
   core::Env* env = m->env;
-  if (env->Exists(ConfigPath(dir)) || env->Exists(LedgerDir(dir))) {
-    return AlreadyExistsError(fmt::format("{} already holds a Vellum ledger", dir));
-  }
-  RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(dir, "keys"), 0700));
+  RETURN_IF_ERROR(CheckNoLedgerYet(env, dir));
+  // The check is made again under the lock: a second init started at the same
+  // moment passes the first check, waits for the lock, and must then find the
+  // first one's ledger rather than write its own key over the first one's.
+  RETURN_IF_ERROR(env->CreateDirs(dir));
   ASSIGN_OR_RETURN(m->lock,
                    LockDataDirectory(env, dir, /*exclusive=*/true, options.lock_wait_ms, options.on_lock_wait));
+  RETURN_IF_ERROR(CheckNoLedgerYet(env, dir));
+  RETURN_IF_ERROR(env->CreateDirs(core::JoinPath(dir, "keys"), 0700));
 
   Config config = init.config;
   config.origin = init.origin.empty() ? "vellum/" + RandomHex(8) : init.origin;

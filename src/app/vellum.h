@@ -221,6 +221,9 @@ std::string LockPath(const std::string& dir);
 // directory at …" when nothing is there, kInvalidArgument when `dir` is a file;
 // a directory the process may not enter is kUnavailable, never "no data directory".
 Status CheckDataDirectory(core::Env* env, const std::string& dir);
+// OK when `dir` holds no ledger yet, so that init may make one there: kAlreadyExists
+// when it does, kDataLoss (with what to do) for vellum.toml without ledger/.
+Status CheckNoLedgerYet(core::Env* env, const std::string& dir);
 
 // keys/ledger.pub: the key checkpoints are signed with (kDataLoss if it is not one).
 StatusOr<core::NoteVerifier> ReadLedgerPublicKey(core::Env* env, const std::string& dir);

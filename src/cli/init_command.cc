@@ -42,10 +42,7 @@ void RegisterInit(CLI::App& app, Globals& g, Runner& run) {
       init.config = o->config;
       // An existing ledger is refused before anyone is asked for an administrator
       // and a password that could not be used (Vellum::Init checks again).
-      core::Env* env = core::Env::Default();
-      if (env->Exists(app::ConfigPath(g.data_dir)) || env->Exists(app::LedgerDir(g.data_dir))) {
-        return Fail(AlreadyExistsError(fmt::format("{} already holds a Vellum ledger", g.data_dir)));
-      }
+      if (Status none = app::CheckNoLedgerYet(core::Env::Default(), g.data_dir); !none.ok()) return Fail(none);
       // The first administrator: from options, or asked for on the terminal.
       auto ask = [](const char* prompt, std::string* value) -> Status {
         if (!value->empty()) return OkStatus();

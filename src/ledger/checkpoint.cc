@@ -142,10 +142,12 @@ StatusOr<Checkpoint> OpenCheckpoint(std::string_view note, const core::NoteVerif
 
 core::Hash CheckpointNoteHash(std::string_view signed_note) { return core::Sha256(signed_note); }
 
-StatusOr<std::vector<std::string>> SplitNotes(std::string_view file_contents) {
-  std::vector<std::string> notes;
-  const std::string_view f = file_contents;
-  size_t pos = 0;
+namespace {
+
+// The end of the note that starts at `start` of `f` (the index after its last
+// signature line), or what makes it no whole note.
+StatusOr<size_t> NoteEnd(std::string_view f, size_t start) {
+  size_t pos = start;
   // Returns the end of the line starting at `at` (the index of its '\n').
   auto line_end = [&](size_t at) -> StatusOr<size_t> {
     size_t nl = f.find('\n', at);
@@ -155,35 +157,60 @@ StatusOr<std::vector<std::string>> SplitNotes(std::string_view file_contents) {
     }
     return nl;
   };
-  while (pos < f.size()) {
-    const size_t start = pos;
-    // Text: one or more non-empty lines, up to the empty line.
-    while (true) {
-      ASSIGN_OR_RETURN(size_t nl, line_end(pos));
-      bool empty = nl == pos;
-      pos = nl + 1;
-      if (empty) break;
-      if (pos == f.size()) {
-        return InvalidArgumentError("note file: note at byte " + std::to_string(start) +
-                                    " has no signatures");
-      }
+  // Text: one or more non-empty lines, up to the empty line.
+  while (true) {
+    ASSIGN_OR_RETURN(size_t nl, line_end(pos));
+    bool empty = nl == pos;
+    pos = nl + 1;
+    if (empty) break;
+    if (pos == f.size()) {
+      return InvalidArgumentError("note file: note at byte " + std::to_string(start) + " has no signatures");
     }
-    if (pos - 1 == start) {
-      return InvalidArgumentError("note file: empty line at byte " + std::to_string(start));
-    }
-    // Signatures: every following line that starts with "— ".
-    const size_t sig_start = pos;
-    while (pos < f.size() && f.substr(pos, kSignaturePrefix.size()) == kSignaturePrefix) {
-      ASSIGN_OR_RETURN(size_t nl, line_end(pos));
-      pos = nl + 1;
-    }
-    if (pos == sig_start) {
-      return InvalidArgumentError("note file: note at byte " + std::to_string(start) +
-                                  " has an empty line not followed by a signature line");
-    }
-    notes.emplace_back(f.substr(start, pos - start));
+  }
+  if (pos - 1 == start) {
+    return InvalidArgumentError("note file: empty line at byte " + std::to_string(start));
+  }
+  // Signatures: every following line that starts with "— ".
+  const size_t sig_start = pos;
+  while (pos < f.size() && f.substr(pos, kSignaturePrefix.size()) == kSignaturePrefix) {
+    ASSIGN_OR_RETURN(size_t nl, line_end(pos));
+    pos = nl + 1;
+  }
+  if (pos == sig_start) {
+    return InvalidArgumentError("note file: note at byte " + std::to_string(start) +
+                                " has an empty line not followed by a signature line");
+  }
+  return pos;
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> SplitNotes(std::string_view file_contents) {
+  std::vector<std::string> notes;
+  size_t pos = 0;
+  while (pos < file_contents.size()) {
+    ASSIGN_OR_RETURN(size_t end, NoteEnd(file_contents, pos));
+    notes.emplace_back(file_contents.substr(pos, end - pos));
+    pos = end;
   }
   return notes;
+}
+
+size_t WholeNotesLength(std::string_view file_contents) {
+  size_t pos = 0;
+  while (pos < file_contents.size()) {
+    auto end = NoteEnd(file_contents, pos);
+    if (!end.ok()) break;
+    pos = *end;
+  }
+  return pos;
+}
+
+bool EndsWithSignatureLine(std::string_view tail) {
+  if (tail.empty() || tail.back() != '\n') return false;
+  const size_t nl = tail.rfind('\n', tail.size() - 2);
+  if (nl == std::string_view::npos) return false;  // the line may begin before `tail`
+  return tail.substr(nl + 1, kSignaturePrefix.size()) == kSignaturePrefix;
 }
 
 }  // namespace vellum::ledger

@@ -80,4 +80,12 @@ core::Hash CheckpointNoteHash(std::string_view signed_note);
 // note, a stray empty line) → kInvalidArgument naming the byte offset.
 StatusOr<std::vector<std::string>> SplitNotes(std::string_view file_contents);
 
+// The length of the longest prefix of a note file that is whole notes, as SplitNotes
+// reads them: where a repair cuts what an append cut short (a crash, a full disk) left.
+size_t WholeNotesLength(std::string_view file_contents);
+
+// True when `tail`, the last bytes of a note file, ends with a complete signature line
+// (the file ends where a note does); false also when that line begins before `tail`.
+bool EndsWithSignatureLine(std::string_view tail);
+
 }  // namespace vellum::ledger

@@ -54,11 +54,45 @@ StatusOr<storage::StoredCheckpoint> Ledger::Impl::Checkpoint() {
 }
 
 Status Ledger::Impl::AppendToWitness(const std::string& path, const std::string& note) {
+  // Notes are appended back to back; SplitNotes separates them again. An append cut
+  // short (a crash, a full disk) leaves part of a note at the end, which would swallow
+  // the next note appended after it and make the whole file unreadable as notes: it
+  // is cut off first (it was never a note), and a failed append is undone.
+  uint64_t size = 0;
+  if (deps.env->Exists(path)) {
+    ASSIGN_OR_RETURN(size, deps.env->FileSize(path));
+  }
+  if (size > 0) {
+    ASSIGN_OR_RETURN(auto r, deps.env->OpenRandomAccess(path));
+    std::string tail;
+    const uint64_t from = size > 4096 ? size - 4096 : 0;
+    RETURN_IF_ERROR(r->Read(from, static_cast<size_t>(size - from), &tail));
+    if (!EndsWithSignatureLine(tail)) {
+      ASSIGN_OR_RETURN(std::string all, deps.env->ReadFile(path));
+      const uint64_t whole = WholeNotesLength(all);
+      // Only what one interrupted append can leave is cut: more is someone else's
+      // doing, which a person must look at (nothing is cut, nothing appended).
+      if (size - whole > note.size()) {
+        return DataLossError(fmt::format(
+            "the witness file {} does not end in whole notes: {} bytes after its last whole note, more than an "
+            "interrupted append leaves; the checkpoint was not appended to it",
+            path, size - whole));
+      }
+      RETURN_IF_ERROR(deps.env->Truncate(path, whole));
+      Warn(fmt::format("witness file {}: removed {} bytes at its end that were no whole note (an append cut short)",
+                       path, size - whole));
+      size = whole;
+    }
+  }
   ASSIGN_OR_RETURN(auto f, deps.env->OpenAppendable(path));
-  // Notes are appended back to back; SplitNotes separates them again.
-  RETURN_IF_ERROR(f->Append(note));
-  RETURN_IF_ERROR(f->Sync());
-  RETURN_IF_ERROR(f->Close());
+  Status s = f->Append(note);
+  if (s.ok()) s = f->Sync();
+  if (s.ok()) s = f->Close();
+  if (!s.ok()) {
+    f.reset();
+    deps.env->Truncate(path, size).IgnoreError();  // best effort; the next append repairs it otherwise
+    return s;
+  }
   // A witness file created just now exists durably only once its directory is synced.
   size_t slash = path.rfind('/');
   return deps.env->SyncDir(slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash)));

@@ -221,6 +221,36 @@ TEST_F(VellumTest, OpenMissingIsNotFound) {
   EXPECT_FALSE(core::Env::Default()->Exists(Dir())) << "opening must not create anything";
 }
 
+// AT-5, SR-2: two inits of one directory at the same moment (a provisioning run
+// retried). The second passes the first look for a ledger while the first holds the
+// lock, waits, and must then find the first one's ledger: it refuses, and the first
+// one's signing key — the only copy of it — is untouched.
+TEST_F(VellumTest, ConcurrentInitNeverReplacesTheFirstKey) {
+  core::Env* env = core::Env::Default();
+  ASSERT_OK(env->CreateDirs(Dir()));
+  ASSERT_OK_AND_ASSIGN(auto first_holds, env->Lock(LockPath(Dir()), /*exclusive=*/true, 0));
+  StatusOr<std::unique_ptr<Vellum>> second = InternalError("not run");
+  std::thread late([&] {
+    InitOptions init;
+    init.origin = "test.example/ledger";
+    OpenOptions waits;
+    waits.lock_wait_ms = 20000;
+    second = vellum::testing::InitWithAdmin(Dir(), init, waits);
+  });
+  // Meanwhile the first init writes its key, configuration and ledger, and finishes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_OK(env->CreateDirs(Dir() + "/keys", 0700));
+  ASSERT_OK(env->WriteFileAtomic(PrivateKeyPath(Dir()), "the first init's key\n", 0600));
+  ASSERT_OK(env->WriteFileAtomic(ConfigPath(Dir()), "origin = \"test.example/first\"\n", 0644));
+  ASSERT_OK(env->CreateDirs(LedgerDir(Dir())));
+  first_holds.reset();
+  late.join();
+  EXPECT_THAT(second, StatusIs(StatusCode::kAlreadyExists, HasSubstr("already holds a Vellum ledger")));
+  EXPECT_EQ(vellum::testing::ReadFileOrDie(PrivateKeyPath(Dir())), "the first init's key\n");
+  EXPECT_EQ(vellum::testing::ReadFileOrDie(ConfigPath(Dir())), "origin = \"test.example/first\"\n");
+  EXPECT_FALSE(env->Exists(PublicKeyPath(Dir())));
+}
+
 TEST_F(VellumTest, SecondOpenOfTheSameDirectoryIsRefused) {
   ASSERT_OK_AND_ASSIGN(auto v, Init());
   EXPECT_THAT(Open(), StatusIs(StatusCode::kUnavailable, ::testing::_));

@@ -119,6 +119,24 @@ TEST_F(CliConventionsTest, MissingDataDirectoryIsExplainedAndNotCreated) {
   EXPECT_FALSE(fs::exists(data_));
 }
 
+// SR-2: an init cut short after vellum.toml and the keys, before ledger/ (the state
+// a power cut there leaves): every command and init itself say what happened and what
+// to do, instead of "incomplete" and "already holds a ledger".
+TEST_F(CliConventionsTest, InitInterruptedBeforeTheLedgerIsExplained) {
+  Init();
+  fs::remove_all(data_ + "/ledger");
+  fs::remove(data_ + "/records.db");
+  fs::remove(data_ + "/auth.db");
+  for (const auto& args : std::vector<std::vector<std::string>>{{"status"}, {"verify"}, InitArgs(origin_)}) {
+    ProcessResult r = Run(args);
+    SCOPED_TRACE(args.front());
+    // verify reports it as the problem it finds (exit 1, on stdout); the others fail with it.
+    EXPECT_EQ(r.exit_code, args.front() == "verify" ? 1 : 4) << Describe(r);
+    EXPECT_THAT(r.out + r.err, AllOf(HasSubstr("holds vellum.toml but no ledger/"), HasSubstr("`vellum init` was interrupted"),
+                             HasSubstr("remove the directory and run `vellum init` again")));
+  }
+}
+
 TEST_F(CliConventionsTest, InitRefusesAnExistingLedger) {
   Init();
   auto before = Snapshot();

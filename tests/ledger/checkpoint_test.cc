@@ -399,6 +399,23 @@ TEST(CheckpointTest, TimestampsAgreeWithTheCLibrary) {
   }
 }
 
+// What the witness-file repair relies on: the whole notes at the start of a file, and
+// whether a file's last bytes end with a signature line.
+TEST(CheckpointTest, WholeNotesLengthAndTheLastLine) {
+  const std::string a = "o\n1\nAAAA\n\n\xe2\x80\x94 k AAAAAAAA\n";
+  const std::string b = "o\n2\nBBBB\n\n\xe2\x80\x94 k BBBBBBBB\n";
+  EXPECT_EQ(WholeNotesLength(""), 0u);
+  EXPECT_EQ(WholeNotesLength(a + b), (a + b).size());
+  for (size_t cut = 0; cut < b.size(); ++cut) {
+    EXPECT_EQ(WholeNotesLength(a + b.substr(0, cut)), a.size()) << cut;
+    EXPECT_FALSE(EndsWithSignatureLine(a + b.substr(0, cut)) && cut > 0) << cut;
+  }
+  EXPECT_TRUE(EndsWithSignatureLine(a + b));
+  EXPECT_TRUE(EndsWithSignatureLine("x\n\xe2\x80\x94 k AAAAAAAA\n"));
+  EXPECT_FALSE(EndsWithSignatureLine("\xe2\x80\x94 k AAAAAAAA\n"));  // its start may lie before these bytes
+  EXPECT_FALSE(EndsWithSignatureLine("o\n1\n\n"));
+}
+
 TEST(CheckpointTest, SplitNotesOfAWitnessFile) {
   core::NoteSigner signer = NewSigner(kOrigin);
   core::NoteSigner witness = NewSigner("witness.example/w1");

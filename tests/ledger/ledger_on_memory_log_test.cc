@@ -231,6 +231,38 @@ TEST_P(LedgerOnMemoryLogTest, EditedAndRemovedEventsAreFoundWhereverTheEngineKee
   EXPECT_EQ(log_->EventCount(), size - 1) << "nothing is written into a damaged ledger";
 }
 
+// AT-5: an append to a witness file cut short (a crash, a full disk) leaves part of a
+// note at its end. The next checkpoint cuts that off before it appends, so the file
+// stays whole notes (the fragment would otherwise swallow the next note and make the
+// whole file unreadable as notes for `verify --witness`).
+TEST_P(LedgerOnMemoryLogTest, AWitnessFileCutShortIsMendedAtTheNextAppend) {
+  const std::string witness = tmp_.Sub("witness.notes");
+  ledger::LedgerOptions options = Options();
+  options.witness_files = {witness};
+  ledger_.reset();
+  ASSERT_OK_AND_ASSIGN(ledger_, ledger::Ledger::Open(Deps(), options));
+  ASSERT_OK(Create("w-1", 1).status());
+  ASSERT_OK_AND_ASSIGN(storage::StoredCheckpoint first, ledger_->MakeCheckpoint());
+  ASSERT_EQ(ReadFileOrDie(witness), first.note);
+  for (size_t cut : {size_t{1}, first.note.size() / 2, first.note.size() - 1}) {
+    SCOPED_TRACE(cut);
+    const std::string before = ReadFileOrDie(witness);
+    WriteFileOrDie(witness, before + first.note.substr(0, cut));  // what a cut-short append leaves
+    ASSERT_OK(Create("w-" + std::to_string(cut + 1), 2).status());
+    ASSERT_OK_AND_ASSIGN(storage::StoredCheckpoint next, ledger_->MakeCheckpoint());
+    EXPECT_EQ(ReadFileOrDie(witness), before + next.note);
+    ASSERT_OK_AND_ASSIGN(std::vector<std::string> notes, ledger::SplitNotes(ReadFileOrDie(witness)));
+    EXPECT_EQ(notes.back(), next.note);
+  }
+  // More than one append can leave is not cut (someone edited the file): nothing is
+  // appended, the checkpoint is still stored, and the failure is reported.
+  const std::string kept = ReadFileOrDie(witness) + std::string(4096, 'x');
+  WriteFileOrDie(witness, kept);
+  ASSERT_OK(Create("w-last", 3).status());
+  EXPECT_THAT(ledger_->MakeCheckpoint(), StatusIs(StatusCode::kDataLoss, HasSubstr("does not end in whole notes")));
+  EXPECT_EQ(ReadFileOrDie(witness), kept);
+}
+
 INSTANTIATE_TEST_SUITE_P(Projections, LedgerOnMemoryLogTest,
                          ::testing::Values(Projection::kSqlite, Projection::kMemory),
                          [](const ::testing::TestParamInfo<Projection>& info) {
