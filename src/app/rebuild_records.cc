@@ -182,6 +182,25 @@ StatusOr<std::string> DescribePendingRebuild(core::Env* env, const std::string& 
       note.at("rebuilt").as_string().c_str(), json::serialize(note.at("events")), kRebuiltEventType);
 }
 
+Status FinishInterruptedRebuildSwap(core::Env* env, const std::string& dir) {
+  const std::string records_db = RecordsDbPath(dir);
+  const std::string rebuilt = records_db + ".rebuild";
+  if (!env->Exists(NotePath(dir)) || !env->Exists(rebuilt) || env->Exists(records_db)) return OkStatus();
+  ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
+  const json::string* replaced = note.if_contains("replaced") ? note.at("replaced").if_string() : nullptr;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (!env->Exists(records_db + suffix)) continue;
+    // Never left beside the new file, where SQLite would read it as the new file's own.
+    if (replaced == nullptr || replaced->empty()) {
+      RETURN_IF_ERROR(env->Remove(records_db + suffix));
+    } else {
+      RETURN_IF_ERROR(env->Rename(records_db + suffix, core::JoinPath(dir, std::string(*replaced)) + suffix));
+    }
+  }
+  RETURN_IF_ERROR(env->Rename(rebuilt, records_db));
+  return env->SyncDir(dir);
+}
+
 Status RecordPendingRebuild(core::Env* env, const std::string& dir, ledger::Ledger& ledger,
                             storage::ProjectionStore& projection) {
   if (!env->Exists(NotePath(dir))) return OkStatus();

@@ -63,6 +63,14 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
 // The note's sentence for `vellum status`, or "" when there is none.
 StatusOr<std::string> DescribePendingRebuild(core::Env* env, const std::string& dir);
 
+// A rebuild that stopped between its renames (the old records.db moved away, the new
+// one not yet in its place) leaves no records.db: this finishes it — the new file was
+// complete, synced and verified before the first rename — moving what is left of the
+// old database's -wal and -shm to the name the note gives the old file first. Does
+// nothing in any other state. Called with the data directory locked, before records.db
+// is opened.
+Status FinishInterruptedRebuildSwap(core::Env* env, const std::string& dir);
+
 // Step 4: if `dir` holds a rebuild note, appends its event (once) and removes
 // it; a note of a rebuild that stopped before its swap is removed unrecorded.
 Status RecordPendingRebuild(core::Env* env, const std::string& dir, ledger::Ledger& ledger,

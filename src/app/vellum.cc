@@ -279,6 +279,7 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   storage::FileLogStoreOptions lo;
   lo.max_segment_bytes = m->config.max_segment_bytes;
   ASSIGN_OR_RETURN(m->log, MissingFileIsDamage(storage::FileLogStore::Open(env, LedgerDir(dir), lo)));
+  RETURN_IF_ERROR(FinishInterruptedRebuildSwap(env, dir));
   ASSIGN_OR_RETURN(m->projection,
                    MissingFileIsDamage(storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false)));
   ASSIGN_OR_RETURN(m->secrets,

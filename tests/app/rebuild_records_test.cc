@@ -201,6 +201,33 @@ TEST_F(RebuildRecordsTest, NoteOfARebuildThatStoppedBeforeItsSwapIsDropped) {
   EXPECT_EQ(e.reason, "second");
 }
 
+// SR-2: a rebuild that stopped between its renames — the old records.db (and its
+// -wal) moved away, the new file not yet in its place — leaves no records.db. The
+// next open finishes the swap and records the rebuild, instead of every command
+// failing until someone runs the rebuild again.
+TEST_F(RebuildRecordsTest, ARebuildStoppedBetweenItsRenamesIsFinishedByTheNextOpen) {
+  ASSERT_NO_FATAL_FAILURE(Write("a", 20));
+  const uint64_t size = vellum_->Size();
+  vellum_.reset();
+  ASSERT_OK_AND_ASSIGN(RebuildRecordsResult r, RebuildRecords(data_, Options("power cut test")));
+  ASSERT_TRUE(r.ledger_check.ok());
+  ASSERT_FALSE(r.replaced.empty());
+  const std::string rows = Rows(data_);
+  // The state the stop leaves: the new file under its own name, no records.db, and a
+  // -wal of the old database not yet moved (it must never be read as the new file's).
+  fs::rename(data_ + "/records.db", data_ + "/records.db.rebuild");
+  WriteFileOrDie(data_ + "/records.db-wal", "not the new file's");
+  ASSERT_OK_AND_ASSIGN(vellum_, Vellum::Open(data_));
+  EXPECT_EQ(vellum_->Size(), size + 1);  // the rebuild, recorded
+  ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(*vellum_->ledger().ReadEvent(size)));
+  EXPECT_EQ(e.reason, "power cut test");
+  vellum_.reset();
+  EXPECT_FALSE(fs::exists(data_ + "/records.db.rebuild"));
+  EXPECT_EQ(ReadFileOrDie(data_ + "/" + r.replaced + "-wal"), "not the new file's");
+  EXPECT_FALSE(fs::exists(data_ + "/" + kRebuildNoteName));
+  EXPECT_NE(Rows(data_).find(rows.substr(rows.find('\n') + 1)), std::string::npos) << "the rebuilt rows are in place";
+}
+
 // AT-5: the rebuild trusts the ledger only as far as the witnesses vouch for
 // it: a checkpoint in a witness file that the ledger does not match (here an
 // altered copy of the latest) refuses the rebuild, and nothing is changed.
