@@ -70,9 +70,10 @@ Status Ledger::Impl::AppendToWitness(const std::string& path, const std::string&
     if (!EndsWithSignatureLine(tail)) {
       ASSIGN_OR_RETURN(std::string all, deps.env->ReadFile(path));
       const uint64_t whole = WholeNotesLength(all);
-      // Only what one interrupted append can leave is cut: more is someone else's
+      // Only what one interrupted append can leave is cut (less than a note; twice
+      // this one's size allows for notes of other sizes): more is someone else's
       // doing, which a person must look at (nothing is cut, nothing appended).
-      if (size - whole > note.size()) {
+      if (size - whole > 2 * note.size()) {
         return DataLossError(fmt::format(
             "the witness file {} does not end in whole notes: {} bytes after its last whole note, more than an "
             "interrupted append leaves; the checkpoint was not appended to it",
