@@ -220,12 +220,14 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   StagingGuard guard(staging);
   FileCopier copier(env, staging);
 
-  // auth.db first: every change of its material (a password, a key, a session)
-  // is recorded in the ledger before auth.db is written, so a snapshot of
-  // auth.db taken before the cut holds nothing the backup's trail does not
-  // record — at worst a change the trail records and auth.db has not reached,
-  // which is what a crash between the two writes leaves and what the product
-  // already treats safely (a stale password or an unlisted key opens nothing).
+  // auth.db first: every change that grants access (a password, an API key)
+  // is recorded in the ledger before auth.db is written, so a
+  // snapshot of auth.db taken before the cut grants nothing the backup's trail
+  // does not record — at worst a change the trail records and auth.db has not
+  // reached, which a crash between the two writes leaves too and which opens
+  // nothing. What auth.db gets first (a session begun or ended, a second
+  // factor's secret, a code used) only restricts, or is ended by the restore
+  // (docs/formats/backup.md).
   RETURN_IF_ERROR(copier.CopyDatabase(AuthDbPath(dir), "auth.db", 0600));
   // The cut: records.db as of one transaction, and the events it says it applied.
   RETURN_IF_ERROR(copier.CopyDatabase(RecordsDbPath(dir), "records.db", 0644));
