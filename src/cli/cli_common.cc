@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -37,7 +38,9 @@ const CLI::Validator kPositive(
       char* end = nullptr;
       errno = 0;
       const double v = std::strtod(s.c_str(), &end);
-      if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !(v > 0)) return "must be greater than 0";
+      if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v) || !(v > 0)) {
+        return "must be a number greater than 0";
+      }
       return "";
     },
     "");

@@ -78,7 +78,7 @@ StatusOr<SignedIn> OpenSignedIn(const Globals& g);
 // "-1" as 2^64-1, "010" as octal 8, "0x10" as 16 and "" as 0, and a typo would
 // become another sequence number, size or limit. Only decimal digits pass.
 extern const CLI::Validator kNonNegative;
-// A count or a duration that must be more than zero ("must be greater than 0";
+// A count or a duration that must be more than zero ("must be a number greater than 0";
 // CLI11's PositiveNumber would print its range up to 1.8e308).
 extern const CLI::Validator kPositive;
 

@@ -253,8 +253,9 @@ TEST_F(CliConventionsTest, UsageErrorsShowTheUsageOnStderr) {
            {{"--format", "json", "--format", "table", "status"}, "--format was given more than once", "Usage: vellum"},
            {{"log", "--limit", "1", "--limit", "2"}, "--limit was given more than once", "Usage: vellum log"},
            // A count that must be positive says so (CLI11 printed its range up to 1.8e308).
-           {{"init", "--checkpoint-every", "0"}, "--checkpoint-every: must be greater than 0", "Usage: vellum init"},
-           {{"bench", "--seconds", "0"}, "--seconds: must be greater than 0", "Usage: vellum bench"},
+           {{"init", "--checkpoint-every", "0"}, "--checkpoint-every: must be a number greater than 0", "Usage: vellum init"},
+           {{"bench", "--seconds", "0"}, "--seconds: must be a number greater than 0", "Usage: vellum bench"},
+           {{"bench", "--seconds", "inf"}, "--seconds: must be a number greater than 0", "Usage: vellum bench"},
        }) {
     ProcessResult r = Run(c.args);
     SCOPED_TRACE(::testing::PrintToString(c.args));
