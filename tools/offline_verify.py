@@ -532,11 +532,18 @@ class RecordsDb:
              for name in want if name in have and have[name] != want[name]] +
             [f"{kind} {name} was added" for name, (kind, _) in have.items() if name not in want])
         self.structure_damage = [line for (line,) in self.db.execute("PRAGMA quick_check(20)") if line != "ok"]
-        # meta holds the schema version records-db.md describes (2) and the applied count, nothing else.
+        # meta holds the schema version records-db.md describes (2), the applied count and, after a
+        # recovery that ended before its system.recovered event, that recovery's note: nothing else.
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("schema_version") != 2 or set(meta) != {"schema_version", "applied_count"}:
+        note_keys = {"recovery_first_seq", "recovery_last_seq"}
+        if meta.get("schema_version") != 2 or set(meta) - note_keys != {"schema_version", "applied_count"}:
             self.schema_differences.append(
-                f"meta holds {sorted(meta.items())}, not schema_version 2 and applied_count alone")
+                f"meta holds {sorted(meta.items())}, not schema_version 2, applied_count and a recovery note alone")
+        self.recovery_note = None  # (first, last) seq, or the reason it is malformed
+        if note_keys & set(meta):
+            first, last = meta.get("recovery_first_seq"), meta.get("recovery_last_seq")
+            self.recovery_note = ((first, last) if isinstance(first, int) and isinstance(last, int) and
+                                  0 <= first <= last else f"malformed ({sorted(meta.items())})")
         self.applied = self.db.execute("SELECT value FROM meta WHERE key='applied_count'").fetchone()[0]
         self.events = self.db.execute("SELECT seq, ts, type, actor, record_type, record_id, record_version, "
                                       "leaf_hash FROM events ORDER BY seq")
@@ -590,6 +597,7 @@ class Verifier:
         self.whole_directory = os.path.isfile(os.path.join(data_dir, "vellum.toml"))
         self.tree_reported = False
         self.records_db = None  # RecordsDb, when the data directory has records.db
+        self.last_recovered = None  # seq of the last applied system.recovered event
 
     def problem(self, area, message, seq=None, where=""):
         self.problems.append(Problem(area, message, seq, where))
@@ -782,6 +790,8 @@ class Verifier:
             self.problem("projection", "records.db holds a row that no event made", seq=s, where="records.db")
         if event is None:
             return  # the line itself is named above
+        if event["type"] == "system.recovered":
+            self.last_recovered = seq
         ref = event["record"] if isinstance(event["record"], dict) else {}
         want = (seq, ts_micros(event["ts"]), event["type"], event["actor"], ref.get("type"), ref.get("id"),
                 ref.get("version"), leaf)
@@ -812,6 +822,27 @@ class Verifier:
         if db.applied > self.events:
             self.problem("projection", f"records.db says it applied {db.applied} events; the ledger has "
                          f"{self.events}", where="records.db")
+        self.check_recovery_note(db)
+
+    # The note of events a recovery applied that no system.recovered event records yet
+    # (records-db.md): a crash right after the recovery's commit leaves it; the next open records it.
+    def check_recovery_note(self, db):
+        note = db.recovery_note
+        if note is None:
+            return
+        if isinstance(note, str):
+            self.problem("projection", f"its recovery note is {note}", where="records.db")
+            return
+        first, last = note
+        if last >= min(db.applied, self.events):
+            self.problem("projection", f"its recovery note names events {first}..{last}, which it has not applied",
+                         where="records.db")
+        elif self.last_recovered is not None and self.last_recovered > last:
+            self.problem("projection", f"its recovery note names events {first}..{last}, but the system.recovered "
+                         "event after them would have removed it", seq=self.last_recovered, where="records.db")
+        else:
+            self.notes.append(f"records.db notes that a recovery applied events {first}..{last} and ended before "
+                              "a system.recovered event said so; the next open records it")
 
     def check_fields(self, e):
         if not isinstance(e, dict):

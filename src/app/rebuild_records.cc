@@ -96,6 +96,22 @@ StatusOr<json::object> ReadNote(core::Env* env, const std::string& dir) {
   return *o;
 }
 
+// The old records.db's note of events a recovery applied that no
+// system.recovered event records yet goes into the new one, so the next open
+// still records it. Read as far as the old file can be: it may be the damaged
+// database this rebuild replaces, and then there is no note to carry.
+Status CarryRecoveryNote(core::Env* env, const std::string& records_db, uint64_t events,
+                         storage::ProjectionStore& fresh) {
+  if (!env->Exists(records_db)) return OkStatus();
+  auto old = storage::SqliteProjectionStore::OpenReadOnly(records_db);
+  if (!old.ok()) return OkStatus();
+  auto note = (*old)->UnrecordedRecovery();
+  if (!note.ok() || !*note || (*note)->last_seq >= events) return OkStatus();
+  ASSIGN_OR_RETURN(auto txn, fresh.BeginWrite());
+  RETURN_IF_ERROR(txn->SetUnrecordedRecovery(*note));
+  return txn->Commit(events);
+}
+
 }  // namespace
 
 StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const RebuildRecordsOptions& o) {
@@ -131,6 +147,7 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
                      ledger::RebuildProjection(*d.log, *fresh, projector, [&o](uint64_t done, uint64_t total) {
                        if (o.progress) o.progress("rebuild", done, total);
                      }));
+    RETURN_IF_ERROR(CarryRecoveryNote(env, records_db, result.events, *fresh));
   }  // closed: SQLite copies its WAL into the file and removes it
   {
     ASSIGN_OR_RETURN(auto file, env->OpenAppendable(rebuilt));

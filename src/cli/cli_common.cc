@@ -226,6 +226,12 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
       fmt::print(stderr, "vellum: recovered: applied {} event(s) to records.db (events {}..{}; recorded as system.recovered)\n",
                  r.events_reapplied, r.reapplied_from, r.reapplied_from + r.events_reapplied - 1);
     }
+    if (r.earlier_unrecorded) {
+      fmt::print(stderr,
+                 "vellum: recovered: an earlier recovery applied events {}..{} to records.db and ended before it "
+                 "could say so; recorded now as system.recovered\n",
+                 r.earlier_unrecorded->first_seq, r.earlier_unrecorded->last_seq);
+    }
   }
   return v;
 }

@@ -100,6 +100,10 @@ struct Event {
 // decoders accept, so content and changes are bounded by it too.
 inline constexpr size_t kMaxEventDepth = 1024;
 
+// The event opening a ledger appends when recovery repaired something: which
+// events entered records.db without a commit of their own (docs/architecture.md).
+inline constexpr std::string_view kRecoveredEventType = "system.recovered";
+
 // The canonical line (no trailing newline).
 // Fails (kInvalidArgument) only when a string is not valid UTF-8 or a number is not finite.
 StatusOr<std::string> EncodeEvent(const Event& e);

@@ -102,13 +102,24 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
 // this way, in an event the next checkpoint signs with them.
 void Ledger::RecordRecovery() {
   const OpenReport& r = impl_->report;
-  if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0 && r.torn_tail_bytes == 0) return;
+  const auto& earlier = r.earlier_unrecorded;
+  if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0 && r.torn_tail_bytes == 0 && !earlier) return;
   if (!impl_->HaltStatus().ok()) return;  // writes are refused; the open's report names why
+  auto range = [](uint64_t first, uint64_t last) {
+    return boost::json::object{{"first_seq", first}, {"last_seq", last}};
+  };
   EventDraft d;
-  d.type = "system.recovered";
+  d.type = std::string(kRecoveredEventType);
   if (r.events_reapplied > 0) {
-    d.data["applied_to_records_db"] = boost::json::object{
-        {"first_seq", r.reapplied_from}, {"last_seq", r.reapplied_from + r.events_reapplied - 1}};
+    const uint64_t last = r.reapplied_from + r.events_reapplied - 1;
+    // An earlier open's note that ends where this one begins is one range.
+    const bool adjoins = earlier && earlier->last_seq + 1 == r.reapplied_from;
+    d.data["applied_to_records_db"] = range(adjoins ? earlier->first_seq : r.reapplied_from, last);
+    if (earlier && !adjoins) {
+      d.data["earlier_applied_to_records_db"] = range(earlier->first_seq, earlier->last_seq);
+    }
+  } else if (earlier) {
+    d.data["applied_to_records_db"] = range(earlier->first_seq, earlier->last_seq);
   }
   if (r.invalid_tail_events_removed > 0) d.data["unreadable_lines_removed"] = r.invalid_tail_events_removed;
   if (r.torn_tail_bytes > 0) d.data["incomplete_line_bytes_removed"] = r.torn_tail_bytes;

@@ -4,6 +4,8 @@
 #include <functional>
 #include <string_view>
 
+#include "ledger/event.h"
+
 namespace vellum::ledger {
 
 using storage::EventIndexRow;
@@ -227,7 +229,13 @@ Status CapturingTxn::Commit(uint64_t) { return InternalError("a capturing transa
 
 Status WriteRows(const RowSet& rows, storage::ProjectionTxn& txn) {
   RETURN_IF_ERROR(txn.PutEvents(rows.events()));
-  return txn.PutRecordVersions(rows.versions());
+  RETURN_IF_ERROR(txn.PutRecordVersions(rows.versions()));
+  // A system.recovered event records the recovery note the store may hold:
+  // the note goes in the commit that applies the event.
+  for (const auto& e : rows.events()) {
+    if (e.type == kRecoveredEventType) return txn.SetUnrecordedRecovery(std::nullopt);
+  }
+  return OkStatus();
 }
 
 }  // namespace vellum::ledger

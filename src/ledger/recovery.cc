@@ -30,6 +30,33 @@ Status Ledger::Impl::Recover() {
         "records.db reflects {} events but the ledger holds only {}: events were removed from the "
         "end of the ledger", applied, count));
   }
+  // What an earlier open applied and could not record before the process ended.
+  std::optional<storage::RecoveredRange> unrecorded;
+  if (auto note = deps.projection->UnrecordedRecovery(); !note.ok()) {
+    report.damage.push_back(note.status().message());
+  } else if (*note && (*note)->last_seq >= std::min(applied, count)) {
+    report.damage.push_back(fmt::format(
+        "records.db's recovery note names events {}..{}, which it has not applied", (*note)->first_seq,
+        (*note)->last_seq));
+  } else if (*note) {
+    // A system.recovered event applied after the note's events would have removed it.
+    storage::EventQuery later;
+    later.type = std::string(kRecoveredEventType);
+    later.from_seq = (*note)->last_seq + 1;
+    later.limit = 1;
+    std::optional<uint64_t> recorded_at;
+    RETURN_IF_ERROR(deps.projection->QueryEvents(later, [&](uint64_t seq) {
+      recorded_at = seq;
+      return false;
+    }));
+    if (recorded_at) {
+      report.damage.push_back(fmt::format(
+          "records.db's recovery note names events {}..{}, but the system.recovered event {} after them would "
+          "have removed it", (*note)->first_seq, (*note)->last_seq, *recorded_at));
+    } else {
+      unrecorded = *note;
+    }
+  }
   RETURN_IF_ERROR(LoadLastCheckpoint());
   if (last_checkpoint_size > count) {
     report.damage.push_back(fmt::format("the latest checkpoint commits to {} events but the ledger holds only {}",
@@ -145,10 +172,26 @@ Status Ledger::Impl::Recover() {
         return OkStatus();
       }
     }
-    RETURN_IF_ERROR(CommitRows({&capture.rows()}, count));
+    // The note of what entered this way goes in the same commit: if the
+    // process ends before the system.recovered event is durable, the next open
+    // finds it there and records it. A system.recovered event among the
+    // applied ones recorded the earlier note (WriteRows clears it).
+    const bool tail_records_note = std::any_of(tail.begin(), tail.end(), [](const Event& e) {
+      return e.type == kRecoveredEventType;
+    });
+    if (tail_records_note) unrecorded.reset();
+    storage::RecoveredRange note{applied, count - 1};
+    if (unrecorded && unrecorded->last_seq + 1 == applied) note.first_seq = unrecorded->first_seq;
+    {
+      ASSIGN_OR_RETURN(auto txn, deps.projection->BeginWrite());
+      RETURN_IF_ERROR(WriteRows(capture.rows(), *txn));
+      RETURN_IF_ERROR(txn->SetUnrecordedRecovery(note));
+      RETURN_IF_ERROR(txn->Commit(count));
+    }
     report.events_reapplied = count - applied;
     report.reapplied_from = applied;
   }
+  report.earlier_unrecorded = unrecorded;
   next_seq = count;
   if (count > 0) {
     ASSIGN_OR_RETURN(std::string line, log.ReadEvent(count - 1));

@@ -57,6 +57,7 @@ class VerifyRun {
     CheckTargetsBeyondEnd();
     CheckTreeTail();
     CheckProjectionTotals();
+    CheckRecoveryNote();
     CheckSignedSize();
     report_.root = tree_.Root();
     return std::move(report_);
@@ -226,6 +227,7 @@ class VerifyRun {
     std::vector<VerifyProblem> problems;
     uint64_t record_versions = 0;
     std::optional<int64_t> first_ts, last_ts;
+    std::optional<uint64_t> last_recovered_seq;  // of the last system.recovered event
   };
 
   // Chunks begin at multiples of kChunkLines, a power of two, so a full chunk
@@ -279,6 +281,7 @@ class VerifyRun {
       if (chunk->last_ts) last_ts = chunk->last_ts;
       for (auto& p : chunk->problems) Problem(std::move(p.area), p.seq, std::move(p.location), std::move(p.message));
       record_versions += chunk->record_versions;
+      if (chunk->last_recovered_seq) last_recovered_seq_ = chunk->last_recovered_seq;
       checked += chunk->size();
       in_flight.pop_front();
       tell(false);
@@ -464,6 +467,7 @@ class VerifyRun {
         continue;
       }
       if (Status rules = CheckFieldRules(ev); !rules.ok()) problem("event", seq, where(), rules.message());
+      if (ev.type == kRecoveredEventType) c.last_recovered_seq = seq;
       if (ev.seq != seq) {
         problem("chain", seq, where(),
                 fmt::format(
@@ -720,6 +724,36 @@ class VerifyRun {
     }
   }
 
+  // records.db's note of events a recovery applied that no system.recovered
+  // event records yet (recovery, step 5): what a crash right after the
+  // recovery's commit leaves, recorded by the next open.
+  void CheckRecoveryNote() {
+    if (!in_.check_projection) return;
+    auto note = in_.projection->UnrecordedRecovery();
+    if (!note.ok()) {
+      Problem("projection", std::nullopt, "records.db", note.status().message());
+      return;
+    }
+    if (!*note) return;
+    const storage::RecoveredRange r = **note;
+    const uint64_t replayed = std::min(applied_, report_.events);
+    if (r.last_seq >= replayed) {
+      Problem("projection", std::nullopt, "records.db",
+              fmt::format("its recovery note names events {}..{}, which it has not applied", r.first_seq,
+                          r.last_seq));
+    } else if (last_recovered_seq_ && *last_recovered_seq_ > r.last_seq && *last_recovered_seq_ < replayed) {
+      Problem("projection", *last_recovered_seq_, "records.db",
+              fmt::format("its recovery note names events {}..{}, but the system.recovered event {} after them, "
+                          "which it applied, records such a note and would have removed it",
+                          r.first_seq, r.last_seq, *last_recovered_seq_));
+    } else {
+      report_.notes.push_back(fmt::format(
+          "records.db notes that a recovery applied {} to it and ended before a system.recovered event could "
+          "say so; the next command that opens the ledger records it",
+          Range(r.first_seq, r.last_seq + 1)));
+    }
+  }
+
   std::string Them(uint64_t from) const { return report_.events - from == 1 ? "it" : "them"; }
 
   // ---- crash remnants and signatures ----
@@ -781,6 +815,7 @@ class VerifyRun {
   bool schema_intact_ = false;
   std::future<StatusOr<std::vector<std::string>>> structure_;
   uint64_t expected_versions_ = 0;
+  std::optional<uint64_t> last_recovered_seq_;
   // records.db's applied count: events before it are compared with their replay.
   uint64_t applied_ = UINT64_MAX;
 };

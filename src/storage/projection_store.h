@@ -21,6 +21,14 @@
 
 namespace vellum::storage {
 
+// Events [first_seq, last_seq] that crash recovery applied to the projection
+// and that no `system.recovered` event records yet (see SetUnrecordedRecovery).
+struct RecoveredRange {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  friend bool operator==(const RecoveredRange&, const RecoveredRange&) = default;
+};
+
 // One row of the event index: what `vellum log` filters on.
 struct EventIndexRow {
   uint64_t seq = 0;
@@ -154,6 +162,15 @@ class ProjectionTxn : public ProjectionReader {
     for (const auto& r : rows) RETURN_IF_ERROR(PutRecordVersion(r));
     return OkStatus();
   }
+  // Sets (or, with nullopt, clears) the note of events recovery applied that no
+  // `system.recovered` event records yet, committed with the rows: a crash
+  // after the commit and before that event is durable leaves the note, and the
+  // next open records it (docs/architecture.md, Recovery). Only the engines a
+  // ledger commits into implement it.
+  virtual Status SetUnrecordedRecovery(const std::optional<RecoveredRange>& range) {
+    (void)range;
+    return FailedPreconditionError("this transaction does not keep a recovery note");
+  }
   // Commits with `applied_count` = number of events now reflected.
   virtual Status Commit(uint64_t applied_count) = 0;
 };
@@ -163,6 +180,8 @@ class ProjectionStore {
   virtual ~ProjectionStore() = default;
   // Number of events reflected in the projection.
   virtual StatusOr<uint64_t> AppliedCount() = 0;
+  // The committed note of SetUnrecordedRecovery, if any.
+  virtual StatusOr<std::optional<RecoveredRange>> UnrecordedRecovery() = 0;
   // One write transaction at a time (the sequencer's).
   virtual StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() = 0;
   // A read-only view. With `snapshot`, a consistent snapshot as of this call;

@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "app/vellum.h"
+#include "app/verify_directory.h"
+#include "integration/data_dir_util.h"
 #include "testing/ack_checks.h"
 #include "testing/fault_env.h"
 #include "testing/identity_fixture.h"
@@ -356,6 +358,86 @@ TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
   EXPECT_EQ(applied.at("last_seq").to_number<uint64_t>(), size_with_new - 1);
   ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, all));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+}
+
+// SR-2, AT-2: recovery applies events records.db lacked, and the power fails
+// before the system.recovered event saying so is durable. records.db's commit
+// kept a note of them; verify names it, and the next open records it, once.
+TEST_F(PowerCutTest, RecoveryCutShortBeforeItsEventIsRecordedByTheNextOpen) {
+  namespace fs = std::filesystem;
+  {
+    auto v = Init(dir_);
+    ASSERT_NE(v, nullptr);
+    ASSERT_THAT(RunWriters(*v, writer_, 1, 3, "old").errors, ::testing::IsEmpty());
+  }
+  const std::string db = dir_ + "/records.db";
+  fs::copy_file(db, tmp_.Sub("records.db.old"));
+  uint64_t size_with_new = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    ASSERT_THAT(RunWriters(*v, writer_, 1, 4, "new").errors, ::testing::IsEmpty());
+    size_with_new = v->Size();
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+  }
+  // records.db lost its last commits, as a power cut may take them.
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+  fs::copy_file(tmp_.Sub("records.db.old"), db);
+
+  // The open applies the events; the power fails at the system.recovered event's fdatasync.
+  storage::RecoveredRange applied;
+  {
+    env_.FailFromNth(FaultOp::kSync, 1, PowerFailure());
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    const ledger::OpenReport& report = v->open_report();
+    ASSERT_GT(report.events_reapplied, 0u);
+    applied = {report.reapplied_from, report.reapplied_from + report.events_reapplied - 1};
+    EXPECT_EQ(applied.last_seq + 1, size_with_new);
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(ledger::VerifyReport found, app::VerifyDirectory(dir_, {}));
+    EXPECT_TRUE(found.ok()) << ::testing::PrintToString(found.problems);
+    EXPECT_THAT(found.notes, ::testing::Contains(HasSubstr(fmt::format(
+                                 "a recovery applied events {}..{}", applied.first_seq, applied.last_seq))));
+    if (HaveOfflineVerifier()) {
+      ProcessResult offline = RunOfflineTool("offline_verify.py", {dir_});
+      EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+      EXPECT_THAT(offline.out, HasSubstr(fmt::format("a recovery applied events {}..{}", applied.first_seq,
+                                                     applied.last_seq)));
+    }
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    const ledger::OpenReport& report = v->open_report();
+    EXPECT_EQ(report.events_reapplied, 0u);
+    EXPECT_EQ(report.earlier_unrecorded, applied);
+    ASSERT_EQ(v->Size(), size_with_new + 1);
+    ASSERT_OK_AND_ASSIGN(std::string line, v->ledger().ReadEvent(size_with_new));
+    ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(line));
+    EXPECT_EQ(recovered.type, "system.recovered");
+    const auto& range = recovered.data.at("applied_to_records_db").as_object();
+    EXPECT_EQ(range.at("first_seq").to_number<uint64_t>(), applied.first_seq);
+    EXPECT_EQ(range.at("last_seq").to_number<uint64_t>(), applied.last_seq);
+    ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    EXPECT_FALSE(v->open_report().earlier_unrecorded.has_value()) << "the event cleared the note";
+    EXPECT_EQ(v->Size(), size_with_new + 1) << "recorded twice";
+  }
+  ASSERT_OK_AND_ASSIGN(ledger::VerifyReport found, app::VerifyDirectory(dir_, {}));
+  EXPECT_THAT(found.notes, ::testing::Not(::testing::Contains(HasSubstr("a recovery applied"))));
+
+  // AT-4: a note put back by hand is one the system.recovered event after it would have removed.
+  ASSERT_NO_FATAL_FAILURE(ExecSql(
+      db, fmt::format("INSERT INTO meta VALUES('recovery_first_seq', {}), ('recovery_last_seq', {})",
+                      applied.first_seq, applied.last_seq)));
+  ASSERT_OK_AND_ASSIGN(found, app::VerifyDirectory(dir_, {}));
+  EXPECT_THAT(found.problems, ::testing::Contains(::testing::Field(
+                                  &ledger::VerifyProblem::message, HasSubstr("would have removed it"))));
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  EXPECT_THAT(v->open_report().damage, ::testing::Contains(HasSubstr("would have removed it")));
+  EXPECT_EQ(v->Size(), size_with_new + 1) << "the note was recorded again";
 }
 
 // SR-2: `vellum init` dies before the genesis event is durable. The directory must

@@ -955,6 +955,14 @@ INSTANTIATE_TEST_SUITE_P(
                       "WHERE record_type='case' AND record_id='case-0003' AND version=2",
                       {"projection", kCaseDeletedSeq, "records.db",
                        "record case/case-0003 version 2 differs from the replay"}},
+        // The note a recovery leaves for the next open (records-db.md) must name events
+        // records.db applied, and come whole.
+        RecordsDbCase{"RecoveryNoteBeyondTheAppliedEvents",
+                      "INSERT INTO meta VALUES('recovery_first_seq', 5), ('recovery_last_seq', 100000)",
+                      {"projection", std::nullopt, "records.db",
+                       "its recovery note names events 5..100000, which it has not applied"}},
+        RecordsDbCase{"RecoveryNoteHalf", "INSERT INTO meta VALUES('recovery_first_seq', 5)",
+                      {"projection", std::nullopt, "records.db", "recovery note is malformed"}},
         RecordsDbCase{"TombstoneFlagSeven",
                       "UPDATE record_versions SET deleted=7 "
                       "WHERE record_type='case' AND record_id='case-0003' AND version=2",

@@ -127,6 +127,42 @@ TEST_P(ProjectionStoreConformanceTest, CommitPublishesRowsWithTheAppliedCount) {
   EXPECT_TRUE(differences.empty());
 }
 
+// SR-2: the note of events recovery applied without a system.recovered event
+// is committed with the rows or not at all, survives a restart, and is cleared
+// by a later commit.
+TEST_P(ProjectionStoreConformanceTest, RecoveryNoteIsCommittedWithTheRows) {
+  ASSERT_OK_AND_ASSIGN(std::optional<RecoveredRange> note, store_->UnrecordedRecovery());
+  EXPECT_FALSE(note.has_value());
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProjectionTxn> txn, store_->BeginWrite());
+    ASSERT_OK(txn->PutEvent(Ev(0, 100, "ledger.genesis", "system")));
+    ASSERT_OK(txn->SetUnrecordedRecovery(RecoveredRange{0, 0}));
+  }  // abandoned
+  ASSERT_OK_AND_ASSIGN(note, store_->UnrecordedRecovery());
+  EXPECT_FALSE(note.has_value()) << "an abandoned transaction left its note";
+
+  ASSERT_NO_FATAL_FAILURE(CommitTrail());
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProjectionTxn> txn, store_->BeginWrite());
+    ASSERT_OK(txn->PutEvent(Ev(6, 160, "record.created", "u-1", "note", "c", 1)));
+    ASSERT_OK(txn->SetUnrecordedRecovery(RecoveredRange{4, 6}));
+    ASSERT_OK(txn->Commit(7));
+  }
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  ASSERT_OK_AND_ASSIGN(note, store_->UnrecordedRecovery());
+  EXPECT_EQ(note, (RecoveredRange{4, 6}));
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProjectionTxn> txn, store_->BeginWrite());
+    ASSERT_OK(txn->PutEvent(Ev(7, 170, "system.recovered", "system")));
+    ASSERT_OK(txn->SetUnrecordedRecovery(std::nullopt));
+    ASSERT_OK(txn->Commit(8));
+  }
+  ASSERT_OK_AND_ASSIGN(note, store_->UnrecordedRecovery());
+  EXPECT_FALSE(note.has_value());
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> differences, store_->SchemaDifferences());
+  EXPECT_TRUE(differences.empty()) << "the note is rows, not schema";
+}
+
 // A snapshot reader keeps what it saw when it began; a reader without one
 // sees every commit as it lands.
 TEST_P(ProjectionStoreConformanceTest, SnapshotsKeepTheirViewLatestReadersFollowCommits) {

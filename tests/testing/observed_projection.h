@@ -50,6 +50,9 @@ class ObservedProjectionStore final : public storage::ProjectionStore {
 
   // storage::ProjectionStore
   StatusOr<uint64_t> AppliedCount() override { return base_->AppliedCount(); }
+  StatusOr<std::optional<storage::RecoveredRange>> UnrecordedRecovery() override {
+    return base_->UnrecordedRecovery();
+  }
   StatusOr<std::unique_ptr<storage::ProjectionTxn>> BeginWrite() override;
   StatusOr<std::unique_ptr<storage::ProjectionReader>> BeginRead(bool snapshot = true) override {
     return base_->BeginRead(snapshot);

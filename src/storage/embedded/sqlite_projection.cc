@@ -294,6 +294,37 @@ StatusOr<uint64_t> ReadAppliedCount(Database& db) {
   return row ? static_cast<uint64_t>(s.ColumnInt(0)) : 0;
 }
 
+// The recovery note's two meta rows (records-db.md): both or neither.
+constexpr const char* kRecoveryFirstKey = "recovery_first_seq";
+constexpr const char* kRecoveryLastKey = "recovery_last_seq";
+
+StatusOr<std::optional<RecoveredRange>> ReadUnrecordedRecovery(Database& db) {
+  ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
+      "SELECT key, value FROM meta WHERE key IN ('{}', '{}')", kRecoveryFirstKey, kRecoveryLastKey)));
+  std::optional<int64_t> first, last;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    (s.ColumnText(0) == kRecoveryFirstKey ? first : last) = s.ColumnInt(1);
+  }
+  if (!first && !last) return std::optional<RecoveredRange>();
+  if (!first || !last || *first < 0 || *last < *first) {
+    return DataLossError(fmt::format("records.db's recovery note is malformed ({} = {}, {} = {})", kRecoveryFirstKey,
+                                     first ? std::to_string(*first) : "none", kRecoveryLastKey,
+                                     last ? std::to_string(*last) : "none"));
+  }
+  return std::optional<RecoveredRange>(
+      RecoveredRange{static_cast<uint64_t>(*first), static_cast<uint64_t>(*last)});
+}
+
+Status WriteUnrecordedRecovery(Database& db, const std::optional<RecoveredRange>& range) {
+  RETURN_IF_ERROR(db.Exec(
+      fmt::format("DELETE FROM meta WHERE key IN ('{}', '{}')", kRecoveryFirstKey, kRecoveryLastKey)));
+  if (!range) return OkStatus();
+  return db.Exec(fmt::format("INSERT INTO meta(key, value) VALUES ('{}', {}), ('{}', {})", kRecoveryFirstKey,
+                             range->first_seq, kRecoveryLastKey, range->last_seq));
+}
+
 // Version 1 held the same rows keyed by (record_type, record_id, version).
 // They are copied, not rebuilt from the ledger: a rebuild (applied count 0)
 // would drop the leaf hashes recovery checks events past the last checkpoint
@@ -460,6 +491,11 @@ class SqliteTxn final : public ProjectionTxn {
   Status PutRecordVersions(std::span<const RecordVersionRow> rows) override {
     RETURN_IF_ERROR(CheckOpen());
     return RolledBackUnlessOk(PutInBulk(rows, m_->put_versions_bulk, m_->put_version, BindVersion));
+  }
+
+  Status SetUnrecordedRecovery(const std::optional<RecoveredRange>& range) override {
+    RETURN_IF_ERROR(CheckOpen());
+    return RolledBackUnlessOk(WriteUnrecordedRecovery(*m_->db, range));
   }
 
   Status Commit(uint64_t applied_count) override {
@@ -658,6 +694,10 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenRead
 }
 
 StatusOr<uint64_t> SqliteProjectionStore::AppliedCount() { return ReadAppliedCount(*impl_->db); }
+
+StatusOr<std::optional<RecoveredRange>> SqliteProjectionStore::UnrecordedRecovery() {
+  return ReadUnrecordedRecovery(*impl_->db);
+}
 
 StatusOr<int> SqliteProjectionStore::PageBytes() {
   ASSIGN_OR_RETURN(Statement s, impl_->db->Prepare("PRAGMA page_size"));

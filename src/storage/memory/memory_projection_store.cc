@@ -136,9 +136,17 @@ class MemoryView final : public ProjectionTxn {
     return OkStatus();
   }
 
+  Status SetUnrecordedRecovery(const std::optional<RecoveredRange>& range) override {
+    if (mode_ != Mode::kWrite) return FailedPreconditionError("a read view cannot write");
+    own_recovery_ = range;
+    return OkStatus();
+  }
+
   Status Commit(uint64_t applied_count) override {
     if (mode_ != Mode::kWrite) return FailedPreconditionError("a read view cannot commit");
     std::unique_lock lock(state_->mu);
+    if (own_recovery_) state_->unrecorded_recovery = *own_recovery_;
+    own_recovery_.reset();
     state_->events.merge(own_events_);
     for (auto& [seq, row] : own_versions_) {
       auto& seqs = state_->by_record[{row.record_type, row.record_id}];
@@ -181,6 +189,7 @@ class MemoryView final : public ProjectionTxn {
   std::map<uint64_t, EventIndexRow> own_events_;
   std::map<uint64_t, RecordVersionRow> own_versions_;
   std::map<RecordKey, std::vector<uint64_t>> own_by_record_;
+  std::optional<std::optional<RecoveredRange>> own_recovery_;  // set (or cleared) at commit
 };
 
 }  // namespace
@@ -191,6 +200,11 @@ MemoryProjectionStore::MemoryProjectionStore(std::shared_ptr<MemoryProjectionSta
 StatusOr<uint64_t> MemoryProjectionStore::AppliedCount() {
   std::shared_lock lock(state_->mu);
   return state_->applied;
+}
+
+StatusOr<std::optional<RecoveredRange>> MemoryProjectionStore::UnrecordedRecovery() {
+  std::shared_lock lock(state_->mu);
+  return state_->unrecorded_recovery;
 }
 
 StatusOr<std::unique_ptr<ProjectionTxn>> MemoryProjectionStore::BeginWrite() {
