@@ -440,6 +440,62 @@ TEST_F(PowerCutTest, RecoveryCutShortBeforeItsEventIsRecordedByTheNextOpen) {
   EXPECT_EQ(v->Size(), size_with_new + 1) << "the note was recorded again";
 }
 
+// SR-2, AT-2: the system.recovered event's append fails (its fdatasync finds the disk
+// full; the append is undone and writes go on), and later events lose their records.db
+// commits too. The next open applies
+// those, and its event names one range: the earlier recovery's events and its own.
+TEST_F(PowerCutTest, UnrecordedRecoveryAndTheNextOneAreOneRange) {
+  namespace fs = std::filesystem;
+  {
+    auto v = Init(dir_);
+    ASSERT_NE(v, nullptr);
+    ASSERT_THAT(RunWriters(*v, writer_, 1, 3, "old").errors, ::testing::IsEmpty());
+  }
+  const std::string db = dir_ + "/records.db";
+  fs::copy_file(db, tmp_.Sub("records.db.old"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    ASSERT_THAT(RunWriters(*v, writer_, 1, 4, "new").errors, ::testing::IsEmpty());
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+  fs::copy_file(tmp_.Sub("records.db.old"), db);
+
+  storage::RecoveredRange earlier;
+  uint64_t size = 0;
+  const std::string after_recovery = tmp_.Sub("records.db.after-recovery");
+  {
+    env_.FailNth(FaultOp::kSync, 1, ResourceExhaustedError("fdatasync: No space left on device"));
+    ASSERT_OK_AND_ASSIGN(auto v, Open());
+    const ledger::OpenReport& report = v->open_report();
+    ASSERT_GT(report.events_reapplied, 0u);
+    earlier = {report.reapplied_from, report.reapplied_from + report.events_reapplied - 1};
+    ASSERT_EQ(v->Size(), earlier.last_seq + 1) << "the system.recovered event was appended after all";
+    // records.db as the recovery left it, then events whose commits a power cut will take.
+    ASSERT_NO_FATAL_FAILURE(ExecSql(db, fmt::format("VACUUM INTO '{}'", after_recovery)));
+    ASSERT_THAT(RunWriters(*v, writer_, 1, 2, "more").errors, ::testing::IsEmpty());
+    size = v->Size();
+    ASSERT_GT(size, earlier.last_seq + 1);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+  fs::copy_file(after_recovery, db);
+
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  const ledger::OpenReport& report = v->open_report();
+  EXPECT_EQ(report.earlier_unrecorded, earlier);
+  EXPECT_EQ(report.reapplied_from, earlier.last_seq + 1);
+  EXPECT_EQ(report.reapplied_from + report.events_reapplied, size);
+  ASSERT_EQ(v->Size(), size + 1);
+  ASSERT_OK_AND_ASSIGN(std::string line, v->ledger().ReadEvent(size));
+  ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(line));
+  EXPECT_EQ(recovered.type, "system.recovered");
+  const auto& range = recovered.data.at("applied_to_records_db").as_object();
+  EXPECT_EQ(range.at("first_seq").to_number<uint64_t>(), earlier.first_seq);
+  EXPECT_EQ(range.at("last_seq").to_number<uint64_t>(), size - 1);
+  EXPECT_FALSE(recovered.data.contains("earlier_applied_to_records_db"));
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+}
+
 // SR-2: `vellum init` dies before the genesis event is durable. The directory must
 // not then open as an empty ledger whose next write would become seq 0 without a
 // genesis event (a ledger that can never verify again).
