@@ -109,6 +109,45 @@ class PowerCutTest : public ::testing::Test {
     env_.ClearFaults();
   }
 
+  // A new ledger written by `old_threads` x `old_ops`, then reopened and written by
+  // `new_threads` x `new_ops`, then the power cut and records.db put back as it was
+  // before the second round: records.db has lost the second round's commits (as SQLite
+  // in WAL mode with synchronous=NORMAL may on a power cut), the ledger keeps the
+  // events. Sets `*size` to the ledger's size and adds every acknowledgement to `acks`.
+  void LoseProjectionCommits(int old_threads, int old_ops, int new_threads, int new_ops, uint64_t* size,
+                             std::vector<Ack>* acks) {
+    namespace fs = std::filesystem;
+    {
+      auto v = Init(dir_);
+      ASSERT_NE(v, nullptr);
+      WriteOutcome w = RunWriters(*v, writer_, old_threads, old_ops, "old");
+      ASSERT_THAT(w.errors, ::testing::IsEmpty());
+      acks->insert(acks->end(), w.acks.begin(), w.acks.end());
+    }
+    // A consistent copy of the closed database (the WAL is checkpointed on close).
+    const std::string db = RecordsDb();
+    fs::copy_file(db, tmp_.Sub("records.db.old"));
+    ASSERT_FALSE(fs::exists(db + "-wal") && fs::file_size(db + "-wal") > 0) << "records.db was not checkpointed";
+    {
+      ASSERT_OK_AND_ASSIGN(auto v, Open());
+      WriteOutcome w = RunWriters(*v, writer_, new_threads, new_ops, "new");
+      ASSERT_THAT(w.errors, ::testing::IsEmpty());
+      acks->insert(acks->end(), w.acks.begin(), w.acks.end());
+      *size = v->Size();
+      ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+    }
+    ASSERT_NO_FATAL_FAILURE(PutBackRecordsDb(tmp_.Sub("records.db.old")));
+  }
+
+  std::string RecordsDb() const { return dir_ + "/records.db"; }
+
+  // records.db (without its -wal and -shm) replaced by the copy at `from`.
+  void PutBackRecordsDb(const std::string& from) {
+    namespace fs = std::filesystem;
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(RecordsDb() + suffix);
+    fs::copy_file(from, RecordsDb());
+  }
+
   // Returns once the sequencer has finished everything before this call, including
   // a periodic checkpoint it may still be writing after the last acknowledgement,
   // so the cut does not race with file operations already under way.
@@ -317,31 +356,9 @@ INSTANTIATE_TEST_SUITE_P(AppendOfTheBatch, LateFullDiskTest, ::testing::Values(2
 // keeps its events. Opening re-applies the missing events; nothing acknowledged
 // is missing from the projection.
 TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
-  namespace fs = std::filesystem;
   std::vector<Ack> all;
-  {
-    auto v = Init(dir_);
-    ASSERT_NE(v, nullptr);
-    WriteOutcome w = RunWriters(*v, writer_, 2, 5, "old");
-    ASSERT_THAT(w.errors, ::testing::IsEmpty());
-    all = w.acks;
-  }
-  // A consistent copy of the closed database (the WAL is checkpointed on close).
-  const std::string db = dir_ + "/records.db";
-  fs::copy_file(db, tmp_.Sub("records.db.old"));
-  ASSERT_FALSE(fs::exists(db + "-wal") && fs::file_size(db + "-wal") > 0)
-      << "records.db was not checkpointed";
   uint64_t size_with_new = 0;
-  {
-    ASSERT_OK_AND_ASSIGN(auto v, Open());
-    WriteOutcome w = RunWriters(*v, writer_, 3, 6, "new");
-    ASSERT_THAT(w.errors, ::testing::IsEmpty());
-    all.insert(all.end(), w.acks.begin(), w.acks.end());
-    size_with_new = v->Size();
-    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
-  }
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
-  fs::copy_file(tmp_.Sub("records.db.old"), db);
+  ASSERT_NO_FATAL_FAILURE(LoseProjectionCommits(2, 5, 3, 6, &size_with_new, &all));
   ASSERT_OK_AND_ASSIGN(auto v, Open());
   const ledger::OpenReport& report = v->open_report();
   EXPECT_GT(report.events_reapplied, 0u);
@@ -364,24 +381,9 @@ TEST_F(PowerCutTest, ProjectionLosingItsLastCommitsIsRebuilt) {
 // before the system.recovered event saying so is durable. records.db's commit
 // kept a note of them; verify names it, and the next open records it, once.
 TEST_F(PowerCutTest, RecoveryCutShortBeforeItsEventIsRecordedByTheNextOpen) {
-  namespace fs = std::filesystem;
-  {
-    auto v = Init(dir_);
-    ASSERT_NE(v, nullptr);
-    ASSERT_THAT(RunWriters(*v, writer_, 1, 3, "old").errors, ::testing::IsEmpty());
-  }
-  const std::string db = dir_ + "/records.db";
-  fs::copy_file(db, tmp_.Sub("records.db.old"));
+  std::vector<Ack> acks;
   uint64_t size_with_new = 0;
-  {
-    ASSERT_OK_AND_ASSIGN(auto v, Open());
-    ASSERT_THAT(RunWriters(*v, writer_, 1, 4, "new").errors, ::testing::IsEmpty());
-    size_with_new = v->Size();
-    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
-  }
-  // records.db lost its last commits, as a power cut may take them.
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
-  fs::copy_file(tmp_.Sub("records.db.old"), db);
+  ASSERT_NO_FATAL_FAILURE(LoseProjectionCommits(1, 3, 1, 4, &size_with_new, &acks));
 
   // The open applies the events; the power fails at the system.recovered event's fdatasync.
   storage::RecoveredRange applied;
@@ -430,7 +432,7 @@ TEST_F(PowerCutTest, RecoveryCutShortBeforeItsEventIsRecordedByTheNextOpen) {
 
   // AT-4: a note put back by hand is one the system.recovered event after it would have removed.
   ASSERT_NO_FATAL_FAILURE(ExecSql(
-      db, fmt::format("INSERT INTO meta VALUES('recovery_first_seq', {}), ('recovery_last_seq', {})",
+      RecordsDb(), fmt::format("INSERT INTO meta VALUES('recovery_first_seq', {}), ('recovery_last_seq', {})",
                       applied.first_seq, applied.last_seq)));
   ASSERT_OK_AND_ASSIGN(found, app::VerifyDirectory(dir_, {}));
   EXPECT_THAT(found.problems, ::testing::Contains(::testing::Field(
@@ -445,21 +447,9 @@ TEST_F(PowerCutTest, RecoveryCutShortBeforeItsEventIsRecordedByTheNextOpen) {
 // commits too. The next open applies
 // those, and its event names one range: the earlier recovery's events and its own.
 TEST_F(PowerCutTest, UnrecordedRecoveryAndTheNextOneAreOneRange) {
-  namespace fs = std::filesystem;
-  {
-    auto v = Init(dir_);
-    ASSERT_NE(v, nullptr);
-    ASSERT_THAT(RunWriters(*v, writer_, 1, 3, "old").errors, ::testing::IsEmpty());
-  }
-  const std::string db = dir_ + "/records.db";
-  fs::copy_file(db, tmp_.Sub("records.db.old"));
-  {
-    ASSERT_OK_AND_ASSIGN(auto v, Open());
-    ASSERT_THAT(RunWriters(*v, writer_, 1, 4, "new").errors, ::testing::IsEmpty());
-    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
-  }
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
-  fs::copy_file(tmp_.Sub("records.db.old"), db);
+  std::vector<Ack> acks;
+  uint64_t size_with_new = 0;
+  ASSERT_NO_FATAL_FAILURE(LoseProjectionCommits(1, 3, 1, 4, &size_with_new, &acks));
 
   storage::RecoveredRange earlier;
   uint64_t size = 0;
@@ -472,13 +462,12 @@ TEST_F(PowerCutTest, UnrecordedRecoveryAndTheNextOneAreOneRange) {
     earlier = {report.reapplied_from, report.reapplied_from + report.events_reapplied - 1};
     ASSERT_EQ(v->Size(), earlier.last_seq + 1) << "the system.recovered event was appended after all";
     // records.db as the recovery left it, then events whose commits a power cut will take.
-    ASSERT_NO_FATAL_FAILURE(ExecSql(db, fmt::format("VACUUM INTO '{}'", after_recovery)));
+    ASSERT_NO_FATAL_FAILURE(ExecSql(RecordsDb(), fmt::format("VACUUM INTO '{}'", after_recovery)));
     ASSERT_THAT(RunWriters(*v, writer_, 1, 2, "more").errors, ::testing::IsEmpty());
     size = v->Size();
     ASSERT_GT(size, earlier.last_seq + 1);
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
-  fs::copy_file(after_recovery, db);
+  ASSERT_NO_FATAL_FAILURE(PutBackRecordsDb(after_recovery));
 
   ASSERT_OK_AND_ASSIGN(auto v, Open());
   const ledger::OpenReport& report = v->open_report();
