@@ -138,6 +138,16 @@ TEST_F(CliStatusTest, NamesWhatTheNextWriterRepairs) {
   EXPECT_THAT(table.out, HasSubstr("NOTE: " + Str(notes[1])));
 }
 
+// SR-2: a recovery that ended before its system.recovered event left a note in
+// records.db; status names the events the next open will record as recovered.
+TEST_F(CliStatusTest, NamesARecoveryNotYetRecorded) {
+  ExecSql(data_ + "/records.db", "INSERT INTO meta VALUES ('recovery_first_seq', 1), ('recovery_last_seq', 2)");
+  const json::object st = Status();
+  EXPECT_THAT(st.at("notes").as_array(),
+              ::testing::Contains(::testing::Property(
+                  &json::value::as_string, HasSubstr("a recovery applied events 1..2 and ended before"))));
+}
+
 // A checkpoint that does not verify is said to, and nothing it claims is shown
 // but the size its file is named by.
 TEST_F(CliStatusTest, SaysWhenTheLatestCheckpointDoesNotVerify) {
