@@ -748,7 +748,7 @@ class VerifyRun {
                           r.first_seq, r.last_seq, *last_recovered_seq_));
     } else {
       report_.notes.push_back(fmt::format(
-          "records.db notes that a recovery applied {} to it and ended before a system.recovered event could "
+          "records.db notes that a recovery applied {} and ended before a system.recovered event could "
           "say so; the next command that opens the ledger records it",
           Range(r.first_seq, r.last_seq + 1)));
     }
