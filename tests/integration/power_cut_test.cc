@@ -443,17 +443,21 @@ TEST_F(PowerCutTest, RecoveryCutShortBeforeItsEventIsRecordedByTheNextOpen) {
 }
 
 // SR-2, AT-2: the system.recovered event's append fails (its fdatasync finds the disk
-// full; the append is undone and writes go on), and later events lose their records.db
-// commits too. The next open applies
-// those, and its event names one range: the earlier recovery's events and its own.
-TEST_F(PowerCutTest, UnrecordedRecoveryAndTheNextOneAreOneRange) {
+// full; the append is undone and writes go on); with the parameter, some writes are
+// then committed to records.db; the writes after those lose their records.db commits.
+// The next open applies them and records the earlier recovery too: as one range when
+// the two adjoin, else beside its own as earlier_applied_to_records_db.
+class UnrecordedRecoveryTest : public PowerCutTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(UnrecordedRecoveryTest, IsRecordedWithTheNextRecovery) {
+  const bool committed_between = GetParam();
   std::vector<Ack> acks;
   uint64_t size_with_new = 0;
   ASSERT_NO_FATAL_FAILURE(LoseProjectionCommits(1, 3, 1, 4, &size_with_new, &acks));
 
   storage::RecoveredRange earlier;
-  uint64_t size = 0;
-  const std::string after_recovery = tmp_.Sub("records.db.after-recovery");
+  uint64_t lost_from = 0, size = 0;
+  const std::string snapshot = tmp_.Sub("records.db.snapshot");
   {
     env_.FailNth(FaultOp::kSync, 1, ResourceExhaustedError("fdatasync: No space left on device"));
     ASSERT_OK_AND_ASSIGN(auto v, Open());
@@ -461,29 +465,43 @@ TEST_F(PowerCutTest, UnrecordedRecoveryAndTheNextOneAreOneRange) {
     ASSERT_GT(report.events_reapplied, 0u);
     earlier = {report.reapplied_from, report.reapplied_from + report.events_reapplied - 1};
     ASSERT_EQ(v->Size(), earlier.last_seq + 1) << "the system.recovered event was appended after all";
-    // records.db as the recovery left it, then events whose commits a power cut will take.
-    ASSERT_NO_FATAL_FAILURE(ExecSql(RecordsDb(), fmt::format("VACUUM INTO '{}'", after_recovery)));
-    ASSERT_THAT(RunWriters(*v, writer_, 1, 2, "more").errors, ::testing::IsEmpty());
+    if (committed_between) {
+      ASSERT_THAT(RunWriters(*v, writer_, 1, 2, "kept").errors, ::testing::IsEmpty());
+    }
+    lost_from = v->Size();
+    // records.db as it is now, then events whose commits a power cut will take.
+    ASSERT_NO_FATAL_FAILURE(ExecSql(RecordsDb(), fmt::format("VACUUM INTO '{}'", snapshot)));
+    ASSERT_THAT(RunWriters(*v, writer_, 1, 2, "lost").errors, ::testing::IsEmpty());
     size = v->Size();
-    ASSERT_GT(size, earlier.last_seq + 1);
+    ASSERT_GT(size, lost_from);
   }
-  ASSERT_NO_FATAL_FAILURE(PutBackRecordsDb(after_recovery));
+  ASSERT_NO_FATAL_FAILURE(PutBackRecordsDb(snapshot));
 
   ASSERT_OK_AND_ASSIGN(auto v, Open());
   const ledger::OpenReport& report = v->open_report();
   EXPECT_EQ(report.earlier_unrecorded, earlier);
-  EXPECT_EQ(report.reapplied_from, earlier.last_seq + 1);
+  EXPECT_EQ(report.reapplied_from, lost_from);
   EXPECT_EQ(report.reapplied_from + report.events_reapplied, size);
   ASSERT_EQ(v->Size(), size + 1);
   ASSERT_OK_AND_ASSIGN(std::string line, v->ledger().ReadEvent(size));
   ASSERT_OK_AND_ASSIGN(ledger::Event recovered, ledger::DecodeEvent(line));
   EXPECT_EQ(recovered.type, "system.recovered");
-  const auto& range = recovered.data.at("applied_to_records_db").as_object();
-  EXPECT_EQ(range.at("first_seq").to_number<uint64_t>(), earlier.first_seq);
-  EXPECT_EQ(range.at("last_seq").to_number<uint64_t>(), size - 1);
-  EXPECT_FALSE(recovered.data.contains("earlier_applied_to_records_db"));
+  auto range = [&](const char* key) {
+    const auto& r = recovered.data.at(key).as_object();
+    return storage::RecoveredRange{r.at("first_seq").to_number<uint64_t>(), r.at("last_seq").to_number<uint64_t>()};
+  };
+  if (committed_between) {
+    EXPECT_EQ(range("applied_to_records_db"), (storage::RecoveredRange{lost_from, size - 1}));
+    EXPECT_EQ(range("earlier_applied_to_records_db"), earlier);
+  } else {
+    EXPECT_EQ(range("applied_to_records_db"), (storage::RecoveredRange{earlier.first_seq, size - 1}));
+    EXPECT_FALSE(recovered.data.contains("earlier_applied_to_records_db"));
+  }
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
+
+INSTANTIATE_TEST_SUITE_P(WritesCommittedBetween, UnrecordedRecoveryTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? std::string("Some") : std::string("None"); });
 
 // SR-2: `vellum init` dies before the genesis event is durable. The directory must
 // not then open as an empty ledger whose next write would become seq 0 without a
