@@ -535,15 +535,23 @@ class RecordsDb:
         # meta holds the schema version records-db.md describes (2), the applied count and, after a
         # recovery that ended before its system.recovered event, that recovery's note: nothing else.
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
-        note_keys = {"recovery_first_seq", "recovery_last_seq"}
+        groups = (("recovery_first_seq", "recovery_last_seq"), ("recovery_lines_removed", "recovery_bytes_removed"),
+                  ("recovery_cut_events", "recovery_cut_lines", "recovery_cut_bytes"))
+        note_keys = {k for g in groups for k in g}
         if meta.get("schema_version") != 2 or set(meta) - note_keys != {"schema_version", "applied_count"}:
             self.schema_differences.append(
                 f"meta holds {sorted(meta.items())}, not schema_version 2, applied_count and a recovery note alone")
-        self.recovery_note = None  # (first, last) seq, or the reason it is malformed
-        if note_keys & set(meta):
-            first, last = meta.get("recovery_first_seq"), meta.get("recovery_last_seq")
-            self.recovery_note = ((first, last) if isinstance(first, int) and isinstance(last, int) and
-                                  0 <= first <= last else f"malformed ({sorted(meta.items())})")
+        self.recovery_note = None  # {key: value}, or the reason it is malformed
+        note = {k: v for k, v in meta.items() if k in note_keys}
+        if note:
+            g = [all(k in note for k in grp) for grp in groups]
+            whole = all(all(k in note for k in grp) or not any(k in note for k in grp) for grp in groups)
+            ok = (whole and (g[0] or g[2]) and all(isinstance(v, int) and v >= 0 for v in note.values()) and
+                  (not g[0] or note["recovery_first_seq"] <= note["recovery_last_seq"]) and
+                  (not g[2] or (note["recovery_cut_events"] > 0 and
+                                note["recovery_cut_lines"] <= note["recovery_cut_events"] and
+                                note["recovery_cut_lines"] + note["recovery_cut_bytes"] > 0)))
+            self.recovery_note = note if ok else f"malformed ({sorted(note.items())})"
         self.applied = self.db.execute("SELECT value FROM meta WHERE key='applied_count'").fetchone()[0]
         self.events = self.db.execute("SELECT seq, ts, type, actor, record_type, record_id, record_version, "
                                       "leaf_hash FROM events ORDER BY seq")
@@ -824,8 +832,8 @@ class Verifier:
                          f"{self.events}", where="records.db")
         self.check_recovery_note(db)
 
-    # The note of events a recovery applied that no system.recovered event records yet
-    # (records-db.md): a crash right after the recovery's commit leaves it; the next open records it.
+    # The note of what a recovery did that no system.recovered event records yet (records-db.md): a crash
+    # right after the recovery's commit leaves it; the next open records it.
     def check_recovery_note(self, db):
         note = db.recovery_note
         if note is None:
@@ -833,16 +841,19 @@ class Verifier:
         if isinstance(note, str):
             self.problem("projection", f"its recovery note is {note}", where="records.db")
             return
-        first, last = note
-        if last >= min(db.applied, self.events):
-            self.problem("projection", f"its recovery note names events {first}..{last}, which it has not applied",
-                         where="records.db")
-        elif self.last_recovered is not None and self.last_recovered > last:
-            self.problem("projection", f"its recovery note names events {first}..{last}, but the system.recovered "
-                         "event after them would have removed it", seq=self.last_recovered, where="records.db")
+        # The first seq a system.recovered event recording the note can have.
+        recorded_from = max(note.get("recovery_last_seq", -1) + 1,
+                            note.get("recovery_cut_events", 0) - note.get("recovery_cut_lines", 0))
+        if recorded_from > min(db.applied, self.events):
+            self.problem("projection", f"its recovery note names events up to {recorded_from - 1}, which it has not "
+                         "applied", where="records.db")
+        elif self.last_recovered is not None and self.last_recovered >= recorded_from:
+            self.problem("projection", "it holds a recovery note that the system.recovered event after it would "
+                         "have removed", seq=self.last_recovered, where="records.db")
         else:
-            self.notes.append(f"records.db notes that a recovery applied events {first}..{last} and ended before "
-                              "a system.recovered event said so; the next open records it")
+            self.notes.append(f"records.db notes that a recovery did something no system.recovered event records "
+                              f"yet ({', '.join(f'{k} = {v}' for k, v in sorted(note.items()))}); the next open "
+                              "records it")
 
     def check_fields(self, e):
         if not isinstance(e, dict):

@@ -8,6 +8,7 @@
 #include "app/rebuild_records.h"
 #include "app/restore_record.h"
 #include "ledger/event.h"
+#include "ledger/verifier.h"
 
 namespace vellum::app {
 namespace {
@@ -74,13 +75,8 @@ Status ReadProjection(const ReadOnlyDirectory& d, DirectoryStatus* st) {
         "records.db is another's; `vellum verify` names which",
         st->applied, st->events));
   }
-  ASSIGN_OR_RETURN(std::optional<storage::RecoveredRange> recovered, d.projection->UnrecordedRecovery());
-  if (recovered) {
-    st->notes.push_back(fmt::format(
-        "records.db notes that a recovery applied events {}..{} and ended before a system.recovered event could "
-        "say so; the next command that opens the ledger records it",
-        recovered->first_seq, recovered->last_seq));
-  }
+  ASSIGN_OR_RETURN(std::optional<storage::RecoveryNote> recovered, d.projection->UnrecordedRecovery());
+  if (recovered) st->notes.push_back(ledger::DescribeRecoveryNote(*recovered));
   ASSIGN_OR_RETURN(int page_bytes, d.projection->PageBytes());
   if (page_bytes < storage::SqliteProjectionStore::NewFilePageBytes()) {
     st->notes.push_back(fmt::format(

@@ -106,7 +106,7 @@ Status CarryRecoveryNote(core::Env* env, const std::string& records_db, uint64_t
   auto old = storage::SqliteProjectionStore::OpenReadOnly(records_db);
   if (!old.ok()) return OkStatus();
   auto note = (*old)->UnrecordedRecovery();
-  if (!note.ok() || !*note || (*note)->last_seq >= events) return OkStatus();
+  if (!note.ok() || !*note || (*note)->RecordedFrom() > events) return OkStatus();
   ASSIGN_OR_RETURN(auto txn, fresh.BeginWrite());
   RETURN_IF_ERROR(txn->SetUnrecordedRecovery(*note));
   return txn->Commit(events);

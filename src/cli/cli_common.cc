@@ -227,10 +227,19 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
                  r.events_reapplied, r.reapplied_from, r.reapplied_from + r.events_reapplied - 1);
     }
     if (r.earlier_unrecorded) {
-      fmt::print(stderr,
-                 "vellum: recovered: an earlier recovery applied events {}..{} to records.db and ended before it "
-                 "could say so; recorded now as system.recovered\n",
-                 r.earlier_unrecorded->first_seq, r.earlier_unrecorded->last_seq);
+      const storage::RecoveryNote& e = *r.earlier_unrecorded;
+      std::string what;
+      if (e.applied) what = fmt::format("applied events {}..{} to records.db", e.applied->first_seq, e.applied->last_seq);
+      if (e.lines_removed > 0 || e.bytes_removed > 0) {
+        what += fmt::format("{}removed {} unreadable line(s) and {} byte(s) of an incomplete line",
+                            what.empty() ? "" : " and ", e.lines_removed, e.bytes_removed);
+      }
+      if (!what.empty()) {
+        fmt::print(stderr,
+                   "vellum: recovered: an earlier recovery {} and ended before it could say so; recorded now as "
+                   "system.recovered\n",
+                   what);
+      }
     }
   }
   return v;

@@ -102,8 +102,10 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
 // this way, in an event the next checkpoint signs with them.
 void Ledger::RecordRecovery() {
   const OpenReport& r = impl_->report;
-  const auto& earlier = r.earlier_unrecorded;
-  if (r.events_reapplied == 0 && r.invalid_tail_events_removed == 0 && r.torn_tail_bytes == 0 && !earlier) return;
+  const storage::RecoveryNote earlier = r.earlier_unrecorded.value_or(storage::RecoveryNote{});
+  const uint64_t lines_removed = r.invalid_tail_events_removed + earlier.lines_removed;
+  const uint64_t bytes_removed = r.torn_tail_bytes + earlier.bytes_removed;
+  if (r.events_reapplied == 0 && lines_removed == 0 && bytes_removed == 0 && !earlier.applied) return;
   if (!impl_->HaltStatus().ok()) return;  // writes are refused; the open's report names why
   auto range = [](uint64_t first, uint64_t last) {
     return boost::json::object{{"first_seq", first}, {"last_seq", last}};
@@ -112,17 +114,17 @@ void Ledger::RecordRecovery() {
   d.type = std::string(kRecoveredEventType);
   if (r.events_reapplied > 0) {
     const uint64_t last = r.reapplied_from + r.events_reapplied - 1;
-    // An earlier open's note that ends where this one begins is one range.
-    const bool adjoins = earlier && earlier->last_seq + 1 == r.reapplied_from;
-    d.data["applied_to_records_db"] = range(adjoins ? earlier->first_seq : r.reapplied_from, last);
-    if (earlier && !adjoins) {
-      d.data["earlier_applied_to_records_db"] = range(earlier->first_seq, earlier->last_seq);
+    // An earlier open's events that end where this one's begin are one range.
+    const bool adjoins = earlier.applied && earlier.applied->last_seq + 1 == r.reapplied_from;
+    d.data["applied_to_records_db"] = range(adjoins ? earlier.applied->first_seq : r.reapplied_from, last);
+    if (earlier.applied && !adjoins) {
+      d.data["earlier_applied_to_records_db"] = range(earlier.applied->first_seq, earlier.applied->last_seq);
     }
-  } else if (earlier) {
-    d.data["applied_to_records_db"] = range(earlier->first_seq, earlier->last_seq);
+  } else if (earlier.applied) {
+    d.data["applied_to_records_db"] = range(earlier.applied->first_seq, earlier.applied->last_seq);
   }
-  if (r.invalid_tail_events_removed > 0) d.data["unreadable_lines_removed"] = r.invalid_tail_events_removed;
-  if (r.torn_tail_bytes > 0) d.data["incomplete_line_bytes_removed"] = r.torn_tail_bytes;
+  if (lines_removed > 0) d.data["unreadable_lines_removed"] = lines_removed;
+  if (bytes_removed > 0) d.data["incomplete_line_bytes_removed"] = bytes_removed;
   auto recorded = Submit(SystemActor(), [d = std::move(d)](storage::ProjectionReader&) mutable
                          -> StatusOr<std::vector<EventDraft>> { return OneDraft(std::move(d)); });
   if (!recorded.ok()) {

@@ -83,9 +83,11 @@ struct OpenReport {
   uint64_t tree_leaves_rebuilt = 0;
   uint64_t events_reapplied = 0;
   uint64_t reapplied_from = 0;  // the first of them
-  // Events an earlier open's recovery applied whose system.recovered event a
-  // crash (or a failed append) kept from the ledger: recorded by this open.
-  std::optional<storage::RecoveredRange> earlier_unrecorded;
+  // What an earlier open's recovery did (events applied, cuts made) whose
+  // system.recovered event a crash or a failed append kept from the ledger:
+  // recorded by this open. Its cut_* fields are 0 (its cut is counted made or
+  // made again by this open).
+  std::optional<storage::RecoveryNote> earlier_unrecorded;
   // Inconsistencies that are not crash remnants (tampering or damage). When
   // non-empty the ledger is read-only; `vellum verify` explains in full.
   std::vector<std::string> damage;

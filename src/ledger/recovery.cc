@@ -15,6 +15,71 @@ namespace {
 
 constexpr size_t kRecoveryChunk = 4096;
 
+// records.db's recovery note, unless it contradicts records.db (then damage).
+StatusOr<std::optional<storage::RecoveryNote>> ReadRecoveryNote(storage::ProjectionStore& projection,
+                                                               uint64_t applied, std::vector<std::string>* damage) {
+  auto read = projection.UnrecordedRecovery();
+  if (!read.ok()) {
+    damage->push_back(read.status().message());
+    return std::optional<storage::RecoveryNote>();
+  }
+  if (!*read) return read;
+  const storage::RecoveryNote& note = **read;
+  if (note.RecordedFrom() > applied) {
+    damage->push_back(fmt::format("records.db's recovery note names events up to {}, which it has not applied",
+                                  note.RecordedFrom() - 1));
+    return std::optional<storage::RecoveryNote>();
+  }
+  // A system.recovered event applied after what the note names would have removed it.
+  storage::EventQuery later;
+  later.type = std::string(kRecoveredEventType);
+  later.from_seq = note.RecordedFrom();
+  later.limit = 1;
+  std::optional<uint64_t> recorded_at;
+  RETURN_IF_ERROR(projection.QueryEvents(later, [&](uint64_t seq) {
+    recorded_at = seq;
+    return false;
+  }));
+  if (recorded_at) {
+    damage->push_back(fmt::format(
+        "records.db holds a recovery note that the system.recovered event {} after it would have removed",
+        *recorded_at));
+    return std::optional<storage::RecoveryNote>();
+  }
+  return read;
+}
+
+// The earlier note with its cut counted as made unless the ledger is still as
+// it was before it (same lines, same incomplete last line): then this open
+// finds that cut again and makes it itself.
+storage::RecoveryNote WhatWasDone(storage::RecoveryNote note, uint64_t lines_now, uint64_t torn_now) {
+  if (note.cut_events != 0 && !(lines_now == note.cut_events && torn_now == note.cut_bytes)) {
+    note.lines_removed += note.cut_lines;
+    note.bytes_removed += note.cut_bytes;
+  }
+  note.cut_events = note.cut_lines = note.cut_bytes = 0;
+  return note;
+}
+
+// The rows recovery applies and its note, in one commit; a commit that notes a
+// cut is durable before the cut is made.
+Status CommitWithNote(storage::ProjectionStore& projection, const RowSet& rows, const storage::RecoveryNote& note,
+                      uint64_t applied) {
+  const bool durable = note.cut_events != 0;
+  if (durable) RETURN_IF_ERROR(projection.SetDurableCommits(true));
+  Status committed = [&]() -> Status {
+    ASSIGN_OR_RETURN(auto txn, projection.BeginWrite());
+    RETURN_IF_ERROR(WriteRows(rows, *txn));
+    RETURN_IF_ERROR(txn->SetUnrecordedRecovery(note));
+    return txn->Commit(applied);
+  }();
+  if (durable) {
+    Status restored = projection.SetDurableCommits(false);
+    if (committed.ok()) committed = restored;
+  }
+  return committed;
+}
+
 }  // namespace
 
 std::string Ledger::Impl::PrevField(std::optional<core::Hash> prev_leaf) {
@@ -30,33 +95,12 @@ Status Ledger::Impl::Recover() {
         "records.db reflects {} events but the ledger holds only {}: events were removed from the "
         "end of the ledger", applied, count));
   }
-  // What an earlier open applied and could not record before the process ended.
-  std::optional<storage::RecoveredRange> unrecorded;
-  if (auto note = deps.projection->UnrecordedRecovery(); !note.ok()) {
-    report.damage.push_back(note.status().message());
-  } else if (*note && (*note)->last_seq >= std::min(applied, count)) {
-    report.damage.push_back(fmt::format(
-        "records.db's recovery note names events {}..{}, which it has not applied", (*note)->first_seq,
-        (*note)->last_seq));
-  } else if (*note) {
-    // A system.recovered event applied after the note's events would have removed it.
-    storage::EventQuery later;
-    later.type = std::string(kRecoveredEventType);
-    later.from_seq = (*note)->last_seq + 1;
-    later.limit = 1;
-    std::optional<uint64_t> recorded_at;
-    RETURN_IF_ERROR(deps.projection->QueryEvents(later, [&](uint64_t seq) {
-      recorded_at = seq;
-      return false;
-    }));
-    if (recorded_at) {
-      report.damage.push_back(fmt::format(
-          "records.db's recovery note names events {}..{}, but the system.recovered event {} after them would "
-          "have removed it", (*note)->first_seq, (*note)->last_seq, *recorded_at));
-    } else {
-      unrecorded = *note;
-    }
-  }
+  // What an earlier open's recovery did and could not record before the
+  // process ended; the ledger as it is before this open cuts anything.
+  ASSIGN_OR_RETURN(std::optional<storage::RecoveryNote> unrecorded,
+                   ReadRecoveryNote(*deps.projection, std::min(applied, count), &report.damage));
+  const uint64_t lines_before = count;
+  const uint64_t torn_before = log.TornTailBytes();
   RETURN_IF_ERROR(LoadLastCheckpoint());
   if (last_checkpoint_size > count) {
     report.damage.push_back(fmt::format("the latest checkpoint commits to {} events but the ledger holds only {}",
@@ -130,13 +174,53 @@ Status Ledger::Impl::Recover() {
       count = *cut_at;
     }
   }
-  // Cuts the unacknowledged tail, and an incomplete line a torn write left
-  // after the last event: only now, when nothing worse was found (a cut made
-  // by an attacker looks the same, and is then kept as evidence).
+  // Step 5 before the cuts: the events records.db lacks are applied, and the
+  // note of what this recovery does committed with them, durably when a cut
+  // follows (the cut is durable at once), so that the system.recovered event a
+  // crash keeps from the ledger is still recorded by the next open.
   if (report.damage.empty()) {
-    const uint64_t torn = log.TornTailBytes();
+    CapturingTxn capture(live_reader.get());
+    for (size_t i = 0; i < tail.size(); ++i) {
+      RETURN_IF_ERROR(capture.PutEvent(IndexRowFor(tail[i], tail_leaves[i])));
+      Status s = deps.projector->Apply(tail[i], capture);
+      if (!s.ok()) {
+        report.damage.push_back(fmt::format("event {} cannot be applied: {}", tail[i].seq, s.message()));
+        return OkStatus();
+      }
+    }
+    // A system.recovered event among the applied ones recorded the earlier
+    // note (WriteRows removes it); otherwise its cut was made or not, which
+    // the ledger as it is now tells.
+    if (std::any_of(tail.begin(), tail.end(), [](const Event& e) { return e.type == kRecoveredEventType; })) {
+      unrecorded.reset();
+    }
+    if (unrecorded) unrecorded = WhatWasDone(*unrecorded, lines_before, torn_before);
+    if (unrecorded && *unrecorded == storage::RecoveryNote{}) unrecorded.reset();  // its cut, made again below
+    const uint64_t cut_lines = report.invalid_tail_events_removed;
+    const uint64_t cut_bytes = log.TornTailBytes();
+    if (count > applied || cut_lines > 0 || cut_bytes > 0) {
+      storage::RecoveryNote note = unrecorded.value_or(storage::RecoveryNote{});
+      if (count > applied) {
+        const bool adjoins = note.applied && note.applied->last_seq + 1 == applied;
+        note.applied = storage::RecoveredRange{adjoins ? note.applied->first_seq : applied, count - 1};
+      }
+      if (cut_lines > 0 || cut_bytes > 0) {
+        note.cut_events = lines_before;
+        note.cut_lines = cut_lines;
+        note.cut_bytes = cut_bytes;
+      }
+      RETURN_IF_ERROR(CommitWithNote(*deps.projection, capture.rows(), note, count));
+    }
+    if (count > applied) {
+      report.events_reapplied = count - applied;
+      report.reapplied_from = applied;
+    }
+    // Cuts the unacknowledged tail, and an incomplete line a torn write left
+    // after the last event: only now, when nothing worse was found (a cut made
+    // by an attacker looks the same, and is then kept as evidence).
     RETURN_IF_ERROR(log.TruncateEvents(count));
-    report.torn_tail_bytes = torn;
+    report.torn_tail_bytes = cut_bytes;
+    report.earlier_unrecorded = unrecorded;
   }
   // Step 3: rebuild the tree past its durable size.
   uint64_t synced = log.TreeSyncedSize();
@@ -161,37 +245,6 @@ Status Ledger::Impl::Recover() {
     report.tree_leaves_rebuilt = count - synced;
   }
   tree_size = tree.size();
-  // Step 4: apply what the projection lacks.
-  if (count > applied && report.damage.empty()) {
-    CapturingTxn capture(live_reader.get());
-    for (size_t i = 0; i < tail.size(); ++i) {
-      RETURN_IF_ERROR(capture.PutEvent(IndexRowFor(tail[i], tail_leaves[i])));
-      Status s = deps.projector->Apply(tail[i], capture);
-      if (!s.ok()) {
-        report.damage.push_back(fmt::format("event {} cannot be applied: {}", tail[i].seq, s.message()));
-        return OkStatus();
-      }
-    }
-    // The note of what entered this way goes in the same commit: if the
-    // process ends before the system.recovered event is durable, the next open
-    // finds it there and records it. A system.recovered event among the
-    // applied ones recorded the earlier note (WriteRows clears it).
-    const bool tail_records_note = std::any_of(tail.begin(), tail.end(), [](const Event& e) {
-      return e.type == kRecoveredEventType;
-    });
-    if (tail_records_note) unrecorded.reset();
-    storage::RecoveredRange note{applied, count - 1};
-    if (unrecorded && unrecorded->last_seq + 1 == applied) note.first_seq = unrecorded->first_seq;
-    {
-      ASSIGN_OR_RETURN(auto txn, deps.projection->BeginWrite());
-      RETURN_IF_ERROR(WriteRows(capture.rows(), *txn));
-      RETURN_IF_ERROR(txn->SetUnrecordedRecovery(note));
-      RETURN_IF_ERROR(txn->Commit(count));
-    }
-    report.events_reapplied = count - applied;
-    report.reapplied_from = applied;
-  }
-  report.earlier_unrecorded = unrecorded;
   next_seq = count;
   if (count > 0) {
     ASSIGN_OR_RETURN(std::string line, log.ReadEvent(count - 1));

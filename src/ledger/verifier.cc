@@ -735,22 +735,18 @@ class VerifyRun {
       return;
     }
     if (!*note) return;
-    const storage::RecoveredRange r = **note;
+    const uint64_t from = (*note)->RecordedFrom();
     const uint64_t replayed = std::min(applied_, report_.events);
-    if (r.last_seq >= replayed) {
+    if (from > std::min(applied_, in_.log->EventCount())) {
       Problem("projection", std::nullopt, "records.db",
-              fmt::format("its recovery note names events {}..{}, which it has not applied", r.first_seq,
-                          r.last_seq));
-    } else if (last_recovered_seq_ && *last_recovered_seq_ > r.last_seq && *last_recovered_seq_ < replayed) {
+              fmt::format("its recovery note names events up to {}, which it has not applied", from - 1));
+    } else if (last_recovered_seq_ && *last_recovered_seq_ >= from && *last_recovered_seq_ < replayed) {
       Problem("projection", *last_recovered_seq_, "records.db",
-              fmt::format("its recovery note names events {}..{}, but the system.recovered event {} after them, "
-                          "which it applied, records such a note and would have removed it",
-                          r.first_seq, r.last_seq, *last_recovered_seq_));
+              fmt::format("it holds a recovery note that the system.recovered event {} after it, which it "
+                          "applied, would have removed",
+                          *last_recovered_seq_));
     } else {
-      report_.notes.push_back(fmt::format(
-          "records.db notes that a recovery applied {} and ended before a system.recovered event could "
-          "say so; the next command that opens the ledger records it",
-          Range(r.first_seq, r.last_seq + 1)));
+      report_.notes.push_back(DescribeRecoveryNote(**note));
     }
   }
 
@@ -821,6 +817,26 @@ class VerifyRun {
 };
 
 }  // namespace
+
+std::string DescribeRecoveryNote(const storage::RecoveryNote& note) {
+  std::vector<std::string> did;
+  if (note.applied) did.push_back(fmt::format("applied events {}..{}", note.applied->first_seq, note.applied->last_seq));
+  if (note.lines_removed > 0 || note.bytes_removed > 0) {
+    did.push_back(fmt::format("removed {} unreadable line(s) and {} byte(s) of an incomplete line at the end",
+                              note.lines_removed, note.bytes_removed));
+  }
+  if (note.cut_events != 0) {
+    did.push_back(fmt::format("removed, or was about to remove, {} unreadable line(s) and {} byte(s) of an "
+                              "incomplete line at the end",
+                              note.cut_lines, note.cut_bytes));
+  }
+  std::string what;
+  for (size_t i = 0; i < did.size(); ++i) what += (i == 0 ? "" : i + 1 == did.size() ? " and " : ", ") + did[i];
+  return fmt::format(
+      "records.db notes that a recovery {} and ended before a system.recovered event could say so; the next "
+      "command that opens the ledger records it",
+      what);
+}
 
 StatusOr<VerifyReport> Verify(const VerifyInputs& in) {
   if (!in.log || !in.projection || !in.projector || !in.env) return InvalidArgumentError("verify inputs are incomplete");

@@ -90,4 +90,8 @@ struct VerifyReport {
 // problems, not errors).
 StatusOr<VerifyReport> Verify(const VerifyInputs& in);
 
+// One sentence on what records.db's recovery note says a recovery did that no
+// system.recovered event records yet (verify's note, also `vellum status`).
+std::string DescribeRecoveryNote(const storage::RecoveryNote& note);
+
 }  // namespace vellum::ledger

@@ -7,6 +7,7 @@
 // where to resume. Reads through the txn see its own uncommitted writes.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,12 +22,32 @@
 
 namespace vellum::storage {
 
-// Events [first_seq, last_seq] that crash recovery applied to the projection
-// and that no `system.recovered` event records yet (see SetUnrecordedRecovery).
+// Events [first_seq, last_seq] (inclusive).
 struct RecoveredRange {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
   friend bool operator==(const RecoveredRange&, const RecoveredRange&) = default;
+};
+
+// What crash recovery did that no `system.recovered` event records yet
+// (docs/formats/records-db.md, the recovery note).
+struct RecoveryNote {
+  std::optional<RecoveredRange> applied;  // events it applied to the projection
+  // Cuts already made: lines that were not JSON, bytes of an incomplete last line.
+  uint64_t lines_removed = 0;
+  uint64_t bytes_removed = 0;
+  // The cut about to be made, noted before it is: the ledger's lines before it
+  // (the removed ones included) and what it removes; it takes every byte of an
+  // incomplete last line. No cut when cut_events is 0.
+  uint64_t cut_events = 0;
+  uint64_t cut_lines = 0;
+  uint64_t cut_bytes = 0;
+  // The first seq a system.recovered event recording this note can have.
+  uint64_t RecordedFrom() const {
+    const uint64_t after_applied = applied ? applied->last_seq + 1 : 0;
+    return std::max(after_applied, cut_events - cut_lines);
+  }
+  friend bool operator==(const RecoveryNote&, const RecoveryNote&) = default;
 };
 
 // One row of the event index: what `vellum log` filters on.
@@ -162,13 +183,13 @@ class ProjectionTxn : public ProjectionReader {
     for (const auto& r : rows) RETURN_IF_ERROR(PutRecordVersion(r));
     return OkStatus();
   }
-  // Sets (or, with nullopt, clears) the note of events recovery applied that no
+  // Sets (or, with nullopt, clears) the note of what recovery did that no
   // `system.recovered` event records yet, committed with the rows: a crash
   // after the commit and before that event is durable leaves the note, and the
   // next open records it (docs/architecture.md, Recovery). Only the engines a
   // ledger commits into implement it.
-  virtual Status SetUnrecordedRecovery(const std::optional<RecoveredRange>& range) {
-    (void)range;
+  virtual Status SetUnrecordedRecovery(const std::optional<RecoveryNote>& note) {
+    (void)note;
     return FailedPreconditionError("this transaction does not keep a recovery note");
   }
   // Commits with `applied_count` = number of events now reflected.
@@ -181,7 +202,14 @@ class ProjectionStore {
   // Number of events reflected in the projection.
   virtual StatusOr<uint64_t> AppliedCount() = 0;
   // The committed note of SetUnrecordedRecovery, if any.
-  virtual StatusOr<std::optional<RecoveredRange>> UnrecordedRecovery() = 0;
+  virtual StatusOr<std::optional<RecoveryNote>> UnrecordedRecovery() = 0;
+  // While true, each commit is on stable storage before Commit returns (an
+  // engine whose commits always are ignores it). Recovery asks for it around
+  // the commit that notes a cut it is about to make.
+  virtual Status SetDurableCommits(bool durable) {
+    (void)durable;
+    return OkStatus();
+  }
   // One write transaction at a time (the sequencer's).
   virtual StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() = 0;
   // A read-only view. With `snapshot`, a consistent snapshot as of this call;

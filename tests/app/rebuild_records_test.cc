@@ -161,7 +161,7 @@ TEST_F(RebuildRecordsTest, RecoveryNoteIsCarriedIntoTheRebuiltRecordsDb) {
   ASSERT_NO_FATAL_FAILURE(Write("a", 20));
   const uint64_t size = vellum_->Size();
   vellum_.reset();
-  const storage::RecoveredRange note{size - 6, size - 2};
+  const storage::RecoveryNote note{storage::RecoveredRange{size - 6, size - 2}};
   {
     ASSERT_OK_AND_ASSIGN(auto db, storage::SqliteProjectionStore::Open(data_ + "/records.db", /*create=*/false));
     ASSERT_OK_AND_ASSIGN(uint64_t applied, db->AppliedCount());
@@ -173,7 +173,7 @@ TEST_F(RebuildRecordsTest, RecoveryNoteIsCarriedIntoTheRebuiltRecordsDb) {
   ASSERT_TRUE(r.ledger_check.ok());
   {
     ASSERT_OK_AND_ASSIGN(auto db, storage::SqliteProjectionStore::OpenReadOnly(data_ + "/records.db"));
-    ASSERT_OK_AND_ASSIGN(std::optional<storage::RecoveredRange> carried, db->UnrecordedRecovery());
+    ASSERT_OK_AND_ASSIGN(std::optional<storage::RecoveryNote> carried, db->UnrecordedRecovery());
     EXPECT_EQ(carried, note);
   }
   ASSERT_OK_AND_ASSIGN(vellum_, Vellum::Open(data_));
@@ -181,13 +181,13 @@ TEST_F(RebuildRecordsTest, RecoveryNoteIsCarriedIntoTheRebuiltRecordsDb) {
   ASSERT_OK_AND_ASSIGN(std::string line, vellum_->ledger().ReadEvent(size));
   ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
   EXPECT_EQ(e.type, ledger::kRecoveredEventType);
-  EXPECT_EQ(e.data.at("applied_to_records_db").at("first_seq"), note.first_seq);
-  EXPECT_EQ(e.data.at("applied_to_records_db").at("last_seq"), note.last_seq);
+  EXPECT_EQ(e.data.at("applied_to_records_db").at("first_seq"), note.applied->first_seq);
+  EXPECT_EQ(e.data.at("applied_to_records_db").at("last_seq"), note.applied->last_seq);
   ASSERT_OK_AND_ASSIGN(ledger::VerifyReport v, vellum_->Verify({witness_}, std::nullopt, true));
   EXPECT_TRUE(v.ok());
   vellum_.reset();
   ASSERT_OK_AND_ASSIGN(auto db, storage::SqliteProjectionStore::OpenReadOnly(data_ + "/records.db"));
-  ASSERT_OK_AND_ASSIGN(std::optional<storage::RecoveredRange> left, db->UnrecordedRecovery());
+  ASSERT_OK_AND_ASSIGN(std::optional<storage::RecoveryNote> left, db->UnrecordedRecovery());
   EXPECT_FALSE(left.has_value()) << "the system.recovered event removed the note";
 }
 

@@ -960,7 +960,7 @@ INSTANTIATE_TEST_SUITE_P(
         RecordsDbCase{"RecoveryNoteBeyondTheAppliedEvents",
                       "INSERT INTO meta VALUES('recovery_first_seq', 5), ('recovery_last_seq', 100000)",
                       {"projection", std::nullopt, "records.db",
-                       "its recovery note names events 5..100000, which it has not applied"}},
+                       "its recovery note names events up to 100000, which it has not applied"}},
         RecordsDbCase{"RecoveryNoteHalf", "INSERT INTO meta VALUES('recovery_first_seq', 5)",
                       {"projection", std::nullopt, "records.db", "recovery note is malformed"}},
         RecordsDbCase{"TombstoneFlagSeven",

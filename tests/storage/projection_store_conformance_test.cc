@@ -127,30 +127,40 @@ TEST_P(ProjectionStoreConformanceTest, CommitPublishesRowsWithTheAppliedCount) {
   EXPECT_TRUE(differences.empty());
 }
 
-// SR-2: the note of events recovery applied without a system.recovered event
-// is committed with the rows or not at all, survives a restart, and is cleared
-// by a later commit.
+// SR-2: the note of what recovery did that no system.recovered event records
+// yet is committed with the rows or not at all, survives a restart whole, and
+// is cleared by a later commit.
 TEST_P(ProjectionStoreConformanceTest, RecoveryNoteIsCommittedWithTheRows) {
-  ASSERT_OK_AND_ASSIGN(std::optional<RecoveredRange> note, store_->UnrecordedRecovery());
+  ASSERT_OK_AND_ASSIGN(std::optional<RecoveryNote> note, store_->UnrecordedRecovery());
   EXPECT_FALSE(note.has_value());
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProjectionTxn> txn, store_->BeginWrite());
     ASSERT_OK(txn->PutEvent(Ev(0, 100, "ledger.genesis", "system")));
-    ASSERT_OK(txn->SetUnrecordedRecovery(RecoveredRange{0, 0}));
+    ASSERT_OK(txn->SetUnrecordedRecovery(RecoveryNote{RecoveredRange{0, 0}}));
   }  // abandoned
   ASSERT_OK_AND_ASSIGN(note, store_->UnrecordedRecovery());
   EXPECT_FALSE(note.has_value()) << "an abandoned transaction left its note";
 
   ASSERT_NO_FATAL_FAILURE(CommitTrail());
+  RecoveryNote written;
+  written.applied = RecoveredRange{4, 6};
+  written.lines_removed = 1;
+  written.bytes_removed = 17;
+  written.cut_events = 9;
+  written.cut_lines = 2;
+  written.cut_bytes = 40;
+  ASSERT_OK(store_->SetDurableCommits(true));
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProjectionTxn> txn, store_->BeginWrite());
     ASSERT_OK(txn->PutEvent(Ev(6, 160, "record.created", "u-1", "note", "c", 1)));
-    ASSERT_OK(txn->SetUnrecordedRecovery(RecoveredRange{4, 6}));
+    ASSERT_OK(txn->SetUnrecordedRecovery(written));
     ASSERT_OK(txn->Commit(7));
   }
+  ASSERT_OK(store_->SetDurableCommits(false));
   ASSERT_NO_FATAL_FAILURE(Restart());
   ASSERT_OK_AND_ASSIGN(note, store_->UnrecordedRecovery());
-  EXPECT_EQ(note, (RecoveredRange{4, 6}));
+  EXPECT_EQ(note, written);
+  EXPECT_EQ(note->RecordedFrom(), 7u);
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProjectionTxn> txn, store_->BeginWrite());
     ASSERT_OK(txn->PutEvent(Ev(7, 170, "system.recovered", "system")));

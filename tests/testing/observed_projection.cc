@@ -52,8 +52,8 @@ class ObservedProjectionStore::ObservedTxn final : public storage::ProjectionTxn
     store_->Update(index_, [&](Txn& t) { t.version_seqs.push_back(row.seq); });
     return OkStatus();
   }
-  Status SetUnrecordedRecovery(const std::optional<storage::RecoveredRange>& range) override {
-    return base_->SetUnrecordedRecovery(range);
+  Status SetUnrecordedRecovery(const std::optional<storage::RecoveryNote>& note) override {
+    return base_->SetUnrecordedRecovery(note);
   }
   Status Commit(uint64_t applied_count) override {
     RETURN_IF_ERROR(base_->Commit(applied_count));

@@ -50,9 +50,10 @@ class ObservedProjectionStore final : public storage::ProjectionStore {
 
   // storage::ProjectionStore
   StatusOr<uint64_t> AppliedCount() override { return base_->AppliedCount(); }
-  StatusOr<std::optional<storage::RecoveredRange>> UnrecordedRecovery() override {
+  StatusOr<std::optional<storage::RecoveryNote>> UnrecordedRecovery() override {
     return base_->UnrecordedRecovery();
   }
+  Status SetDurableCommits(bool durable) override { return base_->SetDurableCommits(durable); }
   StatusOr<std::unique_ptr<storage::ProjectionTxn>> BeginWrite() override;
   StatusOr<std::unique_ptr<storage::ProjectionReader>> BeginRead(bool snapshot = true) override {
     return base_->BeginRead(snapshot);

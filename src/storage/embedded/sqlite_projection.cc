@@ -294,35 +294,77 @@ StatusOr<uint64_t> ReadAppliedCount(Database& db) {
   return row ? static_cast<uint64_t>(s.ColumnInt(0)) : 0;
 }
 
-// The recovery note's two meta rows (records-db.md): both or neither.
-constexpr const char* kRecoveryFirstKey = "recovery_first_seq";
-constexpr const char* kRecoveryLastKey = "recovery_last_seq";
+// The recovery note's meta rows (records-db.md), in groups that come whole.
+constexpr const char* kNoteKeys[] = {"recovery_first_seq",    "recovery_last_seq", "recovery_lines_removed",
+                                     "recovery_bytes_removed", "recovery_cut_events", "recovery_cut_lines",
+                                     "recovery_cut_bytes"};
 
-StatusOr<std::optional<RecoveredRange>> ReadUnrecordedRecovery(Database& db) {
-  ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
-      "SELECT key, value FROM meta WHERE key IN ('{}', '{}')", kRecoveryFirstKey, kRecoveryLastKey)));
-  std::optional<int64_t> first, last;
+// "('recovery_first_seq', …)"
+std::string NoteKeyList() {
+  std::string list;
+  for (const char* k : kNoteKeys) list += fmt::format("{}'{}'", list.empty() ? "(" : ", ", k);
+  return list + ")";
+}
+
+StatusOr<std::optional<RecoveryNote>> ReadUnrecordedRecovery(Database& db) {
+  ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT key, value FROM meta WHERE key IN " + NoteKeyList()));
+  std::map<std::string, int64_t, std::less<>> rows;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    (s.ColumnText(0) == kRecoveryFirstKey ? first : last) = s.ColumnInt(1);
+    rows.emplace(std::string(s.ColumnText(0)), s.ColumnInt(1));
   }
-  if (!first && !last) return std::optional<RecoveredRange>();
-  if (!first || !last || *first < 0 || *last < *first) {
-    return DataLossError(fmt::format("records.db's recovery note is malformed ({} = {}, {} = {})", kRecoveryFirstKey,
-                                     first ? std::to_string(*first) : "none", kRecoveryLastKey,
-                                     last ? std::to_string(*last) : "none"));
+  if (rows.empty()) return std::optional<RecoveryNote>();
+  std::string listed;
+  for (const auto& [k, v] : rows) listed += fmt::format("{}{} = {}", listed.empty() ? "" : ", ", k, v);
+  auto malformed = [&] { return DataLossError("records.db's recovery note is malformed (" + listed + ")"); };
+  // Each group: all of its keys or none, every value >= 0.
+  auto group = [&](std::initializer_list<const char*> keys, std::vector<uint64_t>* out) -> StatusOr<bool> {
+    size_t present = 0;
+    for (const char* k : keys) {
+      auto it = rows.find(k);
+      if (it == rows.end()) continue;
+      if (it->second < 0) return malformed();
+      out->push_back(static_cast<uint64_t>(it->second));
+      rows.erase(it);
+      ++present;
+    }
+    if (present != 0 && present != keys.size()) return malformed();
+    return present != 0;
+  };
+  RecoveryNote note;
+  std::vector<uint64_t> v;
+  ASSIGN_OR_RETURN(bool applied, group({kNoteKeys[0], kNoteKeys[1]}, &v));
+  ASSIGN_OR_RETURN(bool removed, group({kNoteKeys[2], kNoteKeys[3]}, &v));
+  ASSIGN_OR_RETURN(bool cut, group({kNoteKeys[4], kNoteKeys[5], kNoteKeys[6]}, &v));
+  if (!applied && !cut) return malformed();  // a note of nothing
+  size_t i = 0;
+  if (applied) note.applied = RecoveredRange{v[i], v[i + 1]}, i += 2;
+  if (removed) note.lines_removed = v[i], note.bytes_removed = v[i + 1], i += 2;
+  if (cut) note.cut_events = v[i], note.cut_lines = v[i + 1], note.cut_bytes = v[i + 2];
+  if ((applied && note.applied->last_seq < note.applied->first_seq) ||
+      (cut && (note.cut_events == 0 || note.cut_lines > note.cut_events || (note.cut_lines == 0 && note.cut_bytes == 0)))) {
+    return malformed();
   }
-  return std::optional<RecoveredRange>(
-      RecoveredRange{static_cast<uint64_t>(*first), static_cast<uint64_t>(*last)});
+  return std::optional<RecoveryNote>(note);
 }
 
-Status WriteUnrecordedRecovery(Database& db, const std::optional<RecoveredRange>& range) {
-  RETURN_IF_ERROR(db.Exec(
-      fmt::format("DELETE FROM meta WHERE key IN ('{}', '{}')", kRecoveryFirstKey, kRecoveryLastKey)));
-  if (!range) return OkStatus();
-  return db.Exec(fmt::format("INSERT INTO meta(key, value) VALUES ('{}', {}), ('{}', {})", kRecoveryFirstKey,
-                             range->first_seq, kRecoveryLastKey, range->last_seq));
+Status WriteUnrecordedRecovery(Database& db, const std::optional<RecoveryNote>& note) {
+  RETURN_IF_ERROR(db.Exec("DELETE FROM meta WHERE key IN " + NoteKeyList()));
+  if (!note) return OkStatus();
+  std::vector<std::pair<const char*, uint64_t>> rows;
+  if (note->applied) rows.insert(rows.end(), {{kNoteKeys[0], note->applied->first_seq}, {kNoteKeys[1], note->applied->last_seq}});
+  if (note->lines_removed != 0 || note->bytes_removed != 0) {
+    rows.insert(rows.end(), {{kNoteKeys[2], note->lines_removed}, {kNoteKeys[3], note->bytes_removed}});
+  }
+  if (note->cut_events != 0) {
+    rows.insert(rows.end(),
+                {{kNoteKeys[4], note->cut_events}, {kNoteKeys[5], note->cut_lines}, {kNoteKeys[6], note->cut_bytes}});
+  }
+  std::string values;
+  for (const auto& [k, v] : rows) values += fmt::format("{}('{}', {})", values.empty() ? "" : ", ", k, v);
+  if (values.empty()) return OkStatus();
+  return db.Exec("INSERT INTO meta(key, value) VALUES " + values);
 }
 
 // Version 1 held the same rows keyed by (record_type, record_id, version).
@@ -493,9 +535,9 @@ class SqliteTxn final : public ProjectionTxn {
     return RolledBackUnlessOk(PutInBulk(rows, m_->put_versions_bulk, m_->put_version, BindVersion));
   }
 
-  Status SetUnrecordedRecovery(const std::optional<RecoveredRange>& range) override {
+  Status SetUnrecordedRecovery(const std::optional<RecoveryNote>& note) override {
     RETURN_IF_ERROR(CheckOpen());
-    return RolledBackUnlessOk(WriteUnrecordedRecovery(*m_->db, range));
+    return RolledBackUnlessOk(WriteUnrecordedRecovery(*m_->db, note));
   }
 
   Status Commit(uint64_t applied_count) override {
@@ -695,8 +737,15 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::OpenRead
 
 StatusOr<uint64_t> SqliteProjectionStore::AppliedCount() { return ReadAppliedCount(*impl_->db); }
 
-StatusOr<std::optional<RecoveredRange>> SqliteProjectionStore::UnrecordedRecovery() {
+StatusOr<std::optional<RecoveryNote>> SqliteProjectionStore::UnrecordedRecovery() {
   return ReadUnrecordedRecovery(*impl_->db);
+}
+
+// synchronous=FULL syncs the WAL at each commit (NORMAL leaves that to the
+// checkpoints). SQLite changes it only outside a transaction.
+Status SqliteProjectionStore::SetDurableCommits(bool durable) {
+  if (impl_->read_only) return FailedPreconditionError("records.db is open read-only");
+  return impl_->db->Exec(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 StatusOr<int> SqliteProjectionStore::PageBytes() {

@@ -28,7 +28,8 @@ class SqliteProjectionStore final : public ProjectionStore {
   static int NewFilePageBytes();
 
   StatusOr<uint64_t> AppliedCount() override;
-  StatusOr<std::optional<RecoveredRange>> UnrecordedRecovery() override;
+  StatusOr<std::optional<RecoveryNote>> UnrecordedRecovery() override;
+  Status SetDurableCommits(bool durable) override;
   StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() override;
   StatusOr<std::unique_ptr<ProjectionReader>> BeginRead(bool snapshot) override;
   Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) override;

@@ -136,9 +136,9 @@ class MemoryView final : public ProjectionTxn {
     return OkStatus();
   }
 
-  Status SetUnrecordedRecovery(const std::optional<RecoveredRange>& range) override {
+  Status SetUnrecordedRecovery(const std::optional<RecoveryNote>& note) override {
     if (mode_ != Mode::kWrite) return FailedPreconditionError("a read view cannot write");
-    own_recovery_ = range;
+    own_recovery_ = note;
     return OkStatus();
   }
 
@@ -189,7 +189,7 @@ class MemoryView final : public ProjectionTxn {
   std::map<uint64_t, EventIndexRow> own_events_;
   std::map<uint64_t, RecordVersionRow> own_versions_;
   std::map<RecordKey, std::vector<uint64_t>> own_by_record_;
-  std::optional<std::optional<RecoveredRange>> own_recovery_;  // set (or cleared) at commit
+  std::optional<std::optional<RecoveryNote>> own_recovery_;  // set (or cleared) at commit
 };
 
 }  // namespace
@@ -202,7 +202,7 @@ StatusOr<uint64_t> MemoryProjectionStore::AppliedCount() {
   return state_->applied;
 }
 
-StatusOr<std::optional<RecoveredRange>> MemoryProjectionStore::UnrecordedRecovery() {
+StatusOr<std::optional<RecoveryNote>> MemoryProjectionStore::UnrecordedRecovery() {
   std::shared_lock lock(state_->mu);
   return state_->unrecorded_recovery;
 }

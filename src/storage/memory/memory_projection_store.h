@@ -22,7 +22,7 @@ namespace vellum::storage {
 struct MemoryProjectionState {
   mutable std::shared_mutex mu;  // guards everything below
   uint64_t applied = 0;
-  std::optional<RecoveredRange> unrecorded_recovery;
+  std::optional<RecoveryNote> unrecorded_recovery;
   std::map<uint64_t, EventIndexRow> events;        // by seq
   std::map<uint64_t, RecordVersionRow> versions;   // by seq
   std::map<std::pair<std::string, std::string>, std::vector<uint64_t>> by_record;  // version seqs, oldest first
@@ -34,7 +34,7 @@ class MemoryProjectionStore final : public ProjectionStore {
   explicit MemoryProjectionStore(std::shared_ptr<MemoryProjectionState> state = nullptr);
 
   StatusOr<uint64_t> AppliedCount() override;
-  StatusOr<std::optional<RecoveredRange>> UnrecordedRecovery() override;
+  StatusOr<std::optional<RecoveryNote>> UnrecordedRecovery() override;
   StatusOr<std::unique_ptr<ProjectionTxn>> BeginWrite() override;
   StatusOr<std::unique_ptr<ProjectionReader>> BeginRead(bool snapshot) override;
   Status QueryEvents(const EventQuery& q, const std::function<bool(uint64_t)>& fn) override;
