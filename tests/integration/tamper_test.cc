@@ -963,6 +963,10 @@ INSTANTIATE_TEST_SUITE_P(
                        "its recovery note names events up to 100000, which it has not applied"}},
         RecordsDbCase{"RecoveryNoteHalf", "INSERT INTO meta VALUES('recovery_first_seq', 5)",
                       {"projection", std::nullopt, "records.db", "recovery note is malformed"}},
+        RecordsDbCase{"RecoveryNoteCutOfNothing",
+                      "INSERT INTO meta VALUES('recovery_cut_events', 5), ('recovery_cut_lines', 0), "
+                      "('recovery_cut_bytes', 0)",
+                      {"projection", std::nullopt, "records.db", "recovery note is malformed"}},
         RecordsDbCase{"TombstoneFlagSeven",
                       "UPDATE record_versions SET deleted=7 "
                       "WHERE record_type='case' AND record_id='case-0003' AND version=2",
