@@ -338,14 +338,25 @@ StatusOr<std::optional<RecoveryNote>> ReadUnrecordedRecovery(Database& db) {
   ASSIGN_OR_RETURN(bool removed, group({kNoteKeys[2], kNoteKeys[3]}, &v));
   ASSIGN_OR_RETURN(bool cut, group({kNoteKeys[4], kNoteKeys[5], kNoteKeys[6]}, &v));
   if (!applied && !cut) return malformed();  // a note of nothing
-  size_t i = 0;
-  if (applied) note.applied = RecoveredRange{v[i], v[i + 1]}, i += 2;
-  if (removed) note.lines_removed = v[i], note.bytes_removed = v[i + 1], i += 2;
-  if (cut) note.cut_events = v[i], note.cut_lines = v[i + 1], note.cut_bytes = v[i + 2];
-  if ((applied && note.applied->last_seq < note.applied->first_seq) ||
-      (cut && (note.cut_events == 0 || note.cut_lines > note.cut_events || (note.cut_lines == 0 && note.cut_bytes == 0)))) {
-    return malformed();
+  auto next = v.begin();
+  if (applied) {
+    note.applied = RecoveredRange{next[0], next[1]};
+    next += 2;
   }
+  if (removed) {
+    note.lines_removed = next[0];
+    note.bytes_removed = next[1];
+    next += 2;
+  }
+  if (cut) {
+    note.cut_events = next[0];
+    note.cut_lines = next[1];
+    note.cut_bytes = next[2];
+  }
+  const bool bad_range = applied && note.applied->last_seq < note.applied->first_seq;
+  const bool bad_cut = cut && (note.cut_events == 0 || note.cut_lines > note.cut_events ||
+                               (note.cut_lines == 0 && note.cut_bytes == 0));
+  if (bad_range || bad_cut) return malformed();
   return std::optional<RecoveryNote>(note);
 }
 
@@ -353,7 +364,9 @@ Status WriteUnrecordedRecovery(Database& db, const std::optional<RecoveryNote>& 
   RETURN_IF_ERROR(db.Exec("DELETE FROM meta WHERE key IN " + NoteKeyList()));
   if (!note) return OkStatus();
   std::vector<std::pair<const char*, uint64_t>> rows;
-  if (note->applied) rows.insert(rows.end(), {{kNoteKeys[0], note->applied->first_seq}, {kNoteKeys[1], note->applied->last_seq}});
+  if (note->applied) {
+    rows.insert(rows.end(), {{kNoteKeys[0], note->applied->first_seq}, {kNoteKeys[1], note->applied->last_seq}});
+  }
   if (note->lines_removed != 0 || note->bytes_removed != 0) {
     rows.insert(rows.end(), {{kNoteKeys[2], note->lines_removed}, {kNoteKeys[3], note->bytes_removed}});
   }
