@@ -197,7 +197,7 @@ Status Ledger::Impl::Recover() {
     if (unrecorded) unrecorded = WhatWasDone(*unrecorded, lines_before, torn_before);
     if (unrecorded && *unrecorded == storage::RecoveryNote{}) unrecorded.reset();  // its cut, made again below
     const uint64_t cut_lines = report.invalid_tail_events_removed;
-    const uint64_t cut_bytes = log.TornTailBytes();
+    const uint64_t cut_bytes = torn_before;  // nothing was cut since
     if (count > applied || cut_lines > 0 || cut_bytes > 0) {
       storage::RecoveryNote note = unrecorded.value_or(storage::RecoveryNote{});
       if (count > applied) {
