@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "app/power_cut_rebuild.h"
 #include "app/read_only_directory.h"
 #include "app/rebuild_records.h"
 #include "app/restore_record.h"
@@ -112,7 +113,8 @@ StatusOr<DirectoryStatus> ReadDirectoryStatus(const std::string& dir, const Dire
 
 std::vector<std::string> PendingRecordNotes(core::Env* env, const std::string& dir) {
   std::vector<std::string> notes;
-  for (const auto& pending : {DescribePendingRestore(env, dir), DescribePendingRebuild(env, dir)}) {
+  for (const auto& pending :
+       {DescribePendingRestore(env, dir), DescribePendingRebuild(env, dir), DescribeRecordsLeftUnsynced(env, dir)}) {
     notes.push_back(pending.ok() ? *pending : std::string(pending.status().message()));
     if (notes.back().empty()) notes.pop_back();
   }

@@ -37,4 +37,15 @@ Status AppendNotedEventOnce(ledger::Ledger& ledger, storage::ProjectionStore& pr
   return appended.status();
 }
 
+Status RecordRebuildNote(core::Env* env, const std::string& dir, const std::string& note_path, ledger::Ledger& ledger,
+                         storage::ProjectionStore& projection, std::string_view type, boost::json::object note) {
+  // The reason goes where every event keeps its reason (AT-2), the rest into data.
+  std::string reason(note.at("reason").as_string());
+  note.erase("reason");
+  RETURN_IF_ERROR(
+      AppendNotedEventOnce(ledger, projection, type, note, note.at("events").to_number<uint64_t>(), std::move(reason)));
+  RETURN_IF_ERROR(env->Remove(note_path));
+  return env->SyncDir(dir);
+}
+
 }  // namespace vellum::app

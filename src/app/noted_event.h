@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "ledger/ledger.h"
 #include "storage/projection_store.h"
@@ -23,5 +24,11 @@ namespace vellum::app {
 Status AppendNotedEventOnce(ledger::Ledger& ledger, storage::ProjectionStore& projection, std::string_view type,
                             const boost::json::object& data, uint64_t from_seq,
                             std::optional<std::string> reason = std::nullopt);
+
+// A rebuild's note (`note`, read from the file `note_path` in `dir`) as a `type`
+// event: its "reason" is the event's reason, the rest its data, appended once
+// (AppendNotedEventOnce, from its "events" on); then the file is removed.
+Status RecordRebuildNote(core::Env* env, const std::string& dir, const std::string& note_path, ledger::Ledger& ledger,
+                         storage::ProjectionStore& projection, std::string_view type, boost::json::object note);
 
 }  // namespace vellum::app

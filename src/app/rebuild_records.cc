@@ -22,11 +22,8 @@ namespace json = boost::json;
 
 std::string NotePath(const std::string& dir) { return core::JoinPath(dir, kRebuildNoteName); }
 
-// SQLite's companions of a database file (a -wal holds commits).
-constexpr const char* kDbSuffixes[] = {"", "-wal", "-shm"};
-
 Status RemoveDatabase(core::Env* env, const std::string& path) {
-  for (const char* suffix : kDbSuffixes) {
+  for (const char* suffix : kRecordsDbFileSuffixes) {
     if (env->Exists(path + suffix)) RETURN_IF_ERROR(env->Remove(path + suffix));
   }
   return OkStatus();
@@ -40,7 +37,7 @@ Status Swap(core::Env* env, const std::string& dir, const std::string& rebuilt, 
   std::vector<const char*> moved;
   Status s;
   if (!replaced.empty()) {
-    for (const char* suffix : kDbSuffixes) {
+    for (const char* suffix : kRecordsDbFileSuffixes) {
       if (!env->Exists(records_db + suffix)) continue;
       s = env->Rename(records_db + suffix, core::JoinPath(dir, replaced) + suffix);
       if (!s.ok()) break;
@@ -161,14 +158,9 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
   // old database is there moves away with it (also a -wal alone, which a rebuild
   // that stopped between its renames leaves).
   bool old_files = false;
-  for (const char* suffix : kDbSuffixes) old_files = old_files || env->Exists(records_db + suffix);
+  for (const char* suffix : kRecordsDbFileSuffixes) old_files = old_files || env->Exists(records_db + suffix);
   if (old_files) {
-    // "2026-11-27T18:01:02.123456Z" → "20261127T180102.123456Z": a file name.
-    std::string stamp;
-    for (char c : now) {
-      if (c != '-' && c != ':') stamp.push_back(c);
-    }
-    result.replaced = "records.db.replaced-" + stamp;
+    result.replaced = ReplacedRecordsDbName(now);
     if (env->Exists(core::JoinPath(dir, result.replaced))) {
       return AlreadyExistsError(fmt::format("{} exists already; try again", result.replaced));
     }
@@ -190,6 +182,15 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
   return result;
 }
 
+std::string ReplacedRecordsDbName(std::string_view now) {
+  // "2026-11-27T18:01:02.123456Z" → "20261127T180102.123456Z": a file name.
+  std::string stamp;
+  for (char c : now) {
+    if (c != '-' && c != ':') stamp.push_back(c);
+  }
+  return "records.db.replaced-" + stamp;
+}
+
 StatusOr<std::string> DescribePendingRebuild(core::Env* env, const std::string& dir) {
   if (!env->Exists(NotePath(dir))) return std::string();
   ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
@@ -205,7 +206,7 @@ Status FinishInterruptedRebuildSwap(core::Env* env, const std::string& dir) {
   if (!env->Exists(NotePath(dir)) || !env->Exists(rebuilt) || env->Exists(records_db)) return OkStatus();
   ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
   const json::string* replaced = note.if_contains("replaced") ? note.at("replaced").if_string() : nullptr;
-  for (const char* suffix : {"-wal", "-shm"}) {
+  for (const char* suffix : {"-wal", "-shm", "-unsynced"}) {
     if (!env->Exists(records_db + suffix)) continue;
     // Never left beside the new file, where SQLite would read it as the new file's own.
     if (replaced == nullptr || replaced->empty()) {
@@ -228,13 +229,7 @@ Status RecordPendingRebuild(core::Env* env, const std::string& dir, ledger::Ledg
     return env->SyncDir(dir);
   }
   ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
-  // The reason goes where every event keeps its reason (AT-2), the rest into data.
-  std::string reason(note.at("reason").as_string());
-  note.erase("reason");
-  RETURN_IF_ERROR(AppendNotedEventOnce(ledger, projection, kRebuiltEventType, note,
-                                       note.at("events").to_number<uint64_t>(), std::move(reason)));
-  RETURN_IF_ERROR(env->Remove(NotePath(dir)));
-  return env->SyncDir(dir);
+  return RecordRebuildNote(env, dir, NotePath(dir), ledger, projection, kRebuiltEventType, std::move(note));
 }
 
 }  // namespace vellum::app

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/data_dir_lock.h"
@@ -35,6 +36,14 @@ namespace vellum::app {
 
 inline constexpr char kRebuiltEventType[] = "system.records_rebuilt";
 inline constexpr char kRebuildNoteName[] = "records-rebuilt.json";
+
+// records.db's companion files, which go wherever it goes: SQLite's (a -wal
+// holds commits) and the mark of writes not yet synced (sqlite_projection.h).
+inline constexpr const char* kRecordsDbFileSuffixes[] = {"", "-wal", "-shm", "-unsynced"};
+
+// The name a replaced records.db is kept under: "records.db.replaced-" and the
+// time `now` (core::FormatTimestamp) without its '-' and ':'.
+std::string ReplacedRecordsDbName(std::string_view now);
 
 struct RebuildRecordsOptions {
   std::string reason;  // required: why (recorded in the event)

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 
 #include "app/data_dir_lock.h"
+#include "app/power_cut_rebuild.h"
 #include "app/rebuild_records.h"
 #include "app/restore_record.h"
 #include "app/vellum_impl.h"
@@ -216,7 +217,7 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Init(const std::string& dir, const Ini
   storage::FileLogStoreOptions lo;
   lo.max_segment_bytes = config.max_segment_bytes;
   ASSIGN_OR_RETURN(m->log, storage::FileLogStore::Create(env, LedgerDir(dir), lo));
-  ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/true));
+  ASSIGN_OR_RETURN(m->projection, storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/true, env));
 
   json::object genesis;
   genesis["format"] = 1;
@@ -280,8 +281,10 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
   lo.max_segment_bytes = m->config.max_segment_bytes;
   ASSIGN_OR_RETURN(m->log, MissingFileIsDamage(storage::FileLogStore::Open(env, LedgerDir(dir), lo)));
   RETURN_IF_ERROR(FinishInterruptedRebuildSwap(env, dir));
-  ASSIGN_OR_RETURN(m->projection,
-                   MissingFileIsDamage(storage::SqliteProjectionStore::Open(RecordsDbPath(dir), /*create=*/false)));
+  RETURN_IF_ERROR(RebuildRecordsLeftUnsynced(env, m->clock, dir, *m->log, m->verifier, m->config.origin,
+                                             options.on_rebuild_at_open));
+  ASSIGN_OR_RETURN(m->projection, MissingFileIsDamage(storage::SqliteProjectionStore::Open(
+                                      RecordsDbPath(dir), /*create=*/false, env)));
   ASSIGN_OR_RETURN(m->secrets,
                    MissingFileIsDamage(storage::SqliteSecretStore::Open(*env, AuthDbPath(dir), /*create=*/false)));
   ledger::LedgerOptions ledger_options = LedgerOptionsFrom(m->config);
@@ -322,6 +325,7 @@ StatusOr<std::unique_ptr<Vellum>> Vellum::Open(const std::string& dir, const Ope
     RETURN_IF_ERROR(
         RecordPendingRestore(env, dir, *m->ledger, *m->projection, *m->secrets, m->clock->NowMicros()));
     RETURN_IF_ERROR(RecordPendingRebuild(env, dir, *m->ledger, *m->projection));
+    RETURN_IF_ERROR(RecordRebuildAtOpen(env, dir, *m->ledger, *m->projection));
   }
   m->report = m->ledger->open_report();
   const auto& rec = m->log->recovery();

@@ -71,6 +71,10 @@ struct OpenOptions {
   LockWaitNotice on_lock_wait;
   // See ledger::LedgerOptions::checkpoint_at_close.
   std::function<bool()> checkpoint_at_close;
+  // Told, before it starts, that records.db is rebuilt from the ledger because
+  // a power cut or system crash left it with writes not on disk (power_cut_rebuild.h):
+  // what happened, in a sentence. It takes a while on a large ledger.
+  std::function<void(const std::string&)> on_rebuild_at_open;
 };
 
 // A record version with the event that made it.

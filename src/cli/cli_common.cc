@@ -211,6 +211,9 @@ StatusOr<std::unique_ptr<app::Vellum>> OpenData(const Globals& g) {
   app::OpenOptions options;
   options.on_lock_wait = NoticeLockWait(g);
   options.checkpoint_at_close = [] { return !command_failed; };
+  if (!g.quiet) {
+    options.on_rebuild_at_open = [](const std::string& what) { fmt::print(stderr, "vellum: {}\n", what); };
+  }
   ASSIGN_OR_RETURN(auto v, app::Vellum::Open(g.data_dir, options));
   const auto& r = v->open_report();
   if (!g.quiet) {

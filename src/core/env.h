@@ -119,6 +119,12 @@ class Env {
   // (O_CLOEXEC); released when the FileLock is destroyed.
   virtual StatusOr<std::unique_ptr<FileLock>> Lock(const std::string& path, bool exclusive,
                                                    int wait_ms) = 0;
+
+  // Names the running system's boot: it changes when the machine starts again,
+  // after a power cut or a system crash too, which is when data written but not
+  // synced may be lost. A process that dies loses none of it (the kernel still
+  // holds it), and the boot stays the same. "" when the system does not say.
+  virtual std::string BootId();
 };
 
 // Joins path components with exactly one '/' between them ("a/" + "/b" → "a/b");

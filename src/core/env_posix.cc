@@ -495,6 +495,14 @@ class PosixEnv final : public Env {
 
 }  // namespace
 
+// Linux gives each boot a random UUID.
+std::string Env::BootId() {
+  auto id = Default()->ReadFile("/proc/sys/kernel/random/boot_id");
+  if (!id.ok()) return "";
+  while (!id->empty() && (id->back() == '\n' || id->back() == ' ')) id->pop_back();
+  return *id;
+}
+
 Env* Env::Default() {
   static Env* const env = new PosixEnv();
   return env;

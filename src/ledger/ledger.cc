@@ -92,7 +92,13 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
   }
   impl->Start();
   auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
-  ledger->RecordRecovery();
+  // The note is removed once the system.recovered event is in records.db:
+  // its commits need not be durable any longer.
+  if (ledger->RecordRecovery() && ledger->impl_->projection_durable) {
+    Status s = deps.projection->SetDurableCommits(false);
+    if (s.ok()) ledger->impl_->projection_durable = false;
+    else ledger->impl_->Warn("records.db's commits stay durable (slower, as safe): " + s.ToString());
+  }
   return ledger;
 }
 
@@ -100,13 +106,13 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerDeps& deps, const Led
 // a crash between the two, or appended by someone with access to the files, who
 // would look the same (docs/threat-model.md). The trail says which ones entered
 // this way, in an event the next checkpoint signs with them.
-void Ledger::RecordRecovery() {
+bool Ledger::RecordRecovery() {
   const OpenReport& r = impl_->report;
   const storage::RecoveryNote earlier = r.earlier_unrecorded.value_or(storage::RecoveryNote{});
   const uint64_t lines_removed = r.invalid_tail_events_removed + earlier.lines_removed;
   const uint64_t bytes_removed = r.torn_tail_bytes + earlier.bytes_removed;
-  if (r.events_reapplied == 0 && lines_removed == 0 && bytes_removed == 0 && !earlier.applied) return;
-  if (!impl_->HaltStatus().ok()) return;  // writes are refused; the open's report names why
+  if (r.events_reapplied == 0 && lines_removed == 0 && bytes_removed == 0 && !earlier.applied) return true;
+  if (!impl_->HaltStatus().ok()) return false;  // writes are refused; the open's report names why
   auto range = [](uint64_t first, uint64_t last) {
     return boost::json::object{{"first_seq", first}, {"last_seq", last}};
   };
@@ -130,6 +136,7 @@ void Ledger::RecordRecovery() {
   if (!recorded.ok()) {
     impl_->Warn("recovery could not be recorded in the ledger (system.recovered): " + recorded.status().ToString());
   }
+  return recorded.ok();
 }
 
 StatusOr<std::unique_ptr<Ledger>> Ledger::Create(const LedgerDeps& deps, const LedgerOptions& options,

@@ -132,8 +132,9 @@ class Ledger {
  private:
   struct Impl;
   explicit Ledger(std::unique_ptr<Impl> impl);
-  // Appends `system.recovered` when opening applied or removed events.
-  void RecordRecovery();
+  // Appends `system.recovered` when opening applied or removed events. True
+  // when nothing was left to record, or the event was appended.
+  bool RecordRecovery();
   std::unique_ptr<Impl> impl_;
 };
 

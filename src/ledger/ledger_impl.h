@@ -178,6 +178,8 @@ struct Ledger::Impl {
   TreeBuilder tree;
   std::atomic<uint64_t> tree_size{0};
   uint64_t last_checkpoint_size = 0;
+  // Recovery made records.db's commits durable for its note (see recovery.cc).
+  bool projection_durable = false;
   int64_t last_checkpoint_time = 0;
   std::optional<core::Hash> last_checkpoint_hash;
 

@@ -25,4 +25,11 @@ StatusOr<uint64_t> RebuildProjection(const storage::LogStore& log, storage::Proj
                                      Projector& projector,
                                      const std::function<void(uint64_t applied, uint64_t total)>& progress = {});
 
+// As RebuildProjection, for a projection that may have applied some events
+// already (a rebuild that stopped): continues from its applied count, and stops
+// before the first event it cannot replay (a torn or damaged tail, left to the
+// ledger's recovery, which tells one from the other). Returns the count applied.
+StatusOr<uint64_t> ContinueRebuild(const storage::LogStore& log, storage::ProjectionStore& store,
+                                   Projector& projector);
+
 }  // namespace vellum::ledger

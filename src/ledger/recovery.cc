@@ -61,23 +61,25 @@ storage::RecoveryNote WhatWasDone(storage::RecoveryNote note, uint64_t lines_now
   return note;
 }
 
-// The rows recovery applies and its note, in one commit; a commit that notes a
-// cut is durable before the cut is made.
+// records.db's commits are made durable while it holds a recovery note, until
+// the system.recovered event has removed it (Ledger::Open): a records.db a power
+// cut could damage meanwhile would be rebuilt without the note. The commit that
+// notes a cut is then durable before the cut is made.
+Status MakeCommitsDurable(storage::ProjectionStore& projection, bool* made_durable) {
+  if (*made_durable) return OkStatus();
+  RETURN_IF_ERROR(projection.SetDurableCommits(true));
+  *made_durable = true;
+  return OkStatus();
+}
+
+// The rows recovery applies and its note, in one durable commit.
 Status CommitWithNote(storage::ProjectionStore& projection, const RowSet& rows, const storage::RecoveryNote& note,
-                      uint64_t applied) {
-  const bool durable = note.cut_events != 0;
-  if (durable) RETURN_IF_ERROR(projection.SetDurableCommits(true));
-  Status committed = [&]() -> Status {
-    ASSIGN_OR_RETURN(auto txn, projection.BeginWrite());
-    RETURN_IF_ERROR(WriteRows(rows, *txn));
-    RETURN_IF_ERROR(txn->SetUnrecordedRecovery(note));
-    return txn->Commit(applied);
-  }();
-  if (durable) {
-    Status restored = projection.SetDurableCommits(false);
-    if (committed.ok()) committed = restored;
-  }
-  return committed;
+                      uint64_t applied, bool* made_durable) {
+  RETURN_IF_ERROR(MakeCommitsDurable(projection, made_durable));
+  ASSIGN_OR_RETURN(auto txn, projection.BeginWrite());
+  RETURN_IF_ERROR(WriteRows(rows, *txn));
+  RETURN_IF_ERROR(txn->SetUnrecordedRecovery(note));
+  return txn->Commit(applied);
 }
 
 }  // namespace
@@ -99,6 +101,7 @@ Status Ledger::Impl::Recover() {
   // process ended; the ledger as it is before this open cuts anything.
   ASSIGN_OR_RETURN(std::optional<storage::RecoveryNote> unrecorded,
                    ReadRecoveryNote(*deps.projection, std::min(applied, count), &report.damage));
+  if (unrecorded) RETURN_IF_ERROR(MakeCommitsDurable(*deps.projection, &projection_durable));
   const uint64_t lines_before = count;
   const uint64_t torn_before = log.TornTailBytes();
   RETURN_IF_ERROR(LoadLastCheckpoint());
@@ -209,7 +212,7 @@ Status Ledger::Impl::Recover() {
         note.cut_lines = cut_lines;
         note.cut_bytes = cut_bytes;
       }
-      RETURN_IF_ERROR(CommitWithNote(*deps.projection, capture.rows(), note, count));
+      RETURN_IF_ERROR(CommitWithNote(*deps.projection, capture.rows(), note, count, &projection_durable));
     }
     if (count > applied) {
       report.events_reapplied = count - applied;

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,54 @@ TEST_F(CliRebuildTest, OldWriteAheadLogIsMovedAwayWithTheOldDatabase) {
   EXPECT_THAT(replaced[0], ::testing::EndsWith("-wal"));
   EXPECT_EQ(ReadFileOrDie(data_ + "/" + replaced[0]), wal.substr(0, 4096));
   EXPECT_EQ(RunAs("", {"verify"}).exit_code, 0);
+}
+
+// SR-2, AT-4: the machine stopped (a power cut) while records.db held writes not
+// yet on disk: the mark beside it names a boot that is not this one. verify
+// names records.db instead of comparing it (exit 1); the next command that opens
+// the data directory says what it does, keeps the old file, rebuilds records.db,
+// and the trail records it; then everything verifies and reads as before.
+TEST_F(CliRebuildTest, RecordsDbLeftUnsyncedByAPowerCutIsRebuiltByTheNextCommand) {
+  const std::string before = Histories();
+  {
+    std::ofstream mark(RecordsDb() + "-unsynced");
+    mark << "00000000-0000-4000-8000-000000000000\n";  // no machine's boot but a test's
+  }
+  ProcessResult found = RunAs("", {"verify"});
+  EXPECT_EQ(found.exit_code, 1) << Describe(found);
+  EXPECT_THAT(found.out + found.err, HasSubstr("records.db was left with changes not yet on stable storage"));
+  EXPECT_THAT(found.out + found.err, HasSubstr("00000000-0000-4000-8000-000000000000"));
+  if (::vellum::testing::HaveOfflineVerifier()) {  // the verifier written from the formats agrees
+    ProcessResult offline = RunOfflineTool("offline_verify.py", {data_});
+    EXPECT_EQ(offline.exit_code, 1) << Describe(offline);
+    EXPECT_THAT(offline.out, HasSubstr("records.db was left with changes not yet on stable storage"));
+  }
+  ProcessResult status = RunAs("", {"status"});
+  EXPECT_EQ(status.exit_code, 0) << Describe(status);
+  EXPECT_THAT(status.out, HasSubstr("rebuilds records.db from the ledger"));
+
+  // The first command that opens it rebuilds it, and says so.
+  ProcessResult first = Run({"record", "show", "--type", "annotation", "--id", "a-1"});
+  EXPECT_EQ(first.exit_code, 0) << Describe(first);
+  EXPECT_THAT(first.err, HasSubstr("vellum: records.db was left with writes not yet on disk when the system stopped"));
+  EXPECT_THAT(first.err, HasSubstr("kept as records.db.replaced-"));
+  EXPECT_EQ(Histories(), before);
+  ASSERT_EQ(ReplacedFiles().size(), 2u);  // the file and its mark
+  const json::object last = LastEvent();
+  EXPECT_EQ(Str(last.at("type")), "system.records_rebuilt");
+  EXPECT_THAT(Str(last.at("reason")), HasSubstr("not yet on stable storage"));
+  const json::object& data = last.at("data").as_object();
+  EXPECT_EQ(Str(data.at("unsynced_boot")), "00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(data.at("events").to_number<uint64_t>(), last.at("seq").to_number<uint64_t>());
+  EXPECT_THAT(ReplacedFiles(), ::testing::Contains(Str(data.at("replaced"))));
+  EXPECT_FALSE(fs::exists(data_ + "/records-rebuilt-at-open.json")) << "the note is removed once recorded";
+  ProcessResult v = RunAs("", {"verify"});
+  EXPECT_EQ(v.exit_code, 0) << Describe(v);
+  EXPECT_FALSE(fs::exists(RecordsDb() + "-unsynced")) << "no command holds records.db open";
+  if (::vellum::testing::HaveOfflineVerifier()) {
+    ProcessResult offline = RunOfflineTool("offline_verify.py", {data_});
+    EXPECT_EQ(offline.exit_code, 0) << Describe(offline);
+  }
 }
 
 }  // namespace

@@ -330,4 +330,17 @@ StatusOr<std::unique_ptr<core::FileLock>> FaultInjectionEnv::Lock(const std::str
   return base_->Lock(path, exclusive, wait_ms);
 }
 
+void FaultInjectionEnv::SetBootId(std::string id) {
+  std::lock_guard lock(mu_);
+  boot_id_ = std::move(id);
+}
+
+std::string FaultInjectionEnv::BootId() {
+  {
+    std::lock_guard lock(mu_);
+    if (boot_id_) return *boot_id_;
+  }
+  return base_->BootId();
+}
+
 }  // namespace vellum::testing

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -91,6 +92,10 @@ class FaultInjectionEnv final : public core::Env {
   // in order: {offset, length}.
   std::vector<std::pair<uint64_t, size_t>> ReadAdvice(const std::string& path) const;
 
+  // The boot BootId names from now on ("" for a system that names none): a
+  // different one than before a simulated power cut is a machine started again.
+  void SetBootId(std::string id);
+
   // core::Env (default arguments repeat the base's, for calls through this type)
   StatusOr<std::unique_ptr<core::WritableFile>> OpenAppendable(
       const std::string& path, int mode = 0644,
@@ -111,6 +116,7 @@ class FaultInjectionEnv final : public core::Env {
   StatusOr<int> GetMode(const std::string& path) override;
   StatusOr<std::unique_ptr<core::FileLock>> Lock(const std::string& path, bool exclusive,
                                                  int wait_ms) override;
+  std::string BootId() override;
 
  private:
   class Writable;
@@ -134,6 +140,7 @@ class FaultInjectionEnv final : public core::Env {
 
   core::Env* const base_;
   mutable std::mutex mu_;
+  std::optional<std::string> boot_id_;  // guarded by mu_; unset: the base's
   uint64_t counts_[kFaultOpCount] = {};
   std::vector<Fault> faults_;
   CallHolds holds_[kFaultOpCount];  // own locking: a held call must not block mu_

@@ -209,6 +209,21 @@ Status CopyDatabase(const std::string& from, const std::string& to, int mode) {
   return OkStatus();
 }
 
+Status SyncDatabaseFiles(const std::string& path) {
+  for (const std::string& file : {path, path + "-wal"}) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT && file != path) continue;
+      return InternalError(fmt::format("open {}: {}", file, std::strerror(errno)));
+    }
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return InternalError(fmt::format("fsync {}: {}", file, std::strerror(err)));
+  }
+  return OkStatus();
+}
+
 Status Database::Exec(std::string_view sql) {
   std::string s(sql);
   char* err = nullptr;

@@ -93,6 +93,11 @@ class Database {
 // durable when this returns.
 Status CopyDatabase(const std::string& from, const std::string& to, int mode);
 
+// fsync of the database file at `path` and of its -wal file, if there is one:
+// everything SQLite handed to the kernel for them is then on stable storage,
+// whatever its `synchronous` setting was when it was written.
+Status SyncDatabaseFiles(const std::string& path);
+
 // Maps a SQLite result code to a Status (SQLITE_CORRUPT/NOTADB → kDataLoss, BUSY → kUnavailable).
 // The message is "<file name>: <what>: <SQLite's message>"; it never contains bound values.
 Status StatusFromSqlite(sqlite3* db, int rc, std::string_view what);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -444,9 +445,42 @@ struct SqliteProjectionStore::Impl {
   // had no -wal file, every connection is opened immutable (see OpenReadOnly).
   bool read_only = false;
   bool immutable = false;
+  // Open with an Env naming the boot: commits unsynced under the mark file
+  // while `marked` (see sqlite_projection.h).
+  core::Env* env = nullptr;
+  std::string boot;
+  bool marked = false;
+
+  // Closing: every write synced, then the mark removed. Should that fail, the
+  // mark stays, and a later boot rebuilds the file.
+  ~Impl() {
+    if (marked && db) MakeDurable("PRAGMA synchronous=NORMAL").IgnoreError();
+  }
 
   StatusOr<std::unique_ptr<Database>> OpenReaderConnection() const {
     return immutable ? Database::OpenImmutable(path) : Database::Open(path, false, /*read_only=*/true);
+  }
+
+  std::string MarkPath() const { return path + kUnsyncedMarkSuffix; }
+
+  // The mark first, durably, then no more syncs.
+  Status LeaveUnsynced() {
+    if (!marked) RETURN_IF_ERROR(env->WriteFileAtomic(MarkPath(), boot + "\n", 0644));
+    marked = true;
+    return db->Exec("PRAGMA synchronous=OFF");
+  }
+
+  // Every write so far synced, then the mark removed; `sync_pragma` (set
+  // first, so that nothing written after the syncs escapes them) says how
+  // commits are synced from now on.
+  Status MakeDurable(const char* sync_pragma) {
+    RETURN_IF_ERROR(db->Exec(sync_pragma));
+    if (!marked) return OkStatus();
+    RETURN_IF_ERROR(sqlite::SyncDatabaseFiles(path));
+    RETURN_IF_ERROR(env->Remove(MarkPath()));
+    marked = false;
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    return env->SyncDir(dir.empty() ? "." : dir);
   }
 };
 
@@ -670,11 +704,33 @@ SqliteProjectionStore::~SqliteProjectionStore() {
   }
 }
 
+StatusOr<std::optional<std::string>> SqliteProjectionStore::UnsyncedMark(core::Env* env, const std::string& path) {
+  const std::string mark = path + kUnsyncedMarkSuffix;
+  if (!env->Exists(mark)) return std::optional<std::string>();
+  ASSIGN_OR_RETURN(std::string boot, env->ReadFile(mark));
+  while (!boot.empty() && (boot.back() == '\n' || boot.back() == '\r')) boot.pop_back();
+  return std::optional<std::string>(std::move(boot));
+}
+
 StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(const std::string& path,
-                                                                            bool create) {
+                                                                            bool create, core::Env* env) {
   auto m = std::make_unique<Impl>();
   m->path = path;
+  if (env != nullptr) m->boot = env->BootId();
+  if (!m->boot.empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> mark, UnsyncedMark(env, path));
+    if (mark && *mark != m->boot) {
+      return DataLossError(fmt::format(
+          "{} may have lost changes: it held changes not yet on stable storage when the system stopped (in "
+          "boot {}, this is boot {}), so it must be rebuilt from the ledger",
+          path, *mark, m->boot));
+    }
+    m->env = env;
+    m->marked = mark.has_value();  // left by a process of this boot: the kernel kept its writes
+  }
   ASSIGN_OR_RETURN(m->db, Database::Open(path, create));
+  // Marked before the first write (a new file's header included).
+  if (m->env != nullptr) RETURN_IF_ERROR(m->LeaveUnsynced());
   // 16 KiB pages (a new file only; an existing one keeps its own): each
   // commit appends rows at the end of the events and record_versions B-trees,
   // and larger pages mean fewer WAL frames, splits and checkpoint copies per
@@ -682,9 +738,9 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(con
   // every 4 MiB, as with SQLite's default 1,000 pages of 4 KiB, so a call's
   // latency does not grow with the page size.
   RETURN_IF_ERROR(m->db->Exec(fmt::format(
-      "PRAGMA page_size={}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+      "PRAGMA page_size={}; PRAGMA journal_mode=WAL; PRAGMA synchronous={}; "
       "PRAGMA wal_autocheckpoint={}; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
-      kPageBytes, kWalCheckpointBytes / kPageBytes)));
+      kPageBytes, m->marked ? "OFF" : "NORMAL", kWalCheckpointBytes / kPageBytes)));
   // Deferred: opening a file already at this version writes nothing, so it
   // takes no write lock.
   RETURN_IF_ERROR(m->db->Exec("BEGIN"));
@@ -755,9 +811,12 @@ StatusOr<std::optional<RecoveryNote>> SqliteProjectionStore::UnrecordedRecovery(
 }
 
 // synchronous=FULL syncs the WAL at each commit (NORMAL leaves that to the
-// checkpoints). SQLite changes it only outside a transaction.
+// checkpoints). SQLite changes it only outside a transaction. Unsynced commits
+// are all synced first, and the mark removed meanwhile: a durable commit is
+// one the next boot finds, so that boot must not rebuild records.db.
 Status SqliteProjectionStore::SetDurableCommits(bool durable) {
   if (impl_->read_only) return FailedPreconditionError("records.db is open read-only");
+  if (impl_->env != nullptr) return durable ? impl_->MakeDurable("PRAGMA synchronous=FULL") : impl_->LeaveUnsynced();
   return impl_->db->Exec(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 

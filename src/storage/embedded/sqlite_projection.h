@@ -1,20 +1,41 @@
 // The embedded engine's projection: records.db, SQLite in WAL mode.
-// Commits are not fsync'd (synchronous=NORMAL): after a power cut the
-// database is consistent but may lag behind the ledger, and the ledger
-// re-applies the missing events on open. Schema: docs/formats/records-db.md.
+// Schema: docs/formats/records-db.md.
+//
+// Nothing records.db holds is lost when it is lost: the ledger re-applies what
+// it lacks, or rebuilds it whole. So its commits are not made durable one by
+// one. Opened with an Env that names the system's boot, they are not synced at
+// all (SQLite's synchronous=OFF): a process that dies loses nothing (the kernel
+// holds the writes), but a power cut or system crash may leave the file
+// damaged. A mark file beside it, records.db-unsynced, names the boot in which
+// writes were left unsynced; it is written (durably) before the first such
+// write and removed only once every write is on stable storage (at close, or
+// while SetDurableCommits(true) holds). A mark naming another boot means the
+// file must be rebuilt from the ledger: Open refuses it. Without such an Env,
+// commits are synced at each WAL checkpoint (synchronous=NORMAL): after a power
+// cut the file is consistent but may lag behind the ledger.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "core/env.h"
 #include "storage/projection_store.h"
 
 namespace vellum::storage {
 
+// The suffix of records.db's mark file (see above).
+inline constexpr char kUnsyncedMarkSuffix[] = "-unsynced";
+
 class SqliteProjectionStore final : public ProjectionStore {
  public:
   // Opens (creating if `create`) records.db at `path` and ensures the schema.
-  static StatusOr<std::unique_ptr<SqliteProjectionStore>> Open(const std::string& path, bool create);
+  // With `env` (its BootId not empty): commits unsynced, under a mark file
+  // written and removed through `env`; kDataLoss if a mark names another boot.
+  static StatusOr<std::unique_ptr<SqliteProjectionStore>> Open(const std::string& path, bool create,
+                                                               core::Env* env = nullptr);
+  // The boot a mark beside records.db at `path` names, if there is one.
+  static StatusOr<std::optional<std::string>> UnsyncedMark(core::Env* env, const std::string& path);
   // Opens records.db for reading only, as it is: no schema is created or
   // migrated, and BeginWrite fails. REQUIRES: the caller keeps writers out (the
   // data directory's lock) while the store is open.

@@ -1,0 +1,171 @@
+#include "app/power_cut_rebuild.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "app/noted_event.h"
+#include "app/rebuild_records.h"
+#include "app/vellum.h"
+#include "core/json.h"
+#include "ledger/checkpoint.h"
+#include "ledger/projection_rebuild.h"
+#include "records/records.h"
+#include "storage/embedded/sqlite_projection.h"
+
+namespace vellum::app {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kReason[] =
+    "records.db held changes not yet on stable storage when the system stopped (a power cut or a system crash), "
+    "so some of them may be lost; it was kept as it was and rebuilt from the ledger";
+
+std::string NotePath(const std::string& dir) { return core::JoinPath(dir, kPowerCutNoteName); }
+std::string RebuiltPath(const std::string& dir) { return RecordsDbPath(dir) + ".rebuild-at-open"; }
+
+StatusOr<json::object> ReadNote(core::Env* env, const std::string& dir) {
+  ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(NotePath(dir)));
+  auto bad = [&] {
+    return DataLossError(fmt::format("{} is not a note as an open that rebuilds records.db writes it", kPowerCutNoteName));
+  };
+  if (bytes > 16384) return bad();
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(NotePath(dir)));
+  auto v = core::ParseJson(text);
+  const json::object* o = v.ok() ? v->if_object() : nullptr;
+  if (o == nullptr) return bad();
+  auto is_string = [&](const char* k) { return o->contains(k) && o->at(k).is_string(); };
+  auto is_count = [&](const char* k) {
+    return o->contains(k) && (o->at(k).is_uint64() || (o->at(k).is_int64() && o->at(k).get_int64() >= 0));
+  };
+  const bool counted = is_count("events") && is_count("signed_events");
+  const size_t keys = counted ? 6 : 4;
+  if (o->size() != keys || !is_string("reason") || !is_string("unsynced_boot") || !is_string("replaced") ||
+      !is_string("rebuilt")) {
+    return bad();
+  }
+  const std::string_view replaced = o->at("replaced").as_string();
+  if (!replaced.starts_with("records.db.replaced-") || replaced.find('/') != std::string_view::npos) return bad();
+  return *o;
+}
+
+Status WriteNote(core::Env* env, const std::string& dir, const json::object& note) {
+  ASSIGN_OR_RETURN(std::string text, core::CanonicalJson(note));
+  return env->WriteFileAtomic(NotePath(dir), text + "\n", 0644);
+}
+
+// Of `events`, those the latest checkpoint signs (0 when its signature does
+// not hold: the ledger's open then reports it).
+StatusOr<uint64_t> SignedEvents(const storage::LogStore& log, const core::NoteVerifier& key, const std::string& origin,
+                                uint64_t events) {
+  ASSIGN_OR_RETURN(auto latest, log.LatestCheckpoint());
+  if (!latest) return uint64_t{0};
+  auto cp = ledger::OpenCheckpoint(latest->note, key, origin);
+  return cp.ok() ? std::min<uint64_t>(cp->size, events) : 0;
+}
+
+}  // namespace
+
+Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std::string& dir,
+                                  const storage::LogStore& log, const core::NoteVerifier& ledger_key,
+                                  const std::string& origin, const std::function<void(const std::string&)>& notice) {
+  const std::string records_db = RecordsDbPath(dir);
+  const std::string rebuilt = RebuiltPath(dir);
+  json::object note;
+  if (env->Exists(NotePath(dir))) {
+    ASSIGN_OR_RETURN(note, ReadNote(env, dir));
+  } else {
+    ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, records_db));
+    if (!mark) return OkStatus();
+    // Left by a process of this boot: the kernel still holds every write.
+    const std::string boot = env->BootId();
+    if (!boot.empty() && *mark == boot) return OkStatus();
+    const std::string now = core::FormatTimestamp(clock->NowMicros());
+    note = json::object{{"reason", kReason}, {"unsynced_boot", *mark}, {"replaced", ReplacedRecordsDbName(now)},
+                        {"rebuilt", now}};
+    if (env->Exists(core::JoinPath(dir, std::string(note.at("replaced").as_string())))) {
+      return AlreadyExistsError(fmt::format("{} exists already; try again", std::string(note.at("replaced").as_string())));
+    }
+    // Step 1.
+    RETURN_IF_ERROR(WriteNote(env, dir, note));
+  }
+  if (!note.contains("events")) {
+    // Step 2: records.db is still the old file until step 3 is complete, so
+    // whatever of it is left moves (companions first, the file last).
+    const std::string replaced = core::JoinPath(dir, std::string(note.at("replaced").as_string()));
+    for (const char* suffix : {"-wal", "-shm", "-unsynced", ""}) {
+      if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Rename(records_db + suffix, replaced + suffix));
+    }
+    RETURN_IF_ERROR(env->SyncDir(dir));
+    if (notice) {
+      notice(fmt::format(
+          "records.db was left with writes not yet on disk when the system stopped (boot {}): kept as {}, and "
+          "rebuilt from the {} events of the ledger",
+          std::string(note.at("unsynced_boot").as_string()), std::string(note.at("replaced").as_string()),
+          log.EventCount()));
+    }
+    // Step 3: into a file of its own, continued where a crash stopped it.
+    uint64_t events = 0;
+    {
+      ASSIGN_OR_RETURN(auto fresh, storage::SqliteProjectionStore::Open(rebuilt, /*create=*/true));
+      records::RecordsProjector projector;
+      ASSIGN_OR_RETURN(events, ledger::ContinueRebuild(log, *fresh, projector));
+    }  // closed: SQLite copies its WAL into the file and removes it
+    {
+      ASSIGN_OR_RETURN(auto file, env->OpenAppendable(rebuilt));
+      RETURN_IF_ERROR(file->Sync());
+      RETURN_IF_ERROR(file->Close());
+    }
+    note["events"] = events;
+    ASSIGN_OR_RETURN(note["signed_events"], SignedEvents(log, ledger_key, origin, events));
+    RETURN_IF_ERROR(WriteNote(env, dir, note));
+  }
+  if (env->Exists(rebuilt)) {
+    // Only SQLite's own files can be in records.db's place now: a crash
+    // between the renames of step 2 and this one (the old file is away).
+    for (const char* suffix : {"-wal", "-shm"}) {
+      if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Remove(records_db + suffix));
+    }
+    if (env->Exists(records_db)) {
+      return FailedPreconditionError(fmt::format(
+          "{} and {} are both present while records.db is rebuilt at open; move {} away and open again", records_db,
+          rebuilt, records_db));
+    }
+    RETURN_IF_ERROR(env->Rename(rebuilt, records_db));
+    RETURN_IF_ERROR(env->SyncDir(dir));
+  }
+  return OkStatus();
+}
+
+Status RecordRebuildAtOpen(core::Env* env, const std::string& dir, ledger::Ledger& ledger,
+                           storage::ProjectionStore& projection) {
+  if (!env->Exists(NotePath(dir))) return OkStatus();
+  ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
+  if (!note.contains("events")) return OkStatus();  // cannot be: the open rebuilt first
+  return RecordRebuildNote(env, dir, NotePath(dir), ledger, projection, kRebuiltEventType, std::move(note));
+}
+
+StatusOr<std::string> DescribeRecordsLeftUnsynced(core::Env* env, const std::string& dir) {
+  if (env->Exists(NotePath(dir))) {
+    ASSIGN_OR_RETURN(json::object note, ReadNote(env, dir));
+    return fmt::format(
+        "records.db was left with changes not yet on stable storage when the system stopped (boot {}): it is kept as "
+        "{}, and records.db is rebuilt from the ledger by the next command that opens it{}",
+        std::string(note.at("unsynced_boot").as_string()), std::string(note.at("replaced").as_string()),
+        note.contains("events") ? fmt::format(" (rebuilt from {} events; the rebuild is recorded as a {} event)",
+                                              json::serialize(note.at("events")), kRebuiltEventType)
+                                : "");
+  }
+  ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, RecordsDbPath(dir)));
+  const std::string boot = env->BootId();
+  if (!mark || (!boot.empty() && *mark == boot)) return std::string();
+  return fmt::format(
+      "records.db was left with changes not yet on stable storage when the system stopped (boot {}): some may be "
+      "lost, so it cannot be compared; the next command that opens the data directory keeps it aside and rebuilds "
+      "records.db from the ledger",
+      *mark);
+}
+
+}  // namespace vellum::app
