@@ -96,7 +96,13 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
     // whatever of it is left moves (companions first, the file last).
     const std::string replaced = core::JoinPath(dir, std::string(note.at("replaced").as_string()));
     for (const char* suffix : {"-wal", "-shm", "-unsynced", ""}) {
-      if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Rename(records_db + suffix, replaced + suffix));
+      if (!env->Exists(records_db + suffix)) continue;
+      // Evidence is never written over.
+      if (env->Exists(replaced + suffix)) {
+        return AlreadyExistsError(fmt::format("{} exists already: {} cannot be kept under that name; move one away",
+                                              replaced + suffix, records_db + suffix));
+      }
+      RETURN_IF_ERROR(env->Rename(records_db + suffix, replaced + suffix));
     }
     RETURN_IF_ERROR(env->SyncDir(dir));
     if (notice) {

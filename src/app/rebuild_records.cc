@@ -7,6 +7,7 @@
 
 #include "app/account_support.h"
 #include "app/noted_event.h"
+#include "app/power_cut_rebuild.h"
 #include "app/read_only_directory.h"
 #include "app/vellum.h"
 #include "core/json.h"
@@ -125,10 +126,13 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
   // its new file took records.db's place: it did not happen, and this one
   // starts again. Without it, the rebuild happened and is not recorded yet.
   if (env->Exists(NotePath(dir)) && env->Exists(rebuilt)) RETURN_IF_ERROR(env->Remove(NotePath(dir)));
-  if (env->Exists(NotePath(dir))) {
-    return FailedPreconditionError(fmt::format(
-        "{} holds {}: an earlier rebuild has not been recorded yet. Open the ledger first (e.g. `vellum status`)",
-        dir, kRebuildNoteName));
+  for (const char* note : {kRebuildNoteName, kPowerCutNoteName}) {
+    if (env->Exists(core::JoinPath(dir, note))) {
+      return FailedPreconditionError(fmt::format(
+          "{} holds {}: an earlier rebuild has not been finished or recorded yet. Open the ledger first (any "
+          "command that writes, e.g. `vellum checkpoint`)",
+          dir, note));
+    }
   }
   RebuildRecordsResult result;
   ASSIGN_OR_RETURN(result.ledger_check, CheckLedgerFiles(d, o, env));

@@ -11,9 +11,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "app/power_cut_rebuild.h"
 #include "app/vellum.h"
 #include "ledger/event.h"
 #include "storage/embedded/sqlite_projection.h"
@@ -205,7 +207,25 @@ TEST_F(RebuildRecordsTest, PendingNoteRefusesAnotherRebuild) {
                                              "as a system.records_rebuilt event", r.events)));
   auto again = RebuildRecords(data_, Options("second"));
   EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(again.status().message(), HasSubstr("has not been recorded yet"));
+  EXPECT_THAT(again.status().message(), HasSubstr("has not been finished or recorded yet"));
+  EXPECT_EQ(ReadFileOrDie(data_ + "/records.db"), rows);
+}
+
+// SR-2: a rebuild that an open started after a power cut (its note beside
+// records.db) is finished by the next open, not replaced by another rebuild,
+// which changes nothing.
+TEST_F(RebuildRecordsTest, RebuildAtOpenUnderWayRefusesARebuild) {
+  ASSERT_NO_FATAL_FAILURE(Write("a", 5));
+  vellum_.reset();
+  const std::string rows = ReadFileOrDie(data_ + "/records.db");
+  {
+    std::ofstream note(data_ + "/" + kPowerCutNoteName);
+    note << R"({"rebuilt":"2026-11-28T16:00:00.000000Z","reason":"r","replaced":"records.db.replaced-x",)"
+         << R"("unsynced_boot":"b"})" << "\n";
+  }
+  auto refused = RebuildRecords(data_, Options("second"));
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr(kPowerCutNoteName));
   EXPECT_EQ(ReadFileOrDie(data_ + "/records.db"), rows);
 }
 
