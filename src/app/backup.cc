@@ -12,6 +12,7 @@
 #include "app/backup_staging.h"
 #include "app/config.h"
 #include "app/path_within.h"
+#include "app/power_cut_rebuild.h"
 #include "app/restore_record.h"
 #include "app/vellum.h"
 #include "app/verify_directory.h"
@@ -214,6 +215,12 @@ StatusOr<BackupCopyReport> BackupDataDirectory(const std::string& dir, const std
   for (const std::string& needed : {PrivateKeyPath(dir), PublicKeyPath(dir), RecordsDbPath(dir), AuthDbPath(dir)}) {
     if (!env->Exists(needed)) return DataLossError(fmt::format("{} is missing: this is no complete data directory",
                                                                needed));
+  }
+  // Such a records.db may have lost any of its pages: the next writer
+  // rebuilds it, and the backup would copy what it replaces.
+  ASSIGN_OR_RETURN(std::string unsynced, DescribeRecordsLeftUnsynced(env, dir));
+  if (!unsynced.empty()) {
+    return FailedPreconditionError(unsynced + "; back up once a command has opened the data directory");
   }
   ASSIGN_OR_RETURN(Config config, LoadConfig(env, ConfigPath(dir)));
   ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(env, out_dir));

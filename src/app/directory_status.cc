@@ -64,17 +64,21 @@ Status ReadLatestCheckpoint(const ReadOnlyDirectory& d, DirectoryStatus* st) {
 Status ReadProjection(const ReadOnlyDirectory& d, DirectoryStatus* st) {
   // Not the rows' totals: counting walks every page of a table, seconds for a
   // large records.db read from disk.
-  ASSIGN_OR_RETURN(st->applied, d.projection->AppliedCount());
-  if (st->applied < st->events) {
+  // Left unsynced in an earlier boot, or away while an open rebuilds it: the
+  // note of PendingRecordNotes says so.
+  if (!d.projection) return OkStatus();
+  ASSIGN_OR_RETURN(const uint64_t applied, d.projection->AppliedCount());
+  st->applied = applied;
+  if (applied < st->events) {
     st->notes.push_back(fmt::format(
         "records.db reflects {} of the {} events: the next command that opens the ledger applies the other {} "
         "(its last writer stopped before the projection caught up)",
-        st->applied, st->events, st->events - st->applied));
-  } else if (st->applied > st->events) {
+        applied, st->events, st->events - applied));
+  } else if (applied > st->events) {
     st->notes.push_back(fmt::format(
         "records.db reflects {} events, more than the {} the ledger holds: events are missing from the ledger, or "
         "records.db is another's; `vellum verify` names which",
-        st->applied, st->events));
+        applied, st->events));
   }
   ASSIGN_OR_RETURN(std::optional<storage::RecoveryNote> recovered, d.projection->UnrecordedRecovery());
   if (recovered) st->notes.push_back(ledger::DescribeRecoveryNote(*recovered));

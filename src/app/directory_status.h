@@ -48,7 +48,8 @@ struct DirectoryStatus {
   uint64_t checkpoints = 0;
   std::optional<CheckpointSummary> latest_checkpoint;
   uint64_t unsigned_events = 0;  // events after the latest checkpoint
-  uint64_t applied = 0;          // events records.db reflects
+  // Events records.db reflects; none when it is not read (a note says why).
+  std::optional<uint64_t> applied;
   // What an operator should know, one sentence each: crash remnants the next
   // writer repairs, records.db behind or ahead of the ledger, a checkpoint that
   // does not verify, no checkpoint at all.

@@ -22,6 +22,11 @@ namespace json = boost::json;
 constexpr char kReason[] =
     "records.db held changes not yet on stable storage when the system stopped (a power cut or a system crash), "
     "so some of them may be lost; it was kept as it was and rebuilt from the ledger";
+// When this boot cannot be told from the one that wrote the mark.
+constexpr char kReasonBootUnknown[] =
+    "records.db held changes not yet on stable storage, and the system's boot could not be read to tell whether it "
+    "has stopped since (a power cut or a system crash loses such changes), so some of them may be lost; it was kept "
+    "as it was and rebuilt from the ledger";
 
 std::string NotePath(const std::string& dir) { return core::JoinPath(dir, kPowerCutNoteName); }
 std::string RebuiltPath(const std::string& dir) { return RecordsDbPath(dir) + ".rebuild-at-open"; }
@@ -83,13 +88,31 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
     const std::string boot = env->BootId();
     if (!boot.empty() && *mark == boot) return OkStatus();
     const std::string now = core::FormatTimestamp(clock->NowMicros());
-    note = json::object{{"reason", kReason}, {"unsynced_boot", *mark}, {"replaced", ReplacedRecordsDbName(now)},
+    note = json::object{{"reason", boot.empty() ? kReasonBootUnknown : kReason}, {"unsynced_boot", *mark}, {"replaced", ReplacedRecordsDbName(now)},
                         {"rebuilt", now}};
     if (env->Exists(core::JoinPath(dir, std::string(note.at("replaced").as_string())))) {
       return AlreadyExistsError(fmt::format("{} exists already; try again", std::string(note.at("replaced").as_string())));
     }
     // Step 1.
     RETURN_IF_ERROR(WriteNote(env, dir, note));
+  }
+  if (note.contains("events") && !env->Exists(rebuilt)) {
+    // records.db is the rebuilt file, written since (unsynced) while its
+    // rebuild waits to be recorded. Stopped in another boot before that, or
+    // gone, it is made again: it holds nothing the ledger does not, and the
+    // evidence is the file kept at step 2.
+    ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, records_db));
+    const std::string boot = env->BootId();
+    if (!env->Exists(records_db) || (mark && (boot.empty() || *mark != boot))) {
+      // The mark goes last: until it does, a crash here comes back this way.
+      for (const char* suffix : kRecordsDbFileSuffixes) {
+        if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Remove(records_db + suffix));
+      }
+      RETURN_IF_ERROR(env->SyncDir(dir));
+      note.erase("events");
+      note.erase("signed_events");
+      RETURN_IF_ERROR(WriteNote(env, dir, note));
+    }
   }
   if (!note.contains("events")) {
     // Step 2: records.db is still the old file until step 3 is complete, so

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "app/power_cut_rebuild.h"
 #include "app/vellum.h"
 
 namespace vellum::app {
@@ -34,6 +35,9 @@ StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::str
                                                   const LockWaitNotice& on_lock_wait) {
   // Shared: other readers may read at the same time, no writer may.
   ASSIGN_OR_RETURN(ReadOnlyDirectory d, OpenLedgerFiles(env, dir, /*exclusive=*/false, lock_wait_ms, on_lock_wait));
+  // It may have lost any of its pages, or be away while an open rebuilds it.
+  ASSIGN_OR_RETURN(d.records_db_not_read, DescribeRecordsLeftUnsynced(env, dir));
+  if (!d.records_db_not_read.empty()) return d;
   ASSIGN_OR_RETURN(d.projection,
                    MissingFileIsDamage(storage::SqliteProjectionStore::OpenReadOnly(RecordsDbPath(dir))));
   return d;

@@ -24,10 +24,16 @@ struct ReadOnlyDirectory {
   core::NoteVerifier ledger_key;  // keys/ledger.pub, named after the origin
   std::unique_ptr<storage::FileLogStore> log;
   std::unique_ptr<storage::SqliteProjectionStore> projection;  // null from OpenLedgerFiles
+  // Why records.db is not read (projection null) by OpenReadOnlyDirectory: it
+  // was left with writes not yet on disk in an earlier boot, or is being
+  // rebuilt by an open (power_cut_rebuild.h). Empty when it is read.
+  std::string records_db_not_read;
 };
 
 // kNotFound when `dir` holds no data directory (no vellum.toml); kDataLoss when
 // one of its files is missing or keys/ledger.pub is not the origin's key.
+// Decided under the lock: records.db left unsynced is not opened (see
+// records_db_not_read).
 StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::string& dir, int lock_wait_ms,
                                                   const LockWaitNotice& on_lock_wait);
 

@@ -97,10 +97,15 @@ StatusOr<json::object> ReadNote(core::Env* env, const std::string& dir) {
 // The old records.db's note of events a recovery applied that no
 // system.recovered event records yet goes into the new one, so the next open
 // still records it. Read as far as the old file can be: it may be the damaged
-// database this rebuild replaces, and then there is no note to carry.
-Status CarryRecoveryNote(core::Env* env, const std::string& records_db, uint64_t events,
-                         storage::ProjectionStore& fresh) {
+// database this rebuild replaces, and then there is no note to carry. One
+// left unsynced in an earlier boot holds none that counts: a note is
+// committed synced and the mark removed while it is there, so a note such a
+// file shows is one whose removal the power cut undid.
+Status CarryRecoveryNote(core::Env* env, const std::string& dir, uint64_t events, storage::ProjectionStore& fresh) {
+  const std::string records_db = RecordsDbPath(dir);
   if (!env->Exists(records_db)) return OkStatus();
+  ASSIGN_OR_RETURN(std::string unsynced, DescribeRecordsLeftUnsynced(env, dir));
+  if (!unsynced.empty()) return OkStatus();
   auto old = storage::SqliteProjectionStore::OpenReadOnly(records_db);
   if (!old.ok()) return OkStatus();
   auto note = (*old)->UnrecordedRecovery();
@@ -148,7 +153,7 @@ StatusOr<RebuildRecordsResult> RebuildRecords(const std::string& dir, const Rebu
                      ledger::RebuildProjection(*d.log, *fresh, projector, [&o](uint64_t done, uint64_t total) {
                        if (o.progress) o.progress("rebuild", done, total);
                      }));
-    RETURN_IF_ERROR(CarryRecoveryNote(env, records_db, result.events, *fresh));
+    RETURN_IF_ERROR(CarryRecoveryNote(env, dir, result.events, *fresh));
   }  // closed: SQLite copies its WAL into the file and removes it
   {
     ASSIGN_OR_RETURN(auto file, env->OpenAppendable(rebuilt));

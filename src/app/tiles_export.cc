@@ -167,7 +167,9 @@ StatusOr<TilesExportReport> ExportTiles(const std::string& dir, const TilesExpor
         "{} is inside the data directory {}: publish outside it (the data directory holds only Vellum's files)",
         options.out_dir, dir));
   }
-  ASSIGN_OR_RETURN(ReadOnlyDirectory d, OpenReadOnlyDirectory(env, dir, options.lock_wait_ms, options.on_lock_wait));
+  // The signed tree alone: records.db is not needed.
+  ASSIGN_OR_RETURN(ReadOnlyDirectory d,
+                   OpenLedgerFiles(env, dir, /*exclusive=*/false, options.lock_wait_ms, options.on_lock_wait));
   ASSIGN_OR_RETURN(storage::StoredCheckpoint stored, FindCheckpoint(*d.log, options.size));
   auto cp = ledger::OpenCheckpoint(stored.note, d.ledger_key, d.config.origin);
   if (!cp.ok()) {

@@ -48,7 +48,11 @@ boost::json::object StatusJson(const std::string& dir, const app::DirectoryStatu
   out["checkpoint_every_events"] = st.config.checkpoint_every_events;
   out["checkpoint_every_seconds"] = st.config.checkpoint_every_seconds;
   out["witness_files"] = boost::json::value_from(st.config.witness_files);
-  out["applied"] = st.applied;
+  if (st.applied) {
+    out["applied"] = *st.applied;
+  } else {
+    out["applied"] = nullptr;  // records.db not read: a note says why
+  }
   out["notes"] = boost::json::value_from(st.notes);
   return out;
 }
@@ -88,7 +92,8 @@ void PrintTable(const std::string& dir, const app::DirectoryStatus& st) {
   row("checkpoints", fmt::format("{} stored", st.checkpoints));
   row("witness files",
       st.config.witness_files.empty() ? "none" : fmt::format("{}", fmt::join(st.config.witness_files, ", ")));
-  row("records.db", fmt::format("{} of {} events applied", st.applied, st.events));
+  row("records.db", st.applied ? fmt::format("{} of {} events applied", *st.applied, st.events)
+                               : std::string("not read (see the note below)"));
   for (const auto& n : st.notes) fmt::print("NOTE: {}\n", n);
 }
 

@@ -193,6 +193,39 @@ TEST_F(RebuildRecordsTest, RecoveryNoteIsCarriedIntoTheRebuiltRecordsDb) {
   EXPECT_FALSE(left.has_value()) << "the system.recovered event removed the note";
 }
 
+// SR-2: a records.db left unsynced in a boot that has ended holds no recovery note
+// that counts (a note is committed synced, and the mark removed while it is there):
+// one it shows is a removal the power cut undid, and is not carried.
+TEST_F(RebuildRecordsTest, RecoveryNoteOfARecordsDbLeftUnsyncedIsNotCarried) {
+  ASSERT_NO_FATAL_FAILURE(Write("a", 20));
+  const uint64_t size = vellum_->Size();
+  vellum_.reset();
+  {
+    ASSERT_OK_AND_ASSIGN(auto db, storage::SqliteProjectionStore::Open(data_ + "/records.db", /*create=*/false));
+    ASSERT_OK_AND_ASSIGN(uint64_t applied, db->AppliedCount());
+    ASSERT_OK_AND_ASSIGN(auto txn, db->BeginWrite());
+    ASSERT_OK(txn->SetUnrecordedRecovery(storage::RecoveryNote{storage::RecoveredRange{size - 6, size - 2}}));
+    ASSERT_OK(txn->Commit(applied));
+  }
+  WriteFileOrDie(data_ + "/records.db" + storage::kUnsyncedMarkSuffix, "a boot that has ended\n");
+  ASSERT_OK_AND_ASSIGN(RebuildRecordsResult r, RebuildRecords(data_, Options("after a power cut")));
+  ASSERT_TRUE(r.ledger_check.ok());
+  {
+    ASSERT_OK_AND_ASSIGN(auto db, storage::SqliteProjectionStore::OpenReadOnly(data_ + "/records.db"));
+    ASSERT_OK_AND_ASSIGN(std::optional<storage::RecoveryNote> carried, db->UnrecordedRecovery());
+    EXPECT_FALSE(carried.has_value());
+  }
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/records.db" + storage::kUnsyncedMarkSuffix))
+      << "the mark went with the file it marks";
+  ASSERT_OK_AND_ASSIGN(vellum_, Vellum::Open(data_));
+  EXPECT_FALSE(vellum_->open_report().earlier_unrecorded.has_value());
+  ASSERT_OK_AND_ASSIGN(std::string line, vellum_->ledger().ReadEvent(size));
+  ASSERT_OK_AND_ASSIGN(ledger::Event e, ledger::DecodeEvent(line));
+  EXPECT_EQ(e.type, kRebuiltEventType);
+  ASSERT_OK_AND_ASSIGN(ledger::VerifyReport v, vellum_->Verify({witness_}, std::nullopt, true));
+  EXPECT_TRUE(v.ok()) << ::testing::PrintToString(v.problems);
+}
+
 // A rebuild whose note is not recorded yet shows in `status`, and refuses
 // another rebuild, which changes nothing.
 TEST_F(RebuildRecordsTest, PendingNoteRefusesAnotherRebuild) {

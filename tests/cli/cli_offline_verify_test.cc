@@ -166,6 +166,49 @@ TEST_F(CliOfflineVerifyTest, NonJsonLinesAtTheEndAreACrashRemnantForBoth) {
   ExpectBothFail();
 }
 
+// SR-1, SR-2, AT-9: the power cut that tears the ledger's last write also leaves
+// records.db marked unsynced in a boot that has ended. Neither verifier compares
+// records.db (one problem, naming it), and both still read the lines that are not
+// JSON after the signed events as what a torn write leaves: a note, not damage.
+// `status` says records.db is not read; `backup` waits for the rebuild.
+TEST_F(CliOfflineVerifyTest, TornTailBesideARecordsDbLeftUnsyncedIsACrashRemnantForBoth) {
+  std::vector<std::string> lines = lines_;
+  lines.push_back(std::string(300, '\0'));
+  WriteLines(lines);
+  WriteFileOrDie(data_ + "/records.db-unsynced", "00000000-0000-4000-8000-000000000000\n");
+  ProcessResult verify = Run({"--format", "json", "verify"});
+  EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
+  const json::value found = ParseOrFail(verify.out);
+  ASSERT_TRUE(found.is_object()) << verify.out;
+  const json::array& problems = found.at("problems").as_array();
+  ASSERT_EQ(problems.size(), 1u) << verify.out;
+  EXPECT_EQ(Str(problems[0].at("location")), "records.db");
+  EXPECT_THAT(Str(problems[0].at("message")), HasSubstr("not yet on stable storage"));
+  EXPECT_THAT(json::serialize(found.at("notes")), HasSubstr("are not JSON"));
+  EXPECT_EQ(found.at("events").to_number<uint64_t>(), lines_.size());
+
+  const json::object report = Report();
+  EXPECT_EQ(last_exit_, 1);
+  EXPECT_EQ(report.at("problems").as_array().size(), 1u) << Problems(report);
+  EXPECT_THAT(Problems(report), HasSubstr("projection|-|records.db|records.db was left with changes"));
+  EXPECT_THAT(json::serialize(report.at("notes")), HasSubstr("are not JSON"));
+
+  ProcessResult status = Run({"--format", "json", "status"});
+  EXPECT_EQ(status.exit_code, 0) << Describe(status);
+  const json::value st = ParseOrFail(status.out);
+  ASSERT_TRUE(st.is_object()) << status.out;
+  EXPECT_TRUE(st.at("applied").is_null());
+  EXPECT_THAT(json::serialize(st.at("notes")), HasSubstr("rebuilds records.db from the ledger"));
+  ProcessResult table = Run({"status"});
+  EXPECT_THAT(table.out, HasSubstr("not read"));
+
+  const std::string out = tmp_.Sub("backup");
+  ProcessResult backup = RunAs("", {"backup", "--out", out});
+  EXPECT_EQ(backup.exit_code, 3) << Describe(backup);
+  EXPECT_THAT(backup.err, HasSubstr("back up once a command has opened the data directory"));
+  EXPECT_FALSE(fs::exists(out + "/vellum-backup.json"));
+}
+
 // AT-9: a copy of the ledger/ folder alone (as an export hands it over) is checked without
 // records.db and keys/ledger.pub, against the key given; in a whole data directory their
 // absence is a problem, as for vellum verify.

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "app/power_cut_rebuild.h"
 #include "app/vellum.h"
 #include "app/verify_directory.h"
 #include "integration/data_dir_util.h"
@@ -143,6 +144,19 @@ class PowerCutTest : public ::testing::Test {
   }
 
   std::string RecordsDb() const { return dir_ + "/records.db"; }
+
+  // A new ledger written by `threads` x `ops` in boot "boot-1", whose power is
+  // then cut (nothing torn): its acknowledged events in *acks, its size in *size.
+  void WriteInBootOneThenCutPower(int threads, int ops, std::vector<Ack>* acks, uint64_t* size) {
+    env_.SetBootId("boot-1");
+    auto v = Init(dir_);
+    ASSERT_NE(v, nullptr);
+    WriteOutcome w = RunWriters(*v, writer_, threads, ops, "before");
+    ASSERT_THAT(w.errors, ::testing::IsEmpty());
+    *acks = w.acks;
+    *size = v->Size();
+    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
+  }
 
   // The names of the records.db files kept aside (records.db.replaced-<time>).
   std::vector<std::string> ReplacedRecordsDbs() const {
@@ -580,6 +594,8 @@ TEST_P(UnrecordedCutTest, IsRecordedOnceByTheNextOpen) {
   EXPECT_EQ(recovered.data.at("incomplete_line_bytes_removed").to_number<uint64_t>(), fragment.size());
   EXPECT_FALSE(recovered.data.contains("applied_to_records_db"));
   EXPECT_THAT(ReplacedRecordsDbs(), ::testing::IsEmpty()) << "records.db was rebuilt, and its note lost";
+  EXPECT_EQ(ReadFileOrDie(RecordsDb() + storage::kUnsyncedMarkSuffix), "the boot after the power cut\n")
+      << "the note recorded, records.db's commits go unsynced again";
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
 
@@ -596,18 +612,9 @@ INSTANTIATE_TEST_SUITE_P(PowerFails, UnrecordedCutTest, ::testing::Bool(), [](co
 // acknowledged event is there and the data directory verifies.
 TEST_F(PowerCutTest, RecordsDbLeftUnsyncedIsRebuiltInTheNextBoot) {
   namespace fs = std::filesystem;
-  env_.SetBootId("boot-1");
   std::vector<Ack> acks;
   uint64_t size = 0;
-  {
-    auto v = Init(dir_);
-    ASSERT_NE(v, nullptr);
-    WriteOutcome w = RunWriters(*v, writer_, 3, 20, "before");
-    ASSERT_THAT(w.errors, ::testing::IsEmpty());
-    acks = w.acks;
-    size = v->Size();
-    ASSERT_NO_FATAL_FAILURE(CutPower(v, std::nullopt));
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteInBootOneThenCutPower(3, 20, &acks, &size));
   ASSERT_EQ(ReadFileOrDie(RecordsDb() + storage::kUnsyncedMarkSuffix), "boot-1\n");
   // A page in the middle of records.db as a power cut may leave it: never written.
   const uint64_t db_bytes = fs::file_size(RecordsDb());
@@ -684,6 +691,51 @@ TEST_F(PowerCutTest, RebuildAtOpenCutShortIsFinishedByTheNextOpen) {
   EXPECT_THAT(v->open_report().damage, ::testing::IsEmpty());
   ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, acks));
   EXPECT_THAT(ReplacedRecordsDbs(), ::testing::SizeIs(1)) << "the rebuild was started again";
+  ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
+}
+
+// SR-1, SR-2: the power fails after the rebuild at open is in place and before its
+// system.records_rebuilt event is durable. The rebuilt records.db has been written
+// unsynced since, in a boot that has ended: the next boot makes it again (it holds
+// nothing the ledger does not; the evidence is the file kept the first time) and
+// records the rebuild once, with the boot that left the first records.db unsynced.
+TEST_F(PowerCutTest, RebuildAtOpenNotYetRecordedIsMadeAgainInTheNextBoot) {
+  std::vector<Ack> acks;
+  uint64_t size = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteInBootOneThenCutPower(2, 10, &acks, &size));
+  env_.SetBootId("boot-2");
+  // The event's line is the open's first append (nothing else to recover); the
+  // power fails there, and nothing is removed after it (the new file's mark stays).
+  env_.FailFromNth(FaultOp::kAppend, 1, PowerFailure());
+  env_.FailFromNth(FaultOp::kRemove, 1, PowerFailure());
+  EXPECT_THAT(Open().status(), StatusIs(StatusCode::kInternal, HasSubstr("power failure")));
+  env_.ClearFaults();
+  ASSERT_OK(env_.DropUnsyncedData());
+  ASSERT_EQ(ReadFileOrDie(RecordsDb() + storage::kUnsyncedMarkSuffix), "boot-2\n");
+  EXPECT_THAT(ReadFileOrDie(dir_ + "/" + app::kPowerCutNoteName), HasSubstr("\"events\""));
+  ASSERT_THAT(ReplacedRecordsDbs(), ::testing::SizeIs(1));
+  const std::string kept = ReplacedRecordsDbs().front();
+
+  env_.SetBootId("boot-3");
+  {
+    app::DirectoryVerifyOptions o;
+    o.env = &env_;
+    ASSERT_OK_AND_ASSIGN(ledger::VerifyReport found, app::VerifyDirectory(dir_, o));
+    EXPECT_THAT(found.problems, ::testing::ElementsAre(::testing::Field(&ledger::VerifyProblem::message,
+                                                                        HasSubstr("boot-1"))));
+  }
+  ASSERT_OK_AND_ASSIGN(auto v, Open());
+  EXPECT_THAT(v->open_report().damage, ::testing::IsEmpty());
+  ASSERT_NO_FATAL_FAILURE(ExpectAcknowledgedPresent(*v, writer_, acks));
+  ASSERT_EQ(v->Size(), size + 1) << "the rebuild is recorded once";
+  ASSERT_OK_AND_ASSIGN(std::string line, v->ledger().ReadEvent(size));
+  ASSERT_OK_AND_ASSIGN(ledger::Event rebuilt, ledger::DecodeEvent(line));
+  EXPECT_EQ(rebuilt.type, "system.records_rebuilt");
+  EXPECT_EQ(rebuilt.data.at("unsynced_boot").as_string(), "boot-1");
+  EXPECT_EQ(rebuilt.data.at("replaced").as_string(), kept);
+  EXPECT_EQ(rebuilt.data.at("events").to_number<uint64_t>(), size);
+  EXPECT_THAT(ReplacedRecordsDbs(), ::testing::ElementsAre(kept)) << "the evidence is kept, and only it";
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/" + app::kPowerCutNoteName));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
 
