@@ -28,13 +28,18 @@ constexpr char kReasonBootUnknown[] =
     "has stopped since (a power cut or a system crash loses such changes), so some of them may be lost; it was kept "
     "as it was and rebuilt from the ledger";
 
+// The note's key while a rebuilt records.db that was itself left unsynced is
+// made again (RebuildRecordsLeftUnsynced).
+constexpr char kMadeAgain[] = "made_again";
+
 std::string NotePath(const std::string& dir) { return core::JoinPath(dir, kPowerCutNoteName); }
 std::string RebuiltPath(const std::string& dir) { return RecordsDbPath(dir) + ".rebuild-at-open"; }
 
 StatusOr<json::object> ReadNote(core::Env* env, const std::string& dir) {
   ASSIGN_OR_RETURN(uint64_t bytes, env->FileSize(NotePath(dir)));
   auto bad = [&] {
-    return DataLossError(fmt::format("{} is not a note as an open that rebuilds records.db writes it", kPowerCutNoteName));
+    return DataLossError(
+        fmt::format("{} is not a note as an open that rebuilds records.db writes it", kPowerCutNoteName));
   };
   if (bytes > 16384) return bad();
   ASSIGN_OR_RETURN(std::string text, env->ReadFile(NotePath(dir)));
@@ -46,7 +51,9 @@ StatusOr<json::object> ReadNote(core::Env* env, const std::string& dir) {
     return o->contains(k) && (o->at(k).is_uint64() || (o->at(k).is_int64() && o->at(k).get_int64() >= 0));
   };
   const bool counted = is_count("events") && is_count("signed_events");
-  const size_t keys = counted ? 6 : 4;
+  const bool again = o->contains(kMadeAgain);
+  if (again && (!counted || !o->at(kMadeAgain).is_bool() || !o->at(kMadeAgain).get_bool())) return bad();
+  const size_t keys = (counted ? 6 : 4) + (again ? 1 : 0);
   if (o->size() != keys || !is_string("reason") || !is_string("unsynced_boot") || !is_string("replaced") ||
       !is_string("rebuilt")) {
     return bad();
@@ -71,6 +78,21 @@ StatusOr<uint64_t> SignedEvents(const storage::LogStore& log, const core::NoteVe
   return cp.ok() ? std::min<uint64_t>(cp->size, events) : 0;
 }
 
+// Step 3: the ledger's events replayed into `rebuilt` (continued where a crash
+// stopped it), which is then synced; the events it holds.
+StatusOr<uint64_t> RebuildInto(core::Env* env, const storage::LogStore& log, const std::string& rebuilt) {
+  uint64_t events = 0;
+  {
+    ASSIGN_OR_RETURN(auto fresh, storage::SqliteProjectionStore::Open(rebuilt, /*create=*/true));
+    records::RecordsProjector projector;
+    ASSIGN_OR_RETURN(events, ledger::ContinueRebuild(log, *fresh, projector));
+  }  // closed: SQLite copies its WAL into the file and removes it
+  ASSIGN_OR_RETURN(auto file, env->OpenAppendable(rebuilt));
+  RETURN_IF_ERROR(file->Sync());
+  RETURN_IF_ERROR(file->Close());
+  return events;
+}
+
 }  // namespace
 
 Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std::string& dir,
@@ -88,15 +110,18 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
     const std::string boot = env->BootId();
     if (!boot.empty() && *mark == boot) return OkStatus();
     const std::string now = core::FormatTimestamp(clock->NowMicros());
-    note = json::object{{"reason", boot.empty() ? kReasonBootUnknown : kReason}, {"unsynced_boot", *mark}, {"replaced", ReplacedRecordsDbName(now)},
+    note = json::object{{"reason", boot.empty() ? kReasonBootUnknown : kReason},
+                        {"unsynced_boot", *mark},
+                        {"replaced", ReplacedRecordsDbName(now)},
                         {"rebuilt", now}};
     if (env->Exists(core::JoinPath(dir, std::string(note.at("replaced").as_string())))) {
-      return AlreadyExistsError(fmt::format("{} exists already; try again", std::string(note.at("replaced").as_string())));
+      return AlreadyExistsError(
+          fmt::format("{} exists already; try again", std::string(note.at("replaced").as_string())));
     }
     // Step 1.
     RETURN_IF_ERROR(WriteNote(env, dir, note));
   }
-  if (note.contains("events") && !env->Exists(rebuilt)) {
+  if (note.contains("events") && !note.contains(kMadeAgain) && !env->Exists(rebuilt)) {
     // records.db is the rebuilt file, written since (unsynced) while its
     // rebuild waits to be recorded. Stopped in another boot before that, or
     // gone, it is made again: it holds nothing the ledger does not, and the
@@ -104,15 +129,28 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
     ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, records_db));
     const std::string boot = env->BootId();
     if (!env->Exists(records_db) || (mark && (boot.empty() || *mark != boot))) {
-      // The mark goes last: until it does, a crash here comes back this way.
-      for (const char* suffix : kRecordsDbFileSuffixes) {
-        if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Remove(records_db + suffix));
-      }
-      RETURN_IF_ERROR(env->SyncDir(dir));
-      note.erase("events");
-      note.erase("signed_events");
+      note[kMadeAgain] = true;
       RETURN_IF_ERROR(WriteNote(env, dir, note));
     }
+  }
+  if (note.contains(kMadeAgain)) {
+    // The note keeps the first rebuild's counts: the event records that
+    // rebuild, and an open may have appended it before the power cut (it is
+    // then found, not appended twice: AppendNotedEventOnce).
+    for (const char* suffix : kRecordsDbFileSuffixes) {  // the mark last
+      if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Remove(records_db + suffix));
+    }
+    RETURN_IF_ERROR(env->SyncDir(dir));
+    if (notice) {
+      notice(fmt::format(
+          "records.db, rebuilt after the system stopped with its writes not on disk (boot {}), was left so "
+          "again before the rebuild was recorded: rebuilt anew from the {} events of the ledger ({} stays kept)",
+          std::string(note.at("unsynced_boot").as_string()), log.EventCount(),
+          std::string(note.at("replaced").as_string())));
+    }
+    RETURN_IF_ERROR(RebuildInto(env, log, rebuilt).status());
+    note.erase(kMadeAgain);
+    RETURN_IF_ERROR(WriteNote(env, dir, note));
   }
   if (!note.contains("events")) {
     // Step 2: records.db is still the old file until step 3 is complete, so
@@ -135,18 +173,8 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
           std::string(note.at("unsynced_boot").as_string()), std::string(note.at("replaced").as_string()),
           log.EventCount()));
     }
-    // Step 3: into a file of its own, continued where a crash stopped it.
-    uint64_t events = 0;
-    {
-      ASSIGN_OR_RETURN(auto fresh, storage::SqliteProjectionStore::Open(rebuilt, /*create=*/true));
-      records::RecordsProjector projector;
-      ASSIGN_OR_RETURN(events, ledger::ContinueRebuild(log, *fresh, projector));
-    }  // closed: SQLite copies its WAL into the file and removes it
-    {
-      ASSIGN_OR_RETURN(auto file, env->OpenAppendable(rebuilt));
-      RETURN_IF_ERROR(file->Sync());
-      RETURN_IF_ERROR(file->Close());
-    }
+    // Step 3: into a file of its own.
+    ASSIGN_OR_RETURN(const uint64_t events, RebuildInto(env, log, rebuilt));
     note["events"] = events;
     ASSIGN_OR_RETURN(note["signed_events"], SignedEvents(log, ledger_key, origin, events));
     RETURN_IF_ERROR(WriteNote(env, dir, note));
@@ -158,9 +186,9 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
       if (env->Exists(records_db + suffix)) RETURN_IF_ERROR(env->Remove(records_db + suffix));
     }
     if (env->Exists(records_db)) {
-      return FailedPreconditionError(fmt::format(
-          "{} and {} are both present while records.db is rebuilt at open; move {} away and open again", records_db,
-          rebuilt, records_db));
+      return FailedPreconditionError(
+          fmt::format("{} and {} are both present while records.db is rebuilt at open; move {} away and open again",
+                      records_db, rebuilt, records_db));
     }
     RETURN_IF_ERROR(env->Rename(rebuilt, records_db));
     RETURN_IF_ERROR(env->SyncDir(dir));

@@ -35,8 +35,10 @@ StatusOr<ReadOnlyDirectory> OpenReadOnlyDirectory(core::Env* env, const std::str
                                                   const LockWaitNotice& on_lock_wait) {
   // Shared: other readers may read at the same time, no writer may.
   ASSIGN_OR_RETURN(ReadOnlyDirectory d, OpenLedgerFiles(env, dir, /*exclusive=*/false, lock_wait_ms, on_lock_wait));
-  // It may have lost any of its pages, or be away while an open rebuilds it.
-  ASSIGN_OR_RETURN(d.records_db_not_read, DescribeRecordsLeftUnsynced(env, dir));
+  // It may have lost any of its pages, or be away while an open rebuilds it
+  // (a note of that rebuild that cannot be read says as much).
+  auto unsynced = DescribeRecordsLeftUnsynced(env, dir);
+  d.records_db_not_read = unsynced.ok() ? std::move(*unsynced) : std::string(unsynced.status().message());
   if (!d.records_db_not_read.empty()) return d;
   ASSIGN_OR_RETURN(d.projection,
                    MissingFileIsDamage(storage::SqliteProjectionStore::OpenReadOnly(RecordsDbPath(dir))));

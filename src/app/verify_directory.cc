@@ -12,8 +12,7 @@ StatusOr<ledger::VerifyReport> VerifyDirectory(const std::string& dir, const Dir
   // A records.db left unsynced when the system stopped is not compared (it may
   // have lost any of its pages): the ledger files are checked, and records.db
   // named as a problem until an open has rebuilt it.
-  ASSIGN_OR_RETURN(ReadOnlyDirectory d,
-                   OpenReadOnlyDirectory(env, dir, options.lock_wait_ms, options.on_lock_wait));
+  ASSIGN_OR_RETURN(ReadOnlyDirectory d, OpenReadOnlyDirectory(env, dir, options.lock_wait_ms, options.on_lock_wait));
   const std::string& unsynced = d.records_db_not_read;
   // Claims no event: only past the signed ones is a line that is not JSON a
   // torn write, as for a ledger without records.db (tools/offline_verify.py).

@@ -694,25 +694,36 @@ TEST_F(PowerCutTest, RebuildAtOpenCutShortIsFinishedByTheNextOpen) {
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
 
-// SR-1, SR-2: the power fails after the rebuild at open is in place and before its
-// system.records_rebuilt event is durable. The rebuilt records.db has been written
-// unsynced since, in a boot that has ended: the next boot makes it again (it holds
-// nothing the ledger does not; the evidence is the file kept the first time) and
-// records the rebuild once, with the boot that left the first records.db unsynced.
-TEST_F(PowerCutTest, RebuildAtOpenNotYetRecordedIsMadeAgainInTheNextBoot) {
+// SR-1, SR-2: the power fails after the rebuild at open is in place and before the
+// open that made it is done with it: before its system.records_rebuilt event is
+// durable, or after (before the note is removed). The rebuilt records.db has been
+// written unsynced since, in a boot that has ended: the next boot makes it again (it
+// holds nothing the ledger does not; the evidence is the file kept the first time)
+// and the rebuild is in the trail once, with the boot that left the first records.db
+// unsynced.
+class RebuildAtOpenCutShortTest : public PowerCutTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(RebuildAtOpenCutShortTest, IsMadeAgainInTheNextBootAndRecordedOnce) {
+  const bool event_durable = GetParam();
   std::vector<Ack> acks;
   uint64_t size = 0;
   ASSERT_NO_FATAL_FAILURE(WriteInBootOneThenCutPower(2, 10, &acks, &size));
   env_.SetBootId("boot-2");
-  // The event's line is the open's first append (nothing else to recover); the
-  // power fails there, and nothing is removed after it (the new file's mark stays).
-  env_.FailFromNth(FaultOp::kAppend, 1, PowerFailure());
+  // The event's line is the open's first append (nothing else to recover), and
+  // the note's removal the first removal. The power fails at one of them, and
+  // nothing is removed after it (the new file's mark stays).
+  if (!event_durable) env_.FailFromNth(FaultOp::kAppend, 1, PowerFailure());
   env_.FailFromNth(FaultOp::kRemove, 1, PowerFailure());
   EXPECT_THAT(Open().status(), StatusIs(StatusCode::kInternal, HasSubstr("power failure")));
   env_.ClearFaults();
   ASSERT_OK(env_.DropUnsyncedData());
   ASSERT_EQ(ReadFileOrDie(RecordsDb() + storage::kUnsyncedMarkSuffix), "boot-2\n");
   EXPECT_THAT(ReadFileOrDie(dir_ + "/" + app::kPowerCutNoteName), HasSubstr("\"events\""));
+  std::string ledger_text;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/ledger/segments")) {
+    if (e.path().extension() == ".jsonl") ledger_text += ReadFileOrDie(e.path().string());
+  }
+  EXPECT_EQ(ledger_text.find("system.records_rebuilt") != std::string::npos, event_durable);
   ASSERT_THAT(ReplacedRecordsDbs(), ::testing::SizeIs(1));
   const std::string kept = ReplacedRecordsDbs().front();
 
@@ -738,6 +749,10 @@ TEST_F(PowerCutTest, RebuildAtOpenNotYetRecordedIsMadeAgainInTheNextBoot) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/" + app::kPowerCutNoteName));
   ASSERT_NO_FATAL_FAILURE(ExpectVerifies(*v));
 }
+
+INSTANTIATE_TEST_SUITE_P(PowerFails, RebuildAtOpenCutShortTest, ::testing::Bool(), [](const auto& info) {
+  return info.param ? std::string("AfterItsEvent") : std::string("BeforeItsEvent");
+});
 
 // SR-2: `vellum init` dies before the genesis event is durable. The directory must
 // not then open as an empty ledger whose next write would become seq 0 without a

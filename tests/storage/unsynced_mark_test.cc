@@ -115,5 +115,31 @@ TEST_F(UnsyncedMarkTest, NoMarkWithoutABootId) {
   EXPECT_FALSE(std::filesystem::exists(Mark()));
 }
 
+// SR-2: a file that holds a recovery note keeps its commits synced and carries no
+// mark until the note is removed, also when a later open finds it (a process that
+// recovered died before recording the recovery): marked, a power cut would have
+// the next boot rebuild it without the note, and the recovery would go unrecorded.
+TEST_F(UnsyncedMarkTest, AFileHoldingARecoveryNoteIsOpenedUnmarked) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, SqliteProjectionStore::Open(Path(), /*create=*/true, &env_));
+    Commit(*store, 0);
+    ASSERT_OK(store->SetDurableCommits(true));
+    ASSERT_OK_AND_ASSIGN(auto txn, store->BeginWrite());
+    ASSERT_OK(txn->SetUnrecordedRecovery(RecoveryNote{RecoveredRange{0, 0}}));
+    ASSERT_OK(txn->Commit(1));
+  }
+  EXPECT_FALSE(std::filesystem::exists(Mark()));
+  // As a process of this boot that marked it and died would leave it.
+  WriteMark("boot-a\n");
+  ASSERT_OK_AND_ASSIGN(auto store, SqliteProjectionStore::Open(Path(), /*create=*/false, &env_));
+  EXPECT_FALSE(std::filesystem::exists(Mark())) << "opened holding a note, it is made durable and unmarked";
+  ASSERT_OK_AND_ASSIGN(auto txn, store->BeginWrite());
+  ASSERT_OK(txn->SetUnrecordedRecovery(std::nullopt));
+  ASSERT_OK(txn->Commit(1));
+  EXPECT_FALSE(std::filesystem::exists(Mark()));
+  ASSERT_OK(store->SetDurableCommits(false));
+  EXPECT_EQ(ReadFileOrDie(Mark()), "boot-a\n");
+}
+
 }  // namespace
 }  // namespace vellum::storage

@@ -307,6 +307,16 @@ std::string NoteKeyList() {
   return list + ")";
 }
 
+// Whether records.db's meta holds any row of a recovery note (a file without
+// meta yet holds none). Reads only.
+StatusOr<bool> HoldsRecoveryNote(Database& db) {
+  ASSIGN_OR_RETURN(Statement meta, db.Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"));
+  ASSIGN_OR_RETURN(bool has_meta, meta.Step());
+  if (!has_meta) return false;
+  ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT 1 FROM meta WHERE key IN " + NoteKeyList() + " LIMIT 1"));
+  return s.Step();
+}
+
 StatusOr<std::optional<RecoveryNote>> ReadUnrecordedRecovery(Database& db) {
   ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT key, value FROM meta WHERE key IN " + NoteKeyList()));
   std::map<std::string, int64_t, std::less<>> rows;
@@ -729,8 +739,19 @@ StatusOr<std::unique_ptr<SqliteProjectionStore>> SqliteProjectionStore::Open(con
     m->marked = mark.has_value();  // left by a process of this boot: the kernel kept its writes
   }
   ASSIGN_OR_RETURN(m->db, Database::Open(path, create));
-  // Marked before the first write (a new file's header included).
-  if (m->env != nullptr) RETURN_IF_ERROR(m->LeaveUnsynced());
+  if (m->env != nullptr) {
+    // A file holding a recovery note stays unmarked, its commits synced,
+    // until the commit that records the recovery removes the note
+    // (SetDurableCommits(false)): marked meanwhile, a power cut would have the
+    // next boot rebuild it without the note. Else marked before the first
+    // write (a new file's header included).
+    ASSIGN_OR_RETURN(const bool holds_note, HoldsRecoveryNote(*m->db));
+    if (holds_note) {
+      RETURN_IF_ERROR(m->MakeDurable("PRAGMA synchronous=NORMAL"));
+    } else {
+      RETURN_IF_ERROR(m->LeaveUnsynced());
+    }
+  }
   // 16 KiB pages (a new file only; an existing one keeps its own): each
   // commit appends rows at the end of the events and record_versions B-trees,
   // and larger pages mean fewer WAL frames, splits and checkpoint copies per
