@@ -148,6 +148,21 @@ TEST_F(CliStatusTest, NamesARecoveryNotYetRecorded) {
                   &json::value::as_string, HasSubstr("a recovery applied events 1..2 and ended before"))));
 }
 
+// SR-2: a note of a rebuild at open that is not one Vellum writes (damaged, or
+// written by hand) is named by status, which then does not read records.db, and is
+// a problem for verify; neither fails to report.
+TEST_F(CliStatusTest, NamesARebuildNoteThatCannotBeRead) {
+  OverwriteFile(data_ + "/records-rebuilt-at-open.json", "{\"reason\": 1}\n");
+  const json::object st = Status();
+  EXPECT_TRUE(st.at("applied").is_null());
+  EXPECT_THAT(st.at("notes").as_array(),
+              ::testing::Contains(::testing::Property(
+                  &json::value::as_string, HasSubstr("records-rebuilt-at-open.json is not a note"))));
+  ProcessResult verify = RunAs("", {"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
+  EXPECT_THAT(verify.out, HasSubstr("records-rebuilt-at-open.json is not a note"));
+}
+
 // A checkpoint that does not verify is said to, and nothing it claims is shown
 // but the size its file is named by.
 TEST_F(CliStatusTest, SaysWhenTheLatestCheckpointDoesNotVerify) {
