@@ -78,6 +78,16 @@ StatusOr<uint64_t> SignedEvents(const storage::LogStore& log, const core::NoteVe
   return cp.ok() ? std::min<uint64_t>(cp->size, events) : 0;
 }
 
+// The boot named by records.db's mark, unless there is none or it is this
+// boot's (a process of this boot left it: the kernel still holds every write).
+// An unknown boot is never this one.
+StatusOr<std::optional<std::string>> MarkOfAnotherBoot(core::Env* env, const std::string& records_db) {
+  ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, records_db));
+  const std::string boot = env->BootId();
+  if (mark && !boot.empty() && *mark == boot) return std::optional<std::string>();
+  return mark;
+}
+
 // Step 3: the ledger's events replayed into `rebuilt` (continued where a crash
 // stopped it), which is then synced; the events it holds.
 StatusOr<uint64_t> RebuildInto(core::Env* env, const storage::LogStore& log, const std::string& rebuilt) {
@@ -104,11 +114,9 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
   if (env->Exists(NotePath(dir))) {
     ASSIGN_OR_RETURN(note, ReadNote(env, dir));
   } else {
-    ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, records_db));
+    ASSIGN_OR_RETURN(auto mark, MarkOfAnotherBoot(env, records_db));
     if (!mark) return OkStatus();
-    // Left by a process of this boot: the kernel still holds every write.
     const std::string boot = env->BootId();
-    if (!boot.empty() && *mark == boot) return OkStatus();
     const std::string now = core::FormatTimestamp(clock->NowMicros());
     note = json::object{{"reason", boot.empty() ? kReasonBootUnknown : kReason},
                         {"unsynced_boot", *mark},
@@ -126,9 +134,8 @@ Status RebuildRecordsLeftUnsynced(core::Env* env, core::Clock* clock, const std:
     // rebuild waits to be recorded. Stopped in another boot before that, or
     // gone, it is made again: it holds nothing the ledger does not, and the
     // evidence is the file kept at step 2.
-    ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, records_db));
-    const std::string boot = env->BootId();
-    if (!env->Exists(records_db) || (mark && (boot.empty() || *mark != boot))) {
+    ASSIGN_OR_RETURN(auto mark, MarkOfAnotherBoot(env, records_db));
+    if (!env->Exists(records_db) || mark) {
       note[kMadeAgain] = true;
       RETURN_IF_ERROR(WriteNote(env, dir, note));
     }
@@ -215,9 +222,8 @@ StatusOr<std::string> DescribeRecordsLeftUnsynced(core::Env* env, const std::str
                                               json::serialize(note.at("events")), kRebuiltEventType)
                                 : "");
   }
-  ASSIGN_OR_RETURN(auto mark, storage::SqliteProjectionStore::UnsyncedMark(env, RecordsDbPath(dir)));
-  const std::string boot = env->BootId();
-  if (!mark || (!boot.empty() && *mark == boot)) return std::string();
+  ASSIGN_OR_RETURN(auto mark, MarkOfAnotherBoot(env, RecordsDbPath(dir)));
+  if (!mark) return std::string();
   return fmt::format(
       "records.db was left with changes not yet on stable storage when the system stopped (boot {}): some may be "
       "lost, so it cannot be compared; the next command that opens the data directory keeps it aside and rebuilds "
